@@ -1,0 +1,2 @@
+## data/local.mk: files installed under $(pkgdatadir).
+dist_pkgdata_DATA += data/schema.sql

@@ -1,0 +1,375 @@
+/* csv.c: Kaggle CSV readers and writers (see csv.h).
+ * The reader splits one physical line at a time; a quoted field may hold
+ * commas but not a newline, which the competition's files never had. */
+#include <config.h>
+
+#include "csv.h"
+
+#include "map.h"
+#include "opt.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+
+FILE *hwi_fopen_in(const char *path, char *err)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return stdin;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        hwi_seterr(err, "%s: %s", path, strerror(errno));
+    return fp;
+}
+
+void hwi_fclose_in(FILE *fp)
+{
+    if (fp && fp != stdin)
+        fclose(fp);
+}
+
+/* Read one line into c->buf without its LF/CRLF.  1, 0 at EOF, -1. */
+static int read_line(struct hwi_csv *c)
+{
+    errno = 0;
+    ssize_t len = getline(&c->buf, &c->cap, c->fp);
+    if (len < 0) {
+        if (ferror(c->fp))
+            return hwi_seterr(c->err, "%s:%ld: read error: %s", c->name, c->line + 1,
+                              strerror(errno));
+        return 0;
+    }
+    c->line++;
+    if ((size_t)len != strlen(c->buf))
+        return hwi_seterr(c->err, "%s:%ld: NUL byte in line", c->name, c->line);
+    if (len && c->buf[len - 1] == '\n')
+        c->buf[--len] = 0;
+    if (len && c->buf[len - 1] == '\r')
+        c->buf[--len] = 0;
+    if (c->line == 1 && (unsigned char)c->buf[0] == 0xEF &&
+        (unsigned char)c->buf[1] == 0xBB && (unsigned char)c->buf[2] == 0xBF)
+        memmove(c->buf, c->buf + 3, (size_t)len - 2);
+    return 1;
+}
+
+static int push_field(struct hwi_csv *c, char *f)
+{
+    if (c->nfield == c->fieldcap) {
+        int cap = c->fieldcap ? 2 * c->fieldcap : 8;
+        char **p = realloc(c->field, (size_t)cap * sizeof *p);
+        if (!p)
+            return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
+        c->field = p;
+        c->fieldcap = cap;
+    }
+    c->field[c->nfield++] = f;
+    return 0;
+}
+
+/* Split c->buf in place at commas, unquoting quoted fields. */
+static int split(struct hwi_csv *c)
+{
+    c->nfield = 0;
+    char *p = c->buf;
+    for (;;) {
+        char *start = p;
+        if (*p == '"') {
+            char *w = start;
+            for (p++;; p++) {
+                if (!*p)
+                    return hwi_seterr(c->err, "%s:%ld: unterminated quoted field",
+                                      c->name, c->line);
+                if (*p == '"') {
+                    if (p[1] != '"')
+                        break;
+                    p++;
+                }
+                *w++ = *p;
+            }
+            p++; /* closing quote */
+            if (*p && *p != ',')
+                return hwi_seterr(c->err, "%s:%ld: text after a closing quote", c->name,
+                                  c->line);
+            *w = 0;
+        } else {
+            while (*p && *p != ',')
+                p++;
+        }
+        int last = !*p;
+        *p++ = 0;
+        if (push_field(c, start))
+            return -1;
+        if (last)
+            return 0;
+    }
+}
+
+int hwi_csv_open(struct hwi_csv *c, FILE *fp, const char *name, const char *header)
+{
+    memset(c, 0, sizeof *c);
+    c->fp = fp;
+    c->name = name;
+    if (!header)
+        return 0;
+    int rc = read_line(c);
+    if (rc == 0)
+        return hwi_seterr(c->err, "%s:1: empty file: expected the header '%s'", name,
+                          header);
+    if (rc < 0 || split(c))
+        return -1;
+    char *want = strdup(header);
+    if (!want)
+        return hwi_seterr(c->err, "out of memory");
+    int i = 0, ok = 1;
+    for (char *p = want, *tok; (tok = strsep(&p, ",")); i++)
+        if (i >= c->nfield || strcasecmp(tok, c->field[i]) != 0)
+            ok = 0;
+    free(want);
+    if (!ok || i != c->nfield)
+        return hwi_seterr(c->err, "%s:1: bad header: expected '%s'", name, header);
+    return 0;
+}
+
+int hwi_csv_next(struct hwi_csv *c)
+{
+    for (;;) {
+        int rc = read_line(c);
+        if (rc <= 0)
+            return rc;
+        if (c->buf[0] == 0)
+            continue; /* blank line */
+        return split(c) ? -1 : 1;
+    }
+}
+
+void hwi_csv_close(struct hwi_csv *c)
+{
+    free(c->buf);
+    free(c->field);
+    c->buf = NULL;
+    c->field = NULL;
+}
+
+/* Common loop of the table loaders: open PATH, check HEADER, call ROW for
+ * each row with exactly NF fields (NF < 0: at least -NF), reject duplicate
+ * image names (field 0). */
+typedef int (*row_fn)(void *table, struct hwi_csv *c);
+
+static int load(const char *path, const char *header, int nf, row_fn row, void *table,
+                char *err)
+{
+    const char *name = path && strcmp(path, "-") ? path : "(stdin)";
+    FILE *fp = hwi_fopen_in(path, err);
+    if (!fp)
+        return -1;
+    struct hwi_csv c;
+    struct hwi_map seen = {0};
+    int rc = hwi_csv_open(&c, fp, name, header);
+    while (rc == 0) {
+        int got = hwi_csv_next(&c);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        if (nf >= 0 ? c.nfield != nf : c.nfield < -nf) {
+            rc = hwi_seterr(c.err, "%s:%ld: expected %d fields (%s), got %d", name, c.line,
+                            nf >= 0 ? nf : -nf, header, c.nfield);
+            break;
+        }
+        if (!c.field[0][0]) {
+            rc = hwi_seterr(c.err, "%s:%ld: empty image name", name, c.line);
+            break;
+        }
+        size_t first;
+        int put = hwi_map_put(&seen, c.field[0], (size_t)c.line, &first);
+        if (put < 0) {
+            rc = hwi_seterr(c.err, "%s:%ld: out of memory", name, c.line);
+            break;
+        }
+        if (put == 0) {
+            rc = hwi_seterr(c.err, "%s:%ld: duplicate image '%s' (first on line %zu)", name,
+                            c.line, c.field[0], first);
+            break;
+        }
+        rc = row(table, &c);
+    }
+    if (rc < 0 && err)
+        memcpy(err, c.err, HWI_ERRLEN);
+    hwi_map_free(&seen);
+    hwi_csv_close(&c);
+    hwi_fclose_in(fp);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Make room for item N in an array of SIZE-byte items whose capacity is
+ * 16 while N <= 16 and the next power of two after that. */
+static int reserve(void *pp, size_t n, size_t size)
+{
+    if (n != 0 && (n < 16 || (n & (n - 1))))
+        return 0; /* not full */
+    void **p = pp;
+    void *q = realloc(*p, (n ? 2 * n : 16) * size);
+    if (!q)
+        return -1;
+    *p = q;
+    return 0;
+}
+
+int hwi_labels_add(struct hwi_labels *t, const char *image, const char *id)
+{
+    if (reserve(&t->image, t->n, sizeof(char *)) || reserve(&t->id, t->n, sizeof(char *)))
+        return -1;
+    char *a = strdup(image), *b = strdup(id);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return -1;
+    }
+    t->image[t->n] = a;
+    t->id[t->n] = b;
+    t->n++;
+    return 0;
+}
+
+static int labels_row(void *table, struct hwi_csv *c)
+{
+    if (!c->field[1][0])
+        return hwi_seterr(c->err, "%s:%ld: empty Id", c->name, c->line);
+    if (hwi_labels_add(table, c->field[0], c->field[1]))
+        return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
+    return 0;
+}
+
+int hwi_labels_load(struct hwi_labels *t, const char *path, char *err)
+{
+    memset(t, 0, sizeof *t);
+    if (load(path, "Image,Id", 2, labels_row, t, err)) {
+        hwi_labels_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+static int boxes_row(void *table, struct hwi_csv *c)
+{
+    struct hwi_boxes *t = table;
+    long v[4];
+    static const char *const names[4] = {"x0", "y0", "x1", "y1"};
+    for (int i = 0; i < 4; i++)
+        if (hwi_parse_long(c->field[1 + i], 0, INT_MAX, &v[i]))
+            return hwi_seterr(c->err, "%s:%ld: %s is '%s', not a pixel coordinate",
+                              c->name, c->line, names[i], c->field[1 + i]);
+    if (v[2] < v[0] || v[3] < v[1])
+        return hwi_seterr(c->err, "%s:%ld: inverted box (%ld,%ld)-(%ld,%ld)", c->name,
+                          c->line, v[0], v[1], v[2], v[3]);
+    if (reserve(&t->box, t->n, sizeof *t->box))
+        return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
+    struct hwi_box *b = &t->box[t->n];
+    if (!(b->image = strdup(c->field[0])))
+        return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
+    b->x0 = v[0];
+    b->y0 = v[1];
+    b->x1 = v[2];
+    b->y1 = v[3];
+    t->n++;
+    return 0;
+}
+
+int hwi_boxes_load(struct hwi_boxes *t, const char *path, char *err)
+{
+    memset(t, 0, sizeof *t);
+    if (load(path, "Image,x0,y0,x1,y1", 5, boxes_row, t, err)) {
+        hwi_boxes_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+static int preds_row(void *table, struct hwi_csv *c)
+{
+    struct hwi_preds *t = table;
+    if (reserve(&t->row, t->n, sizeof *t->row))
+        return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
+    struct hwi_pred *r = &t->row[t->n];
+    memset(r, 0, sizeof *r);
+    if (!(r->image = strdup(c->field[0])))
+        return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
+    t->n++; /* counted now so that free() sees it */
+    char *p = c->field[1], *tok;
+    while ((tok = strsep(&p, " "))) {
+        if (!*tok)
+            continue; /* repeated blanks */
+        if (r->n == HWI_TOPK)
+            return hwi_seterr(c->err, "%s:%ld: more than %d ids for '%s'", c->name, c->line,
+                              HWI_TOPK, r->image);
+        if (!(r->id[r->n++] = strdup(tok)))
+            return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
+    }
+    if (r->n == 0)
+        return hwi_seterr(c->err, "%s:%ld: no ids for '%s'", c->name, c->line, r->image);
+    return 0;
+}
+
+int hwi_preds_load(struct hwi_preds *t, const char *path, char *err)
+{
+    memset(t, 0, sizeof *t);
+    if (load(path, "Image,Id", 2, preds_row, t, err)) {
+        hwi_preds_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+int hwi_labels_write(const struct hwi_labels *t, FILE *fp)
+{
+    fputs("Image,Id\n", fp);
+    for (size_t i = 0; i < t->n; i++)
+        fprintf(fp, "%s,%s\n", t->image[i], t->id[i]);
+    return ferror(fp) ? -1 : 0;
+}
+
+int hwi_preds_write(const struct hwi_preds *t, FILE *fp)
+{
+    fputs("Image,Id\n", fp);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct hwi_pred *r = &t->row[i];
+        fprintf(fp, "%s,", r->image);
+        for (int k = 0; k < r->n; k++)
+            fprintf(fp, k ? " %s" : "%s", r->id[k]);
+        fputc('\n', fp);
+    }
+    return ferror(fp) ? -1 : 0;
+}
+
+void hwi_labels_free(struct hwi_labels *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->image[i]);
+        free(t->id[i]);
+    }
+    free(t->image);
+    free(t->id);
+    memset(t, 0, sizeof *t);
+}
+
+void hwi_boxes_free(struct hwi_boxes *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->box[i].image);
+    free(t->box);
+    memset(t, 0, sizeof *t);
+}
+
+void hwi_preds_free(struct hwi_preds *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->row[i].image);
+        for (int k = 0; k < t->row[i].n; k++)
+            free(t->row[i].id[k]);
+    }
+    free(t->row);
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,390 @@
+/* db.c: the hwi store on SQLite (see db.h and hwi-store(5)).
+ * Statements follow prepare/bind/step/finalize with one exit path each;
+ * vectors are stored as little-endian float32 BLOBs. */
+#include <config.h>
+
+#include "db.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h" /* HWI_SCHEMA_SQL, made from data/schema.sql */
+
+struct hwi_db {
+    sqlite3 *h;
+    char err[HWI_ERRLEN];
+    unsigned char *blob; /* scratch for little-endian vectors */
+    size_t blobcap;
+    float *vec; /* scratch for decoded vectors */
+    size_t veccap;
+};
+
+static int fail(struct hwi_db *db, const char *what)
+{
+    return hwi_seterr(db->err, "%s: %s", what, sqlite3_errmsg(db->h));
+}
+
+const char *hwi_db_errmsg(const struct hwi_db *db)
+{
+    return db->err;
+}
+
+static int exec(struct hwi_db *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        hwi_seterr(db->err, "%s", msg ? msg : sqlite3_errmsg(db->h));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The first column of the first row of SQL as an integer, or -1. */
+static long long query_int(struct hwi_db *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else
+        fail(db, "reading the schema");
+    sqlite3_finalize(st);
+    return v;
+}
+
+struct hwi_db *hwi_db_open(const char *path, int mode, char *err)
+{
+    struct hwi_db *db = calloc(1, sizeof *db);
+    if (!db) {
+        hwi_seterr(err, "%s: out of memory", path);
+        return NULL;
+    }
+    int flags = mode == HWI_DB_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (mode == HWI_DB_CREATE)
+        flags |= SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+        hwi_seterr(err, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(db->h, HWI_DB_BUSY_MS);
+    sqlite3_extended_result_codes(db->h, 1);
+    if (exec(db, "PRAGMA foreign_keys = ON")) {
+        hwi_seterr(err, "%s: %s", path, db->err);
+        goto fail;
+    }
+    long long version = query_int(db, "PRAGMA user_version");
+    long long tables = query_int(db, "SELECT count(*) FROM sqlite_schema");
+    if (version < 0 || tables < 0) {
+        hwi_seterr(err, "%s: %s", path, db->err);
+        goto fail;
+    }
+    if (version > HWI_DB_SCHEMA_VERSION) {
+        hwi_seterr(err, "%s: store schema version %lld is newer than this hwi's (%d)", path,
+                   version, HWI_DB_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (version == 0 && tables > 0) {
+        hwi_seterr(err, "%s: not an hwi store (user_version 0 and %lld tables)", path,
+                   tables);
+        goto fail;
+    }
+    if (version == 0) {
+        if (mode != HWI_DB_CREATE) {
+            hwi_seterr(err, "%s: empty store (create it first)", path);
+            goto fail;
+        }
+        if (exec(db, "BEGIN IMMEDIATE") || exec(db, HWI_SCHEMA_SQL) ||
+            exec(db, "PRAGMA user_version = 1") || exec(db, "COMMIT")) {
+            hwi_seterr(err, "%s: creating the schema: %s", path, db->err);
+            goto fail;
+        }
+    }
+    return db;
+fail:
+    hwi_db_close(db);
+    return NULL;
+}
+
+void hwi_db_close(struct hwi_db *db)
+{
+    if (!db)
+        return;
+    sqlite3_close(db->h);
+    free(db->blob);
+    free(db->vec);
+    free(db);
+}
+
+int hwi_db_begin(struct hwi_db *db)
+{
+    return exec(db, "BEGIN IMMEDIATE");
+}
+
+int hwi_db_commit(struct hwi_db *db)
+{
+    return exec(db, "COMMIT");
+}
+
+void hwi_db_rollback(struct hwi_db *db)
+{
+    if (!sqlite3_get_autocommit(db->h))
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Prepare SQL, or record the error.  The statement is cached by SQLite's
+ * own prepare cost only; these calls are not on a per-value hot path. */
+static sqlite3_stmt *prepare(struct hwi_db *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail(db, "preparing a statement");
+        return NULL;
+    }
+    return st;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int hwi_db_put_image(struct hwi_db *db, const char *name, const char *label,
+                     const char *split, int64_t *id)
+{
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "INSERT INTO images (name, label, split) "
+                                   "VALUES (?1, ?2, coalesce(?3, 'train')) "
+                                   "ON CONFLICT (name) DO UPDATE SET "
+                                   "label = coalesce(?2, label), "
+                                   "split = coalesce(?3, split) "
+                                   "RETURNING id");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 2, label);
+    bind_text_or_null(st, 3, split);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        hwi_seterr(db->err, "image '%s': %s", name, sqlite3_errmsg(db->h));
+        goto out;
+    }
+    if (id)
+        *id = sqlite3_column_int64(st, 0);
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hwi_db_model(struct hwi_db *db, const char *name, const char *cfg,
+                 const char *weights, int create, int64_t *id)
+{
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT id FROM models WHERE name = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        rc = 1;
+        goto out;
+    }
+    if (step != SQLITE_DONE) {
+        fail(db, "finding a model");
+        goto out;
+    }
+    if (!create) {
+        rc = 0;
+        goto out;
+    }
+    sqlite3_finalize(st);
+    if (!(st = prepare(db, "INSERT INTO models (name, cfg, weights) VALUES (?1, ?2, ?3)")))
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 2, cfg);
+    bind_text_or_null(st, 3, weights);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        hwi_seterr(db->err, "model '%s': %s", name, sqlite3_errmsg(db->h));
+        goto out;
+    }
+    *id = sqlite3_last_insert_rowid(db->h);
+    rc = 1;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hwi_db_put_embedding(struct hwi_db *db, int64_t image_id, int64_t model_id,
+                         const char *kind, const float *vec, uint32_t dim)
+{
+    size_t n = (size_t)dim * 4;
+    if (n > db->blobcap) {
+        unsigned char *p = realloc(db->blob, n);
+        if (!p)
+            return hwi_seterr(db->err, "out of memory");
+        db->blob = p;
+        db->blobcap = n;
+    }
+    for (uint32_t i = 0; i < dim; i++) {
+        uint32_t bits;
+        memcpy(&bits, &vec[i], 4);
+        for (int b = 0; b < 4; b++)
+            db->blob[4 * (size_t)i + b] = (unsigned char)(bits >> 8 * b);
+    }
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "INSERT OR REPLACE INTO embeddings "
+                                   "(image_id, model_id, kind, dim, vec) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, image_id);
+    sqlite3_bind_int64(st, 2, model_id);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, dim);
+    sqlite3_bind_blob(st, 5, db->blob, (int)n, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        fail(db, "storing an embedding");
+    else
+        rc = 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hwi_db_put_columns(struct hwi_db *db, int64_t model_id, const char *kind,
+                       char *const *names, uint32_t dim)
+{
+    int rc = -1;
+    sqlite3_stmt *del = prepare(db, "DELETE FROM columns WHERE model_id = ?1 AND kind = ?2");
+    sqlite3_stmt *ins = prepare(db, "INSERT INTO columns (model_id, kind, col, name) "
+                                    "VALUES (?1, ?2, ?3, ?4)");
+    if (!del || !ins)
+        goto out;
+    sqlite3_bind_int64(del, 1, model_id);
+    sqlite3_bind_text(del, 2, kind, -1, SQLITE_STATIC);
+    if (sqlite3_step(del) != SQLITE_DONE) {
+        fail(db, "replacing column names");
+        goto out;
+    }
+    for (uint32_t i = 0; i < dim; i++) {
+        sqlite3_reset(ins);
+        sqlite3_bind_int64(ins, 1, model_id);
+        sqlite3_bind_text(ins, 2, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 3, i);
+        sqlite3_bind_text(ins, 4, names[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            fail(db, "storing column names");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+long hwi_db_columns(struct hwi_db *db, int64_t model_id, const char *kind, char ***names)
+{
+    *names = NULL;
+    long n = 0, cap = 0, rc = -1;
+    char **v = NULL;
+    sqlite3_stmt *st = prepare(db, "SELECT name FROM columns WHERE model_id = ?1 "
+                                   "AND kind = ?2 ORDER BY col");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, model_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **p = realloc(v, (size_t)cap * sizeof *p);
+            if (!p) {
+                hwi_seterr(db->err, "out of memory");
+                goto out;
+            }
+            v = p;
+        }
+        if (!(v[n] = strdup((const char *)sqlite3_column_text(st, 0)))) {
+            hwi_seterr(db->err, "out of memory");
+            goto out;
+        }
+        n++;
+    }
+    if (step != SQLITE_DONE) {
+        fail(db, "reading column names");
+        goto out;
+    }
+    *names = v;
+    v = NULL;
+    rc = n;
+out:
+    if (v)
+        for (long i = 0; i < n; i++)
+            free(v[i]);
+    free(v);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hwi_db_each_embedding(struct hwi_db *db, int64_t model_id, const char *kind,
+                          const char *split, hwi_db_embedding_fn fn, void *ctx)
+{
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT i.name, i.label, i.split, e.dim, e.vec "
+                                   "FROM embeddings e JOIN images i ON i.id = e.image_id "
+                                   "WHERE e.model_id = ?1 AND e.kind = ?2 "
+                                   "AND (?3 IS NULL OR i.split = ?3) ORDER BY i.name");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, model_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 3, split);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        const char *label = (const char *)sqlite3_column_text(st, 1);
+        const char *sp = (const char *)sqlite3_column_text(st, 2);
+        sqlite3_int64 dim = sqlite3_column_int64(st, 3);
+        const unsigned char *b = sqlite3_column_blob(st, 4);
+        int bytes = sqlite3_column_bytes(st, 4);
+        if (dim <= 0 || bytes != 4 * dim) {
+            hwi_seterr(db->err, "image '%s': vector of %d bytes for dimension %lld", name,
+                       bytes, (long long)dim);
+            goto out;
+        }
+        if ((size_t)dim > db->veccap) {
+            float *p = realloc(db->vec, (size_t)dim * sizeof *p);
+            if (!p) {
+                hwi_seterr(db->err, "out of memory");
+                goto out;
+            }
+            db->vec = p;
+            db->veccap = (size_t)dim;
+        }
+        for (sqlite3_int64 i = 0; i < dim; i++) {
+            const unsigned char *q = b + 4 * i;
+            uint32_t bits = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
+                            (uint32_t)q[3] << 24;
+            memcpy(&db->vec[i], &bits, 4);
+        }
+        int stop = fn(ctx, name, label, sp, db->vec, (uint32_t)dim);
+        if (stop) {
+            rc = stop;
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE)
+        fail(db, "reading embeddings");
+    else
+        rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}

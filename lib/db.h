@@ -1,0 +1,71 @@
+/* db.h: the hwi store, an SQLite database of images, models and embeddings
+ * (schema in data/schema.sql, described in hwi-store(5)).
+ *
+ * The only module that includes sqlite3.h.  Every function returns 0 (or a
+ * documented count/flag) on success and -1 on error, with the message in
+ * hwi_db_errmsg(db).  Bulk writes belong between hwi_db_begin and
+ * hwi_db_commit; a second writer waits (busy timeout) rather than failing. */
+#ifndef HWI_DB_H
+#define HWI_DB_H
+
+#include "err.h"
+
+#include <stdint.h>
+
+#define HWI_DB_SCHEMA_VERSION 1
+#define HWI_DB_BUSY_MS 30000
+
+enum {
+    HWI_DB_READONLY = 0, /* open an existing store read-only */
+    HWI_DB_WRITE = 1,    /* open an existing store for writing */
+    HWI_DB_CREATE = 2,   /* open for writing, creating it if needed */
+};
+
+struct hwi_db;
+
+/* Open the store at PATH.  Returns NULL with a message in ERR on failure
+ * (missing file, not an hwi store, newer schema version). */
+struct hwi_db *hwi_db_open(const char *path, int mode, char *err);
+void hwi_db_close(struct hwi_db *db);
+const char *hwi_db_errmsg(const struct hwi_db *db);
+
+int hwi_db_begin(struct hwi_db *db);
+int hwi_db_commit(struct hwi_db *db);
+void hwi_db_rollback(struct hwi_db *db);
+
+/* Insert image NAME or update its label and split (LABEL NULL keeps the
+ * stored label; SPLIT NULL keeps the stored split, 'train' for a new row).
+ * Its id goes to *ID when ID is not NULL. */
+int hwi_db_put_image(struct hwi_db *db, const char *name, const char *label,
+                     const char *split, int64_t *id);
+
+/* Find model NAME; with CREATE, add it if missing (CFG and WEIGHTS may be
+ * NULL).  Returns 1 and sets *ID if found or created, 0 if missing, -1. */
+int hwi_db_model(struct hwi_db *db, const char *name, const char *cfg,
+                 const char *weights, int create, int64_t *id);
+
+/* Store or replace the vector of (IMAGE_ID, MODEL_ID, KIND). */
+int hwi_db_put_embedding(struct hwi_db *db, int64_t image_id, int64_t model_id,
+                         const char *kind, const float *vec, uint32_t dim);
+
+/* Store or replace the DIM column names of (MODEL_ID, KIND). */
+int hwi_db_put_columns(struct hwi_db *db, int64_t model_id, const char *kind,
+                       char *const *names, uint32_t dim);
+
+/* Load the column names of (MODEL_ID, KIND) into a malloc'd array of
+ * malloc'd strings.  Returns the count (0 if none stored), or -1. */
+long hwi_db_columns(struct hwi_db *db, int64_t model_id, const char *kind,
+                    char ***names);
+
+/* Called for each stored vector; a non-zero return stops the scan and is
+ * returned by hwi_db_each_embedding. */
+typedef int (*hwi_db_embedding_fn)(void *ctx, const char *image, const char *label,
+                                   const char *split, const float *vec, uint32_t dim);
+
+/* Call FN for each vector of (MODEL_ID, KIND), in image-name order, only
+ * for images in SPLIT unless SPLIT is NULL.  LABEL is NULL when unknown.
+ * Returns 0, FN's non-zero value, or -1 on a database error. */
+int hwi_db_each_embedding(struct hwi_db *db, int64_t model_id, const char *kind,
+                          const char *split, hwi_db_embedding_fn fn, void *ctx);
+
+#endif /* HWI_DB_H */

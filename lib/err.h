@@ -1,0 +1,71 @@
+/* err.h: diagnostics for hwi programs, and error buffers for the library.
+ *
+ * Programs print "hwi-X: message" on stderr through hwi_warn/hwi_die, never
+ * through glibc's error(): Darknet's library exports a function of that name
+ * which replaces glibc's in any program that links it (darknet-notes §1).
+ *
+ * Library functions never print.  They return 0 or -1 and keep a message in
+ * a char[HWI_ERRLEN] that the caller owns; hwi_seterr fills one. */
+#ifndef HWI_ERR_H
+#define HWI_ERR_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define HWI_ERRLEN 512
+
+/* Exit statuses of every hwi program. */
+enum {
+    HWI_EXIT_OK = 0,    /* success */
+    HWI_EXIT_FAIL = 1,  /* runtime or data error */
+    HWI_EXIT_USAGE = 2, /* bad option or argument */
+};
+
+/* Set by hwi_set_program_name; "hwi" until then. */
+extern const char *hwi_program_name;
+
+/* Remember ARGV0's base name for diagnostics. */
+void hwi_set_program_name(const char *argv0);
+
+/* Print "PROGRAM: message\n" to stderr. */
+void hwi_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* hwi_warn, remove registered temporary files, then exit(STATUS). */
+_Noreturn void hwi_die(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Format a message into ERR (HWI_ERRLEN bytes).  Always returns -1, so a
+ * library function can say "return hwi_seterr(err, ...)". */
+int hwi_seterr(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* atexit handler: flush and close stdout; on failure print a diagnostic
+ * and exit 1 (coreutils' close_stdout). */
+void hwi_close_stdout(void);
+
+/* Print the standard "--version" text for the current program. */
+void hwi_print_version(void);
+
+/* Print "Try 'PROGRAM --help' for more information." to stderr and exit 2. */
+_Noreturn void hwi_try_help(void);
+
+/* An output file written whole or not at all: data go to a temporary file
+ * beside PATH, renamed over PATH by hwi_outfile_commit.  PATH "-" (or NULL)
+ * writes straight to stdout.  hwi_die removes any temporary file still open,
+ * so an error never leaves partial output behind. */
+struct hwi_outfile {
+    FILE *fp;   /* where to write */
+    char *path; /* final name, NULL for stdout */
+    char *tmp;  /* temporary name, NULL for stdout */
+};
+
+/* Open OUT for PATH.  Returns 0, or -1 with a message in ERR. */
+int hwi_outfile_open(struct hwi_outfile *out, const char *path, char *err);
+
+/* Flush, close and rename into place.  Returns 0, or -1 with ERR set (the
+ * temporary file is then removed). */
+int hwi_outfile_commit(struct hwi_outfile *out, char *err);
+
+/* Close and remove the temporary file; nothing happens for stdout. */
+void hwi_outfile_abort(struct hwi_outfile *out);
+
+#endif /* HWI_ERR_H */

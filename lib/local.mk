@@ -1,0 +1,27 @@
+## lib/local.mk: libhwi, all the logic the programs share.
+## libhwi.la: formats, store, metrics (links SQLite only).
+
+noinst_LTLIBRARIES += lib/libhwi.la
+lib_libhwi_la_SOURCES = \
+	lib/err.c lib/err.h \
+	lib/opt.c lib/opt.h \
+	lib/map.c lib/map.h \
+	lib/csv.c lib/csv.h \
+	lib/tsv.c lib/tsv.h \
+	lib/stream.c lib/stream.h \
+	lib/db.c lib/db.h \
+	lib/metric.c lib/metric.h
+nodist_lib_libhwi_la_SOURCES = lib/schema.h
+lib_libhwi_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+lib_libhwi_la_LIBADD = $(SQLITE_LIBS) -lm
+
+# The store's schema is data/schema.sql, compiled in as a C string.
+BUILT_SOURCES += lib/schema.h
+CLEANFILES += lib/schema.h
+lib/schema.h: $(top_srcdir)/data/schema.sql
+	$(AM_V_GEN)$(MKDIR_P) lib && \
+	{ echo '/* made from data/schema.sql by lib/local.mk; do not edit */'; \
+	  echo '#define HWI_SCHEMA_SQL \'; \
+	  $(SED) -e '/^--/d' -e '/^$$/d' -e 's/\\/\\\\/g' -e 's/"/\\"/g' \
+	         -e 's/^/    "/' -e 's/$$/\\n" \\/' $(top_srcdir)/data/schema.sql; \
+	  echo '    ""'; } > $@-t && mv $@-t $@

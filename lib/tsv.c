@@ -1,0 +1,217 @@
+/* tsv.c: scores TSV reader and writer (see tsv.h). */
+#include <config.h>
+
+#include "tsv.h"
+
+#include "opt.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+void hwi_tsv_open(struct hwi_tsv *r, FILE *fp, const char *name)
+{
+    memset(r, 0, sizeof *r);
+    r->fp = fp;
+    r->name = name;
+}
+
+int hwi_tsv_next(struct hwi_tsv *r)
+{
+    for (;;) {
+        errno = 0;
+        ssize_t len = getline(&r->buf, &r->cap, r->fp);
+        if (len < 0) {
+            if (ferror(r->fp))
+                return hwi_seterr(r->err, "%s:%ld: read error: %s", r->name, r->line + 1,
+                                  strerror(errno));
+            return 0;
+        }
+        r->line++;
+        if ((size_t)len != strlen(r->buf))
+            return hwi_seterr(r->err, "%s:%ld: NUL byte in line", r->name, r->line);
+        if (len && r->buf[len - 1] == '\n')
+            r->buf[--len] = 0;
+        if (len && r->buf[len - 1] == '\r')
+            r->buf[--len] = 0;
+        if (r->buf[0] == '#' || r->buf[0] == 0)
+            continue;
+        char *f[3], *p = r->buf;
+        int n = 0;
+        for (char *tok; (tok = strsep(&p, "\t"));)
+            if (n++ < 3)
+                f[n - 1] = tok;
+        if (n != 3)
+            return hwi_seterr(r->err, "%s:%ld: expected 3 tab-separated fields (query, label, score), got %d",
+                              r->name, r->line, n);
+        if (!f[0][0] || !f[1][0])
+            return hwi_seterr(r->err, "%s:%ld: empty %s", r->name, r->line,
+                              f[0][0] ? "label" : "query");
+        if (hwi_parse_double(f[2], -DBL_MAX, DBL_MAX, &r->score))
+            return hwi_seterr(r->err, "%s:%ld: score '%s' is not a finite number", r->name,
+                              r->line, f[2]);
+        r->query = f[0];
+        r->label = f[1];
+        return 1;
+    }
+}
+
+void hwi_tsv_close(struct hwi_tsv *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+}
+
+void hwi_groups_open(struct hwi_groups *g, FILE *fp, const char *name)
+{
+    memset(g, 0, sizeof *g);
+    hwi_tsv_open(&g->tsv, fp, name);
+}
+
+int hwi_group_add(struct hwi_group *grp, const char *label, double score)
+{
+    if (grp->n == grp->cap) {
+        size_t cap = grp->cap ? 2 * grp->cap : 16;
+        char **l = realloc(grp->label, cap * sizeof *l);
+        if (!l)
+            return -1;
+        grp->label = l;
+        double *s = realloc(grp->score, cap * sizeof *s);
+        if (!s)
+            return -1;
+        grp->score = s;
+        grp->cap = cap;
+    }
+    if (!(grp->label[grp->n] = strdup(label)))
+        return -1;
+    grp->score[grp->n++] = score;
+    return 0;
+}
+
+static void group_clear(struct hwi_group *grp)
+{
+    for (size_t i = 0; i < grp->n; i++)
+        free(grp->label[i]);
+    grp->n = 0;
+    free(grp->query);
+    grp->query = NULL;
+}
+
+void hwi_group_free(struct hwi_group *grp)
+{
+    group_clear(grp);
+    free(grp->label);
+    free(grp->score);
+    memset(grp, 0, sizeof *grp);
+}
+
+int hwi_groups_next(struct hwi_groups *g, struct hwi_group *out)
+{
+    struct hwi_tsv *r = &g->tsv;
+    group_clear(out);
+    if (g->eof)
+        return 0;
+    if (!g->pending) {
+        int rc = hwi_tsv_next(r);
+        if (rc <= 0) {
+            g->eof = rc == 0;
+            return rc;
+        }
+    }
+    if (hwi_map_get(&g->done, r->query))
+        return hwi_seterr(r->err,
+                          "%s:%ld: query '%s' appears again after other queries: "
+                          "input must be grouped by query (sort -s -t '\t' -k1,1)",
+                          r->name, r->line, r->query);
+    if (!(out->query = strdup(r->query)) || hwi_map_put(&g->done, r->query, 0, NULL) < 0)
+        return hwi_seterr(r->err, "%s:%ld: out of memory", r->name, r->line);
+    out->line = r->line;
+    hwi_map_free(&g->labels);
+    for (;;) {
+        int put = hwi_map_put(&g->labels, r->label, 0, NULL);
+        if (put == 0)
+            return hwi_seterr(r->err, "%s:%ld: label '%s' repeated for query '%s'", r->name,
+                              r->line, r->label, r->query);
+        if (put < 0 || hwi_group_add(out, r->label, r->score))
+            return hwi_seterr(r->err, "%s:%ld: out of memory", r->name, r->line);
+        int rc = hwi_tsv_next(r);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            g->pending = 0;
+            g->eof = 1;
+            return 1;
+        }
+        if (strcmp(r->query, out->query) != 0) {
+            g->pending = 1;
+            return 1;
+        }
+    }
+}
+
+void hwi_groups_close(struct hwi_groups *g)
+{
+    hwi_tsv_close(&g->tsv);
+    hwi_map_free(&g->done);
+    hwi_map_free(&g->labels);
+}
+
+static const struct hwi_group *sorting; /* qsort has no context argument */
+
+static int by_score(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    double si = sorting->score[i], sj = sorting->score[j];
+    if (si != sj)
+        return si > sj ? -1 : 1;
+    return strcmp(sorting->label[i], sorting->label[j]);
+}
+
+int hwi_group_sort(struct hwi_group *grp)
+{
+    size_t n = grp->n;
+    if (n < 2)
+        return 0;
+    size_t *idx = malloc(n * sizeof *idx);
+    char **l = malloc(n * sizeof *l);
+    double *s = malloc(n * sizeof *s);
+    int rc = -1;
+    if (idx && l && s) {
+        for (size_t i = 0; i < n; i++)
+            idx[i] = i;
+        sorting = grp;
+        qsort(idx, n, sizeof *idx, by_score);
+        for (size_t i = 0; i < n; i++) {
+            l[i] = grp->label[idx[i]];
+            s[i] = grp->score[idx[i]];
+        }
+        memcpy(grp->label, l, n * sizeof *l);
+        memcpy(grp->score, s, n * sizeof *s);
+        rc = 0;
+    }
+    free(idx);
+    free(l);
+    free(s);
+    return rc;
+}
+
+void hwi_tsv_write_header(FILE *fp)
+{
+    fputs("# query\tlabel\tscore\n", fp);
+}
+
+int hwi_tsv_field_ok(const char *s)
+{
+    return s && *s && !strpbrk(s, "\t\r\n");
+}
+
+int hwi_tsv_write(FILE *fp, const char *query, const char *label, double score)
+{
+    if (!hwi_tsv_field_ok(query) || !hwi_tsv_field_ok(label) || !isfinite(score))
+        return -1;
+    fprintf(fp, "%s\t%s\t%.9g\n", query, label, score);
+    return 0;
+}

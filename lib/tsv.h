@@ -1,0 +1,87 @@
+/* tsv.h: the scores TSV, hwi's text format between ranking steps.
+ *
+ *   # query label score            optional comment lines start with '#'
+ *   img1.jpg<TAB>w_1a2b3c4<TAB>0.87
+ *
+ * One candidate per line, UTF-8, LF (a CR before the LF is tolerated), no
+ * quoting; a field may not contain TAB or LF.  Scores are finite numbers,
+ * written with %.9g in the C locale.  Lines of one query are together (a
+ * "group"), best first when a program writes them. */
+#ifndef HWI_TSV_H
+#define HWI_TSV_H
+
+#include "err.h"
+#include "map.h"
+
+#include <stdio.h>
+
+/* Line reader. */
+struct hwi_tsv {
+    FILE *fp;
+    const char *name; /* for messages */
+    long line;        /* number of the current line */
+    char *buf;
+    size_t cap;
+    char *query; /* fields of the current line, pointing into buf */
+    char *label;
+    double score;
+    char err[HWI_ERRLEN];
+};
+
+/* Start reading FP, named NAME in messages. */
+void hwi_tsv_open(struct hwi_tsv *r, FILE *fp, const char *name);
+
+/* Next candidate line (comments and blank lines skipped).  Returns 1, 0 at
+ * EOF, -1 on error ("FILE:LINE: ..." in r->err). */
+int hwi_tsv_next(struct hwi_tsv *r);
+
+/* Free the reader's buffers (not FP). */
+void hwi_tsv_close(struct hwi_tsv *r);
+
+/* All candidates of one query. */
+struct hwi_group {
+    char *query;
+    long line; /* line of its first candidate */
+    size_t n, cap;
+    char **label;
+    double *score;
+};
+
+/* Reader of whole groups.  Checks that each query's lines are contiguous
+ * (it remembers every finished query) and that no label repeats within a
+ * query. */
+struct hwi_groups {
+    struct hwi_tsv tsv;
+    int pending; /* tsv holds a line of the next group */
+    int eof;
+    struct hwi_map done; /* finished queries */
+    struct hwi_map labels; /* labels of the current group */
+};
+
+void hwi_groups_open(struct hwi_groups *g, FILE *fp, const char *name);
+
+/* Read the next group into *OUT (reusing its buffers).  Returns 1, 0 at EOF,
+ * -1 on error (message in g->tsv.err). */
+int hwi_groups_next(struct hwi_groups *g, struct hwi_group *out);
+
+void hwi_groups_close(struct hwi_groups *g);
+void hwi_group_free(struct hwi_group *grp);
+
+/* Append a candidate to GRP.  Returns 0, or -1 if out of memory. */
+int hwi_group_add(struct hwi_group *grp, const char *label, double score);
+
+/* Sort GRP's candidates by score, best first (ties by label, so the order
+ * is deterministic).  Returns 0, or -1 if out of memory (GRP unchanged). */
+int hwi_group_sort(struct hwi_group *grp);
+
+/* Write "# query label score". */
+void hwi_tsv_write_header(FILE *fp);
+
+/* Write one line.  Returns 0, or -1 if a field holds TAB or LF or the score
+ * is not finite (nothing is written then). */
+int hwi_tsv_write(FILE *fp, const char *query, const char *label, double score);
+
+/* 1 if S can be a TSV field (non-empty, no TAB, CR or LF), else 0. */
+int hwi_tsv_field_ok(const char *s);
+
+#endif /* HWI_TSV_H */

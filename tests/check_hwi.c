@@ -1,0 +1,58 @@
+/* check_hwi.c: runs every unit-test suite.  CK_RUN_SUITE=NAME runs one;
+ * CK_FORK=no runs in-process (for gdb and valgrind). */
+#include <config.h>
+
+#include "check_hwi.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <string.h>
+#include <unistd.h>
+
+FILE *test_memfile(const void *data, long len)
+{
+    size_t n = len < 0 ? strlen(data) : (size_t)len;
+    FILE *fp = tmpfile();
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(data, 1, n, fp), n);
+    rewind(fp);
+    return fp;
+}
+
+static char tmpdir[64];
+
+static void remove_tmpdir(void)
+{
+    if (tmpdir[0] && getpid() == strtol(strrchr(tmpdir, '.') + 1, NULL, 10)) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmpdir);
+    }
+}
+
+const char *test_tmppath(const char *name)
+{
+    static char path[256];
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/check_hwi.%ld", (long)getpid());
+        ck_assert_int_eq(mkdir(tmpdir, 0700), 0);
+        atexit(remove_tmpdir);
+    }
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    return path;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(make_opt_suite());
+    srunner_add_suite(sr, make_csv_suite());
+    srunner_add_suite(sr, make_tsv_suite());
+    srunner_add_suite(sr, make_stream_suite());
+    srunner_add_suite(sr, make_db_suite());
+    srunner_add_suite(sr, make_metric_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# hwi-vec: text <-> vector stream round trips, --info, bad input.
+. "${srcdir:-.}/tests/init.sh"
+
+std_options_ hwi-vec
+
+# happy path: text -> stream -> text is exact
+printf '# key\tx\ty\ta.jpg\t1\t-2.5\nb.jpg\t0.1\t3e-05\n' > /dev/null
+printf '# key\tx\ty\na.jpg\t1\t-2.5\nb.jpg\t0.100000001\t2.99999992e-05\n' > in.txt
+hwi-vec --pack in.txt > s.bin
+hwi-vec --names s.bin > out.txt
+compare_ in.txt out.txt
+
+# the header is 32 bytes with the magic first
+[ "$(head -c 4 s.bin)" = HWIF ] || fail_ "no magic"
+hwi-vec --info s.bin > info.txt
+printf 'dim\t2\nkeyed\tyes\nnamed\tyes\ncount\t0\nrecords\t2\n' > want.txt
+compare_ want.txt info.txt
+
+# pipeline: stdin to stdout
+grep -v '^#' in.txt | hwi-vec -p | hwi-vec > out2.txt
+grep -v '^#' in.txt > want2.txt
+compare_ want2.txt out2.txt
+
+# --output writes whole or not at all
+hwi-vec -p -o o.bin in.txt
+cmp s.bin o.bin || fail_ "--output differs"
+
+# bad input: truncated stream names the record, exits 1, leaves no output file
+head -c 60 s.bin > trunc.bin
+returns_ 1 hwi-vec -o t.txt trunc.bin 2> err
+grep -q 'record 2.*truncated' err || fail_ "truncated: $(cat err)"
+[ -e t.txt ] && fail_ "partial output left behind"
+ls t.txt.tmp* 2>/dev/null && fail_ "temporary file left behind"
+
+# bad magic
+printf 'NOPE1234567890123456789012345678' > bad.bin
+returns_ 1 hwi-vec bad.bin 2> err
+grep -q 'bad magic' err || fail_ "magic: $(cat err)"
+
+# mixed dimensions and NaN in text
+printf 'a\t1\t2\nb\t1\n' > mixed.txt
+returns_ 1 hwi-vec -p mixed.txt > /dev/null 2> err
+grep -q 'mixed.txt:2:' err || fail_ "mixed: $(cat err)"
+printf 'a\tnan\n' > nan.txt
+returns_ 1 hwi-vec -p nan.txt > /dev/null 2> err
+grep -q 'nan.txt:1:' err || fail_ "nan: $(cat err)"
+
+# missing file, extra operand
+returns_ 1 hwi-vec no-such-file 2> err
+returns_ 2 hwi-vec a b 2> err
+exit 0
