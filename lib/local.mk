@@ -25,3 +25,9 @@ lib/schema.h: $(top_srcdir)/data/schema.sql
 	  $(SED) -e '/^--/d' -e '/^$$/d' -e 's/\\/\\\\/g' -e 's/"/\\"/g' \
 	         -e 's/^/    "/' -e 's/$$/\\n" \\/' $(top_srcdir)/data/schema.sql; \
 	  echo '    ""'; } > $@-t && mv $@-t $@
+
+## libhwi_image.la: images on libvips (links vips only).
+noinst_LTLIBRARIES += lib/libhwi_image.la
+lib_libhwi_image_la_SOURCES = lib/image.c lib/image.h
+lib_libhwi_image_la_CFLAGS = $(AM_CFLAGS) $(VIPS_CFLAGS)
+lib_libhwi_image_la_LIBADD = $(VIPS_LIBS)

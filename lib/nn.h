@@ -1,0 +1,65 @@
+/* nn.h: convolutional networks on Darknet, for training and embedding.
+ *
+ * A model is a Darknet .cfg (Darknet's sections plus hwi's: [gem], [ring],
+ * [center], detached routes, a correct [l2norm], several classifier heads;
+ * see hwi-train(1)) and a .weights file (Darknet's, followed by a trailer
+ * holding hwi's own parameters and a checksum), with the label list beside
+ * it.  Only lib/nn*.c include darknet.h.
+ *
+ * Pixels go in as float planes (CHW, batch-major) with values in [0, 1];
+ * hwi-crop's pixel stream is one grayscale plane per image, row-major.
+ *
+ * Every function returning int returns 0 on success, -1 on error with a
+ * message in ERR (HWI_ERRLEN bytes).  Nothing here prints or exits. */
+#ifndef HWI_NN_H
+#define HWI_NN_H
+
+#include "err.h"
+
+struct hwi_nn;
+
+struct hwi_nn_info {
+    int w, h, c;     /* input image size and channels */
+    int batch;       /* images per hwi_nn_train_step / at most per forward */
+    int feature_dim; /* size of the retrieval embedding (L2-normalised) */
+    int classes;     /* logits per image (0: the model has no classifier) */
+    int heads;       /* classifier heads trained at once */
+};
+
+/* Threads for the matrix code (OpenBLAS); 0 means all cores.  Call before
+ * hwi_nn_load. */
+void hwi_nn_set_threads(int n);
+
+/* Build the network of CFG, seeding weight initialisation with SEED (the
+ * same seed gives the same weights).  BATCH > 0 overrides the cfg's batch.
+ * CLASSES > 0 sets the class count of every classifier head; 0 takes it
+ * from WEIGHTS.  WEIGHTS, when not NULL, is loaded and checked: a missing,
+ * truncated or mismatched file is an error.  Returns NULL with ERR set on
+ * failure, including an unknown [section] (named with its line). */
+struct hwi_nn *hwi_nn_load(const char *cfg, const char *weights, int batch, int classes,
+                           unsigned seed, char *err);
+
+void hwi_nn_get_info(const struct hwi_nn *nn, struct hwi_nn_info *info);
+
+/* Run N (1..batch) images X in inference mode.  FEATURES (N x feature_dim)
+ * and LOGITS (N x classes; the sum over heads of the classifier inputs to
+ * softmax) are filled when not NULL. */
+int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features,
+                   float *logits, char *err);
+
+/* One training step on exactly batch images X with class indices LABELS
+ * (0..classes-1), at learning rate LR.  *LOSS gets the total loss (sum of
+ * the heads' cross-entropies and the ring/center losses, per image). */
+int hwi_nn_train_step(struct hwi_nn *nn, const float *x, const int *labels, float lr,
+                      float *loss, char *err);
+
+/* Freeze (1) or unfreeze (0) every layer before the head, for the
+ * head-only warm-up epochs of the method. */
+void hwi_nn_freeze_backbone(struct hwi_nn *nn, int frozen);
+
+/* Save all parameters to WEIGHTS (whole or not at all). */
+int hwi_nn_save(struct hwi_nn *nn, const char *weights, char *err);
+
+void hwi_nn_free(struct hwi_nn *nn);
+
+#endif /* HWI_NN_H */

@@ -1,0 +1,1 @@
+## mk/crop.mk: (empty until its module lands)

@@ -1,0 +1,1 @@
+## mk/fuse.mk: (empty until its module lands)

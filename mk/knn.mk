@@ -1,0 +1,1 @@
+## mk/knn.mk: (empty until its module lands)

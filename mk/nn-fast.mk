@@ -1,0 +1,1 @@
+## mk/nn-fast.mk: (empty until its module lands)

@@ -1,0 +1,1 @@
+## mk/nn.mk: (empty until its module lands)

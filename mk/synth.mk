@@ -1,0 +1,1 @@
+## mk/synth.mk: (empty until its module lands)

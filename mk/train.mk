@@ -1,0 +1,1 @@
+## mk/train.mk: (empty until its module lands)
