@@ -56,7 +56,10 @@ _Noreturn void hwi_die(int status, const char *fmt, ...)
     vwarn(fmt, ap);
     va_end(ap);
     remove_pending();
-    exit(status);
+    /* _exit: skip atexit handlers, and so LeakSanitizer's report of what a
+     * dying program still holds; stdout's data are moot after an error. */
+    fflush(stdout);
+    _exit(status);
 }
 
 int hwi_seterr(char *err, const char *fmt, ...)

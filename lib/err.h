@@ -30,7 +30,8 @@ void hwi_set_program_name(const char *argv0);
 /* Print "PROGRAM: message\n" to stderr. */
 void hwi_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* hwi_warn, remove registered temporary files, then exit(STATUS). */
+/* hwi_warn, remove registered temporary files, flush stdout, then
+ * _exit(STATUS) (atexit handlers do not run). */
 _Noreturn void hwi_die(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
