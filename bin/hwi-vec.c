@@ -140,6 +140,7 @@ static void pack(FILE *in, const char *name, FILE *out)
             for (size_t i = 0; i < nnames; i++)
                 if (!(names[i] = strdup(f[i])))
                     hwi_die(HWI_EXIT_FAIL, "out of memory");
+            free(f);
             f = NULL;
             continue;
         }
