@@ -76,6 +76,16 @@ size_t *hwi_map_get(const struct hwi_map *m, const char *key)
     return m->key[i] ? &m->val[i] : NULL;
 }
 
+void hwi_map_clear(struct hwi_map *m)
+{
+    for (size_t i = 0; i < m->cap && m->n; i++)
+        if (m->key[i]) {
+            free(m->key[i]);
+            m->key[i] = NULL;
+            m->n--;
+        }
+}
+
 void hwi_map_free(struct hwi_map *m)
 {
     for (size_t i = 0; i < m->cap; i++)

@@ -20,6 +20,10 @@ int hwi_map_put(struct hwi_map *m, const char *key, size_t val, size_t *old);
 /* The value slot of KEY, or NULL. */
 size_t *hwi_map_get(const struct hwi_map *m, const char *key);
 
+/* Remove all keys but keep the slots, so refilling M to a similar size
+ * allocates nothing new. */
+void hwi_map_clear(struct hwi_map *m);
+
 /* Free all keys and slots; M is empty afterwards and may be reused. */
 void hwi_map_free(struct hwi_map *m);
 

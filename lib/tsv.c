@@ -129,7 +129,7 @@ int hwi_groups_next(struct hwi_groups *g, struct hwi_group *out)
     if (!(out->query = strdup(r->query)) || hwi_map_put(&g->done, r->query, 0, NULL) < 0)
         return hwi_seterr(r->err, "%s:%ld: out of memory", r->name, r->line);
     out->line = r->line;
-    hwi_map_free(&g->labels);
+    hwi_map_clear(&g->labels);
     for (;;) {
         int put = hwi_map_put(&g->labels, r->label, 0, NULL);
         if (put == 0)
