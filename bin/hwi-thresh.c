@@ -70,7 +70,8 @@ static _Noreturn void usage(int status)
           "                          images without scores get new_whale and padding,\n"
           "                          and a query not in FILE is an error\n"
           "  -p, --pad=ID1,ID2...    ids that fill rows with fewer than 5 (default:\n"
-          "                          the ids most often ranked first in the input)\n"
+          "                          the ids most often ranked first in the input,\n"
+          "                          then most often among the five best)\n"
           "  -r, --report=FILE       write the fit report to FILE (default: stderr)\n"
           "  -o, --output=FILE       write to FILE (whole or not at all) instead of\n"
           "                          stdout\n"
@@ -201,39 +202,42 @@ static void load_scores(struct rows *r, const struct hwi_map *index, int have_li
     hwi_fclose_in(fp);
 }
 
-/* The default padding: ids ranked first most often, ties by id. */
+/* The default padding: the ids ranked first most often, then those most
+ * often among the five best, ties by id. */
 struct count {
     const char *label;
-    size_t n;
+    size_t first, top;
 };
 
 static int by_count(const void *a, const void *b)
 {
     const struct count *x = a, *y = b;
-    if (x->n != y->n)
-        return x->n > y->n ? -1 : 1;
+    if (x->first != y->first)
+        return x->first > y->first ? -1 : 1;
+    if (x->top != y->top)
+        return x->top > y->top ? -1 : 1;
     return strcmp(x->label, y->label);
 }
 
 static size_t default_pad(const struct rows *r, const char **pad, size_t max)
 {
     struct hwi_map idx = {0};
-    struct count *c = calloc(r->n ? r->n : 1, sizeof *c);
+    struct count *c = calloc(r->n * HWI_TOPK + 1, sizeof *c);
     size_t nc = 0;
     if (!c)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     for (size_t i = 0; i < r->n; i++) {
-        if (!r->t[i].k)
-            continue;
-        size_t old;
-        int put = hwi_map_put(&idx, r->t[i].label[0], nc, &old);
-        if (put < 0)
-            hwi_die(HWI_EXIT_FAIL, "out of memory");
-        if (put) {
-            c[nc].label = r->t[i].label[0];
-            c[nc++].n = 1;
-        } else {
-            c[old].n++;
+        for (int k = 0; k < r->t[i].k; k++) {
+            size_t old;
+            int put = hwi_map_put(&idx, r->t[i].label[k], nc, &old);
+            if (put < 0)
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            if (put) {
+                c[nc].label = r->t[i].label[k];
+                old = nc++;
+            }
+            c[old].first += k == 0;
+            c[old].top++;
         }
     }
     qsort(c, nc, sizeof *c, by_count);

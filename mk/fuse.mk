@@ -14,7 +14,8 @@ dist_man_MANS += man/hwi-fuse.1 man/hwi-thresh.1
 TESTS += tests/hwi-fuse.sh tests/hwi-thresh.sh
 EXTRA_DIST += tests/hwi-fuse.sh tests/hwi-thresh.sh \
 	bench/fuse/README bench/fuse/gen.py bench/fuse/fuse_pandas.py \
-	bench/fuse/run.sh bench/fuse/demo.py bench/fuse/demo.sh
+	bench/fuse/run.sh bench/fuse/demo.py bench/fuse/demo.sh \
+	bench/fuse/compare.py bench/fuse/map5.py
 
 if HAVE_CHECK
 tests_check_hwi_SOURCES += tests/check_fuse.c
