@@ -284,9 +284,16 @@ static void softmax_stream(struct hwi_stream *s, struct hwi_labelset *ls, const 
                            const struct opts *o, FILE *out)
 {
     struct work w = {0};
+    struct hwi_map keys = {0};
     work_reserve(&w, s->dim);
     int rc;
     while ((rc = hwi_stream_read(s)) == 1) {
+        int put = hwi_map_put(&keys, s->key, 0, NULL);
+        if (put < 0)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (put == 0)
+            hwi_die(HWI_EXIT_FAIL, "%s: record %llu: key '%s' appears twice", s->name,
+                    (unsigned long long)s->nrec, s->key);
         hwi_softmax(w.d, s->vec, s->dim, o->c);
         for (uint32_t i = 0; i < s->dim; i++)
             w.label[i] = ls->name[lid[i]];
@@ -294,6 +301,7 @@ static void softmax_stream(struct hwi_stream *s, struct hwi_labelset *ls, const 
     }
     if (rc < 0)
         hwi_die(HWI_EXIT_FAIL, "%s", s->err);
+    hwi_map_free(&keys);
     work_free(&w);
 }
 

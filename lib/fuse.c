@@ -558,8 +558,8 @@ int hwi_fuse_input_next(struct hwi_fuse_input *in, struct hwi_labelset *ls, char
         size_t id;
         double s = in->grp.score[k];
         if (fabs(s) > FLT_MAX)
-            return hwi_seterr(err, "%s: query '%s': score %g of '%s' is beyond float range",
-                              name, in->grp.query, s, in->grp.label[k]);
+            return hwi_seterr(err, "%s:%ld: query '%s': score %g of '%s' is beyond float range",
+                              name, in->grp.line, in->grp.query, s, in->grp.label[k]);
         if (hwi_labelset_id(ls, in->grp.label[k], &id) ||
             hwi_cands_add(&in->c, id, (float)s))
             return hwi_seterr(err, "out of memory");

@@ -21,26 +21,28 @@ echo "generating $nq queries x $nl labels (two inputs) ..."
 $py "$here/gen.py" "$nq" "$nl" "$tmp"
 echo "input: $(wc -l < "$tmp/knn.tsv") + $(wc -l < "$tmp/sm.tsv") lines, $(du -sh "$tmp" | cut -f1)"
 
-# measure NAME CMD...: run CMD (stdout to $tmp/NAME.out), keep seconds and
-# peak RSS (MiB) in $secs and $rss
+# measure NAME CMD...: run CMD (stdout to $tmp/NAME.out), keep wall and CPU
+# (user + system) seconds and peak RSS (MiB) in $secs, $cpu and $rss
 measure() {
     name=$1
     shift
     /usr/bin/time -v "$@" > "$tmp/$name.out" 2> "$tmp/$name.time"
     secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0;
                           for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$tmp/$name.time")
+    cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ { s += $2 } END { print s }' "$tmp/$name.time")
     rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$tmp/$name.time")
-    printf '%-34s %8.2f s %9s MiB\n' "$name" "$secs" "$rss"
+    printf '%-34s %8.2f s %8.2f s %9s MiB\n' "$name" "$secs" "$cpu" "$rss"
 }
 
 echo
-printf '%-34s %10s %13s\n' "fuse 2 inputs, weights 3,0.4 / 1,0" "wall" "peak RSS"
+printf '%-34s %10s %10s %13s\n' "fuse 2 inputs, weights 3,0.4 / 1,0" "wall" "cpu" "peak RSS"
 measure hwi-fuse "$bin/hwi-fuse" -w 3,0.4 -n 1,0 "$tmp/knn.tsv" "$tmp/sm.tsv"
-hs=$secs hr=$rss
+hs=$secs hc=$cpu hr=$rss
 measure pandas $py "$here/fuse_pandas.py" 3,0.4 1,0 "$tmp/knn.tsv" "$tmp/sm.tsv"
-ps=$secs pr=$rss
-awk -v hs="$hs" -v ps="$ps" -v hr="$hr" -v pr="$pr" \
-    'BEGIN { printf "ratio pandas/hwi-fuse: time %.1fx, memory %.1fx\n", ps / hs, pr / hr }'
+ps=$secs pc=$cpu pr=$rss
+awk -v hs="$hs" -v ps="$ps" -v hc="$hc" -v pc="$pc" -v hr="$hr" -v pr="$pr" \
+    'BEGIN { printf "ratio pandas/hwi-fuse: wall %.1fx, cpu %.1fx, memory %.1fx\n",
+             ps / hs, pc / hc, pr / hr }'
 $py "$here/compare.py" "$tmp/hwi-fuse.out" "$tmp/pandas.out"
 
 echo
