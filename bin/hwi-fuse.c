@@ -624,7 +624,9 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
         int any = 0;
         for (size_t i = 0; i < nin; i++) {
             cur.w[i] = gw[i][at[2 * i]];
-            cur.v[i] = gv[i] ? gv[i][at[2 * i + 1]] : cur.w[i];
+            /* a FILE that never lists new_whale gets new_whale weight 0,
+             * so that --missing cannot make one up there */
+            cur.v[i] = gv[i] ? gv[i][at[2 * i + 1]] : fs->has_nw[i] ? cur.w[i] : 0;
             any |= cur.w[i] != 0;
         }
         if (any) {

@@ -89,10 +89,10 @@ cat > want.tsv <<EOF
 # stage${T}queries${T}map5${T}threshold${T}map5_nw${T}options
 alone:knn.tsv${T}2${T}0.166667${T}1${T}0.666667${T}--weights=1,0 --nw-weights=1,0
 alone:sm.tsv${T}2${T}0.500000${T}0.5${T}1.000000${T}--weights=0,1 --nw-weights=0,1
-fused${T}2${T}0.500000${T}0.5${T}1.000000${T}--weights=0,1 --nw-weights=0,1
+fused${T}2${T}0.500000${T}0.5${T}1.000000${T}--weights=0,1 --nw-weights=0,0
 EOF
 compare_ want.tsv rep.tsv
-hwi-fuse -w 0,1 -n 0,1 knn.tsv sm.tsv > want.tsv
+hwi-fuse -w 0,1 -n 0,0 knn.tsv sm.tsv > want.tsv
 compare_ want.tsv fit.tsv
 # the report goes to stderr without --report; grids per file; the original's
 # threshold grid

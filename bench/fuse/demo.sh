@@ -42,6 +42,10 @@ printf '%-34s %8s %10s %8s   %s\n' stage map5 threshold map5_nw options
 sed "s|$d/||g" "$d/sm.rep" "$d/fuse.rep" "$d/th.rep" |
     awk -F"$S" '!/^#/ { printf "%-34s %8s %10s %8s   %s\n", $1, $3, $4, $5, $6 }'
 echo "map5.py on the validation submission: $($py "$here/map5.py" "$d/val.csv" "$d/val-sub.csv")"
+if command -v hwi-eval > /dev/null 2>&1; then
+    echo "hwi-eval on the validation submission: $(hwi-eval "$d/val.csv" "$d/val-sub.csv" |
+        awk -F"$S" '$1 == "map5" { print $2 }')"
+fi
 
 # 4. the test split with the fitted values
 hwi-fuse --softmax $c "$d/test-logits.bin" | srt |
@@ -49,3 +53,7 @@ hwi-fuse --softmax $c "$d/test-logits.bin" | srt |
     hwi-thresh $t --images="$d/test-images.txt" > "$d/test-sub.csv"
 echo "test submission with $c $w $t"
 echo "map5.py on the test submission: $($py "$here/map5.py" "$d/test.csv" "$d/test-sub.csv")"
+if command -v hwi-eval > /dev/null 2>&1; then
+    echo "hwi-eval on the test submission: $(hwi-eval "$d/test.csv" "$d/test-sub.csv" |
+        awk -F"$S" '$1 == "map5" { print $2 }')"
+fi
