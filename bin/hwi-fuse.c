@@ -440,6 +440,16 @@ static void mark_seen(unsigned char **seen, size_t *cap, size_t nin, size_t i,
         seen[i][c->id[k]] = 1;
 }
 
+/* Say when some queries were missing from an input (they were fused with
+ * all its labels missing). */
+static void warn_absent(const size_t *absent, size_t nin, char *const *names)
+{
+    for (size_t i = 0; i < nin; i++)
+        if (absent[i])
+            hwi_warn("warning: %zu quer%s not in %s (its scores counted as missing)",
+                     absent[i], absent[i] == 1 ? "y is" : "ies are", names[i]);
+}
+
 static void fuse_stream(struct hwi_fuse_input *in, size_t nin, char *const *names,
                         const struct opts *o, const struct hwi_weights *wt, FILE *out)
 {
@@ -452,13 +462,14 @@ static void fuse_stream(struct hwi_fuse_input *in, size_t nin, char *const *name
         if (hwi_fuse_input_next(&in[i], &ls, err) < 0)
             hwi_die(HWI_EXIT_FAIL, "%s", err);
     const struct hwi_cands **c = calloc(nin, sizeof *c);
+    size_t *absent = calloc(nin, sizeof *absent);
     unsigned char **seen = calloc(nin, sizeof *seen);
     size_t seencap = 0;
     struct hwi_join j;
     hwi_join_init(&j, nin);
     struct work w = {0};
     char *query = NULL;
-    if (!c || !seen)
+    if (!c || !seen || !absent)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     hwi_tsv_write_header(out);
     for (;;) {
@@ -475,6 +486,8 @@ static void fuse_stream(struct hwi_fuse_input *in, size_t nin, char *const *name
             c[i] = in[i].have && !strcmp(in[i].grp.query, query) ? &in[i].c : NULL;
             if (c[i])
                 mark_seen(seen, &seencap, nin, i, c[i], ls.n);
+            else
+                absent[i]++;
         }
         if (hwi_join_query(&j, c, &o->miss, &ls, nw_id, query, (const char *const *)names,
                            err))
@@ -489,6 +502,8 @@ static void fuse_stream(struct hwi_fuse_input *in, size_t nin, char *const *name
                 hwi_die(HWI_EXIT_FAIL, "%s", err);
     }
     check_overlap(seen, nin, seencap < ls.n ? seencap : ls.n, nw_id, names);
+    warn_absent(absent, nin, names);
+    free(absent);
     for (size_t i = 0; i < nin; i++)
         free(seen[i]);
     free(seen);
@@ -700,6 +715,7 @@ static void run_fuse(struct opts *o, char **files, int nfiles, FILE *out)
         if (hwi_labelset_id(&ls, HWI_NEW_WHALE, &nw_id))
             hwi_die(HWI_EXIT_FAIL, "out of memory");
         fitset_overlap(&fs, ls.n, nw_id, names);
+        warn_absent(fs.absent, nin, names);
         if (o->fit)
             fuse_fit(&fs, &ls, nw_id, names, o, &wt, out);
         else

@@ -701,7 +701,8 @@ int hwi_fitset_load(struct hwi_fitset *fs, struct hwi_fuse_input *in, size_t nin
     struct hwi_map seen = {0};
     struct hwi_join j;
     hwi_join_init(&j, nin);
-    if (!tab || !c || !(fs->has_nw = calloc(nin, sizeof *fs->has_nw))) {
+    fs->absent = calloc(nin, sizeof *fs->absent);
+    if (!tab || !c || !(fs->has_nw = calloc(nin, sizeof *fs->has_nw)) || !fs->absent) {
         hwi_seterr(err, "out of memory");
         goto out;
     }
@@ -726,6 +727,7 @@ int hwi_fitset_load(struct hwi_fitset *fs, struct hwi_fuse_input *in, size_t nin
             for (size_t x = 0; x < nin; x++) {
                 size_t *row = x < i ? NULL : hwi_map_get(&tab[x].index, query);
                 c[x] = row ? &tab[x].c[*row] : NULL;
+                fs->absent[x] += !row;
             }
             if (hwi_join_query(&j, c, m, ls, nw_id, query, names, err) ||
                 fitset_append(fs, &j, query, names[i], tab[i].line[r], err))
@@ -788,6 +790,7 @@ void hwi_fitset_free(struct hwi_fitset *fs)
     free(fs->val);
     free(fs->miss);
     free(fs->has_nw);
+    free(fs->absent);
     free(fs->truth);
     memset(fs, 0, sizeof *fs);
 }

@@ -197,6 +197,7 @@ struct hwi_fitset {
     float *miss;   /* [nq * nin] as hwi_join.miss */
     size_t vcap;
     int *has_nw;   /* [nin] the input lists new_whale somewhere */
+    size_t *absent; /* [nin] queries the input has no line for */
     const char **truth; /* [nq] after hwi_fitset_truth, else NULL */
 };
 

@@ -48,6 +48,15 @@ hwi-fuse -m min knn.tsv sm.tsv | grep "^q1${T}w_c${T}" > out.tsv
 printf 'q1\tw_c\t0.600000001\n' > want.tsv
 compare_ want.tsv out.tsv
 
+# a query missing from one input: fused, with a warning
+grep -v q2 sm.tsv > sm-q1.tsv
+hwi-fuse knn.tsv sm-q1.tsv > out.tsv 2> err
+printf 'hwi-fuse: warning: 1 query is not in sm-q1.tsv (its scores counted as missing)\n' > want.txt
+compare_ want.txt err
+grep -q "^q2${T}w_b${T}0.800000012$" out.tsv || fail_ "absent query: $(cat out.tsv)"
+hwi-fuse -u knn.tsv sm-q1.tsv > /dev/null 2> err
+compare_ want.txt err
+
 # --top keeps the K best and new_whale
 hwi-fuse -k 1 knn.tsv sm.tsv | grep -v '^#' | cut -f1,2 > out.tsv
 printf 'q1\tw_b\nq1\tnew_whale\nq2\tw_b\n' > want.tsv
