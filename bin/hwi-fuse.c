@@ -634,8 +634,11 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
 
     /* the grid, as a mixed-radix counter over (w_i, v_i) */
     double best_m = -1;
-    int done = 0;
+    int done = 0, tty = isatty(STDERR_FILENO); /* progress for people */
+    size_t k = 0;
     while (!done) {
+        if (tty)
+            fprintf(stderr, "\r%s: fit: weights %zu of %.0f", hwi_program_name, ++k, combos);
         int any = 0;
         for (size_t i = 0; i < nin; i++) {
             cur.w[i] = gw[i][at[2 * i]];
@@ -661,6 +664,8 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
                 at[d] = 0;
         }
     }
+    if (tty)
+        fputc('\n', stderr);
     if (best_m < 0)
         hwi_die(HWI_EXIT_USAGE, "the weight grids hold only zeros: nothing to fuse");
     struct score s = evaluate(fs, ls, nw_id, best, o, t, &w, 1);
