@@ -609,9 +609,26 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
         }
         combos *= (double)nw[i];
     }
-    if (combos > MAX_COMBOS)
+    int nonzero = 0;
+    for (size_t i = 0; i < nin; i++)
+        for (size_t k = 0; k < nw[i]; k++)
+            nonzero |= gw[i][k] != 0;
+    if (combos > MAX_COMBOS || !nonzero) {
+        for (size_t i = 0; i < nin; i++) {
+            free(gw[i]);
+            free(gv[i]);
+        }
+        free(gw);
+        free(gv);
+        free(nw);
+        free(nv);
+        free(at);
+        hwi_labels_free(&truth);
+        if (!nonzero)
+            hwi_die(HWI_EXIT_USAGE, "the weight grids hold only zeros: nothing to fuse");
         hwi_die(HWI_EXIT_USAGE, "the weight grids give %.0f combinations, more than %d",
                 combos, MAX_COMBOS);
+    }
 
     struct hwi_top5 *t = malloc((fs->nq ? fs->nq : 1) * sizeof *t);
     struct work w = {0};
@@ -666,8 +683,6 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
     }
     if (tty)
         fputc('\n', stderr);
-    if (best_m < 0)
-        hwi_die(HWI_EXIT_USAGE, "the weight grids hold only zeros: nothing to fuse");
     struct score s = evaluate(fs, ls, nw_id, best, o, t, &w, 1);
     report_line(&r, "fused", fs->nq, s.ranked, o->mode, s.thr, s.map5);
     put_weights(r.fp, best);
