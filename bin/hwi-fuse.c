@@ -1,0 +1,888 @@
+/* hwi-fuse: step 5 of the method: classifier probabilities from logits, and
+ * one ranking from several scores lists, with multiplier and weights given
+ * or fitted on a validation split.
+ *
+ *   hwi-fuse --softmax -c C logits.bin          softmax(C * logits) as scores TSV
+ *   hwi-fuse -w W1,W2 -n V1,V2 a.tsv b.tsv      sum_i W_i * s_i (V_i for new_whale)
+ *
+ * Several scores inputs are merge-joined group by group, so sorted inputs
+ * fuse in memory bounded by one query's lists; --fit and --unsorted read
+ * everything into memory instead.  The formulas live in lib/fuse.h. */
+#include <config.h>
+
+#include "csv.h"
+#include "err.h"
+#include "fuse.h"
+#include "opt.h"
+#include "stream.h"
+#include "tsv.h"
+
+#include <float.h>
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+
+static const struct option longopts[] = {
+    {"softmax", no_argument, NULL, 's'},
+    {"multiplier", required_argument, NULL, 'c'},
+    {"weights", required_argument, NULL, 'w'},
+    {"nw-weights", required_argument, NULL, 'n'},
+    {"missing", required_argument, NULL, 'm'},
+    {"top", required_argument, NULL, 'k'},
+    {"unsorted", no_argument, NULL, 'u'},
+    {"fit", required_argument, NULL, 'f'},
+    {"grid", required_argument, NULL, 'g'},
+    {"nw-grid", required_argument, NULL, 'G'},
+    {"new-whale", required_argument, NULL, 'N'},
+    {"threshold-grid", required_argument, NULL, 'T'},
+    {"report", required_argument, NULL, 'r'},
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* The softmax multipliers train_VGG16.py tries. */
+#define DEFAULT_C_GRID "0.1,0.2,0.3,0.5,1,2,3"
+/* Weights like find_mixing_proportions' 0..4 */
+#define DEFAULT_W_GRID "0:4:1"
+#define MAX_COMBOS 1000000
+#define WMAX 1e6
+
+static _Noreturn void usage(int status)
+{
+    if (status)
+        hwi_try_help();
+    printf("Usage: %s [OPTION]... FILE...\n"
+           "  or:  %s --softmax [OPTION]... [FILE]\n",
+           hwi_program_name, hwi_program_name);
+    fputs("Fuse scores TSV FILEs into one ranking: the score of a label is the\n"
+          "weighted sum of its scores, sum_i W_i * s_i (V_i * s_i for new_whale).\n"
+          "With --softmax, turn a logits stream into probabilities softmax(C * logits).\n"
+          "With --fit, choose C or the weights that give the best validation MAP@5.\n"
+          "FILE - is standard input (once); --softmax reads it when FILE is absent.\n"
+          "\n"
+          "  -s, --softmax           FILE is a logits stream (keyed, with the class\n"
+          "                          labels as column names); write its softmax\n"
+          "  -c, --multiplier=C      softmax multiplier (default 1)\n"
+          "  -w, --weights=W1,W2...  weight of each FILE (default 1 each)\n"
+          "  -n, --nw-weights=V1,V2...  weight of each FILE's new_whale score\n"
+          "                          (default: the FILE's weight)\n"
+          "  -m, --missing=VALUE|min|error  score of a label absent from one FILE's\n"
+          "                          list for a query: a number (default 0), the\n"
+          "                          lowest score of that list, or an error\n"
+          "  -k, --top=K             write only the K best labels of each query (and\n"
+          "                          its new_whale line)\n"
+          "  -u, --unsorted          FILEs are not sorted by query: read them whole\n"
+          "                          (several FILEs are merge-joined otherwise, and\n"
+          "                          must be sorted by query in byte order)\n"
+          "  -f, --fit=TRUTH         choose C (--softmax) or the weights by grid search\n"
+          "                          for the best MAP@5 against TRUTH (CSV Image,Id);\n"
+          "                          then write the scores with the chosen values\n"
+          "  -g, --grid=GRID         with --fit: values of C (default " DEFAULT_C_GRID ")\n"
+          "                          or of each FILE's weight (default " DEFAULT_W_GRID ");\n"
+          "                          give it once for all FILEs or once per FILE\n"
+          "  -G, --nw-grid=GRID      with --fit: values of each FILE's new_whale\n"
+          "                          weight, once or once per FILE (default: tied to\n"
+          "                          the FILE's weight)\n"
+          "  -N, --new-whale=MODE    with --fit: score the rankings with new_whale at\n"
+          "                          a fitted threshold: max (default: max(T, own\n"
+          "                          new_whale score)), add (own score + T), or none\n"
+          "                          (rankings as they are)\n"
+          "  -T, --threshold-grid=GRID  with --fit: thresholds to try (default: every\n"
+          "                          distinct score, an exact search)\n"
+          "  -r, --report=FILE       write the fit report to FILE (default: stderr)\n"
+          "  -o, --output=FILE       write to FILE (whole or not at all) instead of\n"
+          "                          stdout\n"
+          "      --help              display this help and exit\n"
+          "      --version           output version information and exit\n"
+          "\n"
+          "GRID is V1,V2,... or START:STOP:STEP.  Input and output are scores TSV,\n"
+          "'query<TAB>label<TAB>score' lines grouped by query, best first; output\n"
+          "starts with '# query label score'.  The fit report is TSV: stage, queries,\n"
+          "MAP@5 as ranked, fitted threshold, MAP@5 with new_whale at it, options.\n"
+          "\n"
+          "Exit status: 0 on success, 1 on bad input or an I/O error, 2 on a usage error.\n"
+          "See hwi-fuse(1), hwi-thresh(1) and hwi-formats(5).\n",
+          stdout);
+    exit(status);
+}
+
+/* ------------------------------------------------------------------------
+ * Options. */
+struct opts {
+    int softmax;
+    double c;
+    int have_c;
+    double *w, *v;
+    size_t nw, nv;
+    struct hwi_missing miss;
+    int have_miss;
+    long top;
+    int unsorted;
+    const char *fit;
+    const char *grid[64];
+    size_t ngrid;
+    const char *nwgrid[64];
+    size_t nnwgrid;
+    enum hwi_nw_mode mode;
+    int have_mode;
+    double *tgrid;
+    size_t ntgrid;
+    const char *report;
+    const char *output;
+};
+
+static double *parse_grid_opt(const char *opt, const char *arg, double lo, double hi,
+                              size_t *n)
+{
+    char err[HWI_ERRLEN];
+    double *v;
+    if (hwi_parse_grid(arg, lo, hi, &v, n, err)) {
+        hwi_warn("invalid value for --%s: %s", opt, err);
+        hwi_try_help();
+    }
+    return v;
+}
+
+/* Print a threshold so that reading it back gives the same double. */
+static void put_exact(FILE *fp, double x)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.9g", x);
+    if (strtod(buf, NULL) != x)
+        snprintf(buf, sizeof buf, "%.17g", x);
+    fputs(buf, fp);
+}
+
+static void put_list(FILE *fp, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputc(',', fp);
+        fprintf(fp, "%.9g", v[i]);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Output. */
+
+/* Write the candidates of QUERY (LABEL[i], SCORE[i]; NAN: not a candidate)
+ * best first, the TOP best (0: all) and new_whale. */
+static void write_query(FILE *out, const char *query, const char **label, double *score,
+                        size_t n, long top, size_t *idx)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(score[i])) {
+            label[m] = label[i];
+            score[m++] = score[i];
+        }
+    hwi_rank_order(score, label, m, idx);
+    for (size_t r = 0; r < m; r++) {
+        size_t i = idx[r];
+        if (top && r >= (size_t)top && strcmp(label[i], HWI_NEW_WHALE))
+            continue;
+        if (hwi_tsv_write(out, query, label[i], score[i]))
+            hwi_die(HWI_EXIT_FAIL, "query '%s', label '%s': cannot be written as TSV",
+                    query, label[i]);
+    }
+}
+
+/* Work buffers sized for N labels. */
+struct work {
+    size_t cap;
+    double *d;
+    const char **label;
+    size_t *idx;
+};
+
+static void work_reserve(struct work *w, size_t n)
+{
+    if (n <= w->cap)
+        return;
+    size_t cap = w->cap ? w->cap : 256;
+    while (cap < n)
+        cap *= 2;
+    w->d = realloc(w->d, cap * sizeof *w->d);
+    w->label = realloc(w->label, cap * sizeof *w->label);
+    w->idx = realloc(w->idx, cap * sizeof *w->idx);
+    if (!w->d || !w->label || !w->idx)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    w->cap = cap;
+}
+
+static void work_free(struct work *w)
+{
+    free(w->d);
+    free(w->label);
+    free(w->idx);
+}
+
+/* ------------------------------------------------------------------------
+ * The fit report. */
+struct report {
+    struct hwi_outfile out;
+    FILE *fp;
+};
+
+static void report_open(struct report *r, const char *path)
+{
+    char err[HWI_ERRLEN];
+    if (!path) {
+        r->fp = stderr;
+        memset(&r->out, 0, sizeof r->out);
+    } else {
+        if (hwi_outfile_open(&r->out, path, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        r->fp = r->out.fp;
+    }
+    fputs("# stage\tqueries\tmap5\tthreshold\tmap5_nw\toptions\n", r->fp);
+}
+
+/* One line; OPTIONS is printed by the callback. */
+static void report_line(struct report *r, const char *stage, size_t nq, double map5,
+                        enum hwi_nw_mode mode, double thr, double map5_nw)
+{
+    fprintf(r->fp, "%s\t%zu\t%.6f\t", stage, nq, map5);
+    if (mode == HWI_NW_NONE) {
+        fputs("-\t-\t", r->fp);
+    } else {
+        put_exact(r->fp, thr);
+        fprintf(r->fp, "\t%.6f\t", map5_nw);
+    }
+}
+
+static void report_close(struct report *r)
+{
+    char err[HWI_ERRLEN];
+    if (r->fp == stderr)
+        fflush(stderr);
+    else if (hwi_outfile_commit(&r->out, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+}
+
+static struct hwi_labels load_truth(const char *path)
+{
+    struct hwi_labels t;
+    char err[HWI_ERRLEN];
+    if (hwi_labels_load(&t, path, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    return t;
+}
+
+/* ------------------------------------------------------------------------
+ * --softmax. */
+
+static void softmax_stream(struct hwi_stream *s, struct hwi_labelset *ls, const size_t *lid,
+                           const struct opts *o, FILE *out)
+{
+    struct work w = {0};
+    struct hwi_map keys = {0};
+    work_reserve(&w, s->dim);
+    int rc;
+    while ((rc = hwi_stream_read(s)) == 1) {
+        int put = hwi_map_put(&keys, s->key, 0, NULL);
+        if (put < 0)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (put == 0)
+            hwi_die(HWI_EXIT_FAIL, "%s: record %llu: key '%s' appears twice", s->name,
+                    (unsigned long long)s->nrec, s->key);
+        hwi_softmax(w.d, s->vec, s->dim, o->c);
+        for (uint32_t i = 0; i < s->dim; i++)
+            w.label[i] = ls->name[lid[i]];
+        write_query(out, s->key, w.label, w.d, s->dim, o->top, w.idx);
+    }
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", s->err);
+    hwi_map_free(&keys);
+    work_free(&w);
+}
+
+static void softmax_fit(struct hwi_stream *s, struct hwi_labelset *ls, size_t *lid,
+                        struct opts *o, FILE *out)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_logits lg = {0};
+    lg.lid = lid;
+    if (hwi_logits_load(&lg, s, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_labels truth = load_truth(o->fit);
+    if (hwi_logits_truth(&lg, &truth, o->fit, s->name, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    size_t ng;
+    double *grid = parse_grid_opt("grid", o->ngrid ? o->grid[0] : DEFAULT_C_GRID, 0, WMAX,
+                                  &ng);
+    struct work w = {0};
+    work_reserve(&w, lg.dim);
+    struct hwi_top5 *t = malloc((lg.nq ? lg.nq : 1) * sizeof *t);
+    if (!t)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+
+    /* c = 1 first (the plain classifier), then the grid */
+    double best_c = 1, best_m = -1, best_thr = 0, m1 = 0, thr1 = 0, ranked = 0;
+    for (size_t g = 0; g <= ng; g++) {
+        double c = g == 0 ? 1 : grid[g - 1];
+        for (size_t q = 0; q < lg.nq; q++)
+            hwi_logits_top5(&lg, q, c, ls, w.d, &t[q]);
+        double thr, m;
+        if (hwi_thresh_search(t, lg.truth, lg.nq, o->mode, NULL, 0, o->tgrid, o->ntgrid,
+                              &thr, &m, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        if (g == 0) {
+            m1 = m;
+            thr1 = thr;
+            ranked = hwi_top5_map5(t, lg.truth, lg.nq, HWI_NW_NONE, 0, NULL, 0);
+        } else if (m > best_m) {
+            best_m = m;
+            best_c = c;
+            best_thr = thr;
+        }
+    }
+    struct report r;
+    report_open(&r, o->report);
+    report_line(&r, "softmax", lg.nq, ranked, o->mode, thr1, m1);
+    fputs("--multiplier=1\n", r.fp);
+    report_line(&r, "softmax-fitted", lg.nq, ranked, o->mode, best_thr, best_m);
+    fprintf(r.fp, "--multiplier=%.9g\n", best_c);
+    report_close(&r);
+
+    hwi_tsv_write_header(out);
+    for (size_t q = 0; q < lg.nq; q++) {
+        hwi_softmax(w.d, lg.z + q * lg.dim, lg.dim, best_c);
+        for (size_t i = 0; i < lg.dim; i++)
+            w.label[i] = ls->name[lid[i]];
+        write_query(out, lg.key[q], w.label, w.d, lg.dim, o->top, w.idx);
+    }
+    free(t);
+    free(grid);
+    work_free(&w);
+    hwi_labels_free(&truth);
+    lg.lid = NULL;
+    hwi_logits_free(&lg);
+}
+
+static void run_softmax(struct opts *o, char **files, int nfiles, FILE *out)
+{
+    const char *path = nfiles ? files[0] : "-";
+    const char *name = strcmp(path, "-") ? path : "(stdin)";
+    char err[HWI_ERRLEN];
+    FILE *in = hwi_fopen_in(path, err);
+    if (!in)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_stream s;
+    if (hwi_stream_open_read(&s, in, name))
+        hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    struct hwi_labelset ls = {0};
+    size_t *lid = malloc(s.dim * sizeof *lid);
+    if (!lid)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    if (hwi_logits_columns(&s, &ls, lid, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (o->fit) {
+        softmax_fit(&s, &ls, lid, o, out);
+    } else {
+        hwi_tsv_write_header(out);
+        softmax_stream(&s, &ls, lid, o, out);
+    }
+    free(lid);
+    hwi_labelset_free(&ls);
+    hwi_stream_close(&s);
+    hwi_fclose_in(in);
+}
+
+/* ------------------------------------------------------------------------
+ * Fusion. */
+
+/* Fail if some input shares no individual's label with the first one.
+ * SEEN[i] marks the label ids input i lists (NLAB of them). */
+static void check_overlap(unsigned char **seen, size_t nin, size_t nlab, size_t nw_id,
+                          char *const *names)
+{
+    for (size_t i = 1; i < nin; i++) {
+        int any0 = 0, anyi = 0, both = 0;
+        for (size_t l = 0; l < nlab && !both; l++) {
+            if (l == nw_id)
+                continue;
+            any0 |= seen[0][l];
+            anyi |= seen[i][l];
+            both |= seen[0][l] && seen[i][l];
+        }
+        if (any0 && anyi && !both)
+            hwi_die(HWI_EXIT_FAIL, "%s and %s have no label in common: mismatched label sets",
+                    names[0], names[i]);
+    }
+}
+
+static void mark_seen(unsigned char **seen, size_t *cap, size_t nin, size_t i,
+                      const struct hwi_cands *c, size_t nlab)
+{
+    if (nlab > *cap) {
+        size_t ncap = *cap ? *cap : 1024;
+        while (ncap < nlab)
+            ncap *= 2;
+        for (size_t x = 0; x < nin; x++) {
+            unsigned char *p = realloc(seen[x], ncap);
+            if (!p)
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            memset(p + *cap, 0, ncap - *cap);
+            seen[x] = p;
+        }
+        *cap = ncap;
+    }
+    for (size_t k = 0; k < c->n; k++)
+        seen[i][c->id[k]] = 1;
+}
+
+/* Say when some queries were missing from an input (they were fused with
+ * all its labels missing). */
+static void warn_absent(const size_t *absent, size_t nin, char *const *names)
+{
+    for (size_t i = 0; i < nin; i++)
+        if (absent[i])
+            hwi_warn("warning: %zu quer%s not in %s (its scores counted as missing)",
+                     absent[i], absent[i] == 1 ? "y is" : "ies are", names[i]);
+}
+
+static void fuse_stream(struct hwi_fuse_input *in, size_t nin, char *const *names,
+                        const struct opts *o, const struct hwi_weights *wt, FILE *out)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_labelset ls = {0};
+    size_t nw_id;
+    if (hwi_labelset_id(&ls, HWI_NEW_WHALE, &nw_id))
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; i < nin; i++)
+        if (hwi_fuse_input_next(&in[i], &ls, err) < 0)
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+    const struct hwi_cands **c = calloc(nin, sizeof *c);
+    size_t *absent = calloc(nin, sizeof *absent);
+    unsigned char **seen = calloc(nin, sizeof *seen);
+    size_t seencap = 0;
+    struct hwi_join j;
+    hwi_join_init(&j, nin);
+    struct work w = {0};
+    char *query = NULL;
+    if (!c || !seen || !absent)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    hwi_tsv_write_header(out);
+    for (;;) {
+        const char *min = NULL;
+        for (size_t i = 0; i < nin; i++)
+            if (in[i].have && (!min || strcmp(in[i].grp.query, min) < 0))
+                min = in[i].grp.query;
+        if (!min)
+            break;
+        free(query);
+        if (!(query = strdup(min)))
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        for (size_t i = 0; i < nin; i++) {
+            c[i] = in[i].have && !strcmp(in[i].grp.query, query) ? &in[i].c : NULL;
+            if (c[i])
+                mark_seen(seen, &seencap, nin, i, c[i], ls.n);
+            else
+                absent[i]++;
+        }
+        if (hwi_join_query(&j, c, &o->miss, &ls, nw_id, query, (const char *const *)names,
+                           err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        work_reserve(&w, j.nu);
+        hwi_fuse_scores(wt, nw_id, j.uid, j.val, j.miss, j.nu, w.d);
+        for (size_t u = 0; u < j.nu; u++)
+            w.label[u] = ls.name[j.uid[u]];
+        write_query(out, query, w.label, w.d, j.nu, o->top, w.idx);
+        for (size_t i = 0; i < nin; i++)
+            if (c[i] && hwi_fuse_input_next(&in[i], &ls, err) < 0)
+                hwi_die(HWI_EXIT_FAIL, "%s", err);
+    }
+    check_overlap(seen, nin, seencap < ls.n ? seencap : ls.n, nw_id, names);
+    warn_absent(absent, nin, names);
+    free(absent);
+    for (size_t i = 0; i < nin; i++)
+        free(seen[i]);
+    free(seen);
+    free(query);
+    free(c);
+    work_free(&w);
+    hwi_join_free(&j);
+    hwi_labelset_free(&ls);
+}
+
+/* Overlap check on a fit set. */
+static void fitset_overlap(const struct hwi_fitset *fs, size_t nlab, size_t nw_id,
+                           char *const *names)
+{
+    unsigned char **seen = calloc(fs->nin, sizeof *seen);
+    if (!seen)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; i < fs->nin; i++)
+        if (!(seen[i] = calloc(nlab ? nlab : 1, 1)))
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+    for (size_t u = 0; u < fs->off[fs->nq]; u++)
+        for (size_t i = 0; i < fs->nin; i++)
+            if (!isnan(fs->val[u * fs->nin + i]))
+                seen[i][fs->uid[u]] = 1;
+    check_overlap(seen, fs->nin, nlab, nw_id, names);
+    for (size_t i = 0; i < fs->nin; i++)
+        free(seen[i]);
+    free(seen);
+}
+
+static void fitset_write(const struct hwi_fitset *fs, const struct hwi_labelset *ls,
+                         size_t nw_id, const struct hwi_weights *wt, long top, FILE *out)
+{
+    struct work w = {0};
+    hwi_tsv_write_header(out);
+    for (size_t q = 0; q < fs->nq; q++) {
+        size_t a = fs->off[q], nu = fs->off[q + 1] - a;
+        work_reserve(&w, nu);
+        hwi_fuse_scores(wt, nw_id, fs->uid + a, fs->val + a * fs->nin,
+                        fs->miss + q * fs->nin, nu, w.d);
+        for (size_t u = 0; u < nu; u++)
+            w.label[u] = ls->name[fs->uid[a + u]];
+        write_query(out, fs->query[q], w.label, w.d, nu, top, w.idx);
+    }
+    work_free(&w);
+}
+
+/* MAP@5 as ranked, and at the best threshold, of the fit set fused by WT. */
+struct score {
+    double ranked, thr, map5;
+};
+
+static struct score evaluate(const struct hwi_fitset *fs, const struct hwi_labelset *ls,
+                             size_t nw_id, const struct hwi_weights *wt, const struct opts *o,
+                             struct hwi_top5 *t, struct work *w, int want_ranked)
+{
+    char err[HWI_ERRLEN];
+    struct score s = {0, 0, 0};
+    for (size_t q = 0; q < fs->nq; q++) {
+        work_reserve(w, fs->off[q + 1] - fs->off[q]);
+        hwi_fitset_top5(fs, q, wt, ls, nw_id, w->d, &t[q]);
+    }
+    if (hwi_thresh_search(t, fs->truth, fs->nq, o->mode, NULL, 0, o->tgrid, o->ntgrid,
+                          &s.thr, &s.map5, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (want_ranked)
+        s.ranked = hwi_top5_map5(t, fs->truth, fs->nq, HWI_NW_NONE, 0, NULL, 0);
+    return s;
+}
+
+static void put_weights(FILE *fp, const struct hwi_weights *wt)
+{
+    fputs("--weights=", fp);
+    put_list(fp, wt->w, wt->nin);
+    fputs(" --nw-weights=", fp);
+    put_list(fp, wt->v, wt->nin);
+    fputc('\n', fp);
+}
+
+static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_id,
+                     char *const *names, struct opts *o, struct hwi_weights *best, FILE *out)
+{
+    char err[HWI_ERRLEN];
+    size_t nin = fs->nin;
+    struct hwi_labels truth = load_truth(o->fit);
+    if (hwi_fitset_truth(fs, &truth, o->fit, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+
+    /* each input's grids; an input without new_whale needs no V grid */
+    double **gw = calloc(nin, sizeof *gw), **gv = calloc(nin, sizeof *gv);
+    size_t *nw = calloc(nin, sizeof *nw), *nv = calloc(nin, sizeof *nv);
+    size_t *at = calloc(nin * 2, sizeof *at);
+    if (!gw || !gv || !nw || !nv || !at)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    double combos = 1;
+    for (size_t i = 0; i < nin; i++) {
+        const char *g = o->ngrid ? o->grid[o->ngrid == 1 ? 0 : i] : DEFAULT_W_GRID;
+        gw[i] = parse_grid_opt("grid", g, 0, WMAX, &nw[i]);
+        if (o->nnwgrid && fs->has_nw[i]) {
+            gv[i] = parse_grid_opt("nw-grid", o->nwgrid[o->nnwgrid == 1 ? 0 : i], 0, WMAX,
+                                   &nv[i]);
+            combos *= (double)nv[i];
+        }
+        combos *= (double)nw[i];
+    }
+    int nonzero = 0;
+    for (size_t i = 0; i < nin; i++)
+        for (size_t k = 0; k < nw[i]; k++)
+            nonzero |= gw[i][k] != 0;
+    if (combos > MAX_COMBOS || !nonzero) {
+        for (size_t i = 0; i < nin; i++) {
+            free(gw[i]);
+            free(gv[i]);
+        }
+        free(gw);
+        free(gv);
+        free(nw);
+        free(nv);
+        free(at);
+        hwi_labels_free(&truth);
+        if (!nonzero)
+            hwi_die(HWI_EXIT_USAGE, "the weight grids hold only zeros: nothing to fuse");
+        hwi_die(HWI_EXIT_USAGE, "the weight grids give %.0f combinations, more than %d",
+                combos, MAX_COMBOS);
+    }
+
+    struct hwi_top5 *t = malloc((fs->nq ? fs->nq : 1) * sizeof *t);
+    struct work w = {0};
+    struct hwi_weights cur = {nin, calloc(nin, sizeof(double)), calloc(nin, sizeof(double))};
+    if (!t || !cur.w || !cur.v)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    struct report r;
+    report_open(&r, o->report);
+
+    /* each input alone */
+    for (size_t i = 0; i < nin; i++) {
+        for (size_t x = 0; x < nin; x++)
+            cur.w[x] = cur.v[x] = x == i;
+        struct score s = evaluate(fs, ls, nw_id, &cur, o, t, &w, 1);
+        char stage[HWI_ERRLEN];
+        snprintf(stage, sizeof stage, "alone:%s", names[i]);
+        report_line(&r, stage, fs->nq, s.ranked, o->mode, s.thr, s.map5);
+        put_weights(r.fp, &cur);
+    }
+
+    /* the grid, as a mixed-radix counter over (w_i, v_i) */
+    double best_m = -1;
+    int done = 0, tty = isatty(STDERR_FILENO); /* progress for people */
+    size_t k = 0;
+    while (!done) {
+        if (tty)
+            fprintf(stderr, "\r%s: fit: weights %zu of %.0f", hwi_program_name, ++k, combos);
+        int any = 0;
+        for (size_t i = 0; i < nin; i++) {
+            cur.w[i] = gw[i][at[2 * i]];
+            /* a FILE that never lists new_whale gets new_whale weight 0,
+             * so that --missing cannot make one up there */
+            cur.v[i] = gv[i] ? gv[i][at[2 * i + 1]] : fs->has_nw[i] ? cur.w[i] : 0;
+            any |= cur.w[i] != 0;
+        }
+        if (any) {
+            struct score s = evaluate(fs, ls, nw_id, &cur, o, t, &w, 0);
+            if (s.map5 > best_m) {
+                best_m = s.map5;
+                memcpy(best->w, cur.w, nin * sizeof *cur.w);
+                memcpy(best->v, cur.v, nin * sizeof *cur.v);
+            }
+        }
+        done = 1;
+        for (size_t d = 0; d < 2 * nin && done; d++) {
+            size_t lim = d % 2 ? (gv[d / 2] ? nv[d / 2] : 1) : nw[d / 2];
+            if (++at[d] < lim)
+                done = 0;
+            else
+                at[d] = 0;
+        }
+    }
+    if (tty)
+        fputc('\n', stderr);
+    struct score s = evaluate(fs, ls, nw_id, best, o, t, &w, 1);
+    report_line(&r, "fused", fs->nq, s.ranked, o->mode, s.thr, s.map5);
+    put_weights(r.fp, best);
+    report_close(&r);
+
+    fitset_write(fs, ls, nw_id, best, o->top, out);
+    for (size_t i = 0; i < nin; i++) {
+        free(gw[i]);
+        free(gv[i]);
+    }
+    free(gw);
+    free(gv);
+    free(nw);
+    free(nv);
+    free(at);
+    free(t);
+    free(cur.w);
+    free(cur.v);
+    work_free(&w);
+    hwi_labels_free(&truth);
+}
+
+static void run_fuse(struct opts *o, char **files, int nfiles, FILE *out)
+{
+    size_t nin = (size_t)nfiles;
+    char err[HWI_ERRLEN];
+    struct hwi_fuse_input *in = calloc(nin, sizeof *in);
+    FILE **fp = calloc(nin, sizeof *fp);
+    char **names = calloc(nin, sizeof *names);
+    struct hwi_weights wt = {nin, calloc(nin, sizeof(double)), calloc(nin, sizeof(double))};
+    if (!in || !fp || !names || !wt.w || !wt.v)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; i < nin; i++) {
+        int is_stdin = !strcmp(files[i], "-");
+        names[i] = is_stdin ? "(stdin)" : files[i];
+        wt.w[i] = o->nw ? o->w[i] : 1;
+        wt.v[i] = o->nv ? o->v[i] : wt.w[i];
+    }
+    for (size_t i = 0; i < nin; i++) {
+        if (!(fp[i] = hwi_fopen_in(files[i], err)))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        hwi_fuse_input_open(&in[i], fp[i], names[i], nin > 1 && !o->unsorted && !o->fit);
+    }
+    if (o->fit || o->unsorted) {
+        struct hwi_labelset ls = {0};
+        struct hwi_fitset fs;
+        if (hwi_fitset_load(&fs, in, nin, (const char *const *)names, &ls, &o->miss, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        size_t nw_id;
+        if (hwi_labelset_id(&ls, HWI_NEW_WHALE, &nw_id))
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        fitset_overlap(&fs, ls.n, nw_id, names);
+        warn_absent(fs.absent, nin, names);
+        if (o->fit)
+            fuse_fit(&fs, &ls, nw_id, names, o, &wt, out);
+        else
+            fitset_write(&fs, &ls, nw_id, &wt, o->top, out);
+        hwi_fitset_free(&fs);
+        hwi_labelset_free(&ls);
+    } else {
+        fuse_stream(in, nin, names, o, &wt, out);
+    }
+    for (size_t i = 0; i < nin; i++) {
+        hwi_fuse_input_close(&in[i]);
+        hwi_fclose_in(fp[i]);
+    }
+    free(in);
+    free(fp);
+    free(names);
+    free(wt.w);
+    free(wt.v);
+}
+
+int main(int argc, char **argv)
+{
+    hwi_set_program_name(argv[0]);
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
+    atexit(hwi_close_stdout);
+
+    struct opts o = {0};
+    o.c = 1;
+    o.mode = HWI_NW_MAX;
+    int c;
+    while ((c = getopt_long(argc, argv, "sc:w:n:m:k:uf:g:G:N:T:r:o:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': o.softmax = 1; break;
+        case 'c':
+            o.c = hwi_opt_double("multiplier", optarg, 0, WMAX);
+            o.have_c = 1;
+            break;
+        case 'w':
+            free(o.w);
+            o.w = parse_grid_opt("weights", optarg, 0, WMAX, &o.nw);
+            if (strchr(optarg, ':')) {
+                hwi_warn("invalid value '%s' for --weights: expected W1,W2,...", optarg);
+                hwi_try_help();
+            }
+            break;
+        case 'n':
+            free(o.v);
+            o.v = parse_grid_opt("nw-weights", optarg, 0, WMAX, &o.nv);
+            if (strchr(optarg, ':')) {
+                hwi_warn("invalid value '%s' for --nw-weights: expected V1,V2,...", optarg);
+                hwi_try_help();
+            }
+            break;
+        case 'm':
+            if (hwi_missing_parse(optarg, &o.miss)) {
+                hwi_warn("invalid value '%s' for --missing: expected a number, min or error",
+                         optarg);
+                hwi_try_help();
+            }
+            o.have_miss = 1;
+            break;
+        case 'k': o.top = hwi_opt_long("top", optarg, 1, LONG_MAX); break;
+        case 'u': o.unsorted = 1; break;
+        case 'f': o.fit = optarg; break;
+        case 'g':
+        case 'G': {
+            size_t n;
+            double lo = 0, hi = WMAX;
+            free(parse_grid_opt(c == 'g' ? "grid" : "nw-grid", optarg, lo, hi, &n));
+            const char **list = c == 'g' ? o.grid : o.nwgrid;
+            size_t *count = c == 'g' ? &o.ngrid : &o.nnwgrid;
+            if (*count == 64) {
+                hwi_warn("too many --%s options", c == 'g' ? "grid" : "nw-grid");
+                hwi_try_help();
+            }
+            list[(*count)++] = optarg;
+            break;
+        }
+        case 'N':
+            if (hwi_nw_mode_parse(optarg, &o.mode)) {
+                hwi_warn("invalid value '%s' for --new-whale: expected max, add or none",
+                         optarg);
+                hwi_try_help();
+            }
+            o.have_mode = 1;
+            break;
+        case 'T':
+            free(o.tgrid);
+            o.tgrid = parse_grid_opt("threshold-grid", optarg, -FLT_MAX, FLT_MAX, &o.ntgrid);
+            break;
+        case 'r': o.report = optarg; break;
+        case 'o': o.output = optarg; break;
+        case OPT_HELP: usage(HWI_EXIT_OK);
+        case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
+        default: usage(HWI_EXIT_USAGE);
+        }
+    }
+    const char *bad = NULL;
+    if (o.softmax && (o.nw || o.nv || o.have_miss || o.unsorted || o.nnwgrid))
+        bad = "--weights, --nw-weights, --missing, --unsorted and --nw-grid fuse scores "
+              "files; they do not apply to --softmax";
+    else if (!o.softmax && o.have_c)
+        bad = "--multiplier applies to --softmax";
+    else if (o.fit && (o.have_c || o.nw || o.nv))
+        bad = "--fit chooses the multiplier or weights: do not give them too";
+    else if (!o.fit && (o.ngrid || o.nnwgrid || o.have_mode || o.tgrid || o.report))
+        bad = "--grid, --nw-grid, --new-whale, --threshold-grid and --report need --fit";
+    else if (o.softmax && o.ngrid > 1)
+        bad = "--softmax takes one --grid";
+    size_t nin = (size_t)(argc - optind), nstdin = 0;
+    for (int i = optind; i < argc; i++)
+        nstdin += !strcmp(argv[i], "-");
+    if (bad) {
+        hwi_warn("%s", bad);
+    } else if (o.softmax && nin > 1) {
+        hwi_warn("--softmax reads one logits stream, not %zu (fuse their outputs)", nin);
+        bad = "";
+    } else if (!o.softmax && !nin) {
+        hwi_warn("missing operand: the scores TSV files to fuse");
+        bad = "";
+    } else if (nstdin > 1) {
+        hwi_warn("standard input (-) given twice");
+        bad = "";
+    } else if (!o.softmax && ((o.nw && o.nw != nin) || (o.nv && o.nv != nin))) {
+        hwi_warn("%zu weights for %zu files", o.nw != nin && o.nw ? o.nw : o.nv, nin);
+        bad = "";
+    } else if (!o.softmax &&
+               ((o.ngrid > 1 && o.ngrid != nin) || (o.nnwgrid > 1 && o.nnwgrid != nin))) {
+        hwi_warn("give --grid and --nw-grid once, or once per file (%zu files)", nin);
+        bad = "";
+    }
+    if (bad)
+        hwi_try_help();
+
+    char err[HWI_ERRLEN];
+    struct hwi_outfile out;
+    if (hwi_outfile_open(&out, o.output, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (o.softmax)
+        run_softmax(&o, argv + optind, argc - optind, out.fp);
+    else
+        run_fuse(&o, argv + optind, argc - optind, out.fp);
+    if (hwi_outfile_commit(&out, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    free(o.w);
+    free(o.v);
+    free(o.tgrid);
+    return HWI_EXIT_OK;
+}

@@ -1,0 +1,418 @@
+/* hwi-thresh: step 6 of the method: put new_whale into each query's ranking
+ * at a score threshold and write the Kaggle submission; with --fit, choose
+ * the threshold of the best MAP@5 on a validation split.
+ *
+ * The scores TSV is read group by group (any query order, each query's lines
+ * together); only each query's five best individuals and its own new_whale
+ * score are kept, so memory grows with the number of queries only.  The
+ * placement rules and the exact threshold search are in lib/fuse.h. */
+#include <config.h>
+
+#include "csv.h"
+#include "err.h"
+#include "fuse.h"
+#include "metric.h"
+#include "opt.h"
+#include "tsv.h"
+
+#include <float.h>
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+
+static const struct option longopts[] = {
+    {"threshold", required_argument, NULL, 't'},
+    {"new-whale", required_argument, NULL, 'N'},
+    {"fit", required_argument, NULL, 'f'},
+    {"grid", required_argument, NULL, 'g'},
+    {"images", required_argument, NULL, 'i'},
+    {"pad", required_argument, NULL, 'p'},
+    {"report", required_argument, NULL, 'r'},
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static _Noreturn void usage(int status)
+{
+    if (status)
+        hwi_try_help();
+    printf("Usage: %s --threshold=T [OPTION]... [FILE]\n"
+           "  or:  %s --fit=TRUTH [OPTION]... [FILE]\n",
+           hwi_program_name, hwi_program_name);
+    fputs("Put new_whale into each query's ranking at score threshold T and write\n"
+          "the Kaggle submission: Image,Id with 5 distinct ids, best first.\n"
+          "With --fit, choose T for the best MAP@5 against TRUTH and report it.\n"
+          "With no FILE, or when FILE is -, read standard input.\n"
+          "\n"
+          "  -t, --threshold=T       new_whale's score (see --new-whale)\n"
+          "  -N, --new-whale=MODE    max (default): new_whale scores max(T, its own\n"
+          "                          score), so it enters where the scores fall\n"
+          "                          below T and a new_whale line competes as a\n"
+          "                          label; add: its own score + T (0 if none);\n"
+          "                          none: only its own line places it\n"
+          "  -f, --fit=TRUTH         choose T for the best MAP@5 against TRUTH (CSV\n"
+          "                          Image,Id holding every query); report it and\n"
+          "                          write the submission at T\n"
+          "  -g, --grid=GRID         with --fit: thresholds to try, V1,V2,... or\n"
+          "                          START:STOP:STEP, e.g. 0:0.95:0.0079166667 as in\n"
+          "                          the original (default: every distinct score, an\n"
+          "                          exact search)\n"
+          "  -i, --images=FILE       the images the submission must list, one per\n"
+          "                          line, or a CSV whose first column is Image (e.g.\n"
+          "                          sample_submission.csv): rows come in its order,\n"
+          "                          images without scores get new_whale and padding,\n"
+          "                          and a query not in FILE is an error\n"
+          "  -p, --pad=ID1,ID2...    ids that fill rows with fewer than 5 (default:\n"
+          "                          the ids most often ranked first in the input,\n"
+          "                          then most often among the five best)\n"
+          "  -r, --report=FILE       write the fit report to FILE (default: stderr)\n"
+          "  -o, --output=FILE       write to FILE (whole or not at all) instead of\n"
+          "                          stdout\n"
+          "      --help              display this help and exit\n"
+          "      --version           output version information and exit\n"
+          "\n"
+          "Input is a scores TSV ('query<TAB>label<TAB>score', each query's lines\n"
+          "together).  The fit report is TSV: stage, queries, MAP@5 as ranked,\n"
+          "threshold, MAP@5 at the threshold, options.\n"
+          "\n"
+          "Exit status: 0 on success, 1 on bad input or an I/O error, 2 on a usage error.\n"
+          "See hwi-thresh(1), hwi-fuse(1) and hwi-formats(5).\n",
+          stdout);
+    exit(status);
+}
+
+/* The rankings read, one row per submission line. */
+struct rows {
+    size_t n, cap;
+    char **image;
+    const char **src; /* where the row came from, for messages */
+    long *line;
+    struct hwi_top5 *t;
+};
+
+static void rows_add(struct rows *r, const char *image, const char *src, long line)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 256;
+        r->image = realloc(r->image, cap * sizeof *r->image);
+        r->src = realloc(r->src, cap * sizeof *r->src);
+        r->line = realloc(r->line, cap * sizeof *r->line);
+        r->t = realloc(r->t, cap * sizeof *r->t);
+        if (!r->image || !r->src || !r->line || !r->t)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        r->cap = cap;
+    }
+    if (!(r->image[r->n] = strdup(image)))
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    r->src[r->n] = src;
+    r->line[r->n] = line;
+    hwi_top5_init(&r->t[r->n]);
+    r->n++;
+}
+
+static void rows_free(struct rows *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->image[i]);
+    free(r->image);
+    free(r->src);
+    free(r->line);
+    free(r->t);
+}
+
+/* Read the expected images: one per line, or a CSV whose first column is
+ * Image (a header line "Image..." is skipped). */
+static void load_images(struct rows *r, struct hwi_map *index, const char *path)
+{
+    char err[HWI_ERRLEN];
+    FILE *fp = hwi_fopen_in(path, err);
+    if (!fp)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_csv c;
+    if (hwi_csv_open(&c, fp, path, NULL))
+        hwi_die(HWI_EXIT_FAIL, "%s", c.err);
+    int rc;
+    while ((rc = hwi_csv_next(&c)) == 1) {
+        const char *name = c.field[0];
+        if (c.line == 1 && !strcasecmp(name, "Image"))
+            continue;
+        if (!hwi_tsv_field_ok(name))
+            hwi_die(HWI_EXIT_FAIL, "%s:%ld: empty image name or one with a TAB", path,
+                    c.line);
+        size_t first;
+        int put = hwi_map_put(index, name, r->n, &first);
+        if (put < 0)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (put == 0)
+            hwi_die(HWI_EXIT_FAIL, "%s:%ld: image '%s' is listed twice (first on line %ld)",
+                    path, c.line, name, r->line[first]);
+        rows_add(r, name, path, c.line);
+    }
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", c.err);
+    hwi_csv_close(&c);
+    hwi_fclose_in(fp);
+}
+
+/* Read the scores into R (rows of the images list when INDEX is given). */
+static void load_scores(struct rows *r, const struct hwi_map *index, int have_list,
+                        const char *path, const char *name, const char *listname,
+                        struct hwi_labelset *ls)
+{
+    char err[HWI_ERRLEN];
+    FILE *fp = hwi_fopen_in(path, err);
+    if (!fp)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_groups g;
+    struct hwi_group grp = {0};
+    hwi_groups_open(&g, fp, name);
+    int rc;
+    while ((rc = hwi_groups_next(&g, &grp)) == 1) {
+        size_t row;
+        if (have_list) {
+            size_t *at = hwi_map_get(index, grp.query);
+            if (!at)
+                hwi_die(HWI_EXIT_FAIL, "%s:%ld: query '%s' is not in the image list %s", name,
+                        grp.line, grp.query, listname);
+            row = *at;
+            r->src[row] = name;
+            r->line[row] = grp.line;
+        } else {
+            rows_add(r, grp.query, name, grp.line);
+            row = r->n - 1;
+        }
+        for (size_t k = 0; k < grp.n; k++) {
+            size_t id;
+            if (hwi_labelset_id(ls, grp.label[k], &id))
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            hwi_top5_push(&r->t[row], ls->name[id], grp.score[k]);
+        }
+    }
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", g.tsv.err);
+    hwi_group_free(&grp);
+    hwi_groups_close(&g);
+    hwi_fclose_in(fp);
+}
+
+/* The default padding: the ids ranked first most often, then those most
+ * often among the five best, ties by id. */
+struct count {
+    const char *label;
+    size_t first, top;
+};
+
+static int by_count(const void *a, const void *b)
+{
+    const struct count *x = a, *y = b;
+    if (x->first != y->first)
+        return x->first > y->first ? -1 : 1;
+    if (x->top != y->top)
+        return x->top > y->top ? -1 : 1;
+    return strcmp(x->label, y->label);
+}
+
+static size_t default_pad(const struct rows *r, const char **pad, size_t max)
+{
+    struct hwi_map idx = {0};
+    struct count *c = calloc(r->n * HWI_TOPK + 1, sizeof *c);
+    size_t nc = 0;
+    if (!c)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; i < r->n; i++) {
+        for (int k = 0; k < r->t[i].k; k++) {
+            size_t old;
+            int put = hwi_map_put(&idx, r->t[i].label[k], nc, &old);
+            if (put < 0)
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            if (put) {
+                c[nc].label = r->t[i].label[k];
+                old = nc++;
+            }
+            c[old].first += k == 0;
+            c[old].top++;
+        }
+    }
+    qsort(c, nc, sizeof *c, by_count);
+    size_t n = nc < max ? nc : max;
+    for (size_t i = 0; i < n; i++)
+        pad[i] = c[i].label;
+    free(c);
+    hwi_map_free(&idx);
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    hwi_set_program_name(argv[0]);
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
+    atexit(hwi_close_stdout);
+
+    double thr = 0;
+    int have_thr = 0, have_mode = 0;
+    enum hwi_nw_mode mode = HWI_NW_MAX;
+    const char *fit = NULL, *images = NULL, *padarg = NULL, *report = NULL, *output = NULL;
+    double *grid = NULL;
+    size_t ngrid = 0;
+    char err[HWI_ERRLEN];
+    int c;
+    while ((c = getopt_long(argc, argv, "t:N:f:g:i:p:r:o:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            thr = hwi_opt_double("threshold", optarg, -FLT_MAX, FLT_MAX);
+            have_thr = 1;
+            break;
+        case 'N':
+            if (hwi_nw_mode_parse(optarg, &mode)) {
+                hwi_warn("invalid value '%s' for --new-whale: expected max, add or none",
+                         optarg);
+                hwi_try_help();
+            }
+            have_mode = 1;
+            break;
+        case 'f': fit = optarg; break;
+        case 'g':
+            free(grid);
+            if (hwi_parse_grid(optarg, -FLT_MAX, FLT_MAX, &grid, &ngrid, err)) {
+                hwi_warn("invalid value for --grid: %s", err);
+                hwi_try_help();
+            }
+            break;
+        case 'i': images = optarg; break;
+        case 'p': padarg = optarg; break;
+        case 'r': report = optarg; break;
+        case 'o': output = optarg; break;
+        case OPT_HELP: usage(HWI_EXIT_OK);
+        case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
+        default: usage(HWI_EXIT_USAGE);
+        }
+    }
+    const char *bad = NULL;
+    if (argc - optind > 1)
+        hwi_warn("extra operand '%s'", argv[optind + 1]), bad = "";
+    else if (fit && have_thr)
+        bad = "--fit chooses the threshold: do not give --threshold too";
+    else if (!fit && !have_thr && mode != HWI_NW_NONE)
+        bad = "give --threshold=T, or --fit=TRUTH to choose it";
+    else if (!fit && (grid || report))
+        bad = "--grid and --report need --fit";
+    else if (fit && mode == HWI_NW_NONE)
+        bad = "--fit with --new-whale=none has no threshold to choose";
+    if (bad) {
+        if (*bad)
+            hwi_warn("%s", bad);
+        hwi_try_help();
+    }
+    (void)have_mode;
+
+    /* padding from --pad */
+    const char *pad[16];
+    size_t npad = 0;
+    char *padcopy = NULL;
+    if (padarg) {
+        if (!(padcopy = strdup(padarg)))
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        for (char *p = padcopy, *tok; (tok = strsep(&p, ","));) {
+            if (!hwi_tsv_field_ok(tok) || strchr(tok, ' ')) {
+                hwi_warn("invalid value '%s' for --pad: expected ids separated by commas",
+                         padarg);
+                hwi_try_help();
+            }
+            if (npad < 16)
+                pad[npad++] = tok;
+        }
+    }
+
+    const char *path = optind < argc ? argv[optind] : "-";
+    const char *name = strcmp(path, "-") ? path : "(stdin)";
+    struct rows r = {0};
+    struct hwi_map index = {0};
+    struct hwi_labelset ls = {0};
+    if (images)
+        load_images(&r, &index, images);
+    load_scores(&r, &index, images != NULL, path, name, images, &ls);
+    if (!padarg)
+        npad = default_pad(&r, pad, 16);
+
+    struct hwi_labels truth = {0};
+    if (fit) {
+        if (hwi_labels_load(&truth, fit, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        struct hwi_map tidx = {0};
+        for (size_t i = 0; i < truth.n; i++)
+            if (hwi_map_put(&tidx, truth.image[i], i, NULL) < 0)
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+        const char **tr = malloc((r.n ? r.n : 1) * sizeof *tr);
+        if (!tr)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        for (size_t i = 0; i < r.n; i++) {
+            size_t *at = hwi_map_get(&tidx, r.image[i]);
+            if (!at)
+                hwi_die(HWI_EXIT_FAIL, "%s: no label for query '%s' (%s:%ld)", fit,
+                        r.image[i], r.src[i], r.line[i]);
+            tr[i] = truth.id[*at];
+        }
+        double map5;
+        if (hwi_thresh_search(r.t, tr, r.n, mode, pad, npad, grid, ngrid, &thr, &map5, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        double ranked = hwi_top5_map5(r.t, tr, r.n, HWI_NW_NONE, 0, pad, npad);
+        struct hwi_outfile rep;
+        FILE *fp = stderr;
+        if (report) {
+            if (hwi_outfile_open(&rep, report, err))
+                hwi_die(HWI_EXIT_FAIL, "%s", err);
+            fp = rep.fp;
+        }
+        char tbuf[64];
+        snprintf(tbuf, sizeof tbuf, "%.9g", thr);
+        if (strtod(tbuf, NULL) != thr)
+            snprintf(tbuf, sizeof tbuf, "%.17g", thr);
+        fprintf(fp, "# stage\tqueries\tmap5\tthreshold\tmap5_nw\toptions\n"
+                    "thresh\t%zu\t%.6f\t%s\t%.6f\t--threshold=%s%s\n",
+                r.n, ranked, tbuf, map5, tbuf, mode == HWI_NW_ADD ? " --new-whale=add" : "");
+        if (report && hwi_outfile_commit(&rep, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        free(tr);
+        hwi_map_free(&tidx);
+    }
+
+    /* the submission */
+    struct hwi_preds sub = {r.n, calloc(r.n ? r.n : 1, sizeof *sub.row)};
+    if (!sub.row)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; i < r.n; i++) {
+        const char *ids[HWI_TOPK];
+        struct hwi_pred *p = &sub.row[i];
+        p->image = strdup(r.image[i]);
+        p->n = hwi_top5_predict(&r.t[i], mode, thr, pad, npad, ids);
+        for (int k = 0; k < p->n; k++)
+            if (!(p->id[k] = strdup(ids[k])))
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (!p->image)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+    }
+    struct hwi_outfile out;
+    if (hwi_outfile_open(&out, output, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (hwi_preds_write(&sub, out.fp))
+        hwi_die(HWI_EXIT_FAIL, "write error");
+    if (hwi_outfile_commit(&out, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+
+    hwi_preds_free(&sub);
+    hwi_labels_free(&truth);
+    rows_free(&r);
+    hwi_map_free(&index);
+    hwi_labelset_free(&ls);
+    free(padcopy);
+    free(grid);
+    return HWI_EXIT_OK;
+}

@@ -1,0 +1,195 @@
+#!/bin/sh
+# hwi-fuse: weighted fusion, softmax, --fit, merge-join of sorted inputs,
+# bad input.  Expected scores were computed with numpy (float32 inputs,
+# double sums, '%.9g'), independently of the C code.
+. "${srcdir:-.}/tests/init.sh"
+
+std_options_ hwi-fuse
+
+T=$(printf '\t')
+# hwi-vec --pack leaks its column-name array (bin/hwi-vec.c, reported);
+# keep LeakSanitizer off for that one program under --enable-sanitizers
+pack() { ASAN_OPTIONS="${ASAN_OPTIONS:-} detect_leaks=0" hwi-vec --pack "$@"; }
+printf '# query\tlabel\tscore\n' > knn.tsv
+printf 'q1\tw_a\t0.9\nq1\tnew_whale\t0.7\nq1\tw_b\t0.5\nq2\tw_b\t0.8\nq2\tw_c\t0.6\n' >> knn.tsv
+printf 'q1\tw_b\t0.7\nq1\tw_a\t0.2\nq1\tw_c\t0.1\nq2\tw_c\t0.4\nq2\tw_a\t0.3\nq2\tw_b\t0.3\n' > sm.tsv
+printf 'Image,Id\nq1,w_b\nq2,new_whale\n' > truth.csv
+
+# 2*knn + 0.5*sm, new_whale weights 1 and 0
+hwi-fuse -w 2,0.5 -n 1,0 knn.tsv sm.tsv > out.tsv
+cat > want.tsv <<EOF
+# query${T}label${T}score
+q1${T}w_a${T}1.89999995
+q1${T}w_b${T}1.34999999
+q1${T}new_whale${T}0.699999988
+q1${T}w_c${T}0.0500000007
+q2${T}w_b${T}1.75000003
+q2${T}w_c${T}1.40000005
+q2${T}w_a${T}0.150000006
+EOF
+compare_ want.tsv out.tsv
+
+# a missing label counts as --missing (0.05, as float32)
+hwi-fuse --missing=0.05 knn.tsv sm.tsv > out.tsv
+cat > want.tsv <<EOF
+# query${T}label${T}score
+q1${T}w_b${T}1.19999999
+q1${T}w_a${T}1.09999998
+q1${T}new_whale${T}0.749999989
+q1${T}w_c${T}0.150000002
+q2${T}w_b${T}1.10000002
+q2${T}w_c${T}1.00000003
+q2${T}w_a${T}0.350000013
+EOF
+compare_ want.tsv out.tsv
+
+# --missing=min: q1's w_c is missing from knn.tsv, whose lowest q1 score is 0.5
+hwi-fuse -m min knn.tsv sm.tsv | grep "^q1${T}w_c${T}" > out.tsv
+printf 'q1\tw_c\t0.600000001\n' > want.tsv
+compare_ want.tsv out.tsv
+
+# a query missing from one input: fused, with a warning
+grep -v q2 sm.tsv > sm-q1.tsv
+hwi-fuse knn.tsv sm-q1.tsv > out.tsv 2> err
+printf 'hwi-fuse: warning: 1 query is not in sm-q1.tsv (its scores counted as missing)\n' > want.txt
+compare_ want.txt err
+grep -q "^q2${T}w_b${T}0.800000012$" out.tsv || fail_ "absent query: $(cat out.tsv)"
+hwi-fuse -u knn.tsv sm-q1.tsv > /dev/null 2> err
+compare_ want.txt err
+
+# --top keeps the K best and new_whale
+hwi-fuse -k 1 knn.tsv sm.tsv | grep -v '^#' | cut -f1,2 > out.tsv
+printf 'q1\tw_b\nq1\tnew_whale\nq2\tw_b\n' > want.tsv
+compare_ want.tsv out.tsv
+
+# --softmax: softmax(2 * logits), numpy values
+printf '# key\tw_a\tw_b\tw_c\nq1\t1\t2\t0.5\nq2\t0\t0\t3\n' | pack > lg.bin
+hwi-fuse --softmax -c 2 lg.bin > out.tsv
+cat > want.tsv <<EOF
+# query${T}label${T}score
+q1${T}w_b${T}0.843794734
+q1${T}w_a${T}0.114195199
+q1${T}w_c${T}0.0420100661
+q2${T}w_c${T}0.995066951
+q2${T}w_a${T}0.00246652437
+q2${T}w_b${T}0.00246652437
+EOF
+compare_ want.tsv out.tsv
+# standard input, and --output
+hwi-fuse -s -c 2 -o out2.tsv < lg.bin
+compare_ want.tsv out2.tsv
+
+# a pipeline: softmax -> sorted -> fused with knn (knn.tsv from stdin) -> thresh
+hwi-fuse -s -c 2 lg.bin | LC_ALL=C sort -s -t "$T" -k1,1 |
+    hwi-fuse -w 1,1 - knn.tsv | hwi-thresh -t 0.9 -p w_x,w_y > sub.csv
+printf 'Image,Id\nq1,w_b w_a new_whale w_c w_x\nq2,w_c new_whale w_b w_a w_x\n' > want.csv
+compare_ want.csv sub.csv
+
+# --unsorted reads whole files in any order and gives the same scores
+{ grep q2 sm.tsv; grep q1 sm.tsv; } > sm-rev.tsv
+hwi-fuse -w 2,0.5 -n 1,0 knn.tsv sm.tsv | LC_ALL=C sort > a.tsv
+hwi-fuse -u -w 2,0.5 -n 1,0 knn.tsv sm-rev.tsv | LC_ALL=C sort > b.tsv
+compare_ a.tsv b.tsv
+
+# --fit: each input alone, then the fused grid; sm.tsv alone ranks q1 right
+# and, with new_whale above 0.4 and below 0.7, q2 too (MAP@5 1)
+hwi-fuse --fit truth.csv -r rep.tsv -o fit.tsv knn.tsv sm.tsv
+cat > want.tsv <<EOF
+# stage${T}queries${T}map5${T}threshold${T}map5_nw${T}options
+alone:knn.tsv${T}2${T}0.166667${T}1${T}0.666667${T}--weights=1,0 --nw-weights=1,0
+alone:sm.tsv${T}2${T}0.500000${T}0.5${T}1.000000${T}--weights=0,1 --nw-weights=0,1
+fused${T}2${T}0.500000${T}0.5${T}1.000000${T}--weights=0,1 --nw-weights=0,0
+EOF
+compare_ want.tsv rep.tsv
+hwi-fuse -w 0,1 -n 0,0 knn.tsv sm.tsv > want.tsv
+compare_ want.tsv fit.tsv
+# the report goes to stderr without --report; grids per file; the original's
+# threshold grid
+hwi-fuse --fit truth.csv -g 1 -g 0:1:0.5 -G 0,1 -T 0:0.95:0.0079166667 \
+    knn.tsv sm.tsv > /dev/null 2> err
+grep -q "^fused${T}2${T}" err || fail_ "no fused line: $(cat err)"
+# softmax --fit: c = 1, then the best c on the grid
+hwi-fuse -s --fit truth.csv -g 0.5,2 -N add lg.bin > /dev/null 2> err
+[ "$(cut -f1 err | tr '\n' ' ')" = "# stage softmax softmax-fitted " ] ||
+    fail_ "softmax report: $(cat err)"
+
+# ---- bad input ----
+# unsorted input where the merge-join needs sorted input: names file and line
+returns_ 1 hwi-fuse knn.tsv sm-rev.tsv > /dev/null 2> err
+grep -q "sm-rev.tsv:4: query 'q1' comes after 'q2': inputs must be sorted by query" err ||
+    fail_ "unsorted: $(cat err)"
+# a query split in two places
+printf 'q1\tw_a\t1\nq2\tw_a\t1\nq1\tw_b\t1\n' > split.tsv
+returns_ 1 hwi-fuse -u split.tsv sm.tsv > /dev/null 2> err
+grep -q "split.tsv:3: query 'q1' appears again" err || fail_ "split: $(cat err)"
+# NaN and Inf scores
+printf 'q1\tw_a\tnan\n' > nan.tsv
+returns_ 1 hwi-fuse nan.tsv sm.tsv > /dev/null 2> err
+grep -q "nan.tsv:1: score 'nan' is not a finite number" err || fail_ "nan: $(cat err)"
+printf 'q1\tw_a\t1e999\n' > inf.tsv
+returns_ 1 hwi-fuse inf.tsv > /dev/null 2> err
+grep -q "inf.tsv:1:" err || fail_ "inf: $(cat err)"
+# a truth file missing a query
+printf 'Image,Id\nq1,w_b\n' > short.csv
+returns_ 1 hwi-fuse --fit short.csv knn.tsv sm.tsv > /dev/null 2> err
+grep -q "short.csv: no label for query 'q2' (knn.tsv:5)" err || fail_ "truth: $(cat err)"
+returns_ 1 hwi-fuse -s --fit short.csv lg.bin > /dev/null 2> err
+grep -q "short.csv: no label for query 'q2' (lg.bin: record 2)" err ||
+    fail_ "truth logits: $(cat err)"
+# empty weight grids
+returns_ 2 hwi-fuse --fit truth.csv --grid= knn.tsv sm.tsv > /dev/null 2> err
+grep -q "invalid value for --grid: empty grid" err || fail_ "empty grid: $(cat err)"
+returns_ 2 hwi-fuse --fit truth.csv --grid=1:0:1 knn.tsv sm.tsv > /dev/null 2> err
+grep -q "STOP is below START" err || fail_ "empty range: $(cat err)"
+returns_ 2 hwi-fuse --fit truth.csv --nw-grid= knn.tsv sm.tsv > /dev/null 2> err
+returns_ 2 hwi-fuse --fit truth.csv -T '' knn.tsv sm.tsv > /dev/null 2> err
+returns_ 2 hwi-fuse --fit truth.csv -g 0 knn.tsv sm.tsv > /dev/null 2> err
+grep -q "only zeros" err || fail_ "zero grid: $(cat err)"
+returns_ 2 hwi-fuse --fit truth.csv -g 1 -g 2 -g 3 knn.tsv sm.tsv > /dev/null 2> err
+# a logits stream without column names, or without keys
+printf 'q1\t1\t2\n' | pack > nonames.bin
+returns_ 1 hwi-fuse -s nonames.bin > /dev/null 2> err
+grep -q "nonames.bin: no column names: a logits stream needs the class labels" err ||
+    fail_ "no names: $(cat err)"
+returns_ 1 hwi-fuse -s knn.tsv > /dev/null 2> err
+grep -q "knn.tsv: not a vector stream" err || fail_ "not a stream: $(cat err)"
+printf '# key\tw_a\tw_a\nq1\t1\t2\n' | pack > dup.bin
+returns_ 1 hwi-fuse -s dup.bin > /dev/null 2> err
+grep -q "column name 'w_a' appears twice" err || fail_ "dup names: $(cat err)"
+printf '# key\tw_a\nq1\t1\nq1\t2\n' | pack > dupkey.bin
+returns_ 1 hwi-fuse -s dupkey.bin > /dev/null 2> err
+grep -q "dupkey.bin: record 2: key 'q1' appears twice" err || fail_ "dup key: $(cat err)"
+printf 'q1\tw_a\t1e39\n' > big.tsv
+returns_ 1 hwi-fuse big.tsv > /dev/null 2> err
+grep -q "big.tsv:1: query 'q1': score 1e+39 of 'w_a' is beyond float range" err ||
+    fail_ "big: $(cat err)"
+# mismatched label sets: --missing=error names the label; disjoint sets fail
+returns_ 1 hwi-fuse -m error knn.tsv sm.tsv > /dev/null 2> err
+grep -q "query 'q1': label 'w_c' is in sm.tsv but not in knn.tsv" err ||
+    fail_ "missing=error: $(cat err)"
+printf 'q1\tc1\t0.5\nq2\tc2\t0.5\n' > other.tsv
+returns_ 1 hwi-fuse knn.tsv other.tsv > /dev/null 2> err
+grep -q "knn.tsv and other.tsv have no label in common: mismatched label sets" err ||
+    fail_ "disjoint: $(cat err)"
+returns_ 1 hwi-fuse --fit truth.csv knn.tsv other.tsv > /dev/null 2> err
+grep -q "no label in common" err || fail_ "disjoint fit: $(cat err)"
+# no partial output on error
+returns_ 1 hwi-fuse -o part.tsv knn.tsv sm-rev.tsv 2> /dev/null
+[ -e part.tsv ] && fail_ "partial output left behind"
+ls part.tsv.tmp* 2> /dev/null && fail_ "temporary file left behind"
+# usage errors
+returns_ 2 hwi-fuse > /dev/null 2> err
+returns_ 2 hwi-fuse -w 1,2,3 knn.tsv sm.tsv 2> err
+grep -q "3 weights for 2 files" err || fail_ "weights: $(cat err)"
+returns_ 2 hwi-fuse -w 1:2:1 knn.tsv 2> err
+returns_ 2 hwi-fuse -w -1 knn.tsv 2> err
+returns_ 2 hwi-fuse --fit truth.csv -w 1,1 knn.tsv sm.tsv 2> err
+returns_ 2 hwi-fuse -g 1 knn.tsv 2> err
+returns_ 2 hwi-fuse -c 2 knn.tsv 2> err
+returns_ 2 hwi-fuse -s lg.bin lg.bin 2> err
+returns_ 2 hwi-fuse - - < knn.tsv 2> err
+returns_ 2 hwi-fuse -m maybe knn.tsv 2> err
+returns_ 2 hwi-fuse -k 0 knn.tsv 2> err
+returns_ 2 hwi-fuse --fit truth.csv -N sometimes knn.tsv 2> err
+returns_ 1 hwi-fuse no-such-file.tsv 2> err
+exit 0
