@@ -7,9 +7,7 @@
 std_options_ hwi-fuse
 
 T=$(printf '\t')
-# hwi-vec --pack leaks its column-name array (bin/hwi-vec.c, reported);
-# keep LeakSanitizer off for that one program under --enable-sanitizers
-pack() { ASAN_OPTIONS="${ASAN_OPTIONS:-} detect_leaks=0" hwi-vec --pack "$@"; }
+pack() { hwi-vec --pack "$@"; }
 printf '# query\tlabel\tscore\n' > knn.tsv
 printf 'q1\tw_a\t0.9\nq1\tnew_whale\t0.7\nq1\tw_b\t0.5\nq2\tw_b\t0.8\nq2\tw_c\t0.6\n' >> knn.tsv
 printf 'q1\tw_b\t0.7\nq1\tw_a\t0.2\nq1\tw_c\t0.1\nq2\tw_c\t0.4\nq2\tw_a\t0.3\nq2\tw_b\t0.3\n' > sm.tsv
