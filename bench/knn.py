@@ -1,0 +1,152 @@
+"""bench/knn.py: hwi-knn against the numpy brute force a Kaggler would write.
+
+Makes random unit vectors (queries, and a gallery whose images belong to
+about NLABELS individuals plus new_whale), then runs, side by side:
+
+  hwi-knn    --gallery g.bin --labels g.csv q.bin   (OpenBLAS sgemm in blocks)
+  numpy      one python3 process: np.load, one matrix product Q @ G.T,
+             distances, per-label minimum (np.minimum.reduceat over the
+             gallery sorted by label), top-N per query, the same TSV
+
+and prints the seconds, the ratio and the peak memory of each, and checks
+that both rank the same best label for every query.
+
+Usage: python3 bench/knn.py HWI_BIN [NQ NG DIM NLABELS [TOP]]
+       python3 bench/knn.py --numpy DIR TOP   (the competitor, run by the above)
+"""
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def competitor(d, top):
+    import numpy as np
+
+    q = np.load(os.path.join(d, "q.npy"))
+    g = np.load(os.path.join(d, "g.npy"))
+    with open(os.path.join(d, "q.keys")) as f:
+        qkeys = f.read().split()
+    with open(os.path.join(d, "g.csv")) as f:
+        rows = [line.rstrip("\n").split(",") for line in f][1:]
+    glab = np.array([r[1] for r in rows])
+    order = np.argsort(glab, kind="stable")
+    g, glab = g[order], glab[order]
+    starts = np.flatnonzero(np.r_[True, glab[1:] != glab[:-1]])
+    names = glab[starts]
+    # ||q - g||^2 = ||q||^2 + ||g||^2 - 2 q.g, in place on the product
+    s = q @ g.T
+    s *= -2
+    s += (g * g).sum(1)[None, :]
+    s += (q * q).sum(1)[:, None]
+    m = np.minimum.reduceat(s, starts, axis=1)
+    del s
+    sim = (2 - np.sqrt(np.maximum(m, 0))) / 2
+    k = min(top, sim.shape[1])
+    part = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+    ps = np.take_along_axis(sim, part, 1)
+    o = np.argsort(-ps, axis=1, kind="stable")
+    best = np.take_along_axis(part, o, 1)
+    bs = np.take_along_axis(ps, o, 1)
+    with open(os.path.join(d, "numpy.tsv"), "w") as f:
+        f.write("# query\tlabel\tscore\n")
+        for i, key in enumerate(qkeys):
+            f.write("".join("%s\t%s\t%.9g\n" % (key, names[c], v)
+                            for c, v in zip(best[i], bs[i])))
+
+
+def write_stream(path, keys, x):
+    import numpy as np
+
+    n, dim = x.shape
+    with open(path, "wb") as f:
+        f.write(b"HWIF" + np.array([1, 32], "<u2").tobytes()
+                + np.array([dim, 1], "<u4").tobytes() + np.zeros(2, "<u8").tobytes())
+        x = x.astype("<f4")
+        for i, k in enumerate(keys):
+            kb = k.encode()
+            f.write(np.array([len(kb)], "<u4").tobytes() + kb + x[i].tobytes())
+
+
+def unit(rng, n, dim):
+    import numpy as np
+
+    x = rng.standard_normal((n, dim), dtype=np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x
+
+
+def first_labels(path):
+    best = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            qk, lab, sc = line.rstrip("\n").split("\t")
+            if qk not in best:
+                best[qk] = (lab, float(sc))
+    return best
+
+
+def main():
+    if sys.argv[1] == "--numpy":
+        competitor(sys.argv[2], int(sys.argv[3]))
+        return
+    import numpy as np
+
+    hwi_bin = sys.argv[1]
+    nq, ng, dim, nlab = (int(v) for v in (sys.argv[2:6] or (8000, 25000, 2048, 5000)))
+    top = int(sys.argv[6]) if len(sys.argv) > 6 else 100
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory(prefix="hwi-bench-knn.") as d:
+        # a third of the gallery is new_whale; every individual has an image
+        g = unit(rng, ng, dim)
+        q = unit(rng, nq, dim)
+        lab = ["w_%07x" % (i % nlab) if i < nlab else "w_%07x" % rng.integers(nlab)
+               for i in range(ng)]
+        for i in rng.choice(np.arange(nlab, ng), size=min(ng - nlab, ng // 3), replace=False):
+            lab[i] = "new_whale"
+        gkeys = ["g%06d.jpg" % i for i in range(ng)]
+        qkeys = ["q%06d.jpg" % i for i in range(nq)]
+        np.save(os.path.join(d, "g.npy"), g)
+        np.save(os.path.join(d, "q.npy"), q)
+        with open(os.path.join(d, "q.keys"), "w") as f:
+            f.write("\n".join(qkeys) + "\n")
+        with open(os.path.join(d, "g.csv"), "w") as f:
+            f.write("Image,Id\n" + "".join("%s,%s\n" % kl for kl in zip(gkeys, lab)))
+        write_stream(os.path.join(d, "g.bin"), gkeys, g)
+        write_stream(os.path.join(d, "q.bin"), qkeys, q)
+        del g, q
+        print("knn: %d queries x %d gallery images x %d dims, %d labels + new_whale, top %d"
+              % (nq, ng, dim, nlab, top))
+
+        t0 = time.monotonic()
+        subprocess.run([os.path.join(hwi_bin, "hwi-knn"), "--gallery",
+                        os.path.join(d, "g.bin"), "--labels", os.path.join(d, "g.csv"),
+                        "--top", str(top), "--output", os.path.join(d, "hwi.tsv"),
+                        os.path.join(d, "q.bin")], check=True)
+        t_hwi = time.monotonic() - t0
+        rss_hwi = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+        t0 = time.monotonic()
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy", d, str(top)],
+                       check=True)
+        t_np = time.monotonic() - t0
+        rss_np = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+        a = first_labels(os.path.join(d, "hwi.tsv"))
+        b = first_labels(os.path.join(d, "numpy.tsv"))
+        same = sum(a[k][0] == b[k][0] for k in b)
+        diff = max(abs(a[k][1] - b[k][1]) for k in b)
+        print("hwi-knn  %8.2f s   peak RSS %6.0f MB" % (t_hwi, rss_hwi / 1024))
+        print("numpy    %8.2f s   peak RSS %s MB" % (
+            t_np, "%6.0f" % (rss_np / 1024) if rss_np > rss_hwi else "<= hwi-knn's"))
+        print("ratio numpy / hwi-knn: %.2f" % (t_np / t_hwi))
+        print("same best label for %d of %d queries; largest score difference %.2g"
+              % (same, len(b), diff))
+
+
+if __name__ == "__main__":
+    main()
