@@ -35,8 +35,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HWI_KNN_QBLOCK 256  /* queries per matrix product */
+#ifndef HWI_KNN_QBLOCK
+#define HWI_KNN_QBLOCK 1024 /* queries per matrix product */
+#endif
+#ifndef HWI_KNN_GBLOCK
 #define HWI_KNN_GBLOCK 2048 /* gallery images per matrix product */
+#endif
 #define HWI_KNN_NONE SIZE_MAX
 
 /* Flags of hwi_knn_init. */
