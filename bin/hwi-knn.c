@@ -250,8 +250,9 @@ int main(int argc, char **argv)
     else
         load_stream(&k, gallery, labels);
     if (k.n == 0)
-        hwi_die(HWI_EXIT_FAIL, "%s: the gallery is empty (no image with a known label)",
-                dbpath ? dbpath : gallery);
+        hwi_die(HWI_EXIT_FAIL, "%s: the gallery is empty: none of its %zu images has a known "
+                "label%s", dbpath ? dbpath : gallery, k.skipped,
+                flags & HWI_KNN_NO_NEW_WHALE ? " other than new_whale" : "");
 
     char err[HWI_ERRLEN];
     FILE *in = hwi_fopen_in(path, err);

@@ -244,9 +244,9 @@ static void search_block(struct hwi_knn *k, const float *q, size_t nq,
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)gb, (int)dim,
                     1.0f, q, (int)dim, k->vec + g0 * dim, (int)dim, 0.0f, k->dot, (int)gb);
         for (size_t i = 0; i < nq; i++) {
-            float *dot = k->dot + i * gb - g0; /* dot[j] for j in g0 .. g0+gb-1 */
+            float *dot = k->dot + i * gb; /* dot[j - g0] for j in g0 .. g0+gb-1 */
             if (k->self[i] >= g0 && k->self[i] < g0 + gb)
-                dot[k->self[i]] = -INFINITY; /* d2 = +inf: never the nearest */
+                dot[k->self[i] - g0] = -INFINITY; /* d2 = +inf: never the nearest */
             float qn = k->qnorm2[i];
             float *drow = d2 + i * nl;
             size_t *nrow = nearest + i * nl;
@@ -256,7 +256,7 @@ static void search_block(struct hwi_knn *k, const float *q, size_t nq,
                 float best = drow[c];
                 size_t arg = nrow[c];
                 for (size_t jj = j; jj < end; jj++) {
-                    float v = qn + k->norm2[jj] - 2.0f * dot[jj];
+                    float v = qn + k->norm2[jj] - 2.0f * dot[jj - g0];
                     if (v < best) {
                         best = v;
                         arg = jj;

@@ -107,7 +107,7 @@ grep -q "image 'g1' is in the gallery twice" err || fail_ "duplicate: $(cat err)
 # no image with a known label
 printf 'Image,Id\nzz,w_z\n' > none.csv
 returns_ 1 hwi-knn -g g.bin -l none.csv q.bin > /dev/null 2> err
-grep -q 'g.bin: the gallery is empty' err || fail_ "empty gallery: $(cat err)"
+grep -q 'g.bin: the gallery is empty: none of its 6 images has a known label$' err || fail_ "empty gallery: $(cat err)"
 
 # bad labels CSV, missing files, a model not in the store, not a store
 printf 'Image,Name\n' > badhdr.csv
