@@ -15,7 +15,6 @@ Usage: python3 bench/knn.py HWI_BIN [NQ NG DIM NLABELS [TOP]]
        python3 bench/knn.py --numpy DIR TOP   (the competitor, run by the above)
 """
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -90,59 +89,68 @@ def first_labels(path):
     return best
 
 
+def run(argv):
+    """Run ARGV; return its wall seconds and peak RSS in MB (from wait4, so
+    only that child counts)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv)
+    _, status, ru = os.wait4(p.pid, 0)
+    t = time.monotonic() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.exit("bench/knn: %s failed (exit %d)" % (argv[0], p.returncode))
+    return t, ru.ru_maxrss / 1024
+
+
+def make_data(d, nq, ng, dim, nlab):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    # a third of the gallery is new_whale; every individual has an image
+    g = unit(rng, ng, dim)
+    q = unit(rng, nq, dim)
+    lab = ["w_%07x" % (i % nlab) if i < nlab else "w_%07x" % rng.integers(nlab)
+           for i in range(ng)]
+    for i in rng.choice(np.arange(nlab, ng), size=min(ng - nlab, ng // 3), replace=False):
+        lab[i] = "new_whale"
+    gkeys = ["g%06d.jpg" % i for i in range(ng)]
+    qkeys = ["q%06d.jpg" % i for i in range(nq)]
+    np.save(os.path.join(d, "g.npy"), g)
+    np.save(os.path.join(d, "q.npy"), q)
+    with open(os.path.join(d, "q.keys"), "w") as f:
+        f.write("\n".join(qkeys) + "\n")
+    with open(os.path.join(d, "g.csv"), "w") as f:
+        f.write("Image,Id\n" + "".join("%s,%s\n" % kl for kl in zip(gkeys, lab)))
+    write_stream(os.path.join(d, "g.bin"), gkeys, g)
+    write_stream(os.path.join(d, "q.bin"), qkeys, q)
+
+
 def main():
     if sys.argv[1] == "--numpy":
         competitor(sys.argv[2], int(sys.argv[3]))
         return
-    import numpy as np
-
+    if sys.argv[1] == "--make":
+        make_data(sys.argv[2], *(int(v) for v in sys.argv[3:7]))
+        return
     hwi_bin = sys.argv[1]
     nq, ng, dim, nlab = (int(v) for v in (sys.argv[2:6] or (8000, 25000, 2048, 5000)))
     top = int(sys.argv[6]) if len(sys.argv) > 6 else 100
-    rng = np.random.default_rng(1)
+    me = os.path.abspath(__file__)
     with tempfile.TemporaryDirectory(prefix="hwi-bench-knn.") as d:
-        # a third of the gallery is new_whale; every individual has an image
-        g = unit(rng, ng, dim)
-        q = unit(rng, nq, dim)
-        lab = ["w_%07x" % (i % nlab) if i < nlab else "w_%07x" % rng.integers(nlab)
-               for i in range(ng)]
-        for i in rng.choice(np.arange(nlab, ng), size=min(ng - nlab, ng // 3), replace=False):
-            lab[i] = "new_whale"
-        gkeys = ["g%06d.jpg" % i for i in range(ng)]
-        qkeys = ["q%06d.jpg" % i for i in range(nq)]
-        np.save(os.path.join(d, "g.npy"), g)
-        np.save(os.path.join(d, "q.npy"), q)
-        with open(os.path.join(d, "q.keys"), "w") as f:
-            f.write("\n".join(qkeys) + "\n")
-        with open(os.path.join(d, "g.csv"), "w") as f:
-            f.write("Image,Id\n" + "".join("%s,%s\n" % kl for kl in zip(gkeys, lab)))
-        write_stream(os.path.join(d, "g.bin"), gkeys, g)
-        write_stream(os.path.join(d, "q.bin"), qkeys, q)
-        del g, q
+        run([sys.executable, me, "--make", d, str(nq), str(ng), str(dim), str(nlab)])
         print("knn: %d queries x %d gallery images x %d dims, %d labels + new_whale, top %d"
               % (nq, ng, dim, nlab, top))
-
-        t0 = time.monotonic()
-        subprocess.run([os.path.join(hwi_bin, "hwi-knn"), "--gallery",
-                        os.path.join(d, "g.bin"), "--labels", os.path.join(d, "g.csv"),
-                        "--top", str(top), "--output", os.path.join(d, "hwi.tsv"),
-                        os.path.join(d, "q.bin")], check=True)
-        t_hwi = time.monotonic() - t0
-        rss_hwi = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-
-        t0 = time.monotonic()
-        subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy", d, str(top)],
-                       check=True)
-        t_np = time.monotonic() - t0
-        rss_np = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-
+        t_hwi, rss_hwi = run([os.path.join(hwi_bin, "hwi-knn"), "--gallery",
+                              os.path.join(d, "g.bin"), "--labels", os.path.join(d, "g.csv"),
+                              "--top", str(top), "--output", os.path.join(d, "hwi.tsv"),
+                              os.path.join(d, "q.bin")])
+        t_np, rss_np = run([sys.executable, me, "--numpy", d, str(top)])
         a = first_labels(os.path.join(d, "hwi.tsv"))
         b = first_labels(os.path.join(d, "numpy.tsv"))
         same = sum(a[k][0] == b[k][0] for k in b)
         diff = max(abs(a[k][1] - b[k][1]) for k in b)
-        print("hwi-knn  %8.2f s   peak RSS %6.0f MB" % (t_hwi, rss_hwi / 1024))
-        print("numpy    %8.2f s   peak RSS %s MB" % (
-            t_np, "%6.0f" % (rss_np / 1024) if rss_np > rss_hwi else "<= hwi-knn's"))
+        print("hwi-knn  %8.2f s   peak RSS %6.0f MB" % (t_hwi, rss_hwi))
+        print("numpy    %8.2f s   peak RSS %6.0f MB" % (t_np, rss_np))
         print("ratio numpy / hwi-knn: %.2f" % (t_np / t_hwi))
         print("same best label for %d of %d queries; largest score difference %.2g"
               % (same, len(b), diff))

@@ -94,7 +94,8 @@ static _Noreturn void usage(int status)
           "L2-normalised (scores then lie in [0, 1]); others get true Euclidean\n"
           "distances.\n"
           "\n"
-          "Exit status: 0 on success, 1 on bad input or an I/O error, 2 on a usage error.\n"
+          "Exit status: 0 on success, 1 on bad input or an I/O error, 2 on a usage\n"
+          "error.\n"
           "See hwi-knn(1), hwi-formats(5) and hwi-store(5).\n",
           stdout);
     exit(status);
@@ -122,7 +123,8 @@ static int add_from_db(void *ctx, const char *image, const char *label, const ch
     return hwi_knn_add(c->k, image, label, vec, dim) < 0;
 }
 
-static void load_db(struct hwi_knn *k, const char *path, const char *model, const char *splits)
+static void load_db(struct hwi_knn *k, const char *path, const char *model,
+                    const char *splits)
 {
     char err[HWI_ERRLEN];
     struct hwi_db *db = hwi_db_open(path, HWI_DB_READONLY, err);
@@ -172,8 +174,8 @@ static void load_stream(struct hwi_knn *k, const char *path, const char *labels_
     while ((rc = hwi_stream_read(&s)) == 1) {
         size_t *i = hwi_map_get(&lab, s.key);
         if (hwi_knn_add(k, s.key, i ? t.id[*i] : NULL, s.vec, s.dim) < 0)
-            hwi_die(HWI_EXIT_FAIL, "%s: record %llu: %s", name, (unsigned long long)s.nrec,
-                    k->err);
+            hwi_die(HWI_EXIT_FAIL, "%s: record %llu: %s", name,
+                    (unsigned long long)s.nrec, k->err);
     }
     if (rc < 0)
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
@@ -229,7 +231,8 @@ int main(int argc, char **argv)
         usage(HWI_EXIT_USAGE);
     }
     if (gallery && (!labels || model || splits)) {
-        hwi_warn(labels ? "--model and --split go with --db" : "--gallery needs --labels");
+        hwi_warn(labels ? "--model and --split go with --db"
+                        : "--gallery needs --labels");
         usage(HWI_EXIT_USAGE);
     }
     if (splits)
@@ -237,7 +240,8 @@ int main(int argc, char **argv)
     const char *path = optind < argc ? argv[optind] : "-";
     const char *name = strcmp(path, "-") ? path : "(stdin)";
     if (gallery && !strcmp(gallery, "-") && !strcmp(path, "-"))
-        hwi_die(HWI_EXIT_USAGE, "the gallery and the queries cannot both be standard input");
+        hwi_die(HWI_EXIT_USAGE,
+                "the gallery and the queries cannot both be standard input");
     if (threads)
         hwi_knn_threads((int)threads);
 
@@ -250,8 +254,9 @@ int main(int argc, char **argv)
     else
         load_stream(&k, gallery, labels);
     if (k.n == 0)
-        hwi_die(HWI_EXIT_FAIL, "%s: the gallery is empty: none of its %zu images has a known "
-                "label%s", dbpath ? dbpath : gallery, k.skipped,
+        hwi_die(HWI_EXIT_FAIL,
+                "%s: the gallery is empty: none of its %zu images has a known label%s",
+                dbpath ? dbpath : gallery, k.skipped,
                 flags & HWI_KNN_NO_NEW_WHALE ? " other than new_whale" : "");
 
     char err[HWI_ERRLEN];
@@ -321,7 +326,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s%s: %llu queries against %zu gallery images (%zu labels, %zu "
                 "left out), %.3g s\n", isatty(STDERR_FILENO) ? "\r" : "",
                 hwi_program_name, nq, k.n, k.nlabel, k.skipped,
-                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+                (double)(t1.tv_sec - t0.tv_sec) +
+                    1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     hwi_stream_close(&s);
     hwi_fclose_in(in);
     for (size_t i = 0; i < HWI_KNN_QBLOCK; i++)

@@ -133,7 +133,8 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
     }
     long dim = hwi_db_dim(db, mid, o->kind);
     if (dim < 0) {
-        snprintf(msg, sizeof msg, "%s: model '%s': %s", path, o->model, hwi_db_errmsg(db));
+        snprintf(msg, sizeof msg, "%s: model '%s': %s", path, o->model,
+                 hwi_db_errmsg(db));
         abort_add(db, msg);
     }
     if (dim && dim != (long)s.dim) {
@@ -184,8 +185,8 @@ static int export_one(void *ctx, const char *image, const char *label, const cha
 {
     struct export_ctx *c = ctx;
     if (dim != c->s->dim) {
-        hwi_seterr(c->s->err, "%s: image '%s': dimension %u, other vectors have %u", c->path,
-                   image, dim, c->s->dim);
+        hwi_seterr(c->s->err, "%s: image '%s': dimension %u, other vectors have %u",
+                   c->path, image, dim, c->s->dim);
         return 1;
     }
     return hwi_stream_write(c->s, image, vec) ? 1 : 0;
@@ -209,7 +210,8 @@ static int cmd_export(const struct opts *o, const char *path)
     if (dim < 0)
         hwi_die(HWI_EXIT_FAIL, "%s: model '%s': %s", path, o->model, hwi_db_errmsg(db));
     if (dim == 0)
-        hwi_die(HWI_EXIT_FAIL, "%s: model '%s' has no %s vectors", path, o->model, o->kind);
+        hwi_die(HWI_EXIT_FAIL, "%s: model '%s' has no %s vectors", path, o->model,
+                o->kind);
     char **names = NULL;
     long nnames = hwi_db_columns(db, mid, o->kind, &names);
     if (nnames < 0)
@@ -219,13 +221,14 @@ static int cmd_export(const struct opts *o, const char *path)
                 "dimension %ld", path, o->model, nnames, o->kind, dim);
 
     if (!o->force && (!o->output || !strcmp(o->output, "-")) && isatty(STDOUT_FILENO))
-        hwi_die(HWI_EXIT_USAGE, "refusing to write a binary stream to a terminal (use --force)");
+        hwi_die(HWI_EXIT_USAGE,
+                "refusing to write a binary stream to a terminal (use --force)");
     struct hwi_outfile out;
     if (hwi_outfile_open(&out, o->output, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_stream s;
-    if (hwi_stream_open_write(&s, out.fp, o->output ? o->output : "(stdout)", (uint32_t)dim,
-                              HWI_STREAM_KEYED, nnames ? names : NULL, 0))
+    if (hwi_stream_open_write(&s, out.fp, o->output ? o->output : "(stdout)",
+                              (uint32_t)dim, HWI_STREAM_KEYED, nnames ? names : NULL, 0))
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
     struct export_ctx c = {&s, path};
     for (int i = 0; i < nsplit; i++) {
@@ -291,8 +294,9 @@ int main(int argc, char **argv)
         case 'm': o.model = optarg; break;
         case 'k':
             if (strcmp(optarg, "features") && strcmp(optarg, "logits"))
-                hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --kind: expected features or "
-                        "logits", optarg);
+                hwi_die(HWI_EXIT_USAGE,
+                        "invalid value '%s' for --kind: expected features or logits",
+                        optarg);
             o.kind = optarg;
             break;
         case 's': o.split = optarg; break;

@@ -175,12 +175,13 @@ int hwi_db_put_image(struct hwi_db *db, const char *name, const char *label,
                      const char *split, int64_t *id)
 {
     int rc = -1;
-    sqlite3_stmt *st = cached(db, &db->put_image, "INSERT INTO images (name, label, split) "
-                                   "VALUES (?1, ?2, coalesce(?3, 'train')) "
-                                   "ON CONFLICT (name) DO UPDATE SET "
-                                   "label = coalesce(?2, label), "
-                                   "split = coalesce(?3, split) "
-                                   "RETURNING id");
+    sqlite3_stmt *st = cached(db, &db->put_image,
+                              "INSERT INTO images (name, label, split) "
+                              "VALUES (?1, ?2, coalesce(?3, 'train')) "
+                              "ON CONFLICT (name) DO UPDATE SET "
+                              "label = coalesce(?2, label), "
+                              "split = coalesce(?3, split) "
+                              "RETURNING id");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
@@ -255,9 +256,10 @@ int hwi_db_put_embedding(struct hwi_db *db, int64_t image_id, int64_t model_id,
             db->blob[4 * (size_t)i + b] = (unsigned char)(bits >> 8 * b);
     }
     int rc = -1;
-    sqlite3_stmt *st = cached(db, &db->put_emb, "INSERT OR REPLACE INTO embeddings "
-                                   "(image_id, model_id, kind, dim, vec) "
-                                   "VALUES (?1, ?2, ?3, ?4, ?5)");
+    sqlite3_stmt *st = cached(db, &db->put_emb,
+                              "INSERT OR REPLACE INTO embeddings "
+                              "(image_id, model_id, kind, dim, vec) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, image_id);
@@ -472,10 +474,11 @@ int hwi_db_each_count(struct hwi_db *db, hwi_db_count_fn fn, void *ctx)
         return -1;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop = fn(ctx, (const char *)sqlite3_column_text(st, 0),
-                      (const char *)sqlite3_column_text(st, 1),
-                      (const char *)sqlite3_column_text(st, 2),
-                      (long)sqlite3_column_int64(st, 3), (long)sqlite3_column_int64(st, 4));
+        int stop =
+            fn(ctx, (const char *)sqlite3_column_text(st, 0),
+               (const char *)sqlite3_column_text(st, 1),
+               (const char *)sqlite3_column_text(st, 2), (long)sqlite3_column_int64(st, 3),
+               (long)sqlite3_column_int64(st, 4));
         if (stop) {
             rc = stop;
             goto out;

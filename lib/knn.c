@@ -64,14 +64,17 @@ static double norm2(const float *v, uint32_t dim)
 }
 
 /* ||a - b||^2 without cancellation, in double precision.  Lanes of
- * independent sums, so the compiler vectorises it; on x86-64 an AVX2+FMA
- * clone is picked at load time where the CPU has them. */
+ * independent sums, so the compiler vectorises it; on x86-64 an AVX2
+ * clone is picked at load time where the CPU has AVX2. */
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
-__attribute__((target_clones("avx2", "default")))
+#define CLONES __attribute__((target_clones("avx2", "default")))
 #endif
 #endif
-static double dist2(const float *a, const float *b, uint32_t dim)
+#ifndef CLONES
+#define CLONES
+#endif
+CLONES static double dist2(const float *a, const float *b, uint32_t dim)
 {
     enum { LANES = 8 };
     double acc[LANES] = {0};
@@ -96,15 +99,16 @@ int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const fl
 {
     if (k->prepared)
         return hwi_seterr(k->err, "image '%s': the gallery is already in use", name);
-    if (!label || ((k->flags & HWI_KNN_NO_NEW_WHALE) && strcmp(label, "new_whale") == 0)) {
+    if (!label ||
+        ((k->flags & HWI_KNN_NO_NEW_WHALE) && strcmp(label, "new_whale") == 0)) {
         k->skipped++;
         return 0;
     }
     if (dim == 0)
         return hwi_seterr(k->err, "image '%s': empty vector", name);
     if (k->dim && dim != k->dim)
-        return hwi_seterr(k->err, "image '%s': dimension %u, earlier images have %u", name,
-                          dim, k->dim);
+        return hwi_seterr(k->err, "image '%s': dimension %u, earlier images have %u",
+                          name, dim, k->dim);
     for (uint32_t i = 0; i < dim; i++)
         if (!isfinite(vec[i]))
             return hwi_seterr(k->err, "image '%s': value %u is not finite", name, i + 1);
@@ -242,7 +246,8 @@ static void search_block(struct hwi_knn *k, const float *q, size_t nq,
         size_t gb = k->n - g0 < HWI_KNN_GBLOCK ? k->n - g0 : HWI_KNN_GBLOCK;
         /* dot[nq][gb] = q[nq][dim] . vec[g0:g0+gb][dim]^T */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)gb, (int)dim,
-                    1.0f, q, (int)dim, k->vec + g0 * dim, (int)dim, 0.0f, k->dot, (int)gb);
+                    1.0f, q, (int)dim, k->vec + g0 * dim, (int)dim, 0.0f, k->dot,
+                    (int)gb);
         for (size_t i = 0; i < nq; i++) {
             float *dot = k->dot + i * gb; /* dot[j - g0] for j in g0 .. g0+gb-1 */
             if (k->self[i] >= g0 && k->self[i] < g0 + gb)
