@@ -8,7 +8,9 @@ about NLABELS individuals plus new_whale), then runs, side by side:
              distances, per-label minimum (np.minimum.reduceat over the
              gallery sorted by label), top-N per query, the same TSV
 
-and prints the seconds, the ratio and the peak memory of each, and checks
+and prints the wall and CPU seconds (CPU: all threads, user + system; the
+steadier figure on a shared machine), the ratios and the peak memory of
+each, and checks
 that both rank the same best label for every query.
 
 Usage: python3 bench/knn.py HWI_BIN [NQ NG DIM NLABELS [TOP]]
@@ -97,8 +99,8 @@ def first_labels(path):
 
 
 def run(argv):
-    """Run ARGV; return its wall seconds and peak RSS in MB (from wait4, so
-    only that child counts)."""
+    """Run ARGV; return its wall seconds, CPU seconds (user + system, all
+    threads) and peak RSS in MB, from wait4, so only that child counts."""
     t0 = time.monotonic()
     p = subprocess.Popen(argv)
     _, status, ru = os.wait4(p.pid, 0)
@@ -106,7 +108,7 @@ def run(argv):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         sys.exit("bench/knn: %s failed (exit %d)" % (argv[0], p.returncode))
-    return t, ru.ru_maxrss / 1024
+    return t, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
 def make_data(d, nq, ng, dim, nlab):
@@ -147,18 +149,20 @@ def main():
         run([sys.executable, me, "--make", d, str(nq), str(ng), str(dim), str(nlab)])
         print("knn: %d queries x %d gallery images x %d dims, %d labels + new_whale, top %d"
               % (nq, ng, dim, nlab, top))
-        t_hwi, rss_hwi = run([os.path.join(hwi_bin, "hwi-knn"), "--gallery",
+        t_hwi, cpu_hwi, rss_hwi = run([os.path.join(hwi_bin, "hwi-knn"), "--gallery",
                               os.path.join(d, "g.bin"), "--labels", os.path.join(d, "g.csv"),
                               "--top", str(top), "--output", os.path.join(d, "hwi.tsv"),
                               os.path.join(d, "q.bin")])
-        t_np, rss_np = run([sys.executable, me, "--numpy", d, str(top)])
+        t_np, cpu_np, rss_np = run([sys.executable, me, "--numpy", d, str(top)])
         a = first_labels(os.path.join(d, "hwi.tsv"))
         b = first_labels(os.path.join(d, "numpy.tsv"))
         same = sum(a[k][0] == b[k][0] for k in b)
         diff = max(abs(a[k][1] - b[k][1]) for k in b)
-        print("hwi-knn  %8.2f s   peak RSS %6.0f MB" % (t_hwi, rss_hwi))
-        print("numpy    %8.2f s   peak RSS %6.0f MB" % (t_np, rss_np))
-        print("ratio numpy / hwi-knn: %.2f" % (t_np / t_hwi))
+        row = "%-8s %8.2f s wall %8.2f s CPU   peak RSS %6.0f MB"
+        print(row % ("hwi-knn", t_hwi, cpu_hwi, rss_hwi))
+        print(row % ("numpy", t_np, cpu_np, rss_np))
+        print("ratio numpy / hwi-knn: %.2f wall, %.2f CPU"
+              % (t_np / t_hwi, cpu_np / cpu_hwi))
         print("same best label for %d of %d queries; largest score difference %.2g"
               % (same, len(b), diff))
 
