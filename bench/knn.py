@@ -10,11 +10,11 @@ about NLABELS individuals plus new_whale), then runs, side by side:
 
 and prints the wall and CPU seconds (CPU: all threads, user + system; the
 steadier figure on a shared machine), the ratios and the peak memory of
-each, and checks
-that both rank the same best label for every query.
+each, and checks that both rank the same best label for every query.
 
 Usage: python3 bench/knn.py HWI_BIN [NQ NG DIM NLABELS [TOP]]
-       python3 bench/knn.py --numpy DIR TOP   (the competitor, run by the above)
+       python3 bench/knn.py --make DIR NQ NG DIM NLABELS   (the data)
+       python3 bench/knn.py --numpy DIR TOP   (the competitor)
 """
 import os
 import subprocess
