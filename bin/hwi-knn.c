@@ -239,9 +239,11 @@ int main(int argc, char **argv)
         parse_splits(splits, (const char *[5]){0});
     const char *path = optind < argc ? argv[optind] : "-";
     const char *name = strcmp(path, "-") ? path : "(stdin)";
-    if (gallery && !strcmp(gallery, "-") && !strcmp(path, "-"))
-        hwi_die(HWI_EXIT_USAGE,
-                "the gallery and the queries cannot both be standard input");
+    if ((gallery && !strcmp(gallery, "-")) + (labels && !strcmp(labels, "-")) +
+            !strcmp(path, "-") >
+        1)
+        hwi_die(HWI_EXIT_USAGE, "only one of the queries, --gallery and --labels can be "
+                                "standard input");
     if (threads)
         hwi_knn_threads((int)threads);
 

@@ -340,8 +340,12 @@ int main(int argc, char **argv)
         hwi_db_close(open_db(store, HWI_DB_CREATE));
         return HWI_EXIT_OK;
     }
-    if (is_add)
-        return cmd_add(&o, store, args > 1 ? argv[optind + 1] : "-");
+    if (is_add) {
+        const char *file = args > 1 ? argv[optind + 1] : "-";
+        if (o.labels && !strcmp(o.labels, "-") && !strcmp(file, "-"))
+            hwi_die(HWI_EXIT_USAGE, "--labels and the vectors cannot both be standard input");
+        return cmd_add(&o, store, file);
+    }
     if (is_export)
         return cmd_export(&o, store);
     return cmd_list(store);

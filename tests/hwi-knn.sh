@@ -141,4 +141,19 @@ returns_ 2 hwi-knn -d s.db -m r50 --threads 0 q.bin 2> err
 returns_ 2 hwi-knn -d s.db -m r50 --top x q.bin 2> err
 returns_ 2 hwi-knn -d s.db -m r50 q.bin extra 2> err
 returns_ 2 hwi-knn -g - -l labels.csv 2> err < q.bin
+grep -q 'only one of the queries, --gallery and --labels can be standard input' err ||
+    fail_ "two stdins: $(cat err)"
+returns_ 2 hwi-knn -g g.bin -l - 2> err < q.bin
+
+# a stream without keys cannot name queries or gallery images
+printf 'HWIF\001\000\040\000\002\000\000\000\000\000\000\000' > nokeys.bin
+printf '\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >> nokeys.bin
+printf '\000\000\200\077\000\000\000\000' >> nokeys.bin
+hwi-vec nokeys.bin > out.txt
+printf -- '-\t1\t0\n' > want-nokeys.txt
+compare_ want-nokeys.txt out.txt
+returns_ 1 hwi-knn -g g.bin -l labels.csv nokeys.bin > /dev/null 2> err
+grep -q 'nokeys.bin: the query stream has no keys' err || fail_ "no keys: $(cat err)"
+returns_ 1 hwi-knn -g nokeys.bin -l labels.csv q.bin > /dev/null 2> err
+grep -q 'nokeys.bin: the gallery stream has no keys' err || fail_ "no keys: $(cat err)"
 exit 0

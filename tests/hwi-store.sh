@@ -130,6 +130,10 @@ if command -v sqlite3 > /dev/null 2>&1; then
 fi
 returns_ 1 hwi-store add -m r50 -l no-such.csv s.db v.bin 2> err
 returns_ 1 hwi-store add -m r50 s.db no-such.bin 2> err
+printf 'HWIF\001\000\040\000\003\000\000\000\000\000\000\000' > nokeys.bin
+printf '\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >> nokeys.bin
+returns_ 1 hwi-store add -m r50 s.db nokeys.bin 2> err
+grep -q 'nokeys.bin: the stream has no keys' err || fail_ "no keys: $(cat err)"
 
 # usage errors exit 2
 returns_ 2 hwi-store 2> err
@@ -149,4 +153,7 @@ returns_ 2 hwi-store add -m r50 -o x s.db v.bin 2> err
 returns_ 2 hwi-store add -m r50 -f s.db v.bin 2> err
 returns_ 2 hwi-store list s.db extra 2> err
 returns_ 2 hwi-store create 2> err
+returns_ 2 hwi-store add -m r50 -l - s.db < v.bin 2> err
+grep -q -- '--labels and the vectors cannot both be standard input' err ||
+    fail_ "two stdins: $(cat err)"
 exit 0
