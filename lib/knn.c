@@ -162,9 +162,10 @@ int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const fl
 static int prepare(struct hwi_knn *k)
 {
     if (k->prepared)
-        return 0;
+        return k->prepared > 0 ? 0 : -1; /* a failed preparation keeps its message */
     if (k->n == 0)
         return hwi_seterr(k->err, "the gallery is empty (no image with a known label)");
+    k->prepared = -1; /* until it succeeds */
     size_t n = k->n, dim = k->dim;
     size_t *pos = malloc(n * sizeof *pos);
     float *row = malloc(dim * sizeof *row);

@@ -63,7 +63,7 @@ struct hwi_knn {
     struct hwi_map lmap; /* label -> index */
     struct hwi_map nmap; /* image name -> index, once prepared */
     size_t skipped;      /* images not added: unknown label, or new_whale excluded */
-    int prepared;
+    int prepared;        /* 1 once prepared, -1 if that failed */
     float *dot;    /* work: [QBLOCK][GBLOCK] */
     float *qnorm2; /* work: [QBLOCK] */
     size_t *self;  /* work: [QBLOCK] gallery index of each query's own image */

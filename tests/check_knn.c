@@ -204,6 +204,8 @@ START_TEST(test_errors)
     ck_assert_int_eq(hwi_knn_add(&k, "a", "w_2", v, 3), 1);
     ck_assert_int_eq(hwi_knn_rank(&k, hits_q, 1, NULL, 1, h, &nh), -1);
     ck_assert_ptr_nonnull(strstr(k.err, "image 'a' is in the gallery twice"));
+    /* the failure sticks */
+    ck_assert_int_eq(hwi_knn_rank(&k, hits_q, 1, NULL, 1, h, &nh), -1);
     hwi_knn_free(&k);
     hwi_knn_init(&k, 0);
     ck_assert_int_eq(hwi_knn_add(&k, "a", "w_1", v, 3), 1);
