@@ -18,6 +18,8 @@ struct hwi_db {
     size_t blobcap;
     float *vec; /* scratch for decoded vectors */
     size_t veccap;
+    sqlite3_stmt *put_image; /* cached statements of the bulk-insert path, */
+    sqlite3_stmt *put_emb;   /* prepared at first use, finalized at close */
 };
 
 static int fail(struct hwi_db *db, const char *what)
@@ -112,6 +114,8 @@ void hwi_db_close(struct hwi_db *db)
 {
     if (!db)
         return;
+    sqlite3_finalize(db->put_image);
+    sqlite3_finalize(db->put_emb);
     sqlite3_close(db->h);
     free(db->blob);
     free(db->vec);
@@ -146,6 +150,19 @@ static sqlite3_stmt *prepare(struct hwi_db *db, const char *sql)
     return st;
 }
 
+/* The statement in *SLOT, prepared from SQL at the first call and reset
+ * with its bindings cleared at later ones; NULL with the error recorded.
+ * The caller does not finalize it (hwi_db_close does). */
+static sqlite3_stmt *cached(struct hwi_db *db, sqlite3_stmt **slot, const char *sql)
+{
+    if (*slot) {
+        sqlite3_reset(*slot);
+        sqlite3_clear_bindings(*slot);
+        return *slot;
+    }
+    return *slot = prepare(db, sql);
+}
+
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
     if (s)
@@ -158,12 +175,13 @@ int hwi_db_put_image(struct hwi_db *db, const char *name, const char *label,
                      const char *split, int64_t *id)
 {
     int rc = -1;
-    sqlite3_stmt *st = prepare(db, "INSERT INTO images (name, label, split) "
-                                   "VALUES (?1, ?2, coalesce(?3, 'train')) "
-                                   "ON CONFLICT (name) DO UPDATE SET "
-                                   "label = coalesce(?2, label), "
-                                   "split = coalesce(?3, split) "
-                                   "RETURNING id");
+    sqlite3_stmt *st = cached(db, &db->put_image,
+                              "INSERT INTO images (name, label, split) "
+                              "VALUES (?1, ?2, coalesce(?3, 'train')) "
+                              "ON CONFLICT (name) DO UPDATE SET "
+                              "label = coalesce(?2, label), "
+                              "split = coalesce(?3, split) "
+                              "RETURNING id");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
@@ -177,7 +195,7 @@ int hwi_db_put_image(struct hwi_db *db, const char *name, const char *label,
         *id = sqlite3_column_int64(st, 0);
     rc = 0;
 out:
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -238,9 +256,10 @@ int hwi_db_put_embedding(struct hwi_db *db, int64_t image_id, int64_t model_id,
             db->blob[4 * (size_t)i + b] = (unsigned char)(bits >> 8 * b);
     }
     int rc = -1;
-    sqlite3_stmt *st = prepare(db, "INSERT OR REPLACE INTO embeddings "
-                                   "(image_id, model_id, kind, dim, vec) "
-                                   "VALUES (?1, ?2, ?3, ?4, ?5)");
+    sqlite3_stmt *st = cached(db, &db->put_emb,
+                              "INSERT OR REPLACE INTO embeddings "
+                              "(image_id, model_id, kind, dim, vec) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, image_id);
@@ -252,7 +271,7 @@ int hwi_db_put_embedding(struct hwi_db *db, int64_t image_id, int64_t model_id,
         fail(db, "storing an embedding");
     else
         rc = 0;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -382,6 +401,91 @@ int hwi_db_each_embedding(struct hwi_db *db, int64_t model_id, const char *kind,
     }
     if (step != SQLITE_DONE)
         fail(db, "reading embeddings");
+    else
+        rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+const char *const hwi_db_splits[] = {"train", "val", "test", "gallery", "query", NULL};
+
+int hwi_db_parse_splits(const char *list, const char **out, char *err)
+{
+    int n = 0;
+    const char *p = list;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        int i;
+        for (i = 0; hwi_db_splits[i]; i++)
+            if (strlen(hwi_db_splits[i]) == len && strncmp(p, hwi_db_splits[i], len) == 0)
+                break;
+        if (!hwi_db_splits[i])
+            return hwi_seterr(err, "unknown split '%.*s' (expected train, val, test, "
+                              "gallery or query)", (int)len, p);
+        for (int j = 0; j < n; j++)
+            if (out[j] == hwi_db_splits[i])
+                return hwi_seterr(err, "split '%s' given twice", hwi_db_splits[i]);
+        out[n++] = hwi_db_splits[i];
+        if (!p[len])
+            return n;
+        p += len + 1;
+    }
+}
+
+long hwi_db_dim(struct hwi_db *db, int64_t model_id, const char *kind)
+{
+    long rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT min(dim), max(dim) FROM embeddings "
+                                   "WHERE model_id = ?1 AND kind = ?2");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, model_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        fail(db, "reading dimensions");
+        goto out;
+    }
+    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+        rc = 0;
+        goto out;
+    }
+    sqlite3_int64 lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+    if (lo != hi) {
+        hwi_seterr(db->err, "%s vectors of dimensions %lld to %lld", kind, (long long)lo,
+                   (long long)hi);
+        goto out;
+    }
+    rc = (long)lo;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hwi_db_each_count(struct hwi_db *db, hwi_db_count_fn fn, void *ctx)
+{
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT m.name, e.kind, i.split, e.dim, count(*) "
+                                   "FROM embeddings e JOIN images i ON i.id = e.image_id "
+                                   "JOIN models m ON m.id = e.model_id "
+                                   "GROUP BY m.name, e.kind, i.split, e.dim "
+                                   "ORDER BY m.name, e.kind, i.split, e.dim");
+    if (!st)
+        return -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop =
+            fn(ctx, (const char *)sqlite3_column_text(st, 0),
+               (const char *)sqlite3_column_text(st, 1),
+               (const char *)sqlite3_column_text(st, 2), (long)sqlite3_column_int64(st, 3),
+               (long)sqlite3_column_int64(st, 4));
+        if (stop) {
+            rc = stop;
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE)
+        fail(db, "counting vectors");
     else
         rc = 0;
 out:

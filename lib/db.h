@@ -68,4 +68,24 @@ typedef int (*hwi_db_embedding_fn)(void *ctx, const char *image, const char *lab
 int hwi_db_each_embedding(struct hwi_db *db, int64_t model_id, const char *kind,
                           const char *split, hwi_db_embedding_fn fn, void *ctx);
 
+/* The splits an image may be in (data/schema.sql), NULL-terminated. */
+extern const char *const hwi_db_splits[];
+
+/* Parse LIST, comma-separated split names ("train,val"), into OUT (room for
+ * 5) as pointers into hwi_db_splits.  Returns the count, or -1 with a
+ * message in ERR (an unknown or repeated name). */
+int hwi_db_parse_splits(const char *list, const char **out, char *err);
+
+/* The dimension of the stored vectors of (MODEL_ID, KIND): the dimension,
+ * 0 if none are stored, -1 on error (also when they differ). */
+long hwi_db_dim(struct hwi_db *db, int64_t model_id, const char *kind);
+
+/* Called for each (model, kind, split, dim) with its number of vectors. */
+typedef int (*hwi_db_count_fn)(void *ctx, const char *model, const char *kind,
+                               const char *split, long dim, long count);
+
+/* Call FN for every group of stored vectors, ordered by model, kind, split
+ * and dim.  Returns 0, FN's non-zero value, or -1 on a database error. */
+int hwi_db_each_count(struct hwi_db *db, hwi_db_count_fn fn, void *ctx);
+
 #endif /* HWI_DB_H */

@@ -1,1 +1,24 @@
-## mk/knn.mk: (empty until its module lands)
+## mk/knn.mk: 1-NN per individual (lib/knn.c on OpenBLAS), hwi-knn, and the
+## store's command-line tool hwi-store.
+
+lib_libhwi_la_SOURCES += lib/knn.c lib/knn.h
+lib_libhwi_la_CFLAGS += $(BLAS_CFLAGS)
+lib_libhwi_la_LIBADD += $(BLAS_LIBS)
+
+bin_PROGRAMS += bin/hwi-knn bin/hwi-store
+bin_hwi_knn_SOURCES = bin/hwi-knn.c
+bin_hwi_knn_LDADD = lib/libhwi.la $(BLAS_LIBS)
+bin_hwi_store_SOURCES = bin/hwi-store.c
+bin_hwi_store_LDADD = lib/libhwi.la
+
+dist_man_MANS += man/hwi-knn.1 man/hwi-store.1
+
+TESTS += tests/hwi-knn.sh tests/hwi-store.sh
+EXTRA_DIST += tests/hwi-knn.sh tests/hwi-store.sh
+
+if HAVE_CHECK
+tests_check_hwi_SOURCES += tests/check_knn.c
+tests_check_hwi_LDADD += $(BLAS_LIBS)
+endif
+
+EXTRA_DIST += bench/knn bench/knn.py

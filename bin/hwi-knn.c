@@ -1,0 +1,343 @@
+/* hwi-knn: score queries against a gallery of known whales, 1-NN per
+ * individual (step 4 of the method, hwi(7)).
+ *
+ * Reads the queries' vectors (a keyed vector stream), the gallery from an
+ * hwi store or from a stream plus a Kaggle CSV of labels, and writes a
+ * scores TSV: for each query its best labels, each scored by the nearest
+ * gallery image of that label, s = (2 - d) / 2.  The work is in lib/knn.c. */
+#include <config.h>
+
+#include "csv.h"
+#include "db.h"
+#include "err.h"
+#include "knn.h"
+#include "map.h"
+#include "opt.h"
+#include "stream.h"
+#include "tsv.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_TOP 100
+
+enum {
+    OPT_HELP = CHAR_MAX + 1,
+    OPT_VERSION,
+    OPT_NO_NEW_WHALE,
+    OPT_KEEP_SELF,
+};
+
+static const struct option longopts[] = {
+    {"db", required_argument, NULL, 'd'},
+    {"model", required_argument, NULL, 'm'},
+    {"split", required_argument, NULL, 's'},
+    {"gallery", required_argument, NULL, 'g'},
+    {"labels", required_argument, NULL, 'l'},
+    {"top", required_argument, NULL, 't'},
+    {"no-new-whale", no_argument, NULL, OPT_NO_NEW_WHALE},
+    {"keep-self", no_argument, NULL, OPT_KEEP_SELF},
+    {"threads", required_argument, NULL, 'j'},
+    {"output", required_argument, NULL, 'o'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static _Noreturn void usage(int status)
+{
+    if (status)
+        hwi_try_help();
+    printf("Usage: %s --db=STORE --model=NAME [OPTION]... [FILE]\n"
+           "  or:  %s --gallery=STREAM --labels=CSV [OPTION]... [FILE]\n",
+           hwi_program_name, hwi_program_name);
+    fputs("Score query vectors against a gallery of known whales: for each query and\n"
+          "each label, the distance d to the nearest gallery image of that label gives\n"
+          "the score s = (2 - d) / 2.  Images labelled new_whale form the label\n"
+          "new_whale.  FILE is a keyed vector stream of queries; with no FILE, or when\n"
+          "FILE is -, read standard input.\n"
+          "\n"
+          "Gallery:\n"
+          "  -d, --db=STORE       read the gallery from the hwi store STORE ...\n"
+          "  -m, --model=NAME     ... the 'features' vectors of model NAME ...\n"
+          "  -s, --split=LIST     ... of images in the comma-separated splits LIST\n"
+          "                       (e.g. train,val; default: all images)\n"
+          "  -g, --gallery=STREAM read the gallery from a keyed vector stream ...\n"
+          "  -l, --labels=CSV     ... labelled by a Kaggle CSV (Image,Id)\n"
+          "                       Images with no label are left out of the gallery.\n"
+          "\n"
+          "Scoring:\n"
+          "  -t, --top=N          write the N best labels of each query (default 100;\n"
+          "                       0 writes every label)\n"
+          "      --no-new-whale   leave new_whale images out (no new_whale label)\n"
+          "      --keep-self      let a query match the gallery image of the same name\n"
+          "                       (by default it never does, for leave-one-out)\n"
+          "  -j, --threads=N      OpenBLAS threads (default: OPENBLAS_NUM_THREADS or\n"
+          "                       every core)\n"
+          "\n"
+          "Output:\n"
+          "  -o, --output=FILE    write to FILE (whole or not at all) instead of stdout\n"
+          "  -v, --verbose        print a summary line on stderr (also when stderr is\n"
+          "                       a terminal)\n"
+          "      --help           display this help and exit\n"
+          "      --version        output version information and exit\n"
+          "\n"
+          "The output is a scores TSV: a header '# query label score', then one line\n"
+          "'QUERY<TAB>LABEL<TAB>SCORE' per candidate, each query's lines together and\n"
+          "best first (ties by label), scores with %.9g.  Vectors should be\n"
+          "L2-normalised (scores then lie in [0, 1]); others get true Euclidean\n"
+          "distances.\n"
+          "\n"
+          "Exit status: 0 on success, 1 on bad input or an I/O error, 2 on a usage\n"
+          "error.\n"
+          "See hwi-knn(1), hwi-formats(5) and hwi-store(5).\n",
+          stdout);
+    exit(status);
+}
+
+/* Parse --split's LIST into OUT (room for 5), or exit 2. */
+static size_t parse_splits(const char *list, const char **out)
+{
+    char err[HWI_ERRLEN];
+    int n = hwi_db_parse_splits(list, out, err);
+    if (n < 0)
+        hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --split: %s", list, err);
+    return (size_t)n;
+}
+
+struct load_ctx {
+    struct hwi_knn *k;
+    const char *file;
+};
+
+static int add_from_db(void *ctx, const char *image, const char *label, const char *split,
+                       const float *vec, uint32_t dim)
+{
+    struct load_ctx *c = ctx;
+    return hwi_knn_add(c->k, image, label, vec, dim) < 0;
+}
+
+static void load_db(struct hwi_knn *k, const char *path, const char *model,
+                    const char *splits)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_db *db = hwi_db_open(path, HWI_DB_READONLY, err);
+    if (!db)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    int64_t mid;
+    int found = hwi_db_model(db, model, NULL, NULL, 0, &mid);
+    if (found < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+    if (!found)
+        hwi_die(HWI_EXIT_FAIL, "%s: no model '%s' in the store", path, model);
+    const char *split[5];
+    size_t nsplit = splits ? parse_splits(splits, split) : 1;
+    if (!splits)
+        split[0] = NULL;
+    struct load_ctx c = {k, path};
+    for (size_t i = 0; i < nsplit; i++) {
+        int rc = hwi_db_each_embedding(db, mid, "features", split[i], add_from_db, &c);
+        if (rc < 0)
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+        if (rc > 0)
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", path, k->err);
+    }
+    hwi_db_close(db);
+}
+
+static void load_stream(struct hwi_knn *k, const char *path, const char *labels_path)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_labels t = {0};
+    if (hwi_labels_load(&t, labels_path, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_map lab = {0};
+    for (size_t i = 0; i < t.n; i++)
+        if (hwi_map_put(&lab, t.image[i], i, NULL) < 0)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+    const char *name = strcmp(path, "-") ? path : "(stdin)";
+    FILE *fp = hwi_fopen_in(path, err);
+    if (!fp)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_stream s;
+    if (hwi_stream_open_read(&s, fp, name))
+        hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    if (!(s.flags & HWI_STREAM_KEYED))
+        hwi_die(HWI_EXIT_FAIL, "%s: the gallery stream has no keys (image names)", name);
+    int rc;
+    while ((rc = hwi_stream_read(&s)) == 1) {
+        size_t *i = hwi_map_get(&lab, s.key);
+        if (hwi_knn_add(k, s.key, i ? t.id[*i] : NULL, s.vec, s.dim) < 0)
+            hwi_die(HWI_EXIT_FAIL, "%s: record %llu: %s", name,
+                    (unsigned long long)s.nrec, k->err);
+    }
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    hwi_stream_close(&s);
+    hwi_fclose_in(fp);
+    hwi_map_free(&lab);
+    hwi_labels_free(&t);
+}
+
+int main(int argc, char **argv)
+{
+    hwi_set_program_name(argv[0]);
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
+    atexit(hwi_close_stdout);
+
+    const char *dbpath = NULL, *model = NULL, *splits = NULL, *gallery = NULL,
+               *labels = NULL, *output = NULL;
+    long top = DEFAULT_TOP, threads = 0;
+    unsigned flags = 0;
+    int verbose = isatty(STDERR_FILENO);
+    int c;
+    while ((c = getopt_long(argc, argv, "d:m:s:g:l:t:j:o:v", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dbpath = optarg; break;
+        case 'm': model = optarg; break;
+        case 's': splits = optarg; break;
+        case 'g': gallery = optarg; break;
+        case 'l': labels = optarg; break;
+        case 't': top = hwi_opt_long("top", optarg, 0, LONG_MAX / 2); break;
+        case 'j': threads = hwi_opt_long("threads", optarg, 1, 1024); break;
+        case 'o': output = optarg; break;
+        case 'v': verbose = 1; break;
+        case OPT_NO_NEW_WHALE: flags |= HWI_KNN_NO_NEW_WHALE; break;
+        case OPT_KEEP_SELF: flags |= HWI_KNN_KEEP_SELF; break;
+        case OPT_HELP: usage(HWI_EXIT_OK);
+        case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
+        default: usage(HWI_EXIT_USAGE);
+        }
+    }
+    if (argc - optind > 1) {
+        hwi_warn("extra operand '%s'", argv[optind + 1]);
+        usage(HWI_EXIT_USAGE);
+    }
+    if (!dbpath == !gallery) {
+        hwi_warn(dbpath ? "--db and --gallery cannot be used together"
+                        : "no gallery: give --db and --model, or --gallery and --labels");
+        usage(HWI_EXIT_USAGE);
+    }
+    if (dbpath && (!model || labels)) {
+        hwi_warn(labels ? "--labels goes with --gallery; a store has its labels"
+                        : "--db needs --model");
+        usage(HWI_EXIT_USAGE);
+    }
+    if (gallery && (!labels || model || splits)) {
+        hwi_warn(labels ? "--model and --split go with --db"
+                        : "--gallery needs --labels");
+        usage(HWI_EXIT_USAGE);
+    }
+    if (splits)
+        parse_splits(splits, (const char *[5]){0});
+    const char *path = optind < argc ? argv[optind] : "-";
+    const char *name = strcmp(path, "-") ? path : "(stdin)";
+    if ((gallery && !strcmp(gallery, "-")) + (labels && !strcmp(labels, "-")) +
+            !strcmp(path, "-") >
+        1)
+        hwi_die(HWI_EXIT_USAGE, "only one of the queries, --gallery and --labels can be "
+                                "standard input");
+    if (threads)
+        hwi_knn_threads((int)threads);
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct hwi_knn k;
+    hwi_knn_init(&k, flags);
+    if (dbpath)
+        load_db(&k, dbpath, model, splits);
+    else
+        load_stream(&k, gallery, labels);
+    if (k.n == 0)
+        hwi_die(HWI_EXIT_FAIL,
+                "%s: the gallery is empty: none of its %zu images has a known label%s",
+                dbpath ? dbpath : gallery, k.skipped,
+                flags & HWI_KNN_NO_NEW_WHALE ? " other than new_whale" : "");
+
+    char err[HWI_ERRLEN];
+    FILE *in = hwi_fopen_in(path, err);
+    if (!in)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_stream s;
+    if (hwi_stream_open_read(&s, in, name))
+        hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    if (!(s.flags & HWI_STREAM_KEYED))
+        hwi_die(HWI_EXIT_FAIL, "%s: the query stream has no keys (image names)", name);
+
+    struct hwi_outfile out;
+    if (hwi_outfile_open(&out, output, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    hwi_tsv_write_header(out.fp);
+
+    /* the labels to write per query: TOP, or all when fewer (or TOP is 0) */
+    size_t stride = top && (size_t)top < k.nlabel ? (size_t)top : k.nlabel;
+    float *q = malloc((size_t)HWI_KNN_QBLOCK * k.dim * sizeof *q);
+    char **keys = calloc(HWI_KNN_QBLOCK, sizeof *keys);
+    struct hwi_knn_hit *hits = malloc((size_t)HWI_KNN_QBLOCK * stride * sizeof *hits);
+    size_t *nhits = malloc(HWI_KNN_QBLOCK * sizeof *nhits);
+    if (!q || !keys || !hits || !nhits)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    unsigned long long nq = 0;
+    for (int eof = 0; !eof;) {
+        size_t b = 0;
+        while (b < HWI_KNN_QBLOCK) {
+            int rc = hwi_stream_read(&s);
+            if (rc < 0)
+                hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+            if (rc == 0) {
+                eof = 1;
+                break;
+            }
+            if (s.dim != k.dim)
+                hwi_die(HWI_EXIT_FAIL, "%s: record %llu (key '%s'): dimension %u, the "
+                        "gallery's is %u", name, (unsigned long long)s.nrec, s.key, s.dim,
+                        k.dim);
+            free(keys[b]);
+            if (!(keys[b] = strdup(s.key)))
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            memcpy(q + b * k.dim, s.vec, k.dim * sizeof *q);
+            b++;
+        }
+        if (b == 0)
+            break;
+        if (hwi_knn_rank(&k, q, b, (const char *const *)keys, stride, hits, nhits))
+            hwi_die(HWI_EXIT_FAIL, "%s", k.err);
+        for (size_t i = 0; i < b; i++)
+            for (size_t j = 0; j < nhits[i]; j++) {
+                const struct hwi_knn_hit *h = hits + i * stride + j;
+                if (hwi_tsv_write(out.fp, keys[i], k.label[h->label], h->score))
+                    hwi_die(HWI_EXIT_FAIL, "%s: record %llu: query '%s' or label '%s' "
+                            "cannot be written to a TSV", name, nq + i + 1, keys[i],
+                            k.label[h->label]);
+            }
+        nq += b;
+        if (verbose && isatty(STDERR_FILENO))
+            fprintf(stderr, "\r%s: %llu queries", hwi_program_name, nq);
+    }
+    if (hwi_outfile_commit(&out, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (verbose)
+        fprintf(stderr, "%s%s: %llu queries against %zu gallery images (%zu labels, %zu "
+                "left out), %.3g s\n", isatty(STDERR_FILENO) ? "\r" : "",
+                hwi_program_name, nq, k.n, k.nlabel, k.skipped,
+                (double)(t1.tv_sec - t0.tv_sec) +
+                    1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    hwi_stream_close(&s);
+    hwi_fclose_in(in);
+    for (size_t i = 0; i < HWI_KNN_QBLOCK; i++)
+        free(keys[i]);
+    free(keys);
+    free(q);
+    free(hits);
+    free(nhits);
+    hwi_knn_free(&k);
+    return HWI_EXIT_OK;
+}

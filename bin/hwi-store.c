@@ -1,0 +1,352 @@
+/* hwi-store: create an hwi store, add vectors to it, export them, list it.
+ *
+ * The store (hwi-store(5)) is the SQLite catalogue of photos and their
+ * embeddings that hwi-knn searches.  A catalogue grows by piping new
+ * sightings' vectors in:  hwi-embed ... | hwi-store add --model M STORE.
+ * Each "add" is one transaction: all its vectors land, or none. */
+#include <config.h>
+
+#include "csv.h"
+#include "db.h"
+#include "err.h"
+#include "map.h"
+#include "opt.h"
+#include "stream.h"
+#include "tsv.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+
+static const struct option longopts[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"kind", required_argument, NULL, 'k'},
+    {"split", required_argument, NULL, 's'},
+    {"labels", required_argument, NULL, 'l'},
+    {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, 'f'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static _Noreturn void usage(int status)
+{
+    if (status)
+        hwi_try_help();
+    const char *p = hwi_program_name;
+    printf("Usage: %s create STORE\n"
+           "  or:  %s add --model=NAME [OPTION]... STORE [FILE]\n"
+           "  or:  %s export --model=NAME [OPTION]... STORE\n"
+           "  or:  %s list STORE\n",
+           p, p, p, p);
+    fputs("Keep photos' vectors in an hwi store, an SQLite database (hwi-store(5)).\n"
+          "\n"
+          "  create   make an empty store STORE (nothing happens if it is one already)\n"
+          "  add      add the vectors of FILE, a keyed vector stream (standard input\n"
+          "           when FILE is absent or -), to STORE under model NAME, in one\n"
+          "           transaction: all of them or, on an error, none; vectors already\n"
+          "           stored for the same image, model and kind are replaced\n"
+          "  export   write the vectors of model NAME as a keyed vector stream, in\n"
+          "           image-name order, with the column names stored for them\n"
+          "  list     print '# model kind split dim vectors' and one line per group\n"
+          "\n"
+          "  -m, --model=NAME   the model (add creates it when it is new)\n"
+          "  -k, --kind=KIND    features (the default) or logits\n"
+          "  -s, --split=SPLIT  add: put the images in SPLIT, one of train, val, test,\n"
+          "                     gallery, query (default: keep an image's split, train\n"
+          "                     for a new image); export: only images in the\n"
+          "                     comma-separated splits SPLIT (default: all)\n"
+          "  -l, --labels=CSV   add: label the images from a Kaggle CSV (Image,Id);\n"
+          "                     images not in it keep their label (new ones: unknown)\n"
+          "  -o, --output=FILE  export: write to FILE (whole or not at all)\n"
+          "  -f, --force        export: write the binary stream even to a terminal\n"
+          "  -v, --verbose      add: print a summary line on stderr (also when stderr\n"
+          "                     is a terminal)\n"
+          "      --help         display this help and exit\n"
+          "      --version      output version information and exit\n"
+          "\n"
+          "A second writer waits for the first (up to 30 s) rather than failing.\n"
+          "\n"
+          "Exit status: 0 on success, 1 on bad input or a store error, 2 on a usage\n"
+          "error.  See hwi-store(1) and hwi-store(5).\n",
+          stdout);
+    exit(status);
+}
+
+/* Options given on the command line. */
+struct opts {
+    const char *model, *kind, *split, *labels, *output;
+    int force, verbose;
+};
+
+static struct hwi_db *open_db(const char *path, int mode)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_db *db = hwi_db_open(path, mode, err);
+    if (!db)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    return db;
+}
+
+/* Undo the transaction, close the store and exit 1 with MSG. */
+static _Noreturn void abort_add(struct hwi_db *db, const char *msg)
+{
+    hwi_db_rollback(db);
+    hwi_db_close(db);
+    hwi_die(HWI_EXIT_FAIL, "%s", msg);
+}
+
+static int cmd_add(const struct opts *o, const char *path, const char *file)
+{
+    char err[HWI_ERRLEN], msg[2 * HWI_ERRLEN];
+    struct hwi_labels t = {0};
+    struct hwi_map lab = {0};
+    if (o->labels) {
+        if (hwi_labels_load(&t, o->labels, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        for (size_t i = 0; i < t.n; i++)
+            if (hwi_map_put(&lab, t.image[i], i, NULL) < 0)
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+    }
+    const char *name = strcmp(file, "-") ? file : "(stdin)";
+    FILE *fp = hwi_fopen_in(file, err);
+    if (!fp)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_stream s;
+    if (hwi_stream_open_read(&s, fp, name))
+        hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    if (!(s.flags & HWI_STREAM_KEYED))
+        hwi_die(HWI_EXIT_FAIL, "%s: the stream has no keys (image names)", name);
+
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE);
+    int64_t mid;
+    if (hwi_db_begin(db) || hwi_db_model(db, o->model, NULL, NULL, 1, &mid) < 0) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    long dim = hwi_db_dim(db, mid, o->kind);
+    if (dim < 0) {
+        snprintf(msg, sizeof msg, "%s: model '%s': %s", path, o->model,
+                 hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    if (dim && dim != (long)s.dim) {
+        snprintf(msg, sizeof msg, "%s: dimension %u, but the store's %s vectors of model "
+                 "'%s' have %ld", name, s.dim, o->kind, o->model, dim);
+        abort_add(db, msg);
+    }
+    if (s.names && hwi_db_put_columns(db, mid, o->kind, s.names, s.dim)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    int rc;
+    while ((rc = hwi_stream_read(&s)) == 1) {
+        size_t *i = hwi_map_get(&lab, s.key);
+        int64_t id;
+        if (hwi_db_put_image(db, s.key, i ? t.id[*i] : NULL, o->split, &id) ||
+            hwi_db_put_embedding(db, id, mid, o->kind, s.vec, s.dim)) {
+            snprintf(msg, sizeof msg, "%s: record %llu (key '%s'): %s", name,
+                     (unsigned long long)s.nrec, s.key, hwi_db_errmsg(db));
+            abort_add(db, msg);
+        }
+    }
+    if (rc < 0)
+        abort_add(db, s.err);
+    if (hwi_db_commit(db)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    if (o->verbose)
+        fprintf(stderr, "%s: %s: added %llu %s vectors of model '%s' (dimension %u)\n",
+                hwi_program_name, path, (unsigned long long)s.nrec, o->kind, o->model,
+                s.dim);
+    hwi_db_close(db);
+    hwi_stream_close(&s);
+    hwi_fclose_in(fp);
+    hwi_map_free(&lab);
+    hwi_labels_free(&t);
+    return HWI_EXIT_OK;
+}
+
+struct export_ctx {
+    struct hwi_stream *s;
+    const char *path;
+};
+
+static int export_one(void *ctx, const char *image, const char *label, const char *split,
+                      const float *vec, uint32_t dim)
+{
+    struct export_ctx *c = ctx;
+    if (dim != c->s->dim) {
+        hwi_seterr(c->s->err, "%s: image '%s': dimension %u, other vectors have %u",
+                   c->path, image, dim, c->s->dim);
+        return 1;
+    }
+    return hwi_stream_write(c->s, image, vec) ? 1 : 0;
+}
+
+static int cmd_export(const struct opts *o, const char *path)
+{
+    char err[HWI_ERRLEN];
+    const char *split[5] = {NULL};
+    int nsplit = 1;
+    if (o->split && (nsplit = hwi_db_parse_splits(o->split, split, err)) < 0)
+        hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --split: %s", o->split, err);
+    struct hwi_db *db = open_db(path, HWI_DB_READONLY);
+    int64_t mid;
+    int found = hwi_db_model(db, o->model, NULL, NULL, 0, &mid);
+    if (found < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+    if (!found)
+        hwi_die(HWI_EXIT_FAIL, "%s: no model '%s' in the store", path, o->model);
+    long dim = hwi_db_dim(db, mid, o->kind);
+    if (dim < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s: model '%s': %s", path, o->model, hwi_db_errmsg(db));
+    if (dim == 0)
+        hwi_die(HWI_EXIT_FAIL, "%s: model '%s' has no %s vectors", path, o->model,
+                o->kind);
+    char **names = NULL;
+    long nnames = hwi_db_columns(db, mid, o->kind, &names);
+    if (nnames < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+    if (nnames && nnames != dim)
+        hwi_die(HWI_EXIT_FAIL, "%s: model '%s': %ld column names for %s vectors of "
+                "dimension %ld", path, o->model, nnames, o->kind, dim);
+
+    if (!o->force && (!o->output || !strcmp(o->output, "-")) && isatty(STDOUT_FILENO))
+        hwi_die(HWI_EXIT_USAGE,
+                "refusing to write a binary stream to a terminal (use --force)");
+    struct hwi_outfile out;
+    if (hwi_outfile_open(&out, o->output, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_stream s;
+    if (hwi_stream_open_write(&s, out.fp, o->output ? o->output : "(stdout)",
+                              (uint32_t)dim, HWI_STREAM_KEYED, nnames ? names : NULL, 0))
+        hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    struct export_ctx c = {&s, path};
+    for (int i = 0; i < nsplit; i++) {
+        int rc = hwi_db_each_embedding(db, mid, o->kind, split[i], export_one, &c);
+        if (rc < 0)
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+        if (rc > 0)
+            hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    }
+    if (hwi_stream_finish(&s))
+        hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    hwi_stream_close(&s);
+    if (hwi_outfile_commit(&out, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    for (long i = 0; i < nnames; i++)
+        free(names[i]);
+    free(names);
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
+static int list_one(void *ctx, const char *model, const char *kind, const char *split,
+                    long dim, long count)
+{
+    printf("%s\t%s\t%s\t%ld\t%ld\n", model, kind, split, dim, count);
+    return 0;
+}
+
+static int cmd_list(const char *path)
+{
+    struct hwi_db *db = open_db(path, HWI_DB_READONLY);
+    puts("# model\tkind\tsplit\tdim\tvectors");
+    if (hwi_db_each_count(db, list_one, NULL))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
+static _Noreturn __attribute__((format(printf, 1, 0))) void bad_usage(const char *fmt,
+                                                                  const char *arg)
+{
+    hwi_warn(fmt, arg);
+    usage(HWI_EXIT_USAGE);
+}
+
+int main(int argc, char **argv)
+{
+    hwi_set_program_name(argv[0]);
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
+    atexit(hwi_close_stdout);
+
+    /* The command comes first; options follow it. */
+    const char *cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
+    if (cmd) {
+        argc--;
+        argv++;
+    }
+    struct opts o = {.kind = "features", .verbose = isatty(STDERR_FILENO)};
+    int c;
+    while ((c = getopt_long(argc, argv, "m:k:s:l:o:fv", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o.model = optarg; break;
+        case 'k':
+            if (strcmp(optarg, "features") && strcmp(optarg, "logits"))
+                hwi_die(HWI_EXIT_USAGE,
+                        "invalid value '%s' for --kind: expected features or logits",
+                        optarg);
+            o.kind = optarg;
+            break;
+        case 's': o.split = optarg; break;
+        case 'l': o.labels = optarg; break;
+        case 'o': o.output = optarg; break;
+        case 'f': o.force = 1; break;
+        case 'v': o.verbose = 1; break;
+        case OPT_HELP: usage(HWI_EXIT_OK);
+        case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
+        default: usage(HWI_EXIT_USAGE);
+        }
+    }
+    if (!cmd)
+        bad_usage("missing command: create, add, export or list%s", "");
+    int args = argc - optind;
+    const char *store = args > 0 ? argv[optind] : NULL;
+    int is_add = !strcmp(cmd, "add"), is_export = !strcmp(cmd, "export");
+    if (!is_add && !is_export && strcmp(cmd, "create") && strcmp(cmd, "list"))
+        bad_usage("unknown command '%s': expected create, add, export or list", cmd);
+    if (!store)
+        bad_usage("%s: missing STORE operand", cmd);
+    if (args > (is_add ? 2 : 1))
+        bad_usage("extra operand '%s'", argv[optind + (is_add ? 2 : 1)]);
+    if ((is_add || is_export) && !o.model)
+        bad_usage("%s needs --model", cmd);
+    if (!is_add && !is_export && (o.model || o.split || strcmp(o.kind, "features")))
+        bad_usage("%s takes no --model, --kind or --split", cmd);
+    if (!is_add && o.labels)
+        bad_usage("--labels goes with add, not %s", cmd);
+    if (!is_export && (o.output || o.force))
+        bad_usage("--output and --force go with export, not %s", cmd);
+    if (is_add && o.split) {
+        const char *one[5];
+        char err[HWI_ERRLEN];
+        if (hwi_db_parse_splits(o.split, one, err) != 1)
+            hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --split: add takes one of "
+                    "train, val, test, gallery, query", o.split);
+    }
+
+    if (!strcmp(cmd, "create")) {
+        hwi_db_close(open_db(store, HWI_DB_CREATE));
+        return HWI_EXIT_OK;
+    }
+    if (is_add) {
+        const char *file = args > 1 ? argv[optind + 1] : "-";
+        if (o.labels && !strcmp(o.labels, "-") && !strcmp(file, "-"))
+            hwi_die(HWI_EXIT_USAGE, "--labels and the vectors cannot both be standard input");
+        return cmd_add(&o, store, file);
+    }
+    if (is_export)
+        return cmd_export(&o, store);
+    return cmd_list(store);
+}

@@ -1,0 +1,383 @@
+/* knn.c: 1-NN per individual over a labelled gallery (see knn.h).
+ *
+ * Invariants once prepared (at the first search): the gallery rows are
+ * sorted by label, stably, so the images of label c are the rows
+ * start[c] .. start[c+1]-1 and every label has at least one row; nmap maps
+ * each image name to its row.  A search walks a block of dot products row
+ * by row and label run by label run, so the per-label minimum is a running
+ * minimum with one store per run. */
+#include <config.h>
+
+#include "knn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hwi_knn_init(struct hwi_knn *k, unsigned flags)
+{
+    memset(k, 0, sizeof *k);
+    k->flags = flags;
+}
+
+void hwi_knn_free(struct hwi_knn *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free(k->name[i]);
+    for (size_t i = 0; i < k->nlabel; i++)
+        free(k->label[i]);
+    free(k->vec);
+    free(k->norm2);
+    free(k->cls);
+    free(k->name);
+    free(k->label);
+    free(k->start);
+    hwi_map_free(&k->lmap);
+    hwi_map_free(&k->nmap);
+    free(k->dot);
+    free(k->qnorm2);
+    free(k->self);
+    memset(k, 0, sizeof *k);
+}
+
+void hwi_knn_threads(int n)
+{
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+    openblas_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+
+double hwi_knn_sim(double d2)
+{
+    return (2.0 - sqrt(d2 > 0 ? d2 : 0)) / 2.0;
+}
+
+static double norm2(const float *v, uint32_t dim)
+{
+    double s = 0;
+    for (uint32_t i = 0; i < dim; i++)
+        s += (double)v[i] * v[i];
+    return s;
+}
+
+/* ||a - b||^2 without cancellation, in double precision.  Lanes of
+ * independent sums, so the compiler vectorises it; on x86-64 an AVX2
+ * clone is picked at load time where the CPU has AVX2. */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef CLONES
+#define CLONES
+#endif
+CLONES static double dist2(const float *a, const float *b, uint32_t dim)
+{
+    enum { LANES = 8 };
+    double acc[LANES] = {0};
+    uint32_t i = 0;
+    for (; i + LANES <= dim; i += LANES)
+        for (int l = 0; l < LANES; l++) {
+            double d = (double)a[i + l] - (double)b[i + l];
+            acc[l] += d * d;
+        }
+    for (; i < dim; i++) {
+        double d = (double)a[i] - (double)b[i];
+        acc[0] += d * d;
+    }
+    double s = 0;
+    for (int l = 0; l < LANES; l++)
+        s += acc[l];
+    return s;
+}
+
+int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const float *vec,
+                uint32_t dim)
+{
+    if (k->prepared)
+        return hwi_seterr(k->err, "image '%s': the gallery is already in use", name);
+    if (!label ||
+        ((k->flags & HWI_KNN_NO_NEW_WHALE) && strcmp(label, "new_whale") == 0)) {
+        k->skipped++;
+        return 0;
+    }
+    if (dim == 0)
+        return hwi_seterr(k->err, "image '%s': empty vector", name);
+    if (k->dim && dim != k->dim)
+        return hwi_seterr(k->err, "image '%s': dimension %u, earlier images have %u",
+                          name, dim, k->dim);
+    for (uint32_t i = 0; i < dim; i++)
+        if (!isfinite(vec[i]))
+            return hwi_seterr(k->err, "image '%s': value %u is not finite", name, i + 1);
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? 2 * k->cap : 256;
+        float *v = realloc(k->vec, cap * dim * sizeof *v);
+        if (!v)
+            return hwi_seterr(k->err, "out of memory (%zu gallery images)", cap);
+        k->vec = v;
+        float *nv = realloc(k->norm2, cap * sizeof *nv);
+        if (nv)
+            k->norm2 = nv;
+        size_t *cv = realloc(k->cls, cap * sizeof *cv);
+        if (cv)
+            k->cls = cv;
+        char **sv = realloc(k->name, cap * sizeof *sv);
+        if (sv)
+            k->name = sv;
+        if (!nv || !cv || !sv)
+            return hwi_seterr(k->err, "out of memory (%zu gallery images)", cap);
+        k->cap = cap;
+    }
+    size_t old;
+    int put = hwi_map_put(&k->lmap, label, k->nlabel, &old);
+    if (put < 0)
+        return hwi_seterr(k->err, "out of memory");
+    if (put == 1) {
+        char **lv = realloc(k->label, (k->nlabel + 1) * sizeof *lv);
+        char *l = strdup(label);
+        if (lv)
+            k->label = lv;
+        if (!lv || !l) {
+            free(l);
+            return hwi_seterr(k->err, "out of memory");
+        }
+        old = k->nlabel;
+        k->label[k->nlabel++] = l;
+    }
+    if (!(k->name[k->n] = strdup(name)))
+        return hwi_seterr(k->err, "out of memory");
+    k->dim = dim;
+    memcpy(k->vec + k->n * dim, vec, dim * sizeof *vec);
+    k->norm2[k->n] = (float)norm2(vec, dim);
+    k->cls[k->n] = old;
+    k->n++;
+    return 1;
+}
+
+/* Sort the rows by label (counting sort, stable), index the names and
+ * allocate the work buffers.  Returns 0 or -1. */
+static int prepare(struct hwi_knn *k)
+{
+    if (k->prepared)
+        return k->prepared > 0 ? 0 : -1; /* a failed preparation keeps its message */
+    if (k->n == 0)
+        return hwi_seterr(k->err, "the gallery is empty (no image with a known label)");
+    k->prepared = -1; /* until it succeeds */
+    size_t n = k->n, dim = k->dim;
+    size_t *pos = malloc(n * sizeof *pos);
+    float *row = malloc(dim * sizeof *row);
+    k->start = calloc(k->nlabel + 1, sizeof *k->start);
+    k->dot = malloc((size_t)HWI_KNN_QBLOCK * HWI_KNN_GBLOCK * sizeof *k->dot);
+    k->qnorm2 = malloc(HWI_KNN_QBLOCK * sizeof *k->qnorm2);
+    k->self = malloc(HWI_KNN_QBLOCK * sizeof *k->self);
+    if (!pos || !row || !k->start || !k->dot || !k->qnorm2 || !k->self) {
+        free(pos);
+        free(row);
+        return hwi_seterr(k->err, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        k->start[k->cls[i] + 1]++;
+    for (size_t c = 0; c < k->nlabel; c++)
+        k->start[c + 1] += k->start[c];
+    size_t *next = malloc(k->nlabel * sizeof *next);
+    if (!next) {
+        free(pos);
+        free(row);
+        return hwi_seterr(k->err, "out of memory");
+    }
+    memcpy(next, k->start, k->nlabel * sizeof *next);
+    for (size_t i = 0; i < n; i++)
+        pos[i] = next[k->cls[i]]++;
+    free(next);
+    /* apply the permutation in place, cycle by cycle */
+    for (size_t i = 0; i < n; i++) {
+        while (pos[i] != i) {
+            size_t j = pos[i];
+            memcpy(row, k->vec + i * dim, dim * sizeof *row);
+            memcpy(k->vec + i * dim, k->vec + j * dim, dim * sizeof *row);
+            memcpy(k->vec + j * dim, row, dim * sizeof *row);
+            float f = k->norm2[i];
+            k->norm2[i] = k->norm2[j];
+            k->norm2[j] = f;
+            size_t c = k->cls[i];
+            k->cls[i] = k->cls[j];
+            k->cls[j] = c;
+            char *s = k->name[i];
+            k->name[i] = k->name[j];
+            k->name[j] = s;
+            pos[i] = pos[j];
+            pos[j] = j;
+        }
+    }
+    free(pos);
+    free(row);
+    for (size_t i = 0; i < n; i++) {
+        int put = hwi_map_put(&k->nmap, k->name[i], i, NULL);
+        if (put < 0)
+            return hwi_seterr(k->err, "out of memory");
+        if (put == 0)
+            return hwi_seterr(k->err, "image '%s' is in the gallery twice", k->name[i]);
+    }
+    k->prepared = 1;
+    return 0;
+}
+
+/* One block of at most HWI_KNN_QBLOCK queries. */
+static void search_block(struct hwi_knn *k, const float *q, size_t nq,
+                         const char *const *keys, float *d2, size_t *nearest)
+{
+    size_t dim = k->dim, nl = k->nlabel;
+    for (size_t i = 0; i < nq; i++) {
+        k->qnorm2[i] = (float)norm2(q + i * dim, k->dim);
+        k->self[i] = HWI_KNN_NONE;
+        if (keys && !(k->flags & HWI_KNN_KEEP_SELF)) {
+            size_t *p = hwi_map_get(&k->nmap, keys[i]);
+            if (p)
+                k->self[i] = *p;
+        }
+        for (size_t c = 0; c < nl; c++) {
+            d2[i * nl + c] = INFINITY;
+            nearest[i * nl + c] = HWI_KNN_NONE;
+        }
+    }
+    for (size_t g0 = 0; g0 < k->n; g0 += HWI_KNN_GBLOCK) {
+        size_t gb = k->n - g0 < HWI_KNN_GBLOCK ? k->n - g0 : HWI_KNN_GBLOCK;
+        /* dot[nq][gb] = q[nq][dim] . vec[g0:g0+gb][dim]^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)gb, (int)dim,
+                    1.0f, q, (int)dim, k->vec + g0 * dim, (int)dim, 0.0f, k->dot,
+                    (int)gb);
+        for (size_t i = 0; i < nq; i++) {
+            float *dot = k->dot + i * gb; /* dot[j - g0] for j in g0 .. g0+gb-1 */
+            if (k->self[i] >= g0 && k->self[i] < g0 + gb)
+                dot[k->self[i] - g0] = -INFINITY; /* d2 = +inf: never the nearest */
+            float qn = k->qnorm2[i];
+            float *drow = d2 + i * nl;
+            size_t *nrow = nearest + i * nl;
+            for (size_t j = g0, end; j < g0 + gb; j = end) {
+                size_t c = k->cls[j];
+                end = k->start[c + 1] < g0 + gb ? k->start[c + 1] : g0 + gb;
+                float best = drow[c];
+                size_t arg = nrow[c];
+                for (size_t jj = j; jj < end; jj++) {
+                    float v = qn + k->norm2[jj] - 2.0f * dot[jj - g0];
+                    if (v < best) {
+                        best = v;
+                        arg = jj;
+                    }
+                }
+                drow[c] = best;
+                nrow[c] = arg;
+            }
+        }
+    }
+}
+
+int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
+                   float *d2, size_t *nearest)
+{
+    if (prepare(k))
+        return -1;
+    for (size_t q0 = 0; q0 < nq; q0 += HWI_KNN_QBLOCK) {
+        size_t b = nq - q0 < HWI_KNN_QBLOCK ? nq - q0 : HWI_KNN_QBLOCK;
+        search_block(k, q + q0 * k->dim, b, keys ? keys + q0 : NULL, d2 + q0 * k->nlabel,
+                     nearest + q0 * k->nlabel);
+    }
+    return 0;
+}
+
+/* Ordering of candidate labels during selection: smaller d2 first, ties
+ * by label name. */
+struct sel {
+    const float *d2;
+    char *const *label;
+};
+
+static int worse(const struct sel *s, size_t a, size_t b)
+{
+    if (s->d2[a] != s->d2[b])
+        return s->d2[a] > s->d2[b];
+    return strcmp(s->label[a], s->label[b]) > 0;
+}
+
+/* Restore the max-heap (worst label at the root) below position I. */
+static void sift_down(const struct sel *s, size_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && worse(s, h[l], h[w]))
+            w = l;
+        if (r < n && worse(s, h[r], h[w]))
+            w = r;
+        if (w == i)
+            return;
+        size_t t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+static int hit_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const struct hwi_knn_hit *a = pa, *b = pb;
+    char *const *label = ctx;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return strcmp(label[a->label], label[b->label]);
+}
+
+int hwi_knn_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
+                 size_t top, struct hwi_knn_hit *hits, size_t *nhits)
+{
+    if (prepare(k))
+        return -1;
+    size_t nl = k->nlabel, stride = top ? top : nl, want = top && top < nl ? top : nl;
+    size_t b = nq < HWI_KNN_QBLOCK ? nq : HWI_KNN_QBLOCK;
+    float *d2 = malloc(b * nl * sizeof *d2);
+    size_t *nearest = malloc(b * nl * sizeof *nearest);
+    size_t *heap = malloc(want * sizeof *heap);
+    if ((b && (!d2 || !nearest)) || !heap) {
+        free(d2);
+        free(nearest);
+        free(heap);
+        return hwi_seterr(k->err, "out of memory");
+    }
+    for (size_t q0 = 0; q0 < nq; q0 += HWI_KNN_QBLOCK) {
+        b = nq - q0 < HWI_KNN_QBLOCK ? nq - q0 : HWI_KNN_QBLOCK;
+        search_block(k, q + q0 * k->dim, b, keys ? keys + q0 : NULL, d2, nearest);
+        for (size_t i = 0; i < b; i++) {
+            struct sel s = {d2 + i * nl, k->label};
+            size_t *nrow = nearest + i * nl, nh = 0;
+            for (size_t c = 0; c < nl; c++) {
+                if (nrow[c] == HWI_KNN_NONE)
+                    continue;
+                if (nh < want) {
+                    heap[nh++] = c;
+                    if (nh == want)
+                        for (size_t p = want / 2; p-- > 0;)
+                            sift_down(&s, heap, want, p);
+                } else if (worse(&s, heap[0], c)) {
+                    heap[0] = c;
+                    sift_down(&s, heap, want, 0);
+                }
+            }
+            const float *qv = q + (q0 + i) * k->dim;
+            struct hwi_knn_hit *h = hits + (q0 + i) * stride;
+            for (size_t j = 0; j < nh; j++) {
+                size_t g = nrow[heap[j]];
+                h[j].label = heap[j];
+                h[j].image = g;
+                h[j].score = hwi_knn_sim(dist2(qv, k->vec + g * k->dim, k->dim));
+            }
+            qsort_r(h, nh, sizeof *h, hit_cmp, k->label);
+            nhits[q0 + i] = nh;
+        }
+    }
+    free(d2);
+    free(nearest);
+    free(heap);
+    return 0;
+}

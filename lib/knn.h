@@ -1,0 +1,119 @@
+/* knn.h: 1-NN per individual, step 4 of the method (hwi(7)).
+ *
+ * A gallery holds labelled vectors.  For a query q and every label c the
+ * score is the similarity to the NEAREST gallery image of c:
+ *
+ *   d_c = min over images g of c of ||q - g||
+ *       = sqrt(max(0, ||q||^2 + ||g||^2 - 2 q.g))   (sqrt(2 - 2 q.g) for
+ *                                                    unit vectors)
+ *   s_c = (2 - d_c) / 2                             (in [0, 1] for unit vectors)
+ *
+ * Images labelled new_whale form one more label, "new_whale", scored by the
+ * nearest new_whale image like any other.  The q.g come from OpenBLAS
+ * (cblas_sgemm) on blocks of HWI_KNN_QBLOCK queries by HWI_KNN_GBLOCK
+ * gallery images, so memory beyond the gallery itself stays bounded; the
+ * scores of the labels returned by hwi_knn_rank are recomputed exactly
+ * from ||q - g|| (no cancellation), so a query identical to an image scores
+ * 1 exactly.
+ *
+ * Typical use:
+ *
+ *   struct hwi_knn k;
+ *   hwi_knn_init(&k, 0);
+ *   for each gallery image: hwi_knn_add(&k, name, label, vec, dim);
+ *   for each block of queries: hwi_knn_rank(&k, q, nq, keys, top, hits, nhits);
+ *   hwi_knn_free(&k);
+ *
+ * Not thread-safe per object (work buffers live in it); OpenBLAS threads
+ * inside. */
+#ifndef HWI_KNN_H
+#define HWI_KNN_H
+
+#include "err.h"
+#include "map.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef HWI_KNN_QBLOCK
+#define HWI_KNN_QBLOCK 1024 /* queries per matrix product */
+#endif
+#ifndef HWI_KNN_GBLOCK
+#define HWI_KNN_GBLOCK 2048 /* gallery images per matrix product */
+#endif
+#define HWI_KNN_NONE SIZE_MAX
+
+/* Flags of hwi_knn_init. */
+enum {
+    HWI_KNN_NO_NEW_WHALE = 1, /* leave new_whale images out (no new_whale label) */
+    HWI_KNN_KEEP_SELF = 2,    /* let a query match the image with its own name */
+};
+
+struct hwi_knn {
+    unsigned flags;
+    uint32_t dim;        /* 0 until the first image */
+    size_t n, cap;       /* gallery images */
+    float *vec;          /* [n][dim], sorted by label once prepared */
+    float *norm2;        /* [n] ||g||^2 */
+    size_t *cls;         /* [n] label index */
+    char **name;         /* [n] image names */
+    size_t nlabel;       /* distinct labels */
+    char **label;        /* [nlabel] */
+    size_t *start;       /* [nlabel+1] first image of each label, once prepared */
+    struct hwi_map lmap; /* label -> index */
+    struct hwi_map nmap; /* image name -> index, once prepared */
+    size_t skipped;      /* images not added: unknown label, or new_whale excluded */
+    int prepared;        /* 1 once prepared, -1 if that failed */
+    float *dot;    /* work: [QBLOCK][GBLOCK] */
+    float *qnorm2; /* work: [QBLOCK] */
+    size_t *self;  /* work: [QBLOCK] gallery index of each query's own image */
+    char err[HWI_ERRLEN];
+};
+
+/* One ranked label of a query. */
+struct hwi_knn_hit {
+    size_t label; /* index into k->label */
+    size_t image; /* nearest gallery image of that label, index into k->name */
+    double score; /* (2 - d) / 2 */
+};
+
+/* Start an empty gallery with FLAGS (HWI_KNN_*). */
+void hwi_knn_init(struct hwi_knn *k, unsigned flags);
+
+/* Add image NAME with LABEL and vector VEC[DIM].  LABEL NULL (unknown) or,
+ * with HWI_KNN_NO_NEW_WHALE, "new_whale" skips the image (counted in
+ * k->skipped) and returns 0.  Returns 1 if added, -1 with k->err set on a
+ * dimension that differs from earlier images, a non-finite value, a name
+ * added twice (found at the first search), or out of memory.  No images may
+ * be added after the first search. */
+int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const float *vec,
+                uint32_t dim);
+
+/* Low level: for NQ queries Q[nq][dim] (KEYS[nq] their names, or NULL when
+ * self-exclusion does not apply), the squared distance to the nearest
+ * image of every label, D2[nq][nlabel], and that image, NEAREST[nq][nlabel]
+ * (HWI_KNN_NONE and D2 = +inf when a label has no candidate: its only image
+ * is the query itself).  D2 comes from the matrix product, so it carries
+ * rounding error of about 1e-6 * (||q||^2 + ||g||^2).  Returns 0 or -1 (an
+ * empty gallery, out of memory). */
+int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
+                   float *d2, size_t *nearest);
+
+/* For NQ queries, the TOP best labels of each (all labels when TOP is 0),
+ * best first (ties by label name), into HITS[nq][top or nlabel]; the number
+ * found for query i into NHITS[i] (fewer than TOP when the gallery has
+ * fewer labels).  Scores are exact: (2 - ||q - g||) / 2 for the nearest
+ * image g of each returned label.  Returns 0 or -1. */
+int hwi_knn_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
+                 size_t top, struct hwi_knn_hit *hits, size_t *nhits);
+
+/* Let OpenBLAS use N threads (N >= 1); without a call it uses its default
+ * (OPENBLAS_NUM_THREADS, or every core). */
+void hwi_knn_threads(int n);
+
+/* Similarity (2 - d) / 2 of squared distance D2 (clamped at 0). */
+double hwi_knn_sim(double d2);
+
+void hwi_knn_free(struct hwi_knn *k);
+
+#endif /* HWI_KNN_H */

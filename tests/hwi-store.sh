@@ -1,0 +1,159 @@
+#!/bin/sh
+# hwi-store: create, add (labels, splits, column names, one transaction),
+# export, list; the plain sqlite3 shell on the same file; two writers.
+. "${srcdir:-.}/tests/init.sh"
+
+std_options_ hwi-store
+
+printf 'b.jpg\t0.5\t-1\t2\na.jpg\t1\t0\t0\nc.jpg\t0\t0.25\t-0.125\n' > v.txt
+hwi-vec --pack v.txt > v.bin
+printf 'Image,Id\na.jpg,w_1\nb.jpg,new_whale\nx.jpg,w_9\n' > labels.csv
+
+hwi-store create s.db
+hwi-store create s.db # a store already: nothing happens
+hwi-store add --model r50 --split val --labels labels.csv s.db v.bin
+
+# export gives the vectors back, in name order
+hwi-store export --model r50 s.db | hwi-vec > out.txt
+sort v.txt > want.txt
+compare_ want.txt out.txt
+hwi-store export -m r50 -o e.bin s.db
+hwi-vec e.bin > out.txt
+compare_ want.txt out.txt
+
+hwi-store list s.db > out.txt
+printf '# model\tkind\tsplit\tdim\tvectors\nr50\tfeatures\tval\t3\t3\n' > want.txt
+compare_ want.txt out.txt
+
+# logits with column names; a second model; images keep their labels
+printf '# key\tw_1\tnew_whale\na.jpg\t2\t-1\nd.jpg\t0\t1\n' > l.txt
+hwi-vec --pack l.txt | hwi-store add -m r50 -k logits -s train s.db
+hwi-vec --pack v.txt | hwi-store add -m r152 s.db
+hwi-store export -m r50 --kind logits s.db | hwi-vec --names > out.txt
+compare_ l.txt out.txt
+hwi-store list s.db > out.txt
+cat > want.txt <<'OUT'
+# model	kind	split	dim	vectors
+r152	features	train	3	1
+r152	features	val	3	2
+r50	features	train	3	1
+r50	features	val	3	2
+r50	logits	train	2	2
+OUT
+compare_ want.txt out.txt
+hwi-store export -m r50 -s val,test s.db | hwi-vec | cut -f1 > out.txt
+printf 'b.jpg\nc.jpg\n' > want.txt
+compare_ want.txt out.txt
+
+# the plain sqlite3 shell reads the store ...
+if command -v sqlite3 > /dev/null 2>&1; then
+    sqlite3 s.db 'PRAGMA user_version' > out.txt
+    echo 1 > want.txt
+    compare_ want.txt out.txt
+    sqlite3 -separator ' ' s.db "SELECT name, coalesce(label, '-'), split FROM images
+        ORDER BY name" > out.txt
+    printf 'a.jpg w_1 train\nb.jpg new_whale val\nc.jpg - val\nd.jpg - train\n' > want.txt
+    compare_ want.txt out.txt
+    sqlite3 s.db "SELECT count(*) FROM embeddings WHERE length(vec) = 4 * dim" > out.txt
+    echo 8 > want.txt
+    compare_ want.txt out.txt
+    # ... and edits it: a label set there is what hwi-knn sees
+    sqlite3 s.db "UPDATE images SET label = 'w_3' WHERE name = 'c.jpg'"
+    printf 'q\t0\t0.25\t-0.125\n' | hwi-vec -p | hwi-knn -d s.db -m r50 -t 1 > out.txt
+    printf '# query\tlabel\tscore\nq\tw_3\t1\n' > want.txt
+    compare_ want.txt out.txt
+
+    # a writer waits for another (busy timeout) instead of failing: the
+    # shell holds the write lock for a second while hwi-store adds
+    { printf 'BEGIN IMMEDIATE;\nINSERT INTO models (name) VALUES ('"'lock'"');\n'
+      printf '.shell touch locked\n.shell sleep 1\nCOMMIT;\n'; } | sqlite3 s.db &
+    shell=$!
+    n=0
+    while [ ! -e locked ]; do
+        sleep 0.1
+        n=$((n + 1))
+        [ $n -lt 100 ] || framework_failure_ "sqlite3 did not take the lock"
+    done
+    hwi-vec --pack v.txt | hwi-store add -m waited s.db 2> err || fail_ "busy: $(cat err)"
+    wait $shell || fail_ "the sqlite3 shell failed"
+    sqlite3 s.db "SELECT count(*) FROM models WHERE name IN ('lock', 'waited')" > out.txt
+    echo 2 > want.txt
+    compare_ want.txt out.txt
+else
+    echo "sqlite3 not found: shell checks skipped" >&2
+fi
+
+# two hwi-store writers at once both land
+awk 'BEGIN { for (i = 0; i < 2000; i++) printf "i%05d\t%d\t1\n", i, i }' | hwi-vec -p > big.bin
+hwi-store add -m w1 s.db big.bin 2> err1 &
+p1=$!
+hwi-store add -m w2 s.db big.bin 2> err2 &
+p2=$!
+wait $p1 || fail_ "writer 1: $(cat err1)"
+wait $p2 || fail_ "writer 2: $(cat err2)"
+hwi-store list s.db | grep '^w[12]	' > out.txt
+printf 'w1\tfeatures\ttrain\t2\t2000\nw2\tfeatures\ttrain\t2\t2000\n' > want.txt
+compare_ want.txt out.txt
+
+# all or nothing: a truncated stream or a wrong dimension adds nothing
+hwi-store list s.db > before.txt
+head -c 60 v.bin > trunc.bin
+returns_ 1 hwi-store add -m r50 -s test s.db trunc.bin 2> err
+grep -q 'trunc.bin: record 2.*truncated' err || fail_ "truncated: $(cat err)"
+printf 'z.jpg\t1\t2\n' | hwi-vec -p > two.bin
+returns_ 1 hwi-store add -m r50 s.db two.bin 2> err
+grep -q "two.bin: dimension 2, but the store's features vectors of model 'r50' have 3" err ||
+    fail_ "dimension: $(cat err)"
+hwi-store list s.db > after.txt
+compare_ before.txt after.txt
+hwi-store export -m r50 -s test s.db | hwi-vec > out.txt
+[ -s out.txt ] && fail_ "a failed add left vectors"
+
+# --verbose prints a summary
+hwi-store add -v -m r50 s.db v.bin 2> err
+grep -q "s.db: added 3 features vectors of model 'r50' (dimension 3)" err ||
+    fail_ "summary: $(cat err)"
+
+# data errors exit 1
+returns_ 1 hwi-store add -m r50 no-such.db v.bin 2> err
+grep -q 'no-such.db' err || fail_ "missing store: $(cat err)"
+[ -e no-such.db ] && fail_ "add created a store"
+returns_ 1 hwi-store export -m r18 s.db > /dev/null 2> err
+grep -q "no model 'r18'" err || fail_ "missing model: $(cat err)"
+returns_ 1 hwi-store export -m r152 -k logits s.db > /dev/null 2> err
+grep -q "model 'r152' has no logits vectors" err || fail_ "no vectors: $(cat err)"
+returns_ 1 hwi-store list no-such.db 2> err
+if command -v sqlite3 > /dev/null 2>&1; then
+    sqlite3 other.db 'CREATE TABLE t (x)'
+    returns_ 1 hwi-store list other.db 2> err
+    grep -q 'not an hwi store' err || fail_ "not a store: $(cat err)"
+fi
+returns_ 1 hwi-store add -m r50 -l no-such.csv s.db v.bin 2> err
+returns_ 1 hwi-store add -m r50 s.db no-such.bin 2> err
+printf 'HWIF\001\000\040\000\003\000\000\000\000\000\000\000' > nokeys.bin
+printf '\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >> nokeys.bin
+returns_ 1 hwi-store add -m r50 s.db nokeys.bin 2> err
+grep -q 'nokeys.bin: the stream has no keys' err || fail_ "no keys: $(cat err)"
+
+# usage errors exit 2
+returns_ 2 hwi-store 2> err
+grep -q 'missing command' err || fail_ "no command: $(cat err)"
+returns_ 2 hwi-store frobnicate s.db 2> err
+grep -q "unknown command 'frobnicate'" err || fail_ "bad command: $(cat err)"
+returns_ 2 hwi-store add s.db v.bin 2> err
+grep -q 'add needs --model' err || fail_ "no model: $(cat err)"
+returns_ 2 hwi-store add -m r50 2> err
+returns_ 2 hwi-store add -m r50 -k probs s.db v.bin 2> err
+grep -q "invalid value 'probs' for --kind" err || fail_ "bad kind: $(cat err)"
+returns_ 2 hwi-store add -m r50 -s train,val s.db v.bin 2> err
+returns_ 2 hwi-store export -m r50 -s nope s.db 2> err
+returns_ 2 hwi-store export -m r50 -l labels.csv s.db 2> err
+returns_ 2 hwi-store list -m r50 s.db 2> err
+returns_ 2 hwi-store add -m r50 -o x s.db v.bin 2> err
+returns_ 2 hwi-store add -m r50 -f s.db v.bin 2> err
+returns_ 2 hwi-store list s.db extra 2> err
+returns_ 2 hwi-store create 2> err
+returns_ 2 hwi-store add -m r50 -l - s.db < v.bin 2> err
+grep -q -- '--labels and the vectors cannot both be standard input' err ||
+    fail_ "two stdins: $(cat err)"
+exit 0
