@@ -40,36 +40,47 @@ static void bn_forward(layer l, float *x, int C, int S, int train, const struct 
     int B = l.batch, N = B * S;
     for (int c = 0; c < C; c++) {
         float mean, var;
-        if (train) {
+        if (train) { /* one pass: sums in double, 4 partial sums per row */
             double s = 0, ss = 0;
-            for (int b = 0; b < B; b++)
-                for (int i = 0; i < S; i++)
-                    s += x[((size_t)b * C + c) * S + i];
-            double mu = s / N;
-            for (int b = 0; b < B; b++)
-                for (int i = 0; i < S; i++) {
-                    double d = x[((size_t)b * C + c) * S + i] - mu;
-                    ss += d * d;
+            for (int b = 0; b < B; b++) {
+                const float *p = x + ((size_t)b * C + c) * S;
+                double s4[4] = {0}, q4[4] = {0};
+                int i = 0;
+                for (; i + 4 <= S; i += 4)
+                    for (int k = 0; k < 4; k++) {
+                        s4[k] += p[i + k];
+                        q4[k] += (double)p[i + k] * p[i + k];
+                    }
+                for (; i < S; i++) {
+                    s4[0] += p[i];
+                    q4[0] += (double)p[i] * p[i];
                 }
+                s += s4[0] + s4[1] + s4[2] + s4[3];
+                ss += q4[0] + q4[1] + q4[2] + q4[3];
+            }
+            double mu = s / N, v = ss / N - mu * mu;
+            v = v > 0 ? v : 0;
             mean = (float)mu;
-            var = (float)(ss / N);
+            var = (float)v;
             l.mean[c] = mean;
             l.variance[c] = var;
-            float unbiased = N > 1 ? (float)(ss / (N - 1)) : var;
+            float unbiased = N > 1 ? (float)(v * N / (N - 1)) : var;
             l.rolling_mean[c] += a->momentum * (mean - l.rolling_mean[c]);
             l.rolling_variance[c] += a->momentum * (unbiased - l.rolling_variance[c]);
         } else {
             mean = l.rolling_mean[c];
             var = l.rolling_variance[c];
         }
-        float inv = 1.0f / sqrtf(var + a->eps);
-        for (int b = 0; b < B; b++)
+        float inv = 1.0f / sqrtf(var + a->eps), g = l.scales[c], be = l.biases[c];
+        for (int b = 0; b < B; b++) {
+            size_t o = ((size_t)b * C + c) * S;
+            float *p = x + o, *xn = l.x_norm + o;
             for (int i = 0; i < S; i++) {
-                size_t k = ((size_t)b * C + c) * S + i;
-                float xn = (x[k] - mean) * inv;
-                l.x_norm[k] = xn;
-                x[k] = l.scales[c] * xn + l.biases[c];
+                float v = (p[i] - mean) * inv;
+                xn[i] = v;
+                p[i] = g * v + be;
             }
+        }
     }
 }
 
@@ -82,23 +93,31 @@ static void bn_backward(layer l, float *d, int C, int S, int fixed, const struct
         double sd = 0, sdx = 0;
         float var = fixed ? l.rolling_variance[c] : l.variance[c];
         float inv = 1.0f / sqrtf(var + a->eps);
-        for (int b = 0; b < B; b++)
+        for (int b = 0; b < B; b++) {
+            size_t o = ((size_t)b * C + c) * S;
+            const float *p = d + o, *xn = l.x_norm + o;
+            float s1 = 0, s2 = 0; /* one row: float is enough */
             for (int i = 0; i < S; i++) {
-                size_t k = ((size_t)b * C + c) * S + i;
-                sd += d[k];
-                sdx += d[k] * l.x_norm[k];
+                s1 += p[i];
+                s2 += p[i] * xn[i];
             }
+            sd += s1;
+            sdx += s2;
+        }
         l.bias_updates[c] += (float)sd;
         l.scale_updates[c] += (float)sdx;
-        float g = l.scales[c] * inv;
-        for (int b = 0; b < B; b++)
-            for (int i = 0; i < S; i++) {
-                size_t k = ((size_t)b * C + c) * S + i;
-                if (fixed)
-                    d[k] = g * d[k];
-                else
-                    d[k] = g * (d[k] - (float)(sd / N) - l.x_norm[k] * (float)(sdx / N));
-            }
+        float g = l.scales[c] * inv, m1 = (float)(sd / N), m2 = (float)(sdx / N);
+        for (int b = 0; b < B; b++) {
+            size_t o = ((size_t)b * C + c) * S;
+            float *p = d + o;
+            const float *xn = l.x_norm + o;
+            if (fixed)
+                for (int i = 0; i < S; i++)
+                    p[i] *= g;
+            else
+                for (int i = 0; i < S; i++)
+                    p[i] = g * (p[i] - m1 - xn[i] * m2);
+        }
     }
 }
 
