@@ -612,7 +612,8 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
             return hwi_seterr(b->err, "%s:%d: [shortcut] joins two images; layer %d or %d is "
                                       "flat",
                               cf->path, s->line, j, i - 1);
-        if (pp->w > f.out_w ? pp->w % f.out_w : f.out_w % pp->w)
+        if ((pp->w > f.out_w ? pp->w % f.out_w : f.out_w % pp->w) ||
+            (long)pp->w * f.out_h != (long)pp->h * f.out_w) /* Darknet asserts */
             return hwi_seterr(b->err, "%s:%d: [shortcut] from a %dx%d map to a %dx%d one",
                               cf->path, s->line, f.out_w, f.out_h, pp->w, pp->h);
         l = parse_shortcut(s->opts, *pp, net);
@@ -856,10 +857,19 @@ static struct hwi_nn *nn_build(const struct cfg *cf, int batch, int classes, cha
     const char *pol = opt_str(ns, "policy");
     if (pol && !word_in("constant steps step exp poly sigmoid random", pol))
         return hwi_seterr(err, "%s:%d: unknown policy '%s'", cf->path, ns->line, pol), NULL;
-    if (pol && strcmp(pol, "steps") == 0 && (!opt_str(ns, "steps") || !opt_str(ns, "scales")))
-        return hwi_seterr(err, "%s:%d: policy=steps needs steps= and scales=", cf->path,
-                          ns->line),
-               NULL;
+    if (pol && strcmp(pol, "steps") == 0) {
+        const char *st = opt_str(ns, "steps"), *sc = opt_str(ns, "scales");
+        int n1 = 0, n2 = 0;
+        for (const char *p = st; p && *p; p++)
+            n1 += *p == ',';
+        for (const char *p = sc; p && *p; p++)
+            n2 += *p == ',';
+        if (!st || !sc || n1 != n2) /* Darknet reads past the shorter list */
+            return hwi_seterr(err, "%s:%d: policy=steps needs steps= and scales= of the same "
+                                   "length",
+                              cf->path, ns->line),
+                   NULL;
+    }
 
     struct hwi_nn *nn = calloc(1, sizeof *nn);
     if (!nn)

@@ -856,6 +856,7 @@ START_TEST(parse_errors)
         {"[net]\nwidth=4\nheight=4\nchannels=1\nbatch=2\nbatch=3\n", "bad.cfg:6: key 'batch' given twice in [net]", 0},
         {"[net]\nwidth=4\nheight=4\nchannels=1\n[convolutional]\nsize\n", "bad.cfg:6: expected key=value, got 'size'", 0},
         {"[net]\nwidth=4\nheight=4\nchannels=1\n[maxpool]\nsize=8\nstride=8\npadding=0\n", "bad.cfg:5: the 4x4 input is too small", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\npolicy=steps\nsteps=1,2\nscales=.1\n[maxpool]\n", "bad.cfg:1: policy=steps needs steps= and scales= of the same length", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *err = load_error(cases[i].cfg, cases[i].classes);
