@@ -1298,7 +1298,6 @@ int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features, fl
     size_t in = (size_t)net->inputs;
     memcpy(net->input, x, sizeof(float) * in * n);
     memset(net->input + in * n, 0, sizeof(float) * in * (net->batch - n));
-    int batch = net->batch;
     if (!(hwi_nn_fixes & HWI_FIX_P13)) /* what network_predict_image does */
         set_batch_network(net, n);
     float *truth = net->truth;
@@ -1318,7 +1317,6 @@ int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features, fl
                 for (size_t k = 0; k < (size_t)K * n; k++)
                     logits[k] += net->layers[i - 1].output[k];
     }
-    (void)batch;
     return 0;
 }
 
