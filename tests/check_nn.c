@@ -938,6 +938,62 @@ START_TEST(weights_round_trip)
 }
 END_TEST
 
+/* hwi's parameters (learnable p, R, centers, [batchnorm] betas) come back
+ * bit for bit; a constant p comes from the cfg. */
+START_TEST(weights_hwi_params)
+{
+    char err[HWI_ERRLEN];
+    static const char *const cfgs[] = {cfg_head, cfg_bn};
+    for (int k = 0; k < 2; k++) {
+        const char *path = write_file("p.cfg", cfgs[k]), *w = tmppath("p.weights");
+        struct hwi_nn *nn = load_cfg(path, 0, 3, 1), *back;
+        network *net = nn->net;
+        for (int i = 0; i < net->n; i++) {
+            layer *l = &net->layers[i];
+            int n = nn->aux[i].kind == HWI_CENTER ? 3 * l->inputs
+                    : nn->aux[i].kind == HWI_GEM || nn->aux[i].kind == HWI_RING ? 1
+                                                                                 : 0;
+            for (int j = 0; j < n; j++)
+                l->weights[j] = 1.5f + frand();
+            if (nn->aux[i].kind == HWI_BN)
+                for (int j = 0; j < l->out_c; j++) {
+                    l->biases[j] = frand();
+                    l->scales[j] = 1 + frand();
+                    l->rolling_mean[j] = frand();
+                    l->rolling_variance[j] = 1 + frand();
+                }
+        }
+        ck_assert_msg(hwi_nn_save(nn, w, err) == 0, "%s", err);
+        back = hwi_nn_load(path, w, 0, 0, 2, err);
+        ck_assert_msg(back != NULL, "%s", err);
+        for (int i = 0; i < net->n; i++) {
+            layer *a = &net->layers[i], *b = &back->net->layers[i];
+            switch (nn->aux[i].kind) {
+            case HWI_GEM:
+                if (nn->aux[i].learnable)
+                    ck_assert(a->weights[0] == b->weights[0]);
+                else
+                    ck_assert_float_eq(b->weights[0], 3.74f);
+                break;
+            case HWI_RING: ck_assert(a->weights[0] == b->weights[0]); break;
+            case HWI_CENTER:
+                ck_assert(memcmp(a->weights, b->weights, sizeof(float) * 3 * a->inputs) == 0);
+                break;
+            case HWI_BN:
+                ck_assert(memcmp(a->biases, b->biases, sizeof(float) * a->out_c) == 0);
+                ck_assert(memcmp(a->scales, b->scales, sizeof(float) * a->out_c) == 0);
+                ck_assert(memcmp(a->rolling_variance, b->rolling_variance,
+                                 sizeof(float) * a->out_c) == 0);
+                break;
+            default: break;
+            }
+        }
+        hwi_nn_free(back);
+        hwi_nn_free(nn);
+    }
+}
+END_TEST
+
 network *parse_network_cfg(char *filename);
 
 START_TEST(weights_darknet_reads)
@@ -1100,7 +1156,7 @@ static Suite *nn_suite(void)
         {"P23", {p23_elu_large}},
         {"reference", {ref_gem, ref_ring, ref_center, ref_softmax_l2norm}},
         {"parser", {parse_errors, parse_quiet_stdout}},
-        {"weights", {weights_round_trip, weights_darknet_reads}},
+        {"weights", {weights_round_trip, weights_hwi_params, weights_darknet_reads}},
         {"cfgs", {cfg_small, cfg_big}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
