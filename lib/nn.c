@@ -94,7 +94,7 @@ void hwi_nn_set_threads(int n)
 struct cfg_sec {
     char *type; /* "[gem]" */
     int line;
-    list *opts; /* of kvp: key and val in one malloc'd buffer */
+    list *opts;  /* of kvp: key and val in one malloc'd buffer */
     int *klines; /* line of each key, in list order */
     int nkeys;
 };
@@ -166,19 +166,21 @@ static int cfg_read(struct cfg *cf, const char *path, char *err)
         }
         char *eq = strchr(buf, '=');
         if (!cf->n) {
-            rc = hwi_seterr(err, "%s:%d: '%s' before the first [section]", path, lineno, buf);
+            rc = hwi_seterr(err, "%s:%d: '%s' before the first [section]", path, lineno,
+                            buf);
             break;
         }
         if (!eq || eq == buf || !eq[1]) {
-            rc = hwi_seterr(err, "%s:%d: expected key=value, got '%s'", path, lineno, buf);
+            rc =
+                hwi_seterr(err, "%s:%d: expected key=value, got '%s'", path, lineno, buf);
             break;
         }
         struct cfg_sec *s = &cf->secs[cf->n - 1];
         *eq = 0;
         for (node *nd = s->opts->front; nd; nd = nd->next)
             if (strcmp(((kvp *)nd->val)->key, buf) == 0) {
-                rc = hwi_seterr(err, "%s:%d: key '%s' given twice in %s", path, lineno, buf,
-                                s->type);
+                rc = hwi_seterr(err, "%s:%d: key '%s' given twice in %s", path, lineno,
+                                buf, s->type);
                 break;
             }
         if (rc)
@@ -227,7 +229,8 @@ struct section_spec {
 static const struct section_spec specs[] = {
     {"[net] [network]",
      "batch:n subdivisions:n learning_rate:Z momentum:Z decay:Z adam:b B1:Z B2:Z eps:F "
-     "height:n width:n channels:n max_batches:z policy:s burn_in:z power:f step:n scale:f "
+     "height:n width:n channels:n max_batches:z policy:s burn_in:z power:f step:n "
+     "scale:f "
      "steps:s scales:s gamma:f angle:f aspect:f saturation:f exposure:f hue:f"},
     {"[convolutional] [conv]",
      "filters:n size:n stride:n pad:b padding:z groups:n activation:a "
@@ -246,9 +249,9 @@ static const struct section_spec specs[] = {
     {"[center]", "weight:Z rate:Z" COMMON_KEYS},
 };
 
-static const char *const activations[] = {"logistic", "loggy", "relu", "elu", "selu",
-                                          "relie", "plse", "hardtan", "lhtan", "linear",
-                                          "ramp", "leaky", "tanh", "stair"};
+static const char *const activations[] = {
+    "logistic", "loggy", "relu",   "elu",  "selu",  "relie", "plse",
+    "hardtan",  "lhtan", "linear", "ramp", "leaky", "tanh",  "stair"};
 
 static int word_in(const char *words, const char *w)
 {
@@ -282,16 +285,26 @@ static int check_value(char t, const char *v)
     long l;
     double d;
     switch (t) {
-    case 'i': return hwi_parse_long(v, INT_MIN / 2, INT_MAX / 2, &l);
-    case 'n': return hwi_parse_long(v, 1, INT_MAX / 2, &l);
-    case 'z': return hwi_parse_long(v, 0, INT_MAX / 2, &l);
-    case 'b': return hwi_parse_long(v, 0, 1, &l);
-    case 'c': return strcmp(v, "classes") == 0 ? 0 : hwi_parse_long(v, 1, INT_MAX / 2, &l);
-    case 'f': return hwi_parse_double(v, -1e30, 1e30, &d);
-    case 'F': return hwi_parse_double(v, 1e-30, 1e30, &d);
-    case 'Z': return hwi_parse_double(v, 0, 1e30, &d);
-    case 'p': return hwi_parse_double(v, 0, 0.999999, &d);
-    case 's': return 0;
+    case 'i':
+        return hwi_parse_long(v, INT_MIN / 2, INT_MAX / 2, &l);
+    case 'n':
+        return hwi_parse_long(v, 1, INT_MAX / 2, &l);
+    case 'z':
+        return hwi_parse_long(v, 0, INT_MAX / 2, &l);
+    case 'b':
+        return hwi_parse_long(v, 0, 1, &l);
+    case 'c':
+        return strcmp(v, "classes") == 0 ? 0 : hwi_parse_long(v, 1, INT_MAX / 2, &l);
+    case 'f':
+        return hwi_parse_double(v, -1e30, 1e30, &d);
+    case 'F':
+        return hwi_parse_double(v, 1e-30, 1e30, &d);
+    case 'Z':
+        return hwi_parse_double(v, 0, 1e30, &d);
+    case 'p':
+        return hwi_parse_double(v, 0, 0.999999, &d);
+    case 's':
+        return 0;
     case 'a':
         for (size_t i = 0; i < sizeof activations / sizeof *activations; i++)
             if (strcmp(v, activations[i]) == 0)
@@ -317,17 +330,28 @@ static int check_value(char t, const char *v)
 static const char *type_desc(char t)
 {
     switch (t) {
-    case 'i': return "an integer";
-    case 'n': return "an integer >= 1";
-    case 'z': return "an integer >= 0";
-    case 'b': return "0 or 1";
-    case 'c': return "an integer >= 1 or 'classes'";
-    case 'f': return "a number";
-    case 'F': return "a number > 0";
-    case 'Z': return "a number >= 0";
-    case 'p': return "a probability in [0, 1)";
-    case 'a': return "an activation (logistic, relu, elu, leaky, linear, ...)";
-    case 'l': return "a comma-separated list of layer indices";
+    case 'i':
+        return "an integer";
+    case 'n':
+        return "an integer >= 1";
+    case 'z':
+        return "an integer >= 0";
+    case 'b':
+        return "0 or 1";
+    case 'c':
+        return "an integer >= 1 or 'classes'";
+    case 'f':
+        return "a number";
+    case 'F':
+        return "a number > 0";
+    case 'Z':
+        return "a number >= 0";
+    case 'p':
+        return "a probability in [0, 1)";
+    case 'a':
+        return "an activation (logistic, relu, elu, leaky, linear, ...)";
+    case 'l':
+        return "a comma-separated list of layer indices";
     }
     return "a word";
 }
@@ -344,8 +368,8 @@ static int check_section(const struct cfg *cf, const struct cfg_sec *s,
         kvp *p = nd->val;
         char t = key_type(*spec, p->key);
         if (!t)
-            return hwi_seterr(err, "%s:%d: unknown key '%s' in %s", cf->path, s->klines[k],
-                              p->key, s->type);
+            return hwi_seterr(err, "%s:%d: unknown key '%s' in %s", cf->path,
+                              s->klines[k], p->key, s->type);
         if (check_value(t, p->val) != 0)
             return hwi_seterr(err, "%s:%d: %s: '%s' is not %s", cf->path, s->klines[k],
                               p->key, p->val, type_desc(t));
@@ -472,15 +496,16 @@ static int is_image(const size_params *pp)
 }
 
 /* Resolve a layer reference V (negative: relative to I) of section S. */
-static int layer_ref(struct build *b, const struct cfg_sec *s, const char *key, long v, int i,
-                     int *out)
+static int layer_ref(struct build *b, const struct cfg_sec *s, const char *key, long v,
+                     int i, int *out)
 {
     int line = s->line;
     find_kvp(s, key, &line);
     long j = v < 0 ? i + v : v;
     if (j < 0 || j >= i)
-        return hwi_seterr(b->err, "%s:%d: %s: layer %ld is not an earlier layer (this is layer %d)",
-                          b->cf->path, line, key, v, i);
+        return hwi_seterr(
+            b->err, "%s:%d: %s: layer %ld is not an earlier layer (this is layer %d)",
+            b->cf->path, line, key, v, i);
     *out = (int)j;
     return 0;
 }
@@ -517,18 +542,22 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
         long size = opt_long(s, "size", 1), stride = opt_long(s, "stride", 1);
         long groups = opt_long(s, "groups", 1), filters = opt_long(s, "filters", 1);
         if (size == 1 && stride > 1)
-            return hwi_seterr(b->err,
-                              "%s:%d: a 1x1 convolution with stride > 1 is computed wrongly by "
-                              "Darknet; use size=3 or a [maxpool]",
-                              cf->path, s->line);
+            return hwi_seterr(
+                b->err,
+                "%s:%d: a 1x1 convolution with stride > 1 is computed wrongly by "
+                "Darknet; use size=3 or a [maxpool]",
+                cf->path, s->line);
         if (pp->c % groups || filters % groups)
-            return hwi_seterr(b->err, "%s:%d: groups=%ld must divide the %d input channels and "
-                                      "the %ld filters",
+            return hwi_seterr(b->err,
+                              "%s:%d: groups=%ld must divide the %d input channels and "
+                              "the %ld filters",
                               cf->path, s->line, groups, pp->c, filters);
         long pad = opt_long(s, "pad", 0) ? size / 2 : opt_long(s, "padding", 0);
-        if ((pp->w + 2 * pad - size) / stride + 1 <= 0 || (pp->h + 2 * pad - size) / stride + 1 <= 0 ||
-            pp->w + 2 * pad < size || pp->h + 2 * pad < size)
-            return hwi_seterr(b->err, "%s:%d: the %dx%d input is too small for this layer",
+        if ((pp->w + 2 * pad - size) / stride + 1 <= 0 ||
+            (pp->h + 2 * pad - size) / stride + 1 <= 0 || pp->w + 2 * pad < size ||
+            pp->h + 2 * pad < size)
+            return hwi_seterr(b->err,
+                              "%s:%d: the %dx%d input is too small for this layer",
                               cf->path, s->line, pp->w, pp->h);
         l = parse_convolutional(s->opts, *pp);
         a->kind = HWI_CONV;
@@ -547,8 +576,9 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
         kvp *o = find_kvp(s, "output", NULL);
         if (o && strcmp(o->val, "classes") == 0) {
             if (nn->classes <= 0)
-                return hwi_seterr(b->err, "%s:%d: output=classes, but no class count was "
-                                          "given (and no weights file holds one)",
+                return hwi_seterr(b->err,
+                                  "%s:%d: output=classes, but no class count was "
+                                  "given (and no weights file holds one)",
                                   cf->path, s->line);
             o->val = b->classes_str;
         }
@@ -567,15 +597,16 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
         long stride = opt_long(s, "stride", 1), size = opt_long(s, "size", stride);
         long pad = opt_long(s, "padding", size - 1);
         if (pp->w + pad < size || pp->h + pad < size)
-            return hwi_seterr(b->err, "%s:%d: the %dx%d input is too small for this layer",
+            return hwi_seterr(b->err,
+                              "%s:%d: the %dx%d input is too small for this layer",
                               cf->path, s->line, pp->w, pp->h);
         l = parse_maxpool(s->opts, *pp);
     } else if (word_in("[avgpool] [avg]", t)) {
         l = parse_avgpool(s->opts, *pp);
     } else if (strcmp(t, "[dropout]") == 0) {
         if (i == 0)
-            return hwi_seterr(b->err, "%s:%d: [dropout] cannot be the first layer", cf->path,
-                              s->line);
+            return hwi_seterr(b->err, "%s:%d: [dropout] cannot be the first layer",
+                              cf->path, s->line);
         l = parse_dropout(s->opts, *pp);
         l.output = net->layers[i - 1].output;
         l.delta = net->layers[i - 1].delta;
@@ -609,8 +640,9 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
             return -1;
         layer f = net->layers[j];
         if (!img || f.out_h <= 0 || f.out_w <= 0 || f.out_c <= 0)
-            return hwi_seterr(b->err, "%s:%d: [shortcut] joins two images; layer %d or %d is "
-                                      "flat",
+            return hwi_seterr(b->err,
+                              "%s:%d: [shortcut] joins two images; layer %d or %d is "
+                              "flat",
                               cf->path, s->line, j, i - 1);
         if ((pp->w > f.out_w ? pp->w % f.out_w : f.out_w % pp->w) ||
             (long)pp->w * f.out_h != (long)pp->h * f.out_w) /* Darknet asserts */
@@ -619,8 +651,8 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
         l = parse_shortcut(s->opts, *pp, net);
     } else if (word_in("[softmax] [soft]", t)) {
         if (opt_long(s, "groups", 1) != 1)
-            return hwi_seterr(b->err, "%s:%d: [softmax] groups= is not supported", cf->path,
-                              s->line);
+            return hwi_seterr(b->err, "%s:%d: [softmax] groups= is not supported",
+                              cf->path, s->line);
         l = parse_softmax(s->opts, flat);
         a->kind = HWI_SOFTMAX;
         l.forward = hwi_softmax_forward;
@@ -628,8 +660,9 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
         l.out_h = l.out_w = 1;
         l.out_c = l.outputs;
         if (nn->classes > 0 && l.inputs != nn->classes)
-            return hwi_seterr(b->err, "%s:%d: [softmax] gets %d inputs, but the network has %d "
-                                      "classes",
+            return hwi_seterr(b->err,
+                              "%s:%d: [softmax] gets %d inputs, but the network has %d "
+                              "classes",
                               cf->path, s->line, l.inputs, nn->classes);
         nn->heads++;
     } else if (strcmp(t, "[batchnorm]") == 0) {
@@ -685,14 +718,16 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
             q.inputs = f.outputs;
         }
         if (!is_image(&q))
-            return hwi_seterr(b->err, "%s:%d: [gem] needs an image input", cf->path, s->line);
+            return hwi_seterr(b->err, "%s:%d: [gem] needs an image input", cf->path,
+                              s->line);
         a->strips = (int)opt_long(s, "strips", 1);
         a->strip = (int)opt_long(s, "strip", 0);
         if (a->strip >= a->strips)
-            return hwi_seterr(b->err, "%s:%d: strip=%d: strips are numbered 0 to %d", cf->path,
-                              s->line, a->strip, a->strips - 1);
+            return hwi_seterr(b->err, "%s:%d: strip=%d: strips are numbered 0 to %d",
+                              cf->path, s->line, a->strip, a->strips - 1);
         if (q.w % a->strips)
-            return hwi_seterr(b->err, "%s:%d: the map is %d wide, which %d strips do not divide",
+            return hwi_seterr(b->err,
+                              "%s:%d: the map is %d wide, which %d strips do not divide",
                               cf->path, s->line, q.w, a->strips);
         l = new_layer(&q, BLANK, 1, 1, q.c, &oom);
         a->kind = HWI_GEM;
@@ -733,7 +768,8 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
             a->weight = (float)opt_double(s, "weight", 0.5);
             a->rate = (float)opt_double(s, "rate", 0.5);
             l.weights = xcalloc((size_t)nn->classes * l.inputs, sizeof(float), &oom);
-            l.weight_updates = xcalloc((size_t)nn->classes * l.inputs, sizeof(float), &oom);
+            l.weight_updates =
+                xcalloc((size_t)nn->classes * l.inputs, sizeof(float), &oom);
             a->counts = xcalloc(nn->classes, sizeof(float), &oom);
             l.forward = hwi_center_forward;
             l.backward = hwi_center_backward;
@@ -846,17 +882,20 @@ static struct hwi_nn *nn_build(const struct cfg *cf, int batch, int classes, cha
                NULL;
     for (int i = 1; i < cf->n; i++)
         if (word_in("[net] [network]", cf->secs[i].type))
-            return hwi_seterr(err, "%s:%d: a second [net]", cf->path, cf->secs[i].line), NULL;
+            return hwi_seterr(err, "%s:%d: a second [net]", cf->path, cf->secs[i].line),
+                   NULL;
     if (cf->n < 2)
         return hwi_seterr(err, "%s: no layers", cf->path), NULL;
     const struct cfg_sec *ns = &cf->secs[0];
     const char *need[] = {"height", "width", "channels"};
     for (int k = 0; k < 3; k++)
         if (!opt_str(ns, need[k]))
-            return hwi_seterr(err, "%s:%d: [net] needs %s=", cf->path, ns->line, need[k]), NULL;
+            return hwi_seterr(err, "%s:%d: [net] needs %s=", cf->path, ns->line, need[k]),
+                   NULL;
     const char *pol = opt_str(ns, "policy");
     if (pol && !word_in("constant steps step exp poly sigmoid random", pol))
-        return hwi_seterr(err, "%s:%d: unknown policy '%s'", cf->path, ns->line, pol), NULL;
+        return hwi_seterr(err, "%s:%d: unknown policy '%s'", cf->path, ns->line, pol),
+               NULL;
     if (pol && strcmp(pol, "steps") == 0) {
         const char *st = opt_str(ns, "steps"), *sc = opt_str(ns, "scales");
         int n1 = 0, n2 = 0;
@@ -865,8 +904,9 @@ static struct hwi_nn *nn_build(const struct cfg *cf, int batch, int classes, cha
         for (const char *p = sc; p && *p; p++)
             n2 += *p == ',';
         if (!st || !sc || n1 != n2) /* Darknet reads past the shorter list */
-            return hwi_seterr(err, "%s:%d: policy=steps needs steps= and scales= of the same "
-                                   "length",
+            return hwi_seterr(err,
+                              "%s:%d: policy=steps needs steps= and scales= of the same "
+                              "length",
                               cf->path, ns->line),
                    NULL;
     }
@@ -918,7 +958,8 @@ static struct hwi_nn *nn_build(const struct cfg *cf, int batch, int classes, cha
     net->workspace = calloc(1, b.workspace ? b.workspace : 1);
     nn->saved_update = calloc(n, sizeof *nn->saved_update);
     nn->stopped = calloc(n, sizeof *nn->stopped);
-    if (!net->input || !net->truth || !net->workspace || !nn->saved_update || !nn->stopped) {
+    if (!net->input || !net->truth || !net->workspace || !nn->saved_update ||
+        !nn->stopped) {
         hwi_nn_free(nn);
         return hwi_seterr(err, "out of memory"), NULL;
     }
@@ -998,11 +1039,20 @@ static int hwi_block(const struct hwi_nn *nn, int i, float **arr, size_t *len)
 {
     const layer *l = &nn->net->layers[i];
     switch (nn->aux[i].kind) {
-    case HWI_RING: *arr = l->weights, *len = 1; return BLOCK_RING;
-    case HWI_GEM: *arr = l->weights, *len = 1; return BLOCK_GEM;
-    case HWI_CENTER: *arr = l->weights, *len = (size_t)nn->classes * l->inputs; return BLOCK_CENTER;
-    case HWI_BN: *arr = l->biases, *len = l->out_c; return l->biases ? BLOCK_BN : 0;
-    default: return 0;
+    case HWI_RING:
+        *arr = l->weights, *len = 1;
+        return BLOCK_RING;
+    case HWI_GEM:
+        *arr = l->weights, *len = 1;
+        return BLOCK_GEM;
+    case HWI_CENTER:
+        *arr = l->weights, *len = (size_t)nn->classes * l->inputs;
+        return BLOCK_CENTER;
+    case HWI_BN:
+        *arr = l->biases, *len = l->out_c;
+        return l->biases ? BLOCK_BN : 0;
+    default:
+        return 0;
     }
 }
 
@@ -1011,8 +1061,9 @@ static uint32_t layout_hash(const struct hwi_nn *nn)
     uint32_t h = 2166136261u;
     for (int i = 0; i < nn->net->n; i++) {
         const layer *l = &nn->net->layers[i];
-        uint32_t v[5] = {(uint32_t)l->type, (uint32_t)nn->aux[i].kind, (uint32_t)l->inputs,
-                         (uint32_t)l->outputs, (uint32_t)l->batch_normalize};
+        uint32_t v[5] = {(uint32_t)l->type, (uint32_t)nn->aux[i].kind,
+                         (uint32_t)l->inputs, (uint32_t)l->outputs,
+                         (uint32_t)l->batch_normalize};
         for (int k = 0; k < 5; k++)
             for (int j = 0; j < 4; j++)
                 h = (h ^ ((v[k] >> (8 * j)) & 0xff)) * 16777619u;
@@ -1071,7 +1122,8 @@ static unsigned char *putf(unsigned char *p, const float *a, size_t n)
 
 static uint32_t get32(const unsigned char *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
 }
 
 static uint64_t get64(const unsigned char *p)
@@ -1173,18 +1225,20 @@ static int check_frame(const char *path, const unsigned char *buf, long size, si
                        int *classes, char *err)
 {
     if (size < 20 + 20 + 12)
-        return hwi_seterr(err, "%s: %ld bytes: too short for an hwi weights file "
-                               "(truncated, or not written by hwi)",
+        return hwi_seterr(err,
+                          "%s: %ld bytes: too short for an hwi weights file "
+                          "(truncated, or not written by hwi)",
                           path, size);
     uint64_t off = get64(buf + size - 12);
     if (off < 20 || off > (uint64_t)size - 32 || memcmp(buf + off, "HWIN", 4) != 0)
-        return hwi_seterr(err, "%s: no hwi trailer (truncated, or not written by hwi)", path);
+        return hwi_seterr(err, "%s: no hwi trailer (truncated, or not written by hwi)",
+                          path);
     if (crc32_update(0, buf, (size_t)size - 4) != get32(buf + size - 4))
         return hwi_seterr(err, "%s: checksum mismatch: the file is corrupt", path);
     uint32_t v = get32(buf + off + 4);
     if (v != HWI_WEIGHTS_VERSION)
-        return hwi_seterr(err, "%s: trailer version %u; this hwi reads version %d", path, v,
-                          HWI_WEIGHTS_VERSION);
+        return hwi_seterr(err, "%s: trailer version %u; this hwi reads version %d", path,
+                          v, HWI_WEIGHTS_VERSION);
     *dk = (size_t)off;
     *classes = (int)get32(buf + off + 8);
     return 0;
@@ -1199,8 +1253,9 @@ static int nn_load_weights(struct hwi_nn *nn, const char *path, const unsigned c
     if (check_frame(path, buf, size, &fdk, &fclasses, err))
         return -1;
     if (fdk != dk || (size_t)size != want || get32(buf + dk + 12) != layout_hash(nn))
-        return hwi_seterr(err, "%s: made for another network (%ld bytes, this cfg needs %zu "
-                               "with %d classes)",
+        return hwi_seterr(err,
+                          "%s: made for another network (%ld bytes, this cfg needs %zu "
+                          "with %d classes)",
                           path, size, want, nn->classes);
     const unsigned char *p = buf;
     if (get32(p) != 0 || get32(p + 4) != 2)
@@ -1222,8 +1277,10 @@ static int nn_load_weights(struct hwi_nn *nn, const char *path, const unsigned c
         int kind = hwi_block(nn, i, &arr, &len);
         if (!kind)
             continue;
-        if (get32(p) != (uint32_t)i || get32(p + 4) != (uint32_t)kind || get32(p + 8) != len)
-            return hwi_seterr(err, "%s: made for another network (block of layer %d)", path, i);
+        if (get32(p) != (uint32_t)i || get32(p + 4) != (uint32_t)kind ||
+            get32(p + 8) != len)
+            return hwi_seterr(err, "%s: made for another network (block of layer %d)",
+                              path, i);
         p += 12;
         if (kind == BLOCK_GEM && !nn->aux[i].learnable)
             p += 4; /* a constant p comes from the cfg */
@@ -1254,7 +1311,8 @@ struct hwi_nn *hwi_nn_load(const char *cfg, const char *weights, int batch, int 
         }
         if (classes > 0 && fclasses != classes) {
             free(wbuf);
-            return hwi_seterr(err, "%s: made for %d classes, not %d", weights, fclasses, classes),
+            return hwi_seterr(err, "%s: made for %d classes, not %d", weights, fclasses,
+                              classes),
                    NULL;
         }
         classes = fclasses;
@@ -1289,8 +1347,8 @@ void hwi_nn_get_info(const struct hwi_nn *nn, struct hwi_nn_info *info)
     info->heads = nn->heads;
 }
 
-int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features, float *logits,
-                   char *err)
+int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features,
+                   float *logits, char *err)
 {
     network *net = nn->net;
     if (n < 1 || n > net->batch)
@@ -1333,7 +1391,8 @@ int hwi_nn_train_step(struct hwi_nn *nn, const float *x, const int *labels, floa
     memset(net->truth, 0, sizeof(float) * net->truths * B);
     for (int b = 0; b < B; b++) {
         if (K > 0 && (labels[b] < 0 || labels[b] >= K))
-            return hwi_seterr(err, "image %d: label %d is not in 0..%d", b, labels[b], K - 1);
+            return hwi_seterr(err, "image %d: label %d is not in 0..%d", b, labels[b],
+                              K - 1);
         if (K > 0)
             net->truth[(size_t)b * net->truths + labels[b]] = 1;
     }

@@ -80,20 +80,20 @@ enum hwi_kind {
 
 struct hwi_aux {
     enum hwi_kind kind;
-    int index;        /* layer index */
-    int frozen;       /* backbone frozen: BN uses rolling statistics */
-    int from;         /* input layer ([gem]), -1 for the previous one */
-    int strips, strip; /* [gem]: strip STRIP of STRIPS vertical strips */
-    int learnable;    /* [gem] p / [ring] R learn */
-    float eps;        /* BN, GeM, l2norm epsilon */
-    float momentum;   /* BN rolling-statistics momentum */
-    float weight;     /* [ring] lambda, [center] weight */
-    float rate;       /* [center] update rate */
-    int classes;      /* [center] */
-    float *zeros;     /* n zero biases (wrapped BN layers) */
-    float *scratch;   /* n floats of bias-gradient scratch */
-    float *dsave;     /* batch*inputs floats: saved input delta (P1) */
-    float *counts;    /* [center] per-class sample counts in a batch */
+    int index;                        /* layer index */
+    int frozen;                       /* backbone frozen: BN uses rolling statistics */
+    int from;                         /* input layer ([gem]), -1 for the previous one */
+    int strips, strip;                /* [gem]: strip STRIP of STRIPS vertical strips */
+    int learnable;                    /* [gem] p / [ring] R learn */
+    float eps;                        /* BN, GeM, l2norm epsilon */
+    float momentum;                   /* BN rolling-statistics momentum */
+    float weight;                     /* [ring] lambda, [center] weight */
+    float rate;                       /* [center] update rate */
+    int classes;                      /* [center] */
+    float *zeros;                     /* n zero biases (wrapped BN layers) */
+    float *scratch;                   /* n floats of bias-gradient scratch */
+    float *dsave;                     /* batch*inputs floats: saved input delta (P1) */
+    float *counts;                    /* [center] per-class sample counts in a batch */
     float *m, *v, *bm, *bv, *sm, *sv; /* Adam moments (P5) */
 };
 
@@ -101,16 +101,16 @@ struct hwi_aux {
  * tests/check_nn clears one (HWI_NN_TEST_DISABLE=p1,...) to show that its
  * test then fails.  Nothing else may change it. */
 enum {
-    HWI_FIX_P1 = 1 << 0,  /* 1x1 convolution overwrites the input gradient */
-    HWI_FIX_P2 = 1 << 1,  /* standalone [batchnorm] crashes */
-    HWI_FIX_P4 = 1 << 3,  /* BN in conv/connected: NaN with one value per
-                             statistic (P3), gradient inconsistent (P4) */
-    HWI_FIX_P5 = 1 << 4,  /* adam=1 ignored */
-    HWI_FIX_P6 = 1 << 5,  /* softmax gradient lacks 1/temperature */
-    HWI_FIX_P8 = 1 << 6,  /* stopbackward does not freeze */
-    HWI_FIX_P10 = 1 << 7, /* [l2norm] backward is the identity */
-    HWI_FIX_P13 = 1 << 8, /* set_batch_network leaves buffers */
-    HWI_FIX_P14 = 1 << 9, /* flush-to-zero set process-wide */
+    HWI_FIX_P1 = 1 << 0,   /* 1x1 convolution overwrites the input gradient */
+    HWI_FIX_P2 = 1 << 1,   /* standalone [batchnorm] crashes */
+    HWI_FIX_P4 = 1 << 3,   /* BN in conv/connected: NaN with one value per
+                              statistic (P3), gradient inconsistent (P4) */
+    HWI_FIX_P5 = 1 << 4,   /* adam=1 ignored */
+    HWI_FIX_P6 = 1 << 5,   /* softmax gradient lacks 1/temperature */
+    HWI_FIX_P8 = 1 << 6,   /* stopbackward does not freeze */
+    HWI_FIX_P10 = 1 << 7,  /* [l2norm] backward is the identity */
+    HWI_FIX_P13 = 1 << 8,  /* set_batch_network leaves buffers */
+    HWI_FIX_P14 = 1 << 9,  /* flush-to-zero set process-wide */
     HWI_FIX_P15 = 1 << 10, /* weights initialised from an unseeded rand() */
     HWI_FIX_P23 = 1 << 11, /* ELU is NaN for inputs above 709 */
 };
@@ -144,15 +144,15 @@ void hwi_nobackward(layer l, network net);
 /* The network, as lib/nn.c builds it. */
 struct hwi_nn {
     network *net;
-    struct hwi_aux *aux;  /* net->n entries */
-    int classes;          /* 0: no classifier */
-    int heads;            /* softmax heads */
-    int embed;            /* layer of the retrieval embedding */
-    int head_start;       /* first layer of the head (first [gem]) */
+    struct hwi_aux *aux; /* net->n entries */
+    int classes;         /* 0: no classifier */
+    int heads;           /* softmax heads */
+    int embed;           /* layer of the retrieval embedding */
+    int head_start;      /* first layer of the head (first [gem]) */
     int frozen;
     void (**saved_update)(layer, update_args); /* while frozen */
-    int *stopped;         /* stopbackward before freezing */
-    size_t workspace;     /* bytes of net->workspace */
+    int *stopped;                              /* stopbackward before freezing */
+    size_t workspace;                          /* bytes of net->workspace */
 };
 
 #endif /* HWI_NN_INT_H */

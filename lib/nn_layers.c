@@ -35,7 +35,8 @@ unsigned hwi_nn_fixes = ~0u;
  * x (B, C, S) is normalised in place per channel c; train: statistics of
  * this batch (biased variance, as PyTorch's forward), rolling statistics
  * move by MOMENTUM (unbiased variance); otherwise the rolling ones. */
-static void bn_forward(layer l, float *x, int C, int S, int train, const struct hwi_aux *a)
+static void bn_forward(layer l, float *x, int C, int S, int train,
+                       const struct hwi_aux *a)
 {
     int B = l.batch, N = B * S;
     for (int c = 0; c < C; c++) {
@@ -86,7 +87,8 @@ static void bn_forward(layer l, float *x, int C, int S, int train, const struct 
 
 /* d (B, C, S): -dL/dy in, -dL/dx out (in place).  Accumulates the
  * gamma/beta updates.  FIXED: statistics were the rolling ones (constant). */
-static void bn_backward(layer l, float *d, int C, int S, int fixed, const struct hwi_aux *a)
+static void bn_backward(layer l, float *d, int C, int S, int fixed,
+                        const struct hwi_aux *a)
 {
     int B = l.batch, N = B * S;
     for (int c = 0; c < C; c++) {
@@ -147,7 +149,8 @@ static void activate(float *x, int n, ACTIVATION act)
 
 /* out = layer(x) through Darknet's FWD with a linear activation, no bias
  * if hwi does the BN, then hwi's BN and the activation. */
-static void wrapped_forward(layer l, network net, void (*fwd)(layer, network), int C, int S)
+static void wrapped_forward(layer l, network net, void (*fwd)(layer, network), int C,
+                            int S)
 {
     struct hwi_aux *a = HWI_AUX(l);
     layer c = l;
@@ -162,7 +165,8 @@ static void wrapped_forward(layer l, network net, void (*fwd)(layer, network), i
     activate(l.output, l.outputs * l.batch, l.activation);
 }
 
-static void wrapped_backward(layer l, network net, void (*bwd)(layer, network), int C, int S)
+static void wrapped_backward(layer l, network net, void (*bwd)(layer, network), int C,
+                             int S)
 {
     struct hwi_aux *a = HWI_AUX(l);
     size_t nin = (size_t)l.batch * l.inputs;
@@ -205,8 +209,8 @@ void hwi_conn_backward(layer l, network net)
 }
 
 /* Adam on N parameters W with summed negative gradients UPD (cleared). */
-static void adam_step(float *w, float *upd, float *m, float *v, int n, float lr, float decay,
-                      update_args u)
+static void adam_step(float *w, float *upd, float *m, float *v, int n, float lr,
+                      float decay, update_args u)
 {
     float c1 = 1.0f - powf(u.B1, (float)u.t), c2 = 1.0f - powf(u.B2, (float)u.t);
     for (int i = 0; i < n; i++) {

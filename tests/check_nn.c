@@ -87,7 +87,8 @@ static const char *load_error(const char *text, int classes)
 {
     static char err[HWI_ERRLEN];
     err[0] = 0;
-    struct hwi_nn *nn = hwi_nn_load(write_file("bad.cfg", text), NULL, 0, classes, 1, err);
+    struct hwi_nn *nn =
+        hwi_nn_load(write_file("bad.cfg", text), NULL, 0, classes, 1, err);
     ck_assert_msg(nn == NULL, "loading succeeded:\n%s", text);
     return err;
 }
@@ -177,17 +178,21 @@ static int tensors(struct hwi_nn *nn, int i, struct tensor *t)
     switch (nn->aux[i].kind) {
     case HWI_CONV:
     case HWI_CONN:
-        t[k++] = (struct tensor){l->weights, l->weight_updates,
-                                 nn->aux[i].kind == HWI_CONV ? l->nweights : l->inputs * l->outputs,
-                                 nn->aux[i].kind == HWI_CONV ? "conv weights" : "connected weights"};
-        t[k++] = (struct tensor){l->biases, l->bias_updates, nn->aux[i].kind == HWI_CONV ? l->n : l->outputs,
-                                 "biases"};
+        t[k++] = (struct tensor){
+            l->weights, l->weight_updates,
+            nn->aux[i].kind == HWI_CONV ? l->nweights : l->inputs * l->outputs,
+            nn->aux[i].kind == HWI_CONV ? "conv weights" : "connected weights"};
+        t[k++] =
+            (struct tensor){l->biases, l->bias_updates,
+                            nn->aux[i].kind == HWI_CONV ? l->n : l->outputs, "biases"};
         if (l->batch_normalize)
             t[k++] = (struct tensor){l->scales, l->scale_updates, t[1].n, "BN scales"};
         break;
     case HWI_BN:
-        t[k++] = (struct tensor){l->scales, l->scale_updates, l->out_c, "[batchnorm] scales"};
-        t[k++] = (struct tensor){l->biases, l->bias_updates, l->out_c, "[batchnorm] biases"};
+        t[k++] =
+            (struct tensor){l->scales, l->scale_updates, l->out_c, "[batchnorm] scales"};
+        t[k++] =
+            (struct tensor){l->biases, l->bias_updates, l->out_c, "[batchnorm] biases"};
         break;
     case HWI_GEM:
     case HWI_RING:
@@ -195,7 +200,8 @@ static int tensors(struct hwi_nn *nn, int i, struct tensor *t)
             t[k++] = (struct tensor){l->weights, l->weight_updates, 1,
                                      nn->aux[i].kind == HWI_GEM ? "GeM p" : "ring R"};
         break;
-    default: break;
+    default:
+        break;
     }
     return k;
 }
@@ -224,8 +230,8 @@ static void net_backward(struct hwi_nn *nn, float *dx)
 /* Relative error of the analytic gradient A against central differences
  * of the loss over up to NS entries of P (step H); the worst over tensors
  * is returned.  Prints one line per tensor when LABEL is set. */
-static double check_tensor(struct hwi_nn *nn, float *p, const float *a, int n, int ns, float h,
-                           const char *label, const char *name, int li)
+static double check_tensor(struct hwi_nn *nn, float *p, const float *a, int n, int ns,
+                           float h, const char *label, const char *name, int li)
 {
     double num[64], ana[64], scale = 0, worst = 0;
     ns = ns > n ? n : ns;
@@ -250,8 +256,8 @@ static double check_tensor(struct hwi_nn *nn, float *p, const float *a, int n, i
     for (int s = 0; s < ns; s++)
         worst = fmax(worst, fabs(num[s] - ana[s]) / scale);
     if (label)
-        fprintf(stderr, "gradcheck %-14s layer %2d %-20s %d/%d entries: error %.1e\n", label,
-                li, name, ns, n, worst);
+        fprintf(stderr, "gradcheck %-14s layer %2d %-20s %d/%d entries: error %.1e\n",
+                label, li, name, ns, n, worst);
     return worst;
 }
 
@@ -270,7 +276,8 @@ static double gradcheck(struct hwi_nn *nn, int ns, float h, const char *label)
         for (int j = 0; j < k; j++) {
             a = realloc(a, sizeof(float) * t[j].n);
             memcpy(a, t[j].u, sizeof(float) * t[j].n);
-            worst = fmax(worst, check_tensor(nn, t[j].p, a, t[j].n, ns, h, label, t[j].name, i));
+            worst = fmax(worst,
+                         check_tensor(nn, t[j].p, a, t[j].n, ns, h, label, t[j].name, i));
         }
     }
     worst = fmax(worst, check_tensor(nn, net->input, dx, nin, ns, h, label, "input", -1));
@@ -283,12 +290,13 @@ static double gradcheck(struct hwi_nn *nn, int ns, float h, const char *label)
 
 /* ------------------------------------------------------------------------
  * Gradient checks, layer by layer. */
-static const char cfg_conv[] = "[net]\nbatch=2\nwidth=6\nheight=6\nchannels=2\n"
-                               "[convolutional]\nfilters=3\nsize=3\nstride=1\npad=1\nactivation=elu\n"
-                               "[convolutional]\nfilters=4\nsize=1\nstride=1\nactivation=elu\n"
-                               "[convolutional]\nfilters=2\nsize=3\nstride=2\npad=1\nactivation=linear\n"
-                               "[connected]\noutput=classes\nactivation=linear\n"
-                               "[softmax]\n";
+static const char cfg_conv[] =
+    "[net]\nbatch=2\nwidth=6\nheight=6\nchannels=2\n"
+    "[convolutional]\nfilters=3\nsize=3\nstride=1\npad=1\nactivation=elu\n"
+    "[convolutional]\nfilters=4\nsize=1\nstride=1\nactivation=elu\n"
+    "[convolutional]\nfilters=2\nsize=3\nstride=2\npad=1\nactivation=linear\n"
+    "[connected]\noutput=classes\nactivation=linear\n"
+    "[softmax]\n";
 
 START_TEST(gc_conv)
 {
@@ -313,11 +321,12 @@ START_TEST(gc_connected_elu)
 }
 END_TEST
 
-static const char cfg_bn_conv[] = "[net]\nbatch=2\nwidth=5\nheight=5\nchannels=2\n"
-                                  "[convolutional]\nbatch_normalize=1\nfilters=3\nsize=3\npad=1\nactivation=elu\n"
-                                  "[convolutional]\nbatch_normalize=1\nfilters=2\nsize=3\npad=1\nactivation=linear\n"
-                                  "[connected]\noutput=classes\nactivation=linear\n"
-                                  "[softmax]\n";
+static const char cfg_bn_conv[] =
+    "[net]\nbatch=2\nwidth=5\nheight=5\nchannels=2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=3\nsize=3\npad=1\nactivation=elu\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=2\nsize=3\npad=1\nactivation=linear\n"
+    "[connected]\noutput=classes\nactivation=linear\n"
+    "[softmax]\n";
 
 START_TEST(gc_bn_conv)
 {
@@ -328,13 +337,14 @@ START_TEST(gc_bn_conv)
 }
 END_TEST
 
-static const char cfg_bn[] = "[net]\nbatch=4\nwidth=3\nheight=3\nchannels=2\n"
-                             "[convolutional]\nfilters=3\nsize=3\npad=1\nactivation=linear\n"
-                             "[batchnorm]\n"
-                             "[connected]\noutput=5\nactivation=elu\n"
-                             "[batchnorm]\n"
-                             "[connected]\noutput=classes\nactivation=linear\n"
-                             "[softmax]\n";
+static const char cfg_bn[] =
+    "[net]\nbatch=4\nwidth=3\nheight=3\nchannels=2\n"
+    "[convolutional]\nfilters=3\nsize=3\npad=1\nactivation=linear\n"
+    "[batchnorm]\n"
+    "[connected]\noutput=5\nactivation=elu\n"
+    "[batchnorm]\n"
+    "[connected]\noutput=classes\nactivation=linear\n"
+    "[softmax]\n";
 
 /* P2: Darknet's [batchnorm] segfaults at the first forward on CPU. */
 START_TEST(gc_batchnorm)
@@ -360,16 +370,17 @@ START_TEST(gc_batchnorm_fixed)
 }
 END_TEST
 
-static const char cfg_p1[] = "[net]\nbatch=2\nwidth=6\nheight=6\nchannels=2\n"
-                             "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=elu\n"
-                             "[convolutional]\nfilters=4\nsize=1\nactivation=elu\n"
-                             "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=linear\n"
-                             "[shortcut]\nfrom=0\nactivation=elu\n"
-                             "[maxpool]\nsize=2\nstride=2\n"
-                             "[convolutional]\nfilters=3\nsize=1\nactivation=elu\n"
-                             "[route]\nlayers=-1,-2\n"
-                             "[connected]\noutput=classes\nactivation=linear\n"
-                             "[softmax]\n";
+static const char cfg_p1[] =
+    "[net]\nbatch=2\nwidth=6\nheight=6\nchannels=2\n"
+    "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=elu\n"
+    "[convolutional]\nfilters=4\nsize=1\nactivation=elu\n"
+    "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=linear\n"
+    "[shortcut]\nfrom=0\nactivation=elu\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[convolutional]\nfilters=3\nsize=1\nactivation=elu\n"
+    "[route]\nlayers=-1,-2\n"
+    "[connected]\noutput=classes\nactivation=linear\n"
+    "[softmax]\n";
 
 /* P1: route and shortcut inputs that also feed a 1x1 convolution. */
 START_TEST(gc_route_shortcut_1x1)
@@ -381,21 +392,22 @@ START_TEST(gc_route_shortcut_1x1)
 }
 END_TEST
 
-static const char cfg_head[] = "[net]\nbatch=3\nwidth=4\nheight=2\nchannels=3\n"
-                               "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=logistic\n"
-                               "[gem]\nfrom=0\nstrips=2\nstrip=0\np=3\nlearnable=1\n"
-                               "[ring]\nlambda=0.5\nradius=1.5\n"
-                               "[connected]\noutput=classes\nactivation=linear\n"
-                               "[softmax]\n"
-                               "[gem]\nfrom=0\nstrips=2\nstrip=1\n"
-                               "[center]\nweight=0.5\n"
-                               "[connected]\noutput=5\nactivation=elu\n"
-                               "[connected]\noutput=classes\nactivation=linear\n"
-                               "[softmax]\ntemperature=2\n"
-                               "[route]\nlayers=2,7\n"
-                               "[l2norm]\n"
-                               "[connected]\noutput=classes\nactivation=linear\n"
-                               "[softmax]\n";
+static const char cfg_head[] =
+    "[net]\nbatch=3\nwidth=4\nheight=2\nchannels=3\n"
+    "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=logistic\n"
+    "[gem]\nfrom=0\nstrips=2\nstrip=0\np=3\nlearnable=1\n"
+    "[ring]\nlambda=0.5\nradius=1.5\n"
+    "[connected]\noutput=classes\nactivation=linear\n"
+    "[softmax]\n"
+    "[gem]\nfrom=0\nstrips=2\nstrip=1\n"
+    "[center]\nweight=0.5\n"
+    "[connected]\noutput=5\nactivation=elu\n"
+    "[connected]\noutput=classes\nactivation=linear\n"
+    "[softmax]\ntemperature=2\n"
+    "[route]\nlayers=2,7\n"
+    "[l2norm]\n"
+    "[connected]\noutput=classes\nactivation=linear\n"
+    "[softmax]\n";
 
 /* GeM (learnable p, strips), ring, center, l2norm, three softmax heads. */
 START_TEST(gc_head_layers)
@@ -501,7 +513,8 @@ START_TEST(p3_bn_batch1)
     float x[4] = {0.1f, 0.2f, -0.3f, 0.4f}, loss, feat[3];
     int label = 2;
     for (int k = 0; k < 3; k++)
-        ck_assert_msg(hwi_nn_train_step(nn, x, &label, 0.01f, &loss, err) == 0, "%s", err);
+        ck_assert_msg(hwi_nn_train_step(nn, x, &label, 0.01f, &loss, err) == 0, "%s",
+                      err);
     ck_assert(isfinite(loss));
     ck_assert_int_eq(hwi_nn_forward(nn, x, 1, NULL, feat, err), 0);
     for (int k = 0; k < 3; k++)
@@ -541,7 +554,8 @@ START_TEST(p5_adam)
     ck_assert_int_eq(hwi_nn_train_step(nn, x, labels, 0.001f, &loss, err), 0);
     for (int i = 0; i < 12; i++) {
         float d = fabsf(nn->net->layers[0].weights[i] - before[i]);
-        ck_assert_msg(fabsf(d - 0.001f) < 1e-4f, "weight %d moved by %g, not 0.001", i, d);
+        ck_assert_msg(fabsf(d - 0.001f) < 1e-4f, "weight %d moved by %g, not 0.001", i,
+                      d);
     }
     hwi_nn_free(nn);
 }
@@ -592,7 +606,8 @@ START_TEST(p13_batch)
     hwi_nn_get_info(a, &info);
     int n = info.w * info.h * info.c, labels[4] = {2, 1, 0, 1};
     float *x = malloc(sizeof(float) * n * 4), la, lb;
-    float *f1 = malloc(sizeof(float) * info.feature_dim * 4), *f4 = malloc(sizeof(float) * info.feature_dim * 4);
+    float *f1 = malloc(sizeof(float) * info.feature_dim * 4),
+          *f4 = malloc(sizeof(float) * info.feature_dim * 4);
     for (int i = 0; i < n * 4; i++)
         x[i] = (frand() + 1) / 2;
     srand(2); /* the same dropout masks */
@@ -658,7 +673,8 @@ START_TEST(p15_seed)
     struct hwi_nn *a = load_cfg(cfg, 2, 3, 42);
     rand();
     struct hwi_nn *b = load_cfg(cfg, 2, 3, 42), *c = load_cfg(cfg, 2, 3, 43);
-    float *wa = weights_copy(a, 0, &n1), *wb = weights_copy(b, 0, &n2), *wc = weights_copy(c, 0, &n3);
+    float *wa = weights_copy(a, 0, &n1), *wb = weights_copy(b, 0, &n2),
+          *wc = weights_copy(c, 0, &n3);
     ck_assert(memcmp(wa, wb, sizeof(float) * n1) == 0);
     ck_assert(memcmp(wa, wc, sizeof(float) * n1) != 0);
     free(wa);
@@ -749,7 +765,8 @@ START_TEST(ref_gem)
     static const double whole[4] = {0.258860991, 0.623508743, 1.01268198, 1.40774583};
     static const double strip[4] = {0.29201255, 0.666630189, 1.05869928, 1.45498534};
     const char *c1 = "[net]\nbatch=2\nwidth=4\nheight=2\nchannels=2\n[gem]\np=3.74\n";
-    const char *c2 = "[net]\nbatch=2\nwidth=4\nheight=2\nchannels=2\n[gem]\nstrips=2\nstrip=1\n";
+    const char *c2 =
+        "[net]\nbatch=2\nwidth=4\nheight=2\nchannels=2\n[gem]\nstrips=2\nstrip=1\n";
     float x[32];
     for (int i = 0; i < 32; i++)
         x[i] = i * 0.05f + 0.02f;
@@ -770,7 +787,8 @@ END_TEST
 START_TEST(ref_ring)
 {
     char err[HWI_ERRLEN];
-    struct hwi_nn *nn = load_text("[net]\nbatch=2\nwidth=1\nheight=1\nchannels=3\n[ring]\n", 0, 0, 1);
+    struct hwi_nn *nn =
+        load_text("[net]\nbatch=2\nwidth=1\nheight=1\nchannels=3\n[ring]\n", 0, 0, 1);
     float f[6] = {1, 2, 2, 0.3f, -0.4f, 0}, loss;
     int labels[2] = {0, 0};
     ck_assert_int_eq(hwi_nn_train_step(nn, f, labels, 0, &loss, err), 0);
@@ -834,34 +852,52 @@ START_TEST(parse_errors)
         const char *cfg, *msg;
         int classes;
     } cases[] = {
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n\n[gem2]\np=3\n", "bad.cfg:6: unknown section [gem2]", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[gem]\nq=3\n", "bad.cfg:6: unknown key 'q' in [gem]", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[gem]\np=three\n", "bad.cfg:6: p: 'three' is not a number > 0", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[route]\n", "bad.cfg:5: [route] needs layers=", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n\n[gem2]\np=3\n",
+         "bad.cfg:6: unknown section [gem2]", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[gem]\nq=3\n",
+         "bad.cfg:6: unknown key 'q' in [gem]", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[gem]\np=three\n",
+         "bad.cfg:6: p: 'three' is not a number > 0", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[route]\n",
+         "bad.cfg:5: [route] needs layers=", 0},
         {"[net]\nwidth=4\nheight=4\nchannels=1\n[maxpool]\nsize=2\n[route]\nlayers=3\n",
          "bad.cfg:8: layers: layer 3 is not an earlier layer (this is layer 1)", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[maxpool]\nsize=2\n[shortcut]\n", "bad.cfg:7: [shortcut] needs from=", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[maxpool]\nsize=1\n[maxpool]\nsize=2\nstride=2\n"
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[maxpool]\nsize=2\n[shortcut]\n",
+         "bad.cfg:7: [shortcut] needs from=", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[maxpool]\nsize=1\n[maxpool]\nsize="
+         "2\nstride=2\n"
          "[route]\nlayers=0,1\n[convolutional]\nfilters=2\n",
          "bad.cfg:12: [convolutional] needs an image input; layer 2 is flat", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[convolutional]\nsize=1\nstride=2\n", "bad.cfg:5: a 1x1 convolution with stride > 1", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[convolutional]\nsize=1\nstride=2\n",
+         "bad.cfg:5: a 1x1 convolution with stride > 1", 0},
         {"width=4\n[net]\n", "bad.cfg:1: 'width=4' before the first [section]", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[gem]\nstrips=3\n", "bad.cfg:5: the map is 4 wide, which 3 strips do not divide", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[connected]\noutput=classes\n", "bad.cfg:5: output=classes, but no class count", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[gem]\nstrips=3\n",
+         "bad.cfg:5: the map is 4 wide, which 3 strips do not divide", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[connected]\noutput=classes\n",
+         "bad.cfg:5: output=classes, but no class count", 0},
         {"[net]\nwidth=4\nheight=4\n[gem]\n", "bad.cfg:1: [net] needs channels=", 0},
         {"[convolutional]\n", "bad.cfg:1: the first section must be [net]", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[connected]\noutput=2\nactivation=swish\n", "bad.cfg:7: activation: 'swish' is not an activation", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[connected]\noutput=2\n[softmax]\n", "bad.cfg:7: [softmax] gets 2 inputs, but the network has 3 classes", 3},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[dropout]\n", "bad.cfg:5: [dropout] cannot be the first layer", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\nbatch=2\nbatch=3\n", "bad.cfg:6: key 'batch' given twice in [net]", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[convolutional]\nsize\n", "bad.cfg:6: expected key=value, got 'size'", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\n[maxpool]\nsize=8\nstride=8\npadding=0\n", "bad.cfg:5: the 4x4 input is too small", 0},
-        {"[net]\nwidth=4\nheight=4\nchannels=1\npolicy=steps\nsteps=1,2\nscales=.1\n[maxpool]\n", "bad.cfg:1: policy=steps needs steps= and scales= of the same length", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[connected]\noutput=2\nactivation="
+         "swish\n",
+         "bad.cfg:7: activation: 'swish' is not an activation", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[connected]\noutput=2\n[softmax]\n",
+         "bad.cfg:7: [softmax] gets 2 inputs, but the network has 3 classes", 3},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[dropout]\n",
+         "bad.cfg:5: [dropout] cannot be the first layer", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\nbatch=2\nbatch=3\n",
+         "bad.cfg:6: key 'batch' given twice in [net]", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[convolutional]\nsize\n",
+         "bad.cfg:6: expected key=value, got 'size'", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\n[maxpool]\nsize=8\nstride=8\npadding=0\n",
+         "bad.cfg:5: the 4x4 input is too small", 0},
+        {"[net]\nwidth=4\nheight=4\nchannels=1\npolicy=steps\nsteps=1,2\nscales=.1\n["
+         "maxpool]\n",
+         "bad.cfg:1: policy=steps needs steps= and scales= of the same length", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *err = load_error(cases[i].cfg, cases[i].classes);
-        ck_assert_msg(strstr(err, cases[i].msg) != NULL, "case %zu: got '%s', want '%s'", i, err,
-                      cases[i].msg);
+        ck_assert_msg(strstr(err, cases[i].msg) != NULL, "case %zu: got '%s', want '%s'",
+                      i, err, cases[i].msg);
     }
 }
 END_TEST
@@ -952,7 +988,7 @@ START_TEST(weights_hwi_params)
             layer *l = &net->layers[i];
             int n = nn->aux[i].kind == HWI_CENTER ? 3 * l->inputs
                     : nn->aux[i].kind == HWI_GEM || nn->aux[i].kind == HWI_RING ? 1
-                                                                                 : 0;
+                                                                                : 0;
             for (int j = 0; j < n; j++)
                 l->weights[j] = 1.5f + frand();
             if (nn->aux[i].kind == HWI_BN)
@@ -975,9 +1011,12 @@ START_TEST(weights_hwi_params)
                 else
                     ck_assert_float_eq(b->weights[0], 3.74f);
                 break;
-            case HWI_RING: ck_assert(a->weights[0] == b->weights[0]); break;
+            case HWI_RING:
+                ck_assert(a->weights[0] == b->weights[0]);
+                break;
             case HWI_CENTER:
-                ck_assert(memcmp(a->weights, b->weights, sizeof(float) * 3 * a->inputs) == 0);
+                ck_assert(memcmp(a->weights, b->weights, sizeof(float) * 3 * a->inputs) ==
+                          0);
                 break;
             case HWI_BN:
                 ck_assert(memcmp(a->biases, b->biases, sizeof(float) * a->out_c) == 0);
@@ -985,7 +1024,8 @@ START_TEST(weights_hwi_params)
                 ck_assert(memcmp(a->rolling_variance, b->rolling_variance,
                                  sizeof(float) * a->out_c) == 0);
                 break;
-            default: break;
+            default:
+                break;
             }
         }
         hwi_nn_free(back);
@@ -999,10 +1039,11 @@ network *parse_network_cfg(char *filename);
 START_TEST(weights_darknet_reads)
 {
     char err[HWI_ERRLEN];
-    const char *cfg = "[net]\nbatch=1\nwidth=6\nheight=6\nchannels=2\n"
-                      "[convolutional]\nbatch_normalize=1\nfilters=3\nsize=3\npad=1\nactivation=leaky\n"
-                      "[connected]\noutput=4\nactivation=linear\n"
-                      "[softmax]\n";
+    const char *cfg =
+        "[net]\nbatch=1\nwidth=6\nheight=6\nchannels=2\n"
+        "[convolutional]\nbatch_normalize=1\nfilters=3\nsize=3\npad=1\nactivation=leaky\n"
+        "[connected]\noutput=4\nactivation=linear\n"
+        "[softmax]\n";
     const char *path = write_file("dk.cfg", cfg), *w = tmppath("dk.weights");
     struct hwi_nn *nn = load_cfg(path, 0, 4, 1);
     layer *c = &nn->net->layers[0];
@@ -1023,7 +1064,8 @@ START_TEST(weights_darknet_reads)
     ck_assert(memcmp(d->weights, c->weights, sizeof(float) * c->nweights) == 0);
     ck_assert(memcmp(d->rolling_mean, c->rolling_mean, sizeof(float) * 3) == 0);
     ck_assert(memcmp(d->scales, c->scales, sizeof(float) * 3) == 0);
-    ck_assert(memcmp(dn->layers[1].weights, e->weights, sizeof(float) * e->inputs * e->outputs) == 0);
+    ck_assert(memcmp(dn->layers[1].weights, e->weights,
+                     sizeof(float) * e->inputs * e->outputs) == 0);
     free_network(dn);
     hwi_nn_free(nn);
 }
@@ -1034,7 +1076,8 @@ END_TEST
 START_TEST(train_deterministic)
 {
     char err[HWI_ERRLEN];
-    const char *cfg = datafile("pcb-tiny.cfg"), *w[2] = {tmppath("r1.weights"), tmppath("r2.weights")};
+    const char *cfg = datafile("pcb-tiny.cfg"),
+               *w[2] = {tmppath("r1.weights"), tmppath("r2.weights")};
     float losses[2][4];
     for (int run = 0; run < 2; run++) {
         struct hwi_nn *nn = load_cfg(cfg, 4, 3, 7);
@@ -1047,7 +1090,8 @@ START_TEST(train_deterministic)
             x[i] = (frand() + 1) / 2;
         rand(); /* the seed, not the state of rand(), decides */
         for (int k = 0; k < 4; k++)
-            ck_assert_int_eq(hwi_nn_train_step(nn, x, labels, 0.02f, &losses[run][k], err), 0);
+            ck_assert_int_eq(
+                hwi_nn_train_step(nn, x, labels, 0.02f, &losses[run][k], err), 0);
         ck_assert_int_eq(hwi_nn_save(nn, w[run], err), 0);
         free(x);
         hwi_nn_free(nn);
@@ -1095,7 +1139,8 @@ static void train_steps(struct hwi_nn *nn, int steps)
     for (int b = 0; b < info.batch; b++)
         labels[b] = b % info.classes;
     for (int k = 0; k < steps; k++) {
-        ck_assert_msg(hwi_nn_train_step(nn, x, labels, 0.01f, &loss, err) == 0, "%s", err);
+        ck_assert_msg(hwi_nn_train_step(nn, x, labels, 0.01f, &loss, err) == 0, "%s",
+                      err);
         ck_assert(isfinite(loss));
     }
     free(x);
@@ -1139,8 +1184,9 @@ static Suite *nn_suite(void)
         const char *name;
         const TTest *tests[16];
     } cases[] = {
-        {"gradcheck", {gc_conv, gc_connected_elu, gc_batchnorm_fixed, gc_head_layers,
-                       gc_detached_route, gc_whole_tiny}},
+        {"gradcheck",
+         {gc_conv, gc_connected_elu, gc_batchnorm_fixed, gc_head_layers,
+          gc_detached_route, gc_whole_tiny}},
         {"P1", {gc_route_shortcut_1x1}},
         {"P2", {gc_batchnorm}},
         {"P3", {p3_bn_batch1}},
@@ -1176,8 +1222,8 @@ int main(void)
     static const struct {
         const char *name;
         unsigned bit;
-    } fixes[] = {{"p1", HWI_FIX_P1}, {"p2", HWI_FIX_P2}, {"p4", HWI_FIX_P4},
-                 {"p5", HWI_FIX_P5}, {"p6", HWI_FIX_P6}, {"p8", HWI_FIX_P8},
+    } fixes[] = {{"p1", HWI_FIX_P1},   {"p2", HWI_FIX_P2},   {"p4", HWI_FIX_P4},
+                 {"p5", HWI_FIX_P5},   {"p6", HWI_FIX_P6},   {"p8", HWI_FIX_P8},
                  {"p10", HWI_FIX_P10}, {"p13", HWI_FIX_P13}, {"p14", HWI_FIX_P14},
                  {"p15", HWI_FIX_P15}, {"p23", HWI_FIX_P23}};
     const char *off = getenv("HWI_NN_TEST_DISABLE");
