@@ -2,7 +2,7 @@
  *
  * A model is a Darknet .cfg (Darknet's sections plus hwi's: [gem], [ring],
  * [center], detached routes, a correct [l2norm], several classifier heads;
- * see hwi-train(1)) and a .weights file (Darknet's, followed by a trailer
+ * see hwi-nn(5)) and a .weights file (Darknet's, followed by a trailer
  * holding hwi's own parameters and a checksum), with the label list beside
  * it.  Only lib/nn*.c include darknet.h.
  *
