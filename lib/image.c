@@ -148,8 +148,8 @@ static int crop_span(const struct hwi_rect *box, double margin, long w, long h,
     s->t = t < 0 ? 0 : (long)t;
     s->r = r > w ? w : (long)r;
     s->b = b > h ? h : (long)b;
-    if (s->l >= w || s->t >= h)
-        return -1;
+    if (box->x0 >= w || box->y0 >= h)
+        return -1; /* then l <= x0 < w, t <= y0 < h: the crop is not empty */
     if (s->r <= s->l)
         s->r = s->l + 1;
     if (s->b <= s->t)
