@@ -250,8 +250,10 @@ static int to_gray8(VipsImage *in, VipsImage **t, VipsImage **out)
     return 0;
 }
 
-int hwi_image_crop(const char *path, const struct hwi_rect *box,
-                   const struct hwi_crop_params *p, uint8_t *pix, char *err)
+/* hwi_image_crop's pipeline.  Returns 0, -1 with ERR set, or -2 with ERR
+ * set from libvips' error buffer. */
+static int crop_run(const char *path, const struct hwi_rect *box,
+                    const struct hwi_crop_params *p, uint8_t *pix, char *err)
 {
     int size = p->size;
     if (access(path, R_OK) != 0)
@@ -265,7 +267,7 @@ int hwi_image_crop(const char *path, const struct hwi_rect *box,
     t[0] = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
                                     VIPS_FAIL_ON_ERROR, NULL);
     if (!t[0]) {
-        rc = vips_fail(err, path);
+        rc = vips_fail(err, path) - 1;
         goto out;
     }
     VipsImage *im = t[0];
@@ -291,7 +293,7 @@ int hwi_image_crop(const char *path, const struct hwi_rect *box,
     if (shrink > 1) {
         if (vips_jpegload(path, &t[1], "shrink", shrink, "access", VIPS_ACCESS_SEQUENTIAL,
                           "fail_on", VIPS_FAIL_ON_ERROR, NULL)) {
-            rc = vips_fail(err, path);
+            rc = vips_fail(err, path) - 1;
             goto out;
         }
         im = t[1];
@@ -344,9 +346,30 @@ int hwi_image_crop(const char *path, const struct hwi_rect *box,
     rc = 0;
     goto out;
 fail:
-    rc = vips_fail(err, path);
+    rc = vips_fail(err, path) - 1;
 out:
     g_free(mem);
     g_object_unref(base);
     return rc;
+}
+
+/* Croppers take this lock shared; a cropper whose photo failed inside
+ * libvips takes it alone and runs again.  libvips keeps one error buffer
+ * for the whole process, so the message of one photo could otherwise
+ * carry another's, or be taken by another thread. */
+static GRWLock crop_lock;
+
+int hwi_image_crop(const char *path, const struct hwi_rect *box,
+                   const struct hwi_crop_params *p, uint8_t *pix, char *err)
+{
+    g_rw_lock_reader_lock(&crop_lock);
+    int rc = crop_run(path, box, p, pix, err);
+    g_rw_lock_reader_unlock(&crop_lock);
+    if (rc != -2)
+        return rc;
+    g_rw_lock_writer_lock(&crop_lock);
+    vips_error_clear();
+    rc = crop_run(path, box, p, pix, err);
+    g_rw_lock_writer_unlock(&crop_lock);
+    return rc < 0 ? -1 : 0;
 }

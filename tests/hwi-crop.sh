@@ -286,6 +286,22 @@ echo good.png > want
 compare_ want got
 [ -e good.png ] && fail_ "a crop was written outside the output folder"
 
+# with threads, each failure still carries its own libvips message
+i=0
+: > args
+while [ $i -lt 6 ]; do
+    cp photos/text.jpg photos/text$i.jpg
+    cp photos/trunc.jpg photos/trunc$i.jpg
+    echo "text$i.jpg trunc$i.jpg" >> args
+    i=$((i + 1))
+done
+# shellcheck disable=SC2046
+returns_ 1 hwi-crop -q -k -j 4 -S 8 -d photos $(cat args) > /dev/null 2> err
+grep -c 'photos/text[0-5].jpg: VipsForeignLoad: "photos/text[0-5].jpg" is not a known file format$' err > got
+grep -c 'photos/trunc[0-5].jpg: VipsJpeg: Premature end of input file$' err >> got
+printf '6\n6\n' > want
+compare_ want got
+
 # names from the command line are checked the same way
 returns_ 1 hwi-crop -q -d photos ../x.jpg > /dev/null 2> err
 grep -q "^hwi-crop: \.\./x.jpg: image name contains '/'" err || fail_ "operand: $(cat err)"
