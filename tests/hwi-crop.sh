@@ -197,6 +197,12 @@ for f in tif pgm jpg; do
     hwi-crop -q -b boxes.csv -d photos -o out -F $f -S 8 -z 9
     [ -f out/ramp.$f ] || fail_ "--format=$f: no out/ramp.$f"
 done
+hwi-crop -q -b boxes.csv -d photos -o out -F jpg -Q 20 -S 64
+vipsheader out/ramp.jpg | grep -q '64x64 uchar, 1 band' || fail_ "--quality: $(vipsheader out/ramp.jpg)"
+# --force only matters on a terminal; elsewhere it changes nothing
+hwi-crop -q -f -b boxes.csv -d photos -S 8 > f.bin
+hwi-crop -q -b boxes.csv -d photos -S 8 > nf.bin
+cmp f.bin nf.bin || fail_ "--force changed the stream"
 # --stream writes the stream too
 tab=$(printf '\t')
 hwi-crop -q -b boxes.csv -d photos -o out2 -s -S 8 | hwi-vec --info | grep -q "^records${tab}1\$" ||
