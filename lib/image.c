@@ -1,8 +1,17 @@
-/* image.c: libvips behind hwi's image API (see image.h). */
+/* image.c: libvips behind hwi's image API (see image.h).
+ *
+ * hwi_image_crop builds one lazy libvips pipeline per photo and runs it
+ * once, into memory.  Speed comes from doing as little as possible: the
+ * photo is decoded sequentially and only down to the crop's last row,
+ * JPEG decodes at reduced scale when the crop is much larger than the
+ * output, the EXIF rotation is applied to the crop instead of the photo,
+ * and the colour-to-gray step runs on 8-bit values before the resize. */
 #include <config.h>
 
 #include "image.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +19,18 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+/* libvips' warnings (g_warning) would print past our diagnostics; every
+ * failure that matters reaches us as an error instead. */
+static void quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+                      gpointer data)
+{
+}
+
 int hwi_image_init(const char *argv0, int threads, char *err)
 {
     if (VIPS_INIT(argv0 ? argv0 : "hwi"))
         return hwi_seterr(err, "libvips: %s", vips_error_buffer());
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, quiet_log, NULL);
     if (threads > 0)
         vips_concurrency_set(threads);
     /* operation cache: useless for one pass over many files, costs memory */
@@ -30,8 +47,9 @@ void hwi_image_shutdown(void)
 static int vips_fail(char *err, const char *path)
 {
     char msg[HWI_ERRLEN];
-    snprintf(msg, sizeof msg, "%s", vips_error_buffer());
-    vips_error_clear();
+    char *buf = vips_error_buffer_copy(); /* copies and clears, locked */
+    snprintf(msg, sizeof msg, "%s", buf ? buf : "");
+    g_free(buf);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = 0;
@@ -43,6 +61,12 @@ static int vips_fail(char *err, const char *path)
 
 int hwi_image_write(const uint8_t *pix, int w, int h, int bands, int quality,
                     const char *path, char *err)
+{
+    return hwi_image_save(pix, w, h, bands, quality, -1, path, err);
+}
+
+int hwi_image_save(const uint8_t *pix, int w, int h, int bands, int quality,
+                   int compression, const char *path, char *err)
 {
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
@@ -64,8 +88,13 @@ int hwi_image_write(const uint8_t *pix, int w, int h, int bands, int quality,
     snprintf(tmp, n, "%.*s.tmp%ld%s", (int)(dot - path), path, (long)getpid(), dot);
     int rc = 0;
     int lossy = !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg");
-    if (lossy ? vips_image_write_to_file(im, tmp, "Q", quality, "strip", TRUE, NULL)
-              : vips_image_write_to_file(im, tmp, "strip", TRUE, NULL)) {
+    int png = !strcasecmp(dot, ".png");
+    int bad = lossy ? vips_image_write_to_file(im, tmp, "Q", quality, "strip", TRUE, NULL)
+              : png && compression >= 0
+                  ? vips_image_write_to_file(im, tmp, "compression", compression, "strip",
+                                             TRUE, NULL)
+                  : vips_image_write_to_file(im, tmp, "strip", TRUE, NULL);
+    if (bad) {
         rc = vips_fail(err, path);
         unlink(tmp);
     } else if (rename(tmp, path) != 0) {
@@ -75,4 +104,272 @@ int hwi_image_write(const uint8_t *pix, int w, int h, int bands, int quality,
     free(tmp);
     g_object_unref(im);
     return rc;
+}
+
+static const char *const kernel_names[] = {
+    [HWI_KERNEL_NEAREST] = "nearest",   [HWI_KERNEL_LINEAR] = "linear",
+    [HWI_KERNEL_CUBIC] = "cubic",       [HWI_KERNEL_MITCHELL] = "mitchell",
+    [HWI_KERNEL_LANCZOS2] = "lanczos2", [HWI_KERNEL_LANCZOS3] = "lanczos3",
+};
+
+static const VipsKernel vips_kernels[] = {
+    [HWI_KERNEL_NEAREST] = VIPS_KERNEL_NEAREST,   [HWI_KERNEL_LINEAR] = VIPS_KERNEL_LINEAR,
+    [HWI_KERNEL_CUBIC] = VIPS_KERNEL_CUBIC,       [HWI_KERNEL_MITCHELL] = VIPS_KERNEL_MITCHELL,
+    [HWI_KERNEL_LANCZOS2] = VIPS_KERNEL_LANCZOS2, [HWI_KERNEL_LANCZOS3] = VIPS_KERNEL_LANCZOS3,
+};
+
+int hwi_image_kernel(const char *name)
+{
+    for (int i = 0; i < (int)(sizeof kernel_names / sizeof *kernel_names); i++)
+        if (!strcmp(name, kernel_names[i]))
+            return i;
+    return -1;
+}
+
+/* A half-open pixel rectangle [l, r) x [t, b). */
+struct span {
+    long l, t, r, b;
+};
+
+/* The crop of BOX (NULL: everything) in a W x H image, as apply_bboxes.py
+ * computes it.  Returns 0, or -1 when the box lies outside the image. */
+static int crop_span(const struct hwi_rect *box, double margin, long w, long h,
+                     struct span *s)
+{
+    if (!box) {
+        *s = (struct span){0, 0, w, h};
+        return 0;
+    }
+    double bw = (double)(box->x1 - box->x0), bh = (double)(box->y1 - box->y0);
+    /* Python's int() truncates toward zero; after max(0, .) that is floor */
+    double l = floor(box->x0 - margin * bw), t = floor(box->y0 - margin * bh);
+    double r = floor(box->x1 + margin * bw), b = floor(box->y1 + margin * bh);
+    s->l = l < 0 ? 0 : (long)l;
+    s->t = t < 0 ? 0 : (long)t;
+    s->r = r > w ? w : (long)r;
+    s->b = b > h ? h : (long)b;
+    if (box->x0 >= w || box->y0 >= h)
+        return -1; /* then l <= x0 < w, t <= y0 < h: the crop is not empty */
+    if (s->r <= s->l)
+        s->r = s->l + 1;
+    if (s->b <= s->t)
+        s->b = s->t + 1;
+    return 0;
+}
+
+/* Map span S of the upright image to the stored pixels of a W x H image
+ * (stored size) with EXIF orientation O; vips_autorot turns the stored
+ * crop into the upright one. */
+static struct span unrotate(struct span s, int o, long w, long h)
+{
+    switch (o) {
+    case 2: return (struct span){w - s.r, s.t, w - s.l, s.b};          /* mirror x */
+    case 3: return (struct span){w - s.r, h - s.b, w - s.l, h - s.t};  /* 180 */
+    case 4: return (struct span){s.l, h - s.b, s.r, h - s.t};          /* mirror y */
+    case 5: return (struct span){s.t, s.l, s.b, s.r};                  /* transpose */
+    case 6: return (struct span){s.t, h - s.r, s.b, h - s.l};          /* 90 cw */
+    case 7: return (struct span){w - s.b, h - s.r, w - s.t, h - s.l};  /* transverse */
+    case 8: return (struct span){w - s.b, s.l, w - s.t, s.r};          /* 270 cw */
+    default: return s;
+    }
+}
+
+/* The JPEG shrink-on-load factor for a CW x CH crop resized to S x S:
+ * leave at least a factor of two for the resize proper, as vips_thumbnail
+ * does, so that the block-average of the DCT scaling does not alias. */
+static int jpeg_shrink(long cw, long ch, int s)
+{
+    double f = fmin((double)cw / s, (double)ch / s);
+    return f >= 16 ? 8 : f >= 8 ? 4 : f >= 4 ? 2 : 1;
+}
+
+/* IN (any bands, format, interpretation) as one band of 8-bit gray; the
+ * intermediate images belong to T (6 slots). */
+static int to_gray8(VipsImage *in, VipsImage **t, VipsImage **out)
+{
+    VipsInterpretation in_type = vips_image_guess_interpretation(in);
+    switch (in_type) {
+    case VIPS_INTERPRETATION_B_W:
+    case VIPS_INTERPRETATION_GREY16:
+    case VIPS_INTERPRETATION_sRGB:
+    case VIPS_INTERPRETATION_RGB16:
+    case VIPS_INTERPRETATION_MULTIBAND:
+    case VIPS_INTERPRETATION_RGB:
+        break;
+    default:
+        /* CMYK, LAB, XYZ, scRGB, ...: to 8-bit sRGB, extra bands kept */
+        if (!vips_colourspace_issupported(in))
+            break;
+        if (vips_colourspace(in, &t[0], VIPS_INTERPRETATION_sRGB, NULL))
+            return -1;
+        in = t[0];
+    }
+    if (in->BandFmt == VIPS_FORMAT_USHORT) {
+        if (vips_rshift_const1(in, &t[1], 8, NULL))
+            return -1;
+        in = t[1];
+    }
+    if (in->BandFmt != VIPS_FORMAT_UCHAR) {
+        if (vips_cast(in, &t[2], VIPS_FORMAT_UCHAR, NULL))
+            return -1;
+        in = t[2];
+    }
+    if (in->Bands < 3) {
+        /* gray, or gray + alpha */
+        if (vips_extract_band(in, &t[3], 0, NULL))
+            return -1;
+    } else {
+        /* Pillow's luma, in Pillow's integer arithmetic, on the first three
+         * bands.  libvips would do it in double precision (vips_recomb,
+         * then vips_linear to round), which costs a quarter of the whole
+         * crop; the crop is small, so compute it here. */
+        size_t n;
+        uint8_t *rgb = vips_image_write_to_memory(in, &n);
+        if (!rgb)
+            return -1;
+        size_t np = (size_t)in->Xsize * in->Ysize, nb = (size_t)in->Bands;
+        uint8_t *gray = g_try_malloc(np);
+        if (!gray) {
+            g_free(rgb);
+            vips_error("hwi", "out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < np; i++) {
+            const uint8_t *q = rgb + i * nb;
+            gray[i] = (uint8_t)((19595u * q[0] + 38470u * q[1] + 7471u * q[2] + 0x8000u) >> 16);
+        }
+        g_free(rgb);
+        t[3] = vips_image_new_from_memory_copy(gray, np, in->Xsize, in->Ysize, 1,
+                                               VIPS_FORMAT_UCHAR);
+        g_free(gray);
+        if (!t[3])
+            return -1;
+        t[3]->Type = VIPS_INTERPRETATION_B_W;
+    }
+    *out = t[3];
+    return 0;
+}
+
+/* hwi_image_crop's pipeline.  Returns 0, -1 with ERR set, or -2 with ERR
+ * set from libvips' error buffer. */
+static int crop_run(const char *path, const struct hwi_rect *box,
+                    const struct hwi_crop_params *p, uint8_t *pix, char *err)
+{
+    int size = p->size;
+    if (access(path, R_OK) != 0)
+        return hwi_seterr(err, "%s: %s", path, strerror(errno));
+    VipsImage *base = vips_image_new();
+    VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(base), 16);
+    int rc = -1;
+    void *mem = NULL;
+
+    /* the header only: pixels are decoded when the pipeline runs */
+    t[0] = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                    VIPS_FAIL_ON_ERROR, NULL);
+    if (!t[0]) {
+        rc = vips_fail(err, path) - 1;
+        goto out;
+    }
+    VipsImage *im = t[0];
+    long w = im->Xsize, h = im->Ysize;
+    int o = p->autorotate ? vips_image_get_orientation(im) : 1;
+    if (o < 1 || o > 8)
+        o = 1;
+    long uw = o >= 5 ? h : w, uh = o >= 5 ? w : h; /* upright size */
+    struct span s;
+    if (crop_span(box, p->margin, uw, uh, &s)) {
+        rc = hwi_seterr(err, "%s: box (%ld,%ld)-(%ld,%ld) lies outside the %ldx%ld image",
+                        path, box->x0, box->y0, box->x1, box->y1, uw, uh);
+        goto out;
+    }
+    /* from here on, s is in stored pixels */
+    s = unrotate(s, o, w, h);
+
+    const char *loader = NULL;
+    int shrink = 1;
+    if (p->shrink_on_load && !vips_image_get_string(im, "vips-loader", &loader) &&
+        !strcmp(loader, "jpegload"))
+        shrink = jpeg_shrink(s.r - s.l, s.b - s.t, size);
+    if (shrink > 1) {
+        if (vips_jpegload(path, &t[1], "shrink", shrink, "access", VIPS_ACCESS_SEQUENTIAL,
+                          "fail_on", VIPS_FAIL_ON_ERROR, NULL)) {
+            rc = vips_fail(err, path) - 1;
+            goto out;
+        }
+        im = t[1];
+        /* the span on the shrunk grid, widened to whole pixels */
+        s.l /= shrink;
+        s.t /= shrink;
+        s.r = (s.r + shrink - 1) / shrink;
+        s.b = (s.b + shrink - 1) / shrink;
+        if (s.r > im->Xsize)
+            s.r = im->Xsize;
+        if (s.b > im->Ysize)
+            s.b = im->Ysize;
+        if (s.r <= s.l)
+            s.l = s.r - 1;
+        if (s.b <= s.t)
+            s.t = s.b - 1;
+    }
+    if (vips_extract_area(im, &t[2], (int)s.l, (int)s.t, (int)(s.r - s.l), (int)(s.b - s.t),
+                          NULL))
+        goto fail;
+    im = t[2];
+    if (o != 1) {
+        /* rotating needs random access: the crop is small, keep it */
+        if (!(t[3] = vips_image_copy_memory(im)))
+            goto fail;
+        if (vips_autorot(t[3], &t[4], NULL))
+            goto fail;
+        im = t[4];
+    }
+    if (to_gray8(im, t + 5, &im))
+        goto fail;
+    double hs = (double)size / im->Xsize, vs = (double)size / im->Ysize;
+    if (vips_resize(im, &t[11], hs, "vscale", vs, "kernel", vips_kernels[p->kernel], NULL))
+        goto fail;
+    im = t[11];
+    if (im->Xsize != size || im->Ysize != size) {
+        /* rounding in vips_resize: trim or repeat the last row or column */
+        if (vips_embed(im, &t[12], 0, 0, size, size, "extend", VIPS_EXTEND_COPY, NULL))
+            goto fail;
+        im = t[12];
+    }
+    size_t n;
+    if (!(mem = vips_image_write_to_memory(im, &n)))
+        goto fail;
+    if (n != (size_t)size * size) {
+        rc = hwi_seterr(err, "%s: libvips made %zu bytes, not %d x %d", path, n, size, size);
+        goto out;
+    }
+    memcpy(pix, mem, n);
+    rc = 0;
+    goto out;
+fail:
+    rc = vips_fail(err, path) - 1;
+out:
+    g_free(mem);
+    g_object_unref(base);
+    return rc;
+}
+
+/* Croppers take this lock shared; a cropper whose photo failed inside
+ * libvips takes it alone and runs again.  libvips keeps one error buffer
+ * for the whole process, so the message of one photo could otherwise
+ * carry another's, or be taken by another thread. */
+static GRWLock crop_lock;
+
+int hwi_image_crop(const char *path, const struct hwi_rect *box,
+                   const struct hwi_crop_params *p, uint8_t *pix, char *err)
+{
+    g_rw_lock_reader_lock(&crop_lock);
+    int rc = crop_run(path, box, p, pix, err);
+    g_rw_lock_reader_unlock(&crop_lock);
+    if (rc != -2)
+        return rc;
+    g_rw_lock_writer_lock(&crop_lock);
+    vips_error_clear();
+    rc = crop_run(path, box, p, pix, err);
+    g_rw_lock_writer_unlock(&crop_lock);
+    return rc < 0 ? -1 : 0;
 }

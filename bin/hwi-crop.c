@@ -1,0 +1,735 @@
+/* hwi-crop: photos to training crops, the first step of the method.
+ *
+ * Each photo is cropped to its fluke box (enlarged by a margin on each
+ * side and clamped to the photo), made 8-bit gray and squished to S x S
+ * by hwi_image_crop (lib/image.c, libvips).  The crops go to a folder as
+ * image files, and/or to stdout as a vector stream of S*S values in [0,1]
+ * keyed by the photo's name, which hwi-train and hwi-embed read.
+ *
+ * Photos run on a pool of threads; the main thread writes the stream and
+ * reports errors in input order, so the output does not depend on the
+ * number of threads.  A worker may run at most WINDOW photos ahead of the
+ * writer, which bounds the memory held by finished crops. */
+#include <config.h>
+
+#include "csv.h"
+#include "err.h"
+#include "image.h"
+#include "map.h"
+#include "opt.h"
+#include "stream.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+    OPT_HELP = CHAR_MAX + 1,
+    OPT_VERSION,
+    OPT_NO_AUTOROTATE,
+    OPT_NO_SHRINK,
+};
+
+static const struct option longopts[] = {
+    {"boxes", required_argument, NULL, 'b'},
+    {"dir", required_argument, NULL, 'd'},
+    {"images", required_argument, NULL, 'i'},
+    {"output", required_argument, NULL, 'o'},
+    {"stream", no_argument, NULL, 's'},
+    {"force", no_argument, NULL, 'f'},
+    {"size", required_argument, NULL, 'S'},
+    {"margin", required_argument, NULL, 'm'},
+    {"kernel", required_argument, NULL, 'K'},
+    {"format", required_argument, NULL, 'F'},
+    {"quality", required_argument, NULL, 'Q'},
+    {"compression", required_argument, NULL, 'z'},
+    {"no-autorotate", no_argument, NULL, OPT_NO_AUTOROTATE},
+    {"no-shrink-on-load", no_argument, NULL, OPT_NO_SHRINK},
+    {"threads", required_argument, NULL, 'j'},
+    {"keep-going", no_argument, NULL, 'k'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* Output formats: lossless ones first. */
+static const char *const formats[] = {"png", "tif", "pgm", "jpg"};
+
+static _Noreturn void usage(int status)
+{
+    if (status)
+        hwi_try_help();
+    printf("Usage: %s [OPTION]... [PHOTO]...\n", hwi_program_name);
+    fputs("Crop photos to their fluke boxes, make them gray and square, and write\n"
+          "them as image files and/or as a pixel stream on standard output.\n"
+          "\n"
+          "The photos are the PHOTO operands, or the names in --images, or else\n"
+          "every photo of --boxes, in that order; names are file names in --dir.\n"
+          "A photo without a box is used whole, with a warning.  The crop is the\n"
+          "box enlarged by --margin of its width and height on each side, clamped\n"
+          "to the photo, in gray, resized to SIZE x SIZE without keeping its shape.\n"
+          "\n"
+          "  -b, --boxes=FILE      the boxes: bounding_boxes.csv (header\n"
+          "                        Image,x0,y0,x1,y1) or lines\n"
+          "                        'IMAGE<TAB>x0<TAB>y0<TAB>x1<TAB>y1' (# comments);\n"
+          "                        pixels, x1 and y1 inclusive; - is stdin\n"
+          "  -d, --dir=DIR         folder of the photos (default: .)\n"
+          "  -i, --images=FILE     the photos to crop, one name per line, or a CSV\n"
+          "                        whose first column is Image (train.csv)\n"
+          "  -o, --output=DIR      write one crop per photo into DIR, named after\n"
+          "                        the photo with the format's suffix\n"
+          "  -s, --stream          write the pixel stream to stdout also with --output\n"
+          "  -f, --force           write the stream even to a terminal\n"
+          "  -S, --size=N          crops are N x N pixels (default 384)\n"
+          "  -m, --margin=F        enlarge the box by F times its size on each\n"
+          "                        side (default 0.1)\n"
+          "  -K, --kernel=NAME     resize kernel: nearest, linear, cubic, mitchell,\n"
+          "                        lanczos2, lanczos3 (default)\n"
+          "  -F, --format=FMT      crop files: png (default), tif, pgm, or jpg\n"
+          "  -Q, --quality=N       JPEG quality for --format=jpg (default 95)\n"
+          "  -z, --compression=N   PNG zlib level, 0 (none) to 9 (smallest files,\n"
+          "                        slowest); default 1\n"
+          "      --no-autorotate   ignore the EXIF orientation: boxes refer to the\n"
+          "                        stored pixels\n"
+          "      --no-shrink-on-load  always decode JPEG at full size\n"
+          "  -j, --threads=N       crop N photos at once (default: all CPUs)\n"
+          "  -k, --keep-going      after a bad photo or box, go on with the others\n"
+          "                        and exit 1 at the end\n"
+          "  -q, --quiet           no summary line\n"
+          "      --help            display this help and exit\n"
+          "      --version         output version information and exit\n"
+          "\n"
+          "Without --output the pixel stream goes to stdout: a keyed vector stream\n"
+          "(hwi-formats(5)), key = the photo's name, SIZE*SIZE float32 values\n"
+          "pixel/255 in [0,1], row by row, in input order.  Crop files are 8-bit gray\n"
+          "and appear whole or not at all.  A summary line goes to stderr.\n"
+          "\n"
+          "Exit status: 0 on success, 1 on a bad photo, box or list (or any error\n"
+          "with --keep-going), 2 on a usage error.\n"
+          "See hwi-crop(1).\n",
+          stdout);
+    exit(status);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The list of photos. */
+
+struct job {
+    char *name;            /* file name in the photo folder, the stream key */
+    const char *from;      /* list file naming the photo, or NULL */
+    long line;             /* its line there */
+    int has_box;
+    struct hwi_rect box;
+    char *bad;             /* an error found in the lists, or NULL */
+    /* set by the worker that crops it */
+    int done;
+    char *err;             /* its error, or NULL */
+    uint8_t *pix;          /* [size*size] gray, for the stream */
+};
+
+struct jobs {
+    struct job *job;
+    size_t n, cap;
+    struct hwi_map index; /* name -> position in job[] */
+};
+
+/* Where a photo's box came from, for photos that are not in the box file. */
+struct boxes {
+    struct job *row; /* [n]: name, from, line, box, bad */
+    size_t n, cap;
+    struct hwi_map index;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n);
+    if (!p)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    return d;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s;
+    if (vasprintf(&s, fmt, ap) < 0)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    va_end(ap);
+    return s;
+}
+
+/* Why NAME cannot be a photo's name, or NULL: it must be a plain file name
+ * in the photo folder (and an output name in --output, and a stream key). */
+static const char *bad_name(const char *name)
+{
+    if (!*name)
+        return "empty image name";
+    if (strchr(name, '/'))
+        return "image name contains '/': photos are plain file names in --dir";
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        return "image name is '.' or '..'";
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return "image name contains a control character";
+    if (strlen(name) > HWI_STREAM_MAXKEY)
+        return "image name is too long";
+    return NULL;
+}
+
+/* Append a row to B (or a job to J: same layout).  A second row with the
+ * same name is an error of that row. */
+static struct job *add_row(struct job **rows, size_t *n, size_t *cap, struct hwi_map *index,
+                           const char *name, const char *from, long line)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 256;
+        *rows = xrealloc(*rows, *cap * sizeof **rows);
+    }
+    struct job *r = &(*rows)[*n];
+    memset(r, 0, sizeof *r);
+    r->name = xstrdup(name);
+    r->from = from;
+    r->line = line;
+    const char *why = bad_name(name);
+    if (why) {
+        r->bad = xstrdup(why);
+    } else {
+        size_t first;
+        int put = hwi_map_put(index, name, *n, &first);
+        if (put < 0)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (put == 0)
+            r->bad = (*rows)[first].line
+                         ? xasprintf("listed twice (first at line %ld)", (*rows)[first].line)
+                         : xstrdup("listed twice");
+    }
+    (*n)++;
+    return r;
+}
+
+/* Read a whole list file ("-": stdin) into memory: the format of a box file
+ * shows in its first line, and stdin cannot be rewound. */
+static FILE *slurp(const char *path, const char *name, char **buf)
+{
+    char err[HWI_ERRLEN];
+    FILE *fp = hwi_fopen_in(path, err);
+    if (!fp)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    size_t len = 0, cap = 0;
+    char *b = NULL;
+    for (;;) {
+        if (cap - len < 65536) {
+            cap = cap ? 2 * cap : 65536;
+            b = xrealloc(b, cap);
+        }
+        size_t got = fread(b + len, 1, cap - len - 1, fp);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(fp))
+        hwi_die(HWI_EXIT_FAIL, "%s: read error", name);
+    hwi_fclose_in(fp);
+    b[len] = 0;
+    *buf = b;
+    FILE *mem = len ? fmemopen(b, len, "r") : fopen("/dev/null", "r");
+    if (!mem)
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", name, strerror(errno));
+    return mem;
+}
+
+/* Parse the four coordinates F[0..3] of a box row into R; an error message
+ * or NULL. */
+static char *parse_box(char **f, struct hwi_rect *r)
+{
+    static const char *const coord[4] = {"x0", "y0", "x1", "y1"};
+    long v[4];
+    for (int i = 0; i < 4; i++)
+        if (hwi_parse_long(f[i], 0, INT_MAX, &v[i]))
+            return xasprintf("%s is '%s', not a pixel coordinate", coord[i], f[i]);
+    if (v[2] < v[0] || v[3] < v[1])
+        return xasprintf("inverted box (%ld,%ld)-(%ld,%ld)", v[0], v[1], v[2], v[3]);
+    *r = (struct hwi_rect){v[0], v[1], v[2], v[3]};
+    return NULL;
+}
+
+/* Load the box file PATH into B: a Kaggle CSV when its first line is the
+ * header Image,x0,y0,x1,y1, else TSV.  Errors of one row are kept in the
+ * row (B->row[i].bad); errors of the file end the program. */
+static void load_boxes(const char *path, const char *name, struct boxes *b)
+{
+    char *buf;
+    FILE *fp = slurp(path, name, &buf);
+    const char *p = buf;
+    if (!strncmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
+    if (!strncasecmp(p, "Image,", 6)) {
+        struct hwi_csv c;
+        if (hwi_csv_open(&c, fp, name, "Image,x0,y0,x1,y1"))
+            hwi_die(HWI_EXIT_FAIL, "%s", c.err);
+        int rc;
+        while ((rc = hwi_csv_next(&c)) == 1) {
+            if (c.nfield != 5)
+                hwi_die(HWI_EXIT_FAIL, "%s:%ld: expected 5 fields (Image,x0,y0,x1,y1), got %d",
+                        name, c.line, c.nfield);
+            struct job *r = add_row(&b->row, &b->n, &b->cap, &b->index, c.field[0], name,
+                                    c.line);
+            if (!r->bad)
+                r->bad = parse_box(c.field + 1, &r->box);
+            r->has_box = !r->bad;
+        }
+        if (rc < 0)
+            hwi_die(HWI_EXIT_FAIL, "%s", c.err);
+        hwi_csv_close(&c);
+    } else {
+        char *line = NULL;
+        size_t cap = 0;
+        long lineno = 0;
+        ssize_t len;
+        while ((len = getline(&line, &cap, fp)) >= 0) {
+            lineno++;
+            if (len && line[len - 1] == '\n')
+                line[--len] = 0;
+            if (len && line[len - 1] == '\r')
+                line[--len] = 0;
+            char *s = line;
+            if (lineno == 1 && !strncmp(s, "\xEF\xBB\xBF", 3))
+                s += 3;
+            if (!*s || *s == '#')
+                continue;
+            char *f[6];
+            int nf = 0;
+            for (char *tok; nf < 6 && (tok = strsep(&s, "\t"));)
+                f[nf++] = tok;
+            if (nf != 5)
+                hwi_die(HWI_EXIT_FAIL,
+                        "%s:%ld: expected 5 tab-separated fields (image x0 y0 x1 y1)%s", name,
+                        lineno, lineno == 1 ? " or the CSV header Image,x0,y0,x1,y1" : "");
+            struct job *r = add_row(&b->row, &b->n, &b->cap, &b->index, f[0], name, lineno);
+            if (!r->bad)
+                r->bad = parse_box(f + 1, &r->box);
+            r->has_box = !r->bad;
+        }
+        free(line);
+    }
+    fclose(fp);
+    free(buf);
+}
+
+/* Add the photos named in PATH (one per line, or a CSV whose first column
+ * is Image) to J. */
+static void load_images(const char *path, const char *name, struct jobs *j)
+{
+    char *buf;
+    FILE *fp = slurp(path, name, &buf);
+    struct hwi_csv c;
+    hwi_csv_open(&c, fp, name, NULL);
+    int rc;
+    while ((rc = hwi_csv_next(&c)) == 1) {
+        if (c.line == 1 && !strcasecmp(c.field[0], "Image"))
+            continue; /* a header */
+        add_row(&j->job, &j->n, &j->cap, &j->index, c.field[0], name, c.line);
+    }
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", c.err);
+    hwi_csv_close(&c);
+    fclose(fp);
+    free(buf);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The pool of workers. */
+
+static struct {
+    struct job *job;
+    size_t n;
+    const char *dir;    /* photo folder */
+    const char *outdir; /* crop folder, or NULL */
+    const char *suffix; /* of crop files */
+    int quality;
+    int compression;    /* PNG zlib level */
+    int stream;         /* keep pixels for the stream */
+    struct hwi_crop_params params;
+    size_t window;      /* how far workers may run ahead of the writer */
+
+    pthread_mutex_t lock;
+    pthread_cond_t more; /* a job finished, or the writer moved on */
+    size_t next;         /* next job to claim */
+    size_t written;      /* jobs the writer has consumed */
+    int stop;            /* the writer gives up: claim nothing more */
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
+
+/* Crop job J; on failure set J->err. */
+static void crop_one(struct job *j)
+{
+    char err[HWI_ERRLEN];
+    size_t n = (size_t)pool.params.size * pool.params.size;
+    uint8_t *pix = malloc(n);
+    char *path = NULL, *out = NULL;
+    if (!pix || asprintf(&path, "%s/%s", pool.dir, j->name) < 0) {
+        path = NULL;
+        j->err = xstrdup("out of memory");
+        goto done;
+    }
+    if (hwi_image_crop(path, j->has_box ? &j->box : NULL, &pool.params, pix, err)) {
+        j->err = xstrdup(err);
+        goto done;
+    }
+    if (pool.outdir) {
+        const char *dot = strrchr(j->name, '.');
+        int base = dot && dot != j->name ? (int)(dot - j->name) : (int)strlen(j->name);
+        if (asprintf(&out, "%s/%.*s.%s", pool.outdir, base, j->name, pool.suffix) < 0) {
+            out = NULL;
+            j->err = xstrdup("out of memory");
+            goto done;
+        }
+        int s = pool.params.size;
+        if (hwi_image_save(pix, s, s, 1, pool.quality, pool.compression, out, err)) {
+            j->err = xstrdup(err);
+            goto done;
+        }
+    }
+    if (pool.stream) {
+        j->pix = pix;
+        pix = NULL;
+    }
+done:
+    free(pix);
+    free(path);
+    free(out);
+}
+
+static void *worker(void *arg)
+{
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        while (!pool.stop && pool.next < pool.n && pool.next >= pool.written + pool.window)
+            pthread_cond_wait(&pool.more, &pool.lock);
+        if (pool.stop || pool.next >= pool.n)
+            break;
+        struct job *j = &pool.job[pool.next++];
+        pthread_mutex_unlock(&pool.lock);
+        if (!j->bad)
+            crop_one(j);
+        pthread_mutex_lock(&pool.lock);
+        j->done = 1;
+        pthread_cond_broadcast(&pool.more);
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return NULL;
+}
+
+/* Wait for job I to finish. */
+static struct job *wait_job(size_t i)
+{
+    pthread_mutex_lock(&pool.lock);
+    while (!pool.job[i].done)
+        pthread_cond_wait(&pool.more, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+    return &pool.job[i];
+}
+
+/* Let workers run one job further. */
+static void release_job(size_t i)
+{
+    pthread_mutex_lock(&pool.lock);
+    pool.written = i + 1;
+    pthread_cond_broadcast(&pool.more);
+    pthread_mutex_unlock(&pool.lock);
+}
+
+static void stop_workers(pthread_t *tid, int n)
+{
+    pthread_mutex_lock(&pool.lock);
+    pool.stop = 1;
+    pthread_cond_broadcast(&pool.more);
+    pthread_mutex_unlock(&pool.lock);
+    for (int i = 0; i < n; i++)
+        pthread_join(tid[i], NULL);
+}
+
+/* Say WHY about job J: "LIST:LINE: NAME: WHY" for errors in the lists,
+ * "LIST:LINE: WHY" for errors of the photo (WHY names its path). */
+static void report(const struct job *j, const char *why)
+{
+    int own = j->bad || !j->err; /* WHY does not name the photo */
+    if (j->from && own)
+        hwi_warn("%s:%ld: %s: %s", j->from, j->line, j->name, why);
+    else if (j->from)
+        hwi_warn("%s:%ld: %s", j->from, j->line, why);
+    else if (own)
+        hwi_warn("%s: %s", j->name, why);
+    else
+        hwi_warn("%s", why);
+}
+
+/* ---------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    hwi_set_program_name(argv[0]);
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
+    atexit(hwi_close_stdout);
+
+    const char *boxes_path = NULL, *images_path = NULL, *dir = ".", *outdir = NULL;
+    const char *format = "png";
+    int stream = 0, force = 0, keep_going = 0, quiet = 0, threads = 0, quality = 95,
+        compression = 1;
+    struct hwi_crop_params params = {
+        .size = 384,
+        .margin = 0.1,
+        .kernel = HWI_KERNEL_LANCZOS3,
+        .autorotate = 1,
+        .shrink_on_load = 1,
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "b:d:i:o:sfS:m:K:F:Q:z:j:kq", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'b': boxes_path = optarg; break;
+        case 'd': dir = optarg; break;
+        case 'i': images_path = optarg; break;
+        case 'o': outdir = optarg; break;
+        case 's': stream = 1; break;
+        case 'f': force = 1; break;
+        case 'S': params.size = (int)hwi_opt_long("size", optarg, 1, 8192); break;
+        case 'm': params.margin = hwi_opt_double("margin", optarg, 0, 10); break;
+        case 'K':
+            if ((params.kernel = hwi_image_kernel(optarg)) < 0) {
+                hwi_warn("invalid value '%s' for --kernel: expected nearest, linear, cubic, "
+                         "mitchell, lanczos2 or lanczos3", optarg);
+                hwi_try_help();
+            }
+            break;
+        case 'F': format = optarg; break;
+        case 'Q': quality = (int)hwi_opt_long("quality", optarg, 1, 100); break;
+        case 'z': compression = (int)hwi_opt_long("compression", optarg, 0, 9); break;
+        case OPT_NO_AUTOROTATE: params.autorotate = 0; break;
+        case OPT_NO_SHRINK: params.shrink_on_load = 0; break;
+        case 'j': threads = (int)hwi_opt_long("threads", optarg, 1, 1024); break;
+        case 'k': keep_going = 1; break;
+        case 'q': quiet = 1; break;
+        case OPT_HELP: usage(HWI_EXIT_OK);
+        case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
+        default: usage(HWI_EXIT_USAGE);
+        }
+    }
+    size_t nf = sizeof formats / sizeof *formats, fi;
+    for (fi = 0; fi < nf && strcmp(format, formats[fi]); fi++)
+        ;
+    if (fi == nf) {
+        hwi_warn("invalid value '%s' for --format: expected png, tif, pgm or jpg", format);
+        hwi_try_help();
+    }
+    if (images_path && optind < argc) {
+        hwi_warn("--images and PHOTO operands cannot be used together");
+        usage(HWI_EXIT_USAGE);
+    }
+    if (!boxes_path && !images_path && optind == argc) {
+        hwi_warn("no photos: give --boxes, --images or PHOTO operands");
+        usage(HWI_EXIT_USAGE);
+    }
+    if (boxes_path && images_path && !strcmp(boxes_path, "-") && !strcmp(images_path, "-")) {
+        hwi_warn("--boxes and --images cannot both read stdin");
+        usage(HWI_EXIT_USAGE);
+    }
+    if (!outdir)
+        stream = 1;
+    if (stream && !force && isatty(STDOUT_FILENO))
+        hwi_die(HWI_EXIT_USAGE, "refusing to write a binary stream to a terminal (use --force)");
+    if (threads == 0)
+        threads = hwi_ncpu();
+
+    /* the lists */
+    struct boxes boxes = {0};
+    const char *boxes_name = boxes_path && strcmp(boxes_path, "-") ? boxes_path : "(stdin)";
+    if (boxes_path)
+        load_boxes(boxes_path, boxes_name, &boxes);
+    struct jobs jobs = {0};
+    if (images_path) {
+        load_images(images_path, strcmp(images_path, "-") ? images_path : "(stdin)", &jobs);
+    } else if (optind < argc) {
+        for (int i = optind; i < argc; i++)
+            add_row(&jobs.job, &jobs.n, &jobs.cap, &jobs.index, argv[i], NULL, 0);
+    } else {
+        /* every photo of the box file, which owns the rows */
+        jobs.job = boxes.row;
+        jobs.n = boxes.n;
+        boxes.row = NULL;
+        boxes.n = 0;
+    }
+    size_t nwhole = 0;
+    for (size_t i = 0; i < jobs.n && boxes.row; i++) {
+        struct job *j = &jobs.job[i];
+        if (j->bad)
+            continue;
+        size_t *k = hwi_map_get(&boxes.index, j->name);
+        if (!k)
+            continue;
+        struct job *b = &boxes.row[*k];
+        /* messages name the box file's line */
+        j->from = b->from;
+        j->line = b->line;
+        j->has_box = b->has_box;
+        j->box = b->box;
+        if (b->bad)
+            j->bad = xstrdup(b->bad);
+    }
+
+    /* each crop file has its own name */
+    struct hwi_map outnames = {0};
+    if (outdir) {
+        if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", outdir, strerror(errno));
+        struct stat st;
+        if (stat(outdir, &st) != 0 || !S_ISDIR(st.st_mode))
+            hwi_die(HWI_EXIT_FAIL, "%s: not a directory", outdir);
+        for (size_t i = 0; i < jobs.n; i++) {
+            struct job *j = &jobs.job[i];
+            if (j->bad)
+                continue;
+            const char *dot = strrchr(j->name, '.');
+            size_t base = dot && dot != j->name ? (size_t)(dot - j->name) : strlen(j->name);
+            char *out = xasprintf("%.*s", (int)base, j->name);
+            size_t first;
+            int put = hwi_map_put(&outnames, out, i, &first);
+            if (put < 0)
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            if (put == 0)
+                j->bad = xasprintf("its crop %s.%s would overwrite that of %s", out,
+                                   formats[fi], jobs.job[first].name);
+            free(out);
+        }
+        hwi_map_free(&outnames);
+    }
+
+    char err[HWI_ERRLEN];
+    /* libvips' own threads only when ours are one */
+    if (hwi_image_init(argv[0], threads > 1 ? 1 : 0, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+
+    struct hwi_stream s = {0};
+    if (stream &&
+        hwi_stream_open_write(&s, stdout, "(stdout)", (uint32_t)(params.size * params.size),
+                              HWI_STREAM_KEYED, NULL, 0))
+        hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    size_t dim = (size_t)params.size * params.size;
+    float *vec = stream ? malloc(dim * sizeof *vec) : NULL;
+    if (stream && !vec)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    float scale[256];
+    for (int v = 0; v < 256; v++)
+        scale[v] = (float)v / 255.0f;
+
+    pool.job = jobs.job;
+    pool.n = jobs.n;
+    pool.dir = dir;
+    pool.outdir = outdir;
+    pool.suffix = formats[fi];
+    pool.quality = quality;
+    pool.compression = compression;
+    pool.stream = stream;
+    pool.params = params;
+    pool.window = 4 * (size_t)threads + 4;
+    pthread_t *tid = calloc((size_t)threads, sizeof *tid);
+    if (!tid)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    int nthr = 0;
+    for (; nthr < threads; nthr++)
+        if (pthread_create(&tid[nthr], NULL, worker, NULL) != 0)
+            break;
+    if (nthr == 0)
+        hwi_die(HWI_EXIT_FAIL, "cannot start a thread");
+
+    int progress = !quiet && isatty(STDERR_FILENO);
+    size_t ncrop = 0, nfail = 0, i;
+    int fatal = 0;
+    for (i = 0; i < jobs.n; i++) {
+        struct job *j = wait_job(i);
+        const char *why = j->bad ? j->bad : j->err;
+        if (why) {
+            nfail++;
+            report(j, why);
+            if (!keep_going) {
+                fatal = 1;
+                break;
+            }
+        } else {
+            if (j->has_box) {
+                ncrop++;
+            } else {
+                nwhole++;
+                if (boxes_path) {
+                    char *msg = xasprintf("no box in %s: using the whole photo", boxes_name);
+                    report(j, msg);
+                    free(msg);
+                }
+            }
+            if (stream) {
+                for (size_t k = 0; k < dim; k++)
+                    vec[k] = scale[j->pix[k]];
+                if (hwi_stream_write(&s, j->name, vec)) {
+                    hwi_warn("%s", s.err);
+                    fatal = 1;
+                    break;
+                }
+            }
+        }
+        free(j->pix);
+        j->pix = NULL;
+        release_job(i);
+        if (progress && (i + 1) % 100 == 0)
+            fprintf(stderr, "\r%s: %zu/%zu", hwi_program_name, i + 1, jobs.n);
+    }
+    stop_workers(tid, nthr);
+    if (progress && jobs.n >= 100)
+        fputc('\n', stderr);
+    if (stream && !fatal && hwi_stream_finish(&s)) {
+        hwi_warn("%s", s.err);
+        fatal = 1;
+    }
+    if (!quiet)
+        hwi_warn("%zu photos: %zu cropped to their box, %zu used whole, %zu failed%s",
+                 jobs.n, ncrop, nwhole, nfail, fatal && i < jobs.n ? ", the rest skipped" : "");
+
+    /* tidy up, so that leak checkers see the real leaks */
+    for (size_t k = 0; k < jobs.n; k++) {
+        free(jobs.job[k].name);
+        free(jobs.job[k].bad);
+        free(jobs.job[k].err);
+        free(jobs.job[k].pix);
+    }
+    for (size_t k = 0; k < boxes.n; k++) {
+        free(boxes.row[k].name);
+        free(boxes.row[k].bad);
+    }
+    free(jobs.job);
+    free(boxes.row);
+    hwi_map_free(&jobs.index);
+    hwi_map_free(&boxes.index);
+    free(tid);
+    free(vec);
+    if (stream)
+        hwi_stream_close(&s);
+    hwi_image_shutdown();
+    return fatal || nfail ? HWI_EXIT_FAIL : HWI_EXIT_OK;
+}
