@@ -397,6 +397,7 @@ int hwi_synth_plan_make(struct hwi_synth_plan *p, const struct hwi_synth_config 
             order[i - 1] = order[j];
             order[j] = t;
         }
+        rng_seed(&rn, c->seed, RNG_NAMES, 1); /* not the ids' stream */
         for (size_t i = 0; i < np && !oom; i++) {
             struct hwi_synth_photo *ph = &p->photo[order[i]];
             oom |= unique_hex(&rn, &seen, "", 8, ph->name, sizeof ph->name, ".jpg");
@@ -885,6 +886,10 @@ static const double aspects[][2] = {
 struct view {
     double h[9];    /* plane -> image homography */
     double hinv[9]; /* image -> plane */
+    float bend;     /* the lobes flex: y += bend x^2 + twist x */
+    float twist;
+    int clip;       /* outline_box: only what is above the sea */
+    double wX, wY, tan_cam; /* a point of the sea line in the image, its slope */
 };
 
 static void mat3_inv(const double *m, double *o)
@@ -949,20 +954,25 @@ static void view_make(struct view *v, double roll, double yaw, double pitch, dou
     mat3_inv(h, v->hinv);
 }
 
-/* Bounding box of the lobes' outline under V. */
+/* Bounding box of the lobes' outline under V (when V->clip, of the part
+ * above the sea line; if none is, of all of it). */
 static void outline_box(const struct fluke *f, const struct view *v, double *bx)
 {
     bx[0] = bx[1] = 1e30;
     bx[2] = bx[3] = -1e30;
+    for (int pass = v->clip ? 0 : 1; pass < 2 && bx[0] > 1e29; pass++)
     for (int side = 0; side < 2; side++)
         for (int k = 0; k <= 64; k++) {
             float u = (float)k / 64, T, L;
             fluke_edges(f, side, u, &T, &L);
             double x = (side ? 1 : -1) * u * f->span[side];
-            double ys[2] = {T, L};
+            double flex = v->bend * x * x + v->twist * x;
+            double ys[2] = {T + flex, L + flex};
             for (int e = 0; e < 2; e++) {
                 double X, Y;
                 project(v->h, x, ys[e], &X, &Y);
+                if (pass == 0 && Y > v->wY + (X - v->wX) * v->tan_cam)
+                    continue;
                 bx[0] = fmin(bx[0], X);
                 bx[1] = fmin(bx[1], Y);
                 bx[2] = fmax(bx[2], X);
@@ -1140,13 +1150,15 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
 
     /* viewpoint */
     double cam_roll = normal(&r) * 2.5 * M_PI / 180;
-    double roll = cam_roll + fmax(-16, fmin(16, normal(&r) * 6)) * M_PI / 180;
+    double roll = cam_roll + fmax(-22, fmin(22, normal(&r) * 9)) * M_PI / 180;
+    float bend = (float)fmax(-0.15, fmin(0.15, normal(&r) * 0.06));
+    float twist = (float)fmax(-0.08, fmin(0.08, normal(&r) * 0.03));
     double yaw = unif(&r, -38, 38) * M_PI / 180;
     double pitch = unif(&r, -20, 30) * M_PI / 180;
     double D = unif(&r, 2.5, 12);
     double span_frac = unif(&r, 0.42, 0.9);
     double S = W * span_frac / 2;
-    struct view v;
+    struct view v = {.bend = bend, .twist = twist};
     double bx[4];
     for (int tries = 0;; tries++) {
         view_make(&v, roll, yaw, pitch, D, S, 0, 0);
@@ -1162,12 +1174,18 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
     double cx = W * 0.5 - (bx[0] + bx[2]) * 0.5 + unif(&r, -0.85, 0.85) * (mx - 2);
     double cy = H * 0.5 - (bx[1] + bx[3]) * 0.5 + unif(&r, -0.85, 0.6) * (my - 2);
     view_make(&v, roll, yaw, pitch, D, S, cx, cy);
-    outline_box(f, &v, bx);
 
-    /* the sea surface at the tail stock, and the horizon */
-    double wl_y = unif(&r, -0.62, -0.4), wX, wY;
+    /* the sea surface at the tail stock (sometimes over the lower lobes, as
+     * the fluke rises or sinks), and the horizon */
+    double wl_y = chance(&r, 0.12) ? unif(&r, f->root_y + 0.03, 0.02) : unif(&r, -0.62, -0.4);
+    double wX, wY;
     project(v.h, 0, wl_y, &wX, &wY);
     float tan_cam = (float)tan(cam_roll);
+    v.clip = 1;
+    v.wX = wX;
+    v.wY = wY;
+    v.tan_cam = tan_cam;
+    outline_box(f, &v, bx);
     float horizon = chance(&r, 0.35) ? (float)(unif(&r, -0.05, 0.3) * H) : -1e9f;
     if (horizon > bx[1] - 4)
         horizon = (float)(bx[1] * unif(&r, 0.2, 0.9));
@@ -1194,7 +1212,8 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
                        (float)unif(&r, 0.12, 0.32)};
     /* skin colour = brightness x a tint (black skin bluish, white warm) */
     float skin_dark[3], skin_white[3];
-    float fl = (float)unif(&r, 0.55, 1.2); /* light on the fluke (backlit: dark) */
+    float fl = (float)(chance(&r, 0.1) ? unif(&r, 0.15, 0.35)  /* backlit */
+                                        : unif(&r, 0.55, 1.2)); /* light on the fluke */
     float tint = (float)unif(&r, -0.04, 0.04);
     skin_dark[0] = fl * 0.92f;
     skin_dark[1] = fl * 0.97f;
@@ -1330,6 +1349,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
                 double pw = hi[6] * fx + hi[7] * fy + hi[8];
                 float px = (float)((hi[0] * fx + hi[1] * fy + hi[2]) / pw);
                 float py = (float)((hi[3] * fx + hi[4] * fy + hi[5]) / pw);
+                py -= bend * px * px + twist * px; /* undo the flex */
                 float ca, cv;
                 if (tmpl_sample(t, px, py, &ca, &cv)) {
                     ca *= clampf(wline + 0.5f - fy, 0, 1);
@@ -1383,7 +1403,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
         int side = x >= 0;
         fluke_edges(f, side, fminf(fabsf(x) / f->span[side], 1), &T, &L);
         double X, Y;
-        project(v.h, x, T + unif(&r, -0.4, 0.1), &X, &Y);
+        project(v.h, x, T + bend * x * x + twist * x + unif(&r, -0.4, 0.1), &X, &Y);
         float rad = (float)unif(&r, 0.5, 2.2) * (float)W / 600;
         float al = (float)unif(&r, 0.3, 0.9);
         int x0 = (int)(X - rad - 1), x1 = (int)(X + rad + 1);
@@ -1465,7 +1485,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
 
     /* the box a detector would give: the outline's, give or take */
     double bwid = bx[2] - bx[0], bhei = bx[3] - bx[1];
-    double jit = 0.012 + 0.01 * u01(&r);
+    double jit = 0.015 + 0.015 * u01(&r);
     long b0 = lround(bx[0] + normal(&r) * jit * bwid);
     long b1 = lround(bx[1] + normal(&r) * jit * bhei);
     long b2 = lround(bx[2] + normal(&r) * jit * bwid);
