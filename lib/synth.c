@@ -550,13 +550,12 @@ static void fluke_edges(const struct fluke *f, int side, float u, float *T, floa
     *L = le;
 }
 
-static void add_capsule(struct fluke *f, struct rng *r, float x0, float y0, float x1,
-                        float y1, float rad, float v, float a)
+static void add_capsule(struct fluke *f, float x0, float y0, float x1, float y1, float rad,
+                        float v, float a)
 {
     if (f->nmark >= NMARK)
         return;
     f->mark[f->nmark++] = (struct mark){x0, y0, x1, y1, rad, v, a};
-    (void)r;
 }
 
 /* A rake: 2-4 parallel scratches from an orca's teeth, at (cx, cy). */
@@ -577,7 +576,7 @@ static void add_rake(struct fluke *f, struct rng *r, float cx, float cy, float l
             float t = (float)s / 3 - 0.5f;
             float qx = ox + dx * len * t - dy * bend * len * (0.25f - t * t);
             float qy = oy + dy * len * t + dx * bend * len * (0.25f - t * t);
-            add_capsule(f, r, px, py, qx, qy, w, v, (float)unif(r, 0.6, 1.0));
+            add_capsule(f, px, py, qx, qy, w, v, (float)unif(r, 0.6, 1.0));
             px = qx;
             py = qy;
         }
@@ -668,14 +667,14 @@ static void fluke_make(struct fluke *f, uint64_t seed, size_t index)
         float x, y;
         lobe_point(f, &r, &x, &y);
         float rad = (float)unif(&r, 0.004, 0.018);
-        add_capsule(f, &r, x, y, x + (float)unif(&r, -0.01, 0.01), y, rad,
+        add_capsule(f, x, y, x + (float)unif(&r, -0.01, 0.01), y, rad,
                     f->dark_v, (float)unif(&r, 0.7, 1.0));
     }
     int nwhite = (int)irand(&r, 14);
     for (int i = 0; i < nwhite; i++) {
         float x, y;
         lobe_point(f, &r, &x, &y);
-        add_capsule(f, &r, x, y, x, y + (float)unif(&r, -0.01, 0.01),
+        add_capsule(f, x, y, x, y + (float)unif(&r, -0.01, 0.01),
                     (float)unif(&r, 0.004, 0.014), f->white_v, (float)unif(&r, 0.6, 1.0));
     }
     int nrake = (int)irand(&r, 4);
@@ -691,7 +690,7 @@ static void fluke_make(struct fluke *f, uint64_t seed, size_t index)
         float rad = (float)unif(&r, 0.006, 0.015);
         for (int k = 0; k < 6; k++) {
             float a0 = (float)(k * M_PI / 3), a1 = (float)((k + 1) * M_PI / 3);
-            add_capsule(f, &r, x + rad * cosf(a0), y + rad * sinf(a0), x + rad * cosf(a1),
+            add_capsule(f, x + rad * cosf(a0), y + rad * sinf(a0), x + rad * cosf(a1),
                         y + rad * sinf(a1), 0.0025f, 0.8f, 0.8f);
         }
     }
@@ -700,7 +699,7 @@ static void fluke_make(struct fluke *f, uint64_t seed, size_t index)
         float x, y;
         lobe_point(f, &r, &x, &y);
         float a = (float)unif(&r, -M_PI, M_PI), len = (float)unif(&r, 0.03, 0.15);
-        add_capsule(f, &r, x, y, x + len * cosf(a), y + len * sinf(a),
+        add_capsule(f, x, y, x + len * cosf(a), y + len * sinf(a),
                     (float)unif(&r, 0.002, 0.005), (float)unif(&r, 0.5, 0.85), 0.8f);
     }
     /* the scar an individual may gain over time: a fresh, bright rake */
@@ -1140,10 +1139,9 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
         }
         a -= aspects[i][1];
     }
+    /* widths: skewed toward the small end (mean about 40% up the range) */
     double wu = u01(&r);
-    int W = c->min_w + (int)((c->max_w - c->min_w) * (0.15 + 0.85 * wu * wu * 0.8 + 0.2 * wu));
-    if (W > c->max_w)
-        W = c->max_w;
+    int W = c->min_w + (int)((c->max_w - c->min_w) * wu * sqrt(wu));
     int H = (int)lround(W / asp);
     if (H < 48)
         H = 48;
@@ -1195,7 +1193,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
     /* colours */
     static const float seas[][3] = {
         {0.10f, 0.20f, 0.32f}, {0.08f, 0.22f, 0.24f}, {0.24f, 0.27f, 0.30f},
-        {0.05f, 0.09f, 0.15f}, {0.14f, 0.21f, 0.18f}, {0.16f, 0.26f, 0.38f},
+        {0.07f, 0.12f, 0.19f}, {0.14f, 0.21f, 0.18f}, {0.16f, 0.26f, 0.38f},
     };
     const float *sea0 = seas[irand(&r, 6)];
     float sea[3], sea_far[3], sky[3], foam[3] = {0.9f, 0.92f, 0.93f};
@@ -1277,7 +1275,9 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
             } else {
                 float dist = clampf((fy - hz) / (float)H, 0.02f, 1.5f);
                 float sy = wave_f * 3.0f / (0.3f + dist);
-                g = fbm(fx * wave_f, fy * sy, ps + 1, 3);
+                /* long, wavy crests: stretched along x, bent by a warp */
+                float warp = 1.5f * vnoise(fx * wave_f * 0.15f, fy * sy * 0.3f, ps + 7);
+                g = fbm(fx * wave_f * 0.4f, fy * sy * 1.3f + warp, ps + 1, 3);
             }
             grid[j * gw + i] = g;
         }
@@ -1286,7 +1286,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
         float dist = clampf((fy - horizon) / (float)H, 0.02f, 1.5f);
         float sy = wave_f * 3.0f / (0.3f + dist);
         for (int i = 0; i < fw; i++)
-            fgrid[j * fw + i] = vnoise((float)(2 * i) * wave_f * 4, fy * sy * 3, ps + 2);
+            fgrid[j * fw + i] = vnoise((float)(2 * i) * wave_f * 1.5f, fy * sy * 3, ps + 2);
     }
     for (int x = 0; x < W; x++)
         land_top[x] = -land_h * (0.4f + 0.6f * (0.5f + 0.5f * fbm((float)x * 0.006f, 0, ps + 9, 3)));
