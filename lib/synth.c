@@ -226,7 +226,8 @@ static int cmp_size_desc(const void *a, const void *b)
     return *x < *y ? 1 : *x > *y ? -1 : 0;
 }
 
-/* Draw a unique name: FMT with 7 or 8 hex digits from R, not in SEEN. */
+/* Draw a unique name into OUT: PREFIX, DIGITS hex digits from R, SUFFIX;
+ * not already in SEEN (which then holds it). */
 static int unique_hex(struct rng *r, struct hwi_map *seen, const char *prefix, int digits,
                       char *out, size_t outlen, const char *suffix)
 {
