@@ -295,6 +295,7 @@ static int preds_row(void *table, struct hwi_csv *c)
         return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
     struct hwi_pred *r = &t->row[t->n];
     memset(r, 0, sizeof *r);
+    r->line = c->line;
     if (!(r->image = strdup(c->field[0])))
         return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
     t->n++; /* counted now so that free() sees it */

@@ -62,6 +62,7 @@ struct hwi_pred {
     char *image;
     int n;
     char *id[HWI_TOPK];
+    long line; /* line of the row in its file, for messages */
 };
 struct hwi_preds {
     size_t n;

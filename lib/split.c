@@ -1,0 +1,150 @@
+/* split.c: validation splits and submission scoring (see split.h). */
+#include <config.h>
+
+#include "split.h"
+
+#include "map.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* splitmix64: a small, good generator for a few thousand draws. */
+static uint64_t next64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n), n > 0 (rejection: no modulo bias). */
+static size_t below(uint64_t *x, size_t n)
+{
+    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
+    uint64_t v;
+    do
+        v = next64(x);
+    while (v >= lim);
+    return (size_t)(v % n);
+}
+
+/* A stream of its own for each key, so that one individual's draw does not
+ * depend on the others. */
+static uint64_t key_seed(uint64_t seed, const char *key)
+{
+    uint64_t h = 1469598103934665603ULL ^ seed;
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+    next64(&h);
+    return h;
+}
+
+int hwi_split_make(const struct hwi_labels *t, const struct hwi_split_opts *o,
+                   unsigned char *val, size_t *nval, char *err)
+{
+    memset(val, 0, t->n);
+    *nval = 0;
+    /* count the photos of each individual, then take the photo of a drawn
+     * rank from each that has at least two */
+    struct hwi_map ids = {0};
+    size_t n1 = t->n ? t->n : 1;
+    size_t *count = calloc(n1, sizeof *count); /* [id] photos */
+    size_t *rank = calloc(n1, sizeof *rank);   /* [id] drawn rank */
+    size_t *seen = calloc(n1, sizeof *seen);   /* [id] photos met so far */
+    size_t *nw = malloc(n1 * sizeof *nw);      /* new_whale photos */
+    size_t nnw = 0, nid = 0;
+    int rc = 0;
+    if (!count || !rank || !seen || !nw) {
+        rc = hwi_seterr(err, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->id[i], HWI_NEW_WHALE) == 0) {
+            nw[nnw++] = i;
+            continue;
+        }
+        size_t old;
+        int put = hwi_map_put(&ids, t->id[i], nid, &old);
+        if (put < 0) {
+            rc = hwi_seterr(err, "out of memory");
+            goto out;
+        }
+        count[put ? nid++ : old]++;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->id[i], HWI_NEW_WHALE) == 0)
+            continue;
+        size_t k = *hwi_map_get(&ids, t->id[i]);
+        if (count[k] < 2)
+            continue;
+        if (seen[k] == 0) {
+            uint64_t s = key_seed(o->seed, t->id[i]);
+            rank[k] = below(&s, count[k]);
+        }
+        if (seen[k]++ == rank[k]) {
+            val[i] = 1;
+            (*nval)++;
+        }
+    }
+    /* new_whale: a partial Fisher-Yates shuffle of their indices */
+    size_t want = o->nw_count >= 0 ? (size_t)o->nw_count
+                                   : (size_t)llround(o->nw_frac * (double)nnw);
+    if (want > nnw) {
+        rc = hwi_seterr(err, "%zu new_whale photos asked for, but there are only %zu", want,
+                        nnw);
+        memset(val, 0, t->n);
+        *nval = 0;
+        goto out;
+    }
+    uint64_t s = key_seed(o->seed, HWI_NEW_WHALE);
+    for (size_t k = 0; k < want; k++) {
+        size_t j = k + below(&s, nnw - k);
+        size_t tmp = nw[k];
+        nw[k] = nw[j];
+        nw[j] = tmp;
+        val[nw[k]] = 1;
+        (*nval)++;
+    }
+out:
+    hwi_map_free(&ids);
+    free(count);
+    free(rank);
+    free(seen);
+    free(nw);
+    return rc;
+}
+
+int hwi_eval_submission(struct hwi_eval *e, const struct hwi_labels *truth,
+                        const struct hwi_preds *sub, const char *subname, size_t *row,
+                        char *err)
+{
+    struct hwi_map rows = {0};
+    int rc = 0;
+    for (size_t i = 0; i < sub->n && rc == 0; i++)
+        if (hwi_map_put(&rows, sub->row[i].image, i, NULL) < 0)
+            rc = hwi_seterr(err, "out of memory");
+    struct hwi_map known = {0};
+    for (size_t i = 0; i < truth->n && rc == 0; i++)
+        if (hwi_map_put(&known, truth->image[i], i, NULL) < 0)
+            rc = hwi_seterr(err, "out of memory");
+    for (size_t i = 0; i < sub->n && rc == 0; i++)
+        if (!hwi_map_get(&known, sub->row[i].image))
+            rc = hwi_seterr(err, "%s:%ld: unknown image '%s' (not in the truth)", subname,
+                            sub->row[i].line, sub->row[i].image);
+    for (size_t i = 0; i < truth->n && rc == 0; i++)
+        if (!hwi_map_get(&rows, truth->image[i]))
+            rc = hwi_seterr(err, "%s: no prediction for image '%s'", subname,
+                            truth->image[i]);
+    if (rc == 0) {
+        for (size_t i = 0; i < truth->n; i++) {
+            size_t k = *hwi_map_get(&rows, truth->image[i]);
+            if (row)
+                row[i] = k;
+            hwi_eval_add(e, truth->id[i], sub->row[k].id, sub->row[k].n);
+        }
+    }
+    hwi_map_free(&rows);
+    hwi_map_free(&known);
+    return rc;
+}
