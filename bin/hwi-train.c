@@ -143,7 +143,7 @@ static void check_size(const struct hwi_stream *s, const struct hwi_nn_info *in,
  * as misses, as they would in a submission without new_whale). */
 static void validate(struct hwi_nn *nn, const struct hwi_nn_info *in,
                      const struct hwi_trainset *t, const struct hwi_trainset *v,
-                     float *logits, int epoch)
+                     float *logits, int epoch, double loss)
 {
     char err[HWI_ERRLEN];
     struct hwi_eval e = {0}, known = {0};
@@ -163,9 +163,9 @@ static void validate(struct hwi_nn *nn, const struct hwi_nn_info *in,
                 hwi_eval_add(&known, v->truth[i + j], pred, k);
         }
     }
-    hwi_warn("epoch %d: val top-1 %.4f MAP@5 %.4f (%zu images); known whales top-1 %.4f "
-             "MAP@5 %.4f (%zu images)",
-             epoch, hwi_eval_top1(&e), hwi_eval_map5(&e), e.n, hwi_eval_top1(&known),
+    hwi_warn("epoch %d: loss %.4f; val top-1 %.4f MAP@5 %.4f (%zu images); known whales "
+             "top-1 %.4f MAP@5 %.4f (%zu images)",
+             epoch, loss, hwi_eval_top1(&e), hwi_eval_map5(&e), e.n, hwi_eval_top1(&known),
              hwi_eval_map5(&known), known.n);
 }
 
@@ -385,7 +385,7 @@ int main(int argc, char **argv)
     int tty = isatty(STDERR_FILENO);
     long steps = (long)((t.n + nb - 1) / nb); /* per epoch; the last batch wraps */
     long total = epochs + head_epochs;
-    double t0 = now(), last_loss = 0;
+    double busy = 0, last_loss = 0; /* busy: seconds spent training */
     size_t seen = 0;
     for (long ep = 0; ep < total; ep++) {
         int head = ep < head_epochs;
@@ -394,7 +394,7 @@ int main(int argc, char **argv)
         if (ep == 0 || ep == head_epochs)
             hwi_nn_freeze_backbone(nn, head);
         hwi_train_rng_shuffle(&rng, perm, t.n);
-        double sum = 0;
+        double sum = 0, t1 = now();
         size_t pos = 0;
         for (long st = 0; st < steps; st++) {
             for (size_t j = 0; j < nb; j++) {
@@ -418,20 +418,20 @@ int main(int argc, char **argv)
             if (tty)
                 fprintf(stderr, "\repoch %ld/%ld%s step %ld/%ld loss %.4f lr %.3g %.1f img/s  ",
                         ep + 1, total, head ? " (head)" : "", st + 1, steps, sum / (st + 1),
-                        rate, seen / (now() - t0));
+                        rate, seen / (busy + now() - t1));
         }
+        busy += now() - t1;
         last_loss = sum / steps;
         if (tty)
             fprintf(stderr, "\n");
         if (val_path)
-            validate(nn, &in, &t, &v, logits, (int)ep + 1);
+            validate(nn, &in, &t, &v, logits, (int)ep + 1, last_loss);
     }
-    double secs = now() - t0;
 
     save_model(nn, prefix, cfg, &t);
     hwi_warn("%ld epochs (%ld head-only) on %zu images of %d whales, %.1f images/s, "
              "final loss %.4f; skipped %zu new_whale and %zu unlabelled images",
-             total, head_epochs, t.n, t.classes, seen / (secs > 0 ? secs : 1e-9), last_loss,
+             total, head_epochs, t.n, t.classes, seen / (busy > 0 ? busy : 1e-9), last_loss,
              t.new_whale, t.unlabelled);
 
     hwi_nn_free(nn);

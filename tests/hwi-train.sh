@@ -35,7 +35,7 @@ cmp -s m.weights m3.weights && fail_ "different seeds, same weights"
 # head-only epochs, no augmentation, validation each epoch, then resume
 train --head-epochs 1 -e 1 --no-augment --lr 0.005 --val pix.bin --val-labels train.csv \
     -o h pix.bin 2> err
-[ "$(grep -c '^hwi-train: epoch [12]: val top-1 [0-9.]* MAP@5 [0-9.]* (13 images); known whales top-1 [0-9.]* MAP@5 [0-9.]* (12 images)$' err)" = 2 ] \
+[ "$(grep -c '^hwi-train: epoch [12]: loss [0-9.]*; val top-1 [0-9.]* MAP@5 [0-9.]* (13 images); known whales top-1 [0-9.]* MAP@5 [0-9.]* (12 images)$' err)" = 2 ] \
     || fail_ "--val: $(cat err)"
 grep -q '2 epochs (1 head-only)' err || fail_ "--head-epochs: $(cat err)"
 train --resume m.weights -e 1 -o r pix.bin 2> err
