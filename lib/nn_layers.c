@@ -1,0 +1,535 @@
+/* nn_layers.c: hwi's layers beside Darknet's, and the wrappers that fix
+ * Darknet's convolutional and connected layers.
+ *
+ * Each layer is a forward/backward(/update) triple with Darknet's calling
+ * convention (darknet-notes §6.1): arrays are batch-major, CHW inside a
+ * sample; l.delta holds -dL/d(output) summed over the batch; backward ADDS
+ * -dL/d(input) into the input's delta and -dL/d(param) into *_updates;
+ * update moves parameters by lr/batch times the updates.  hwi's state for
+ * a layer is in the struct hwi_aux at l.input_layer (nn_int.h).
+ *
+ * Shapes: x (B, C, H, W) in, y out; f (B, D) a feature vector.
+ *
+ * Layers:
+ *   conv/connected wrappers  Darknet's layer with hwi's batch norm (P3, P4),
+ *                            accumulating 1x1 input gradients (P1), Adam (P5)
+ *   [batchnorm]              y = gamma (x - mu) / sqrt(var + eps) + beta,
+ *                            statistics over batch and space (P2)
+ *   [gem]                    y_c = (mean over a strip of max(x, eps)^p)^(1/p)
+ *   [ring]                   y = f; L = lambda/2 sum_b (|f_b| - R)^2
+ *   [center]                 y = f; L = w sum_b |f_b - c_(label b)|^2
+ *   [l2norm]                 y = x / sqrt(sum_c x^2 + eps) (P10)
+ *   [softmax]                p = softmax(x / T); L = -sum log p_label (P6)
+ *   [route] detach=1         Darknet's route, no gradient back */
+#include <config.h>
+
+#include "nn_int.h"
+
+#include <math.h>
+#include <string.h>
+
+unsigned hwi_nn_fixes = ~0u;
+
+/* ------------------------------------------------------------------------
+ * Batch normalisation, shared by [batchnorm] and the wrappers.
+ * x (B, C, S) is normalised in place per channel c; train: statistics of
+ * this batch (biased variance, as PyTorch's forward), rolling statistics
+ * move by MOMENTUM (unbiased variance); otherwise the rolling ones. */
+static void bn_forward(layer l, float *x, int C, int S, int train, const struct hwi_aux *a)
+{
+    int B = l.batch, N = B * S;
+    for (int c = 0; c < C; c++) {
+        float mean, var;
+        if (train) {
+            double s = 0, ss = 0;
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < S; i++)
+                    s += x[((size_t)b * C + c) * S + i];
+            double mu = s / N;
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < S; i++) {
+                    double d = x[((size_t)b * C + c) * S + i] - mu;
+                    ss += d * d;
+                }
+            mean = (float)mu;
+            var = (float)(ss / N);
+            l.mean[c] = mean;
+            l.variance[c] = var;
+            float unbiased = N > 1 ? (float)(ss / (N - 1)) : var;
+            l.rolling_mean[c] += a->momentum * (mean - l.rolling_mean[c]);
+            l.rolling_variance[c] += a->momentum * (unbiased - l.rolling_variance[c]);
+        } else {
+            mean = l.rolling_mean[c];
+            var = l.rolling_variance[c];
+        }
+        float inv = 1.0f / sqrtf(var + a->eps);
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < S; i++) {
+                size_t k = ((size_t)b * C + c) * S + i;
+                float xn = (x[k] - mean) * inv;
+                l.x_norm[k] = xn;
+                x[k] = l.scales[c] * xn + l.biases[c];
+            }
+    }
+}
+
+/* d (B, C, S): -dL/dy in, -dL/dx out (in place).  Accumulates the
+ * gamma/beta updates.  FIXED: statistics were the rolling ones (constant). */
+static void bn_backward(layer l, float *d, int C, int S, int fixed, const struct hwi_aux *a)
+{
+    int B = l.batch, N = B * S;
+    for (int c = 0; c < C; c++) {
+        double sd = 0, sdx = 0;
+        float var = fixed ? l.rolling_variance[c] : l.variance[c];
+        float inv = 1.0f / sqrtf(var + a->eps);
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < S; i++) {
+                size_t k = ((size_t)b * C + c) * S + i;
+                sd += d[k];
+                sdx += d[k] * l.x_norm[k];
+            }
+        l.bias_updates[c] += (float)sd;
+        l.scale_updates[c] += (float)sdx;
+        float g = l.scales[c] * inv;
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < S; i++) {
+                size_t k = ((size_t)b * C + c) * S + i;
+                if (fixed)
+                    d[k] = g * d[k];
+                else
+                    d[k] = g * (d[k] - (float)(sd / N) - l.x_norm[k] * (float)(sdx / N));
+            }
+    }
+}
+
+static int bn_train(network net, const struct hwi_aux *a)
+{
+    return net.train && !a->frozen;
+}
+
+/* ------------------------------------------------------------------------
+ * [convolutional] and [connected]: Darknet's matrix code, hwi's BN. */
+static int wrapped_bn(layer l)
+{
+    return l.batch_normalize && (hwi_nn_fixes & HWI_FIX_P4);
+}
+
+/* Darknet's ELU computes (x >= 0) x + (x < 0) (exp(x) - 1), which is
+ * 0 * inf = NaN for x > 709 (P23); other activations are Darknet's. */
+static void activate(float *x, int n, ACTIVATION act)
+{
+    if (act != ELU || !(hwi_nn_fixes & HWI_FIX_P23)) {
+        activate_array(x, n, act);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        x[i] = x[i] >= 0 ? x[i] : expf(x[i]) - 1;
+}
+
+/* out = layer(x) through Darknet's FWD with a linear activation, no bias
+ * if hwi does the BN, then hwi's BN and the activation. */
+static void wrapped_forward(layer l, network net, void (*fwd)(layer, network), int C, int S)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    layer c = l;
+    c.activation = LINEAR;
+    if (wrapped_bn(l)) {
+        c.batch_normalize = 0;
+        c.biases = a->zeros;
+    }
+    fwd(c, net);
+    if (wrapped_bn(l))
+        bn_forward(l, l.output, C, S, bn_train(net, a), a);
+    activate(l.output, l.outputs * l.batch, l.activation);
+}
+
+static void wrapped_backward(layer l, network net, void (*bwd)(layer, network), int C, int S)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    size_t nin = (size_t)l.batch * l.inputs;
+    int p1 = a->dsave && net.delta && (hwi_nn_fixes & HWI_FIX_P1);
+    gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
+    layer c = l;
+    c.activation = LINEAR;
+    if (wrapped_bn(l)) {
+        bn_backward(l, l.delta, C, S, !bn_train(net, a), a);
+        c.batch_normalize = 0;
+        c.bias_updates = a->scratch;
+        memset(a->scratch, 0, sizeof(float) * C);
+    }
+    if (p1) /* Darknet's 1x1 backward overwrites net.delta (P1) */
+        memcpy(a->dsave, net.delta, sizeof(float) * nin);
+    bwd(c, net);
+    if (p1)
+        for (size_t i = 0; i < nin; i++)
+            net.delta[i] += a->dsave[i];
+}
+
+void hwi_conv_forward(layer l, network net)
+{
+    wrapped_forward(l, net, forward_convolutional_layer, l.out_c, l.out_h * l.out_w);
+}
+
+void hwi_conv_backward(layer l, network net)
+{
+    wrapped_backward(l, net, backward_convolutional_layer, l.out_c, l.out_h * l.out_w);
+}
+
+void hwi_conn_forward(layer l, network net)
+{
+    wrapped_forward(l, net, forward_connected_layer, l.outputs, 1);
+}
+
+void hwi_conn_backward(layer l, network net)
+{
+    wrapped_backward(l, net, backward_connected_layer, l.outputs, 1);
+}
+
+/* Adam on N parameters W with summed negative gradients UPD (cleared). */
+static void adam_step(float *w, float *upd, float *m, float *v, int n, float lr, float decay,
+                      update_args u)
+{
+    float c1 = 1.0f - powf(u.B1, (float)u.t), c2 = 1.0f - powf(u.B2, (float)u.t);
+    for (int i = 0; i < n; i++) {
+        float g = -upd[i] / u.batch + decay * w[i];
+        m[i] = u.B1 * m[i] + (1 - u.B1) * g;
+        v[i] = u.B2 * v[i] + (1 - u.B2) * g * g;
+        w[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + u.eps);
+        upd[i] = 0;
+    }
+}
+
+/* Darknet's SGD with momentum, or Adam when [net] adam=1 (P5: Darknet's
+ * CPU update ignores adam). */
+void hwi_wrapped_update(layer l, update_args u)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    int conv = a->kind == HWI_CONV;
+    if (!u.adam || !(hwi_nn_fixes & HWI_FIX_P5)) {
+        if (conv)
+            update_convolutional_layer(l, u);
+        else
+            update_connected_layer(l, u);
+        return;
+    }
+    int n = conv ? l.n : l.outputs;
+    int nw = conv ? l.nweights : l.inputs * l.outputs;
+    float lr = u.learning_rate * l.learning_rate_scale;
+    adam_step(l.weights, l.weight_updates, a->m, a->v, nw, lr, u.decay, u);
+    adam_step(l.biases, l.bias_updates, a->bm, a->bv, n, lr, 0, u);
+    if (l.batch_normalize)
+        adam_step(l.scales, l.scale_updates, a->sm, a->sv, n, lr, 0, u);
+}
+
+/* ------------------------------------------------------------------------
+ * [batchnorm]: x (B, C, S) -> y (B, C, S). */
+void hwi_bn_forward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    memcpy(l.output, net.input, sizeof(float) * (size_t)l.batch * l.outputs);
+    bn_forward(l, l.output, l.out_c, l.out_h * l.out_w, bn_train(net, a), a);
+}
+
+void hwi_bn_backward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    bn_backward(l, l.delta, l.out_c, l.out_h * l.out_w, !bn_train(net, a), a);
+    if (net.delta)
+        for (int i = 0; i < l.batch * l.outputs; i++)
+            net.delta[i] += l.delta[i];
+}
+
+void hwi_bn_update(layer l, update_args u)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    float lr = u.learning_rate * l.learning_rate_scale;
+    if (u.adam && (hwi_nn_fixes & HWI_FIX_P5)) {
+        adam_step(l.biases, l.bias_updates, a->bm, a->bv, l.out_c, lr, 0, u);
+        adam_step(l.scales, l.scale_updates, a->sm, a->sv, l.out_c, lr, 0, u);
+        return;
+    }
+    for (int c = 0; c < l.out_c; c++) {
+        l.biases[c] += lr / u.batch * l.bias_updates[c];
+        l.bias_updates[c] *= u.momentum;
+        l.scales[c] += lr / u.batch * l.scale_updates[c];
+        l.scale_updates[c] *= u.momentum;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * [gem]: x (B, C, H, W) of layer FROM -> y (B, C), pooled over columns
+ * [k W/N, (k+1) W/N) of strip k of N (whole map: N = 1).  p in weights[0]. */
+static float gem_p(layer l)
+{
+    float p = l.weights[0];
+    return p < 0.1f ? 0.1f : p;
+}
+
+void hwi_gem_forward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    const float *in = a->from >= 0 ? net.layers[a->from].output : net.input;
+    int C = l.c, H = l.h, W = l.w, sw = W / a->strips, x0 = a->strip * sw;
+    double p = gem_p(l), M = (double)H * sw;
+    for (int b = 0; b < l.batch; b++)
+        for (int c = 0; c < C; c++) {
+            const float *m = in + ((size_t)b * C + c) * H * W;
+            double s = 0;
+            for (int y = 0; y < H; y++)
+                for (int x = x0; x < x0 + sw; x++) {
+                    double v = m[y * W + x];
+                    s += pow(v > a->eps ? v : a->eps, p);
+                }
+            l.output[b * C + c] = (float)pow(s / M, 1 / p);
+        }
+}
+
+void hwi_gem_backward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    const float *in = a->from >= 0 ? net.layers[a->from].output : net.input;
+    float *din = a->from >= 0 ? net.layers[a->from].delta : net.delta;
+    int C = l.c, H = l.h, W = l.w, sw = W / a->strips, x0 = a->strip * sw;
+    double p = gem_p(l), M = (double)H * sw;
+    for (int b = 0; b < l.batch; b++)
+        for (int c = 0; c < C; c++) {
+            double d = l.delta[b * C + c];
+            if (d == 0)
+                continue;
+            const float *m = in + ((size_t)b * C + c) * H * W;
+            double s = 0, t = 0;
+            for (int y = 0; y < H; y++)
+                for (int x = x0; x < x0 + sw; x++) {
+                    double v = m[y * W + x];
+                    v = v > a->eps ? v : a->eps;
+                    double vp = pow(v, p);
+                    s += vp;
+                    t += vp * log(v);
+                }
+            double out = pow(s / M, 1 / p);
+            if (din) {
+                /* dy/dx = y^(1-p) x^(p-1) / M where x > eps */
+                double k = d * pow(out, 1 - p) / M;
+                float *dm = din + ((size_t)b * C + c) * H * W;
+                for (int y = 0; y < H; y++)
+                    for (int x = x0; x < x0 + sw; x++) {
+                        double v = m[y * W + x];
+                        if (v > a->eps)
+                            dm[y * W + x] += (float)(k * pow(v, p - 1));
+                    }
+            }
+            if (a->learnable) /* dy/dp = y (t / (p s) - ln y / p) */
+                l.weight_updates[0] += (float)(d * out * (t / (p * s) - log(out) / p));
+        }
+}
+
+/* Update of a learnable scalar (GeM p, ring R): SGD with momentum. */
+void hwi_scalar_update(layer l, update_args u)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    if (!a->learnable)
+        return;
+    float lr = u.learning_rate * l.learning_rate_scale;
+    l.weights[0] += lr / u.batch * l.weight_updates[0];
+    l.weight_updates[0] *= u.momentum;
+    if (a->kind == HWI_GEM && l.weights[0] < 0.1f)
+        l.weights[0] = 0.1f;
+}
+
+/* ------------------------------------------------------------------------
+ * [ring]: f (B, D) -> f, L = lambda/2 sum_b (|f_b| - R)^2, R in weights[0],
+ * |f_b| in norms[b]. */
+void hwi_ring_forward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    int D = l.inputs;
+    memcpy(l.output, net.input, sizeof(float) * (size_t)l.batch * D);
+    double cost = 0, R = l.weights[0];
+    for (int b = 0; b < l.batch; b++) {
+        double s = 0;
+        for (int i = 0; i < D; i++)
+            s += (double)net.input[b * D + i] * net.input[b * D + i];
+        l.norms[b] = (float)sqrt(s);
+        cost += (sqrt(s) - R) * (sqrt(s) - R);
+    }
+    l.cost[0] = net.train ? (float)(a->weight / 2 * cost) : 0;
+}
+
+void hwi_ring_backward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    int D = l.inputs;
+    float R = l.weights[0];
+    for (int b = 0; b < l.batch; b++) {
+        float n = l.norms[b];
+        float g = n > 0 ? a->weight * (n - R) / n : 0;
+        if (net.delta)
+            for (int i = 0; i < D; i++)
+                net.delta[b * D + i] += l.delta[b * D + i] - g * net.input[b * D + i];
+        if (a->learnable)
+            l.weight_updates[0] += a->weight * (n - R);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * [center]: f (B, D) -> f, L = w sum_b |f_b - c_y|^2 with y the label of
+ * sample b; centers (classes, D) in weights move toward their samples by
+ * RATE each step (Wen et al. 2016: c -= rate sum(c - f) / (1 + n)). */
+static int truth_label(network net, int b)
+{
+    const float *t = net.truth + (size_t)b * net.truths;
+    int best = 0;
+    for (int k = 1; k < net.truths; k++)
+        if (t[k] > t[best])
+            best = k;
+    return best;
+}
+
+void hwi_center_forward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    int D = l.inputs;
+    memcpy(l.output, net.input, sizeof(float) * (size_t)l.batch * D);
+    l.cost[0] = 0;
+    if (!net.truth || !net.train)
+        return;
+    double cost = 0;
+    for (int b = 0; b < l.batch; b++) {
+        const float *c = l.weights + (size_t)truth_label(net, b) * D;
+        for (int i = 0; i < D; i++) {
+            double d = net.input[b * D + i] - c[i];
+            cost += d * d;
+        }
+    }
+    l.cost[0] = (float)(a->weight * cost);
+}
+
+void hwi_center_backward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    int D = l.inputs;
+    for (int b = 0; b < l.batch; b++) {
+        int y = net.truth ? truth_label(net, b) : -1;
+        const float *c = y >= 0 ? l.weights + (size_t)y * D : NULL;
+        if (y >= 0)
+            a->counts[y] += 1;
+        for (int i = 0; i < D; i++) {
+            float f = net.input[b * D + i];
+            float g = c ? 2 * a->weight * (f - c[i]) : 0;
+            if (net.delta)
+                net.delta[b * D + i] += l.delta[b * D + i] - g;
+            if (c)
+                l.weight_updates[(size_t)y * D + i] += c[i] - f;
+        }
+    }
+}
+
+void hwi_center_update(layer l, update_args u)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    int D = l.inputs;
+    for (int k = 0; k < a->classes; k++) {
+        if (a->counts[k] == 0)
+            continue;
+        for (int i = 0; i < D; i++) {
+            size_t j = (size_t)k * D + i;
+            l.weights[j] -= a->rate * l.weight_updates[j] / (1 + a->counts[k]);
+            l.weight_updates[j] = 0;
+        }
+        a->counts[k] = 0;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * [l2norm]: x (B, C, S) -> y = x / n, n = sqrt(sum_c x^2 + eps) at each of
+ * the S positions; n in norms (B, S). */
+void hwi_l2norm_forward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    int C = l.out_c, S = l.out_h * l.out_w;
+    for (int b = 0; b < l.batch; b++)
+        for (int i = 0; i < S; i++) {
+            const float *x = net.input + (size_t)b * C * S + i;
+            float *y = l.output + (size_t)b * C * S + i;
+            double s = a->eps;
+            for (int c = 0; c < C; c++)
+                s += (double)x[c * S] * x[c * S];
+            float n = (float)sqrt(s);
+            l.norms[b * S + i] = n;
+            for (int c = 0; c < C; c++)
+                y[c * S] = x[c * S] / n;
+        }
+}
+
+/* dx = (d - y (y . d)) / n; Darknet's [l2norm] passes d through (P10). */
+void hwi_l2norm_backward(layer l, network net)
+{
+    if (!net.delta)
+        return;
+    int C = l.out_c, S = l.out_h * l.out_w;
+    if (!(hwi_nn_fixes & HWI_FIX_P10)) {
+        for (int i = 0; i < l.batch * l.outputs; i++)
+            net.delta[i] += l.delta[i];
+        return;
+    }
+    for (int b = 0; b < l.batch; b++)
+        for (int i = 0; i < S; i++) {
+            const float *y = l.output + (size_t)b * C * S + i;
+            const float *d = l.delta + (size_t)b * C * S + i;
+            float *dx = net.delta + (size_t)b * C * S + i;
+            double yd = 0;
+            for (int c = 0; c < C; c++)
+                yd += (double)y[c * S] * d[c * S];
+            float n = l.norms[b * S + i];
+            for (int c = 0; c < C; c++)
+                dx[c * S] += (float)((d[c * S] - y[c * S] * yd) / n);
+        }
+}
+
+/* ------------------------------------------------------------------------
+ * [softmax]: x (B, K) -> p = softmax(x / T); with labels (net.truth, one-hot
+ * (B, K)): L = -sum_b sum_k t log p, delta = (t - p) / T. */
+void hwi_softmax_forward(layer l, network net)
+{
+    if (!(hwi_nn_fixes & HWI_FIX_P6)) {
+        forward_softmax_layer(l, net);
+        return;
+    }
+    int K = l.inputs;
+    float T = l.temperature;
+    double cost = 0;
+    for (int b = 0; b < l.batch; b++) {
+        const float *x = net.input + (size_t)b * K;
+        float *p = l.output + (size_t)b * K;
+        float mx = x[0];
+        for (int k = 1; k < K; k++)
+            mx = x[k] > mx ? x[k] : mx;
+        double s = 0;
+        for (int k = 0; k < K; k++)
+            s += p[k] = expf((x[k] - mx) / T);
+        for (int k = 0; k < K; k++)
+            p[k] = (float)(p[k] / s);
+        if (!net.truth)
+            continue;
+        const float *t = net.truth + (size_t)b * K;
+        for (int k = 0; k < K; k++) {
+            l.delta[b * K + k] = (t[k] - p[k]) / T;
+            if (t[k] != 0) /* -log p, from the logits for accuracy */
+                cost -= t[k] * ((x[k] - mx) / T - log(s));
+        }
+    }
+    l.cost[0] = net.truth ? (float)cost : 0;
+}
+
+void hwi_softmax_backward(layer l, network net)
+{
+    if (net.delta)
+        for (int i = 0; i < l.batch * l.inputs; i++)
+            net.delta[i] += l.delta[i];
+}
+
+void hwi_nobackward(layer l, network net)
+{
+    (void)l;
+    (void)net;
+}
