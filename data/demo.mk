@@ -66,7 +66,8 @@ data/train.csv:
 #    some new_whale images; the rest is for training
 split/val.csv: split/train.csv
 split/train.csv: data/train.csv
-	$(SPLIT) --seed $(SEED) --output split data/train.csv
+	mkdir -p split
+	$(SPLIT) --seed $(SEED) --train split/train.csv --val split/val.csv data/train.csv
 
 # 3. crops of the fluke boxes, SIZE x SIZE gray, as pixel streams
 train.pix: split/train.csv
@@ -127,8 +128,10 @@ report: submission.csv
 	@awk -F '\t' '$$1 == "softmax-fitted" { printf "  classifier         %s / %s   (%s)\n", $$3, $$5, $$6 }' softmax.fit
 	@awk -F '\t' '$$1 == "fused" { printf "  knn + classifier   %s / %s   (%s)\n", $$3, $$5, $$6 }' fusion.fit
 	@awk -F '\t' '$$1 == "thresh" { printf "  submission         %s   (%s)\n", $$5, $$6 }' thresh.fit
-	@echo "test MAP@5 (submission.csv against data/solution.csv)"
-	@$(EVAL) data/solution.csv submission.csv
+	@echo "validation, hwi-eval split/val.csv val.submission.csv:"
+	@$(EVAL) split/val.csv val.submission.csv | sed 's/^/  /'
+	@echo "test, hwi-eval data/solution.csv submission.csv:"
+	@$(EVAL) data/solution.csv submission.csv | sed 's/^/  /'
 
 clean:
 	rm -rf data split test.list *.pix $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
