@@ -22,17 +22,18 @@
 #   hwi-thresh  new_whale threshold fitted on validation -> val MAP@5
 #   hwi-eval    MAP@5 of submission.csv against the test truth
 
-# Where the programs are (empty: on PATH), and the network files.
+# Where the programs are (empty: on PATH), and the network files (by
+# default beside this file, which is installed with them).
 HWI_BIN =
-HWI_DATADIR =
+HWI_DATADIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 BIN = $(if $(HWI_BIN),$(HWI_BIN)/,)
 export HWI_DATADIR
 
 SCALE = small
 SEED = 1
-SIZE = 128
+SIZE = 64
 CFG = pcb-small
-EPOCHS = 30
+EPOCHS = 25
 LR = 0.01
 BATCH = 32
 THREADS = 0
@@ -79,9 +80,14 @@ test.list: data/train.csv
 test.pix: test.list
 	$(CROP) --quiet -S $(SIZE) -b data/bounding_boxes.csv -d data/test -i test.list > $@
 
-# 4. the network, a classifier over the known whales (new_whale left out)
-$(MODEL).weights: train.pix val.pix
-	$(TRAIN) -c $(CFG) -e $(EPOCHS) --lr $(LR) -b $(BATCH) -t $(THREADS) -s $(SEED) \
+# 4. the network, a classifier over the known whales (new_whale left out):
+#    the shipped CFG with its input set to SIZE x SIZE (the network is
+#    convolutional up to its GeM pooling, so any size works)
+net.cfg:
+	sed -e 's/^width=.*/width=$(SIZE)/' -e 's/^height=.*/height=$(SIZE)/' \
+	    '$(HWI_DATADIR)/$(CFG).cfg' > $@
+$(MODEL).weights: train.pix val.pix net.cfg
+	$(TRAIN) -c ./net.cfg -e $(EPOCHS) --lr $(LR) -b $(BATCH) -t $(THREADS) -s $(SEED) \
 	    -l split/train.csv --val val.pix --val-labels split/val.csv -o $(MODEL) train.pix
 
 # 5. embeddings (L2-normalised features) and logits of every image
@@ -134,5 +140,5 @@ report: submission.csv
 	@$(EVAL) data/solution.csv submission.csv | sed 's/^/  /'
 
 clean:
-	rm -rf data split test.list *.pix $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
+	rm -rf data split test.list *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
 	    *.feat *.logits demo.db *.tsv *.fit val.submission.csv submission.csv

@@ -165,7 +165,8 @@ int hwi_trainset_load(struct hwi_trainset *t, struct hwi_stream *s,
         for (size_t j = 0; j < cls.cap; j++)
             if (cls.key[j] && !(t->label[t->classes++] = strdup(cls.key[j])))
                 goto oom;
-        qsort(t->label, (size_t)t->classes, sizeof *t->label, cmp_str);
+        if (t->classes > 1)
+            qsort(t->label, (size_t)t->classes, sizeof *t->label, cmp_str);
         for (int c = 0; c < t->classes; c++)
             *hwi_map_get(&cls, t->label[c]) = (size_t)c;
     }

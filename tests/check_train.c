@@ -175,6 +175,22 @@ START_TEST(test_trainset_errors)
     hwi_stream_close(&s);
     fclose(fp);
 
+    /* no labelled image: an empty set, not an error (the caller decides) */
+    const char *nw[] = {"a.jpg", "new_whale", NULL};
+    struct hwi_labels nl;
+    make_labels(&nl, nw);
+    fp = make_stream(key, 2, 1);
+    ck_assert_int_eq(hwi_stream_open_read(&s, fp, "mem"), 0);
+    ck_assert_int_eq(hwi_trainset_load(&t, &s, &nl, NULL, err), 0);
+    ck_assert_uint_eq(t.n, 0);
+    ck_assert_int_eq(t.classes, 0);
+    ck_assert_uint_eq(t.new_whale, 1);
+    ck_assert_uint_eq(t.unlabelled, 1);
+    hwi_trainset_free(&t);
+    hwi_stream_close(&s);
+    fclose(fp);
+    hwi_labels_free(&nl);
+
     fp = make_stream(key, 2, 0);
     ck_assert_int_eq(hwi_stream_open_read(&s, fp, "mem"), 0);
     ck_assert_int_eq(hwi_trainset_load(&t, &s, &l, NULL, err), -1);
