@@ -1,0 +1,144 @@
+# demo.mk: the whole method of hwi(7) on a synthetic data set, as a
+# Makefile a Kaggler would write.  From a build tree: `make demo`; after
+# `make install`:
+#
+#     make -f /usr/local/share/hwi/demo.mk
+#
+# in an empty folder.  Everything happens in the current folder (demo/
+# with `make demo`); `make -f demo.mk clean` removes it.  Each stage prints
+# the validation MAP@5 it reaches; the last line is the MAP@5 of the test
+# submission.
+#
+#   hwi-synth   photos, train.csv, bounding_boxes.csv, solution.csv
+#   hwi-split   one image of every whale with >= 2 images + some new_whale
+#               -> validation; the rest -> training
+#   hwi-crop    SIZE x SIZE grayscale crops of the fluke boxes (pixel streams)
+#   hwi-train   the small PCB ring-head network, new_whale left out
+#   hwi-embed   features + logits of every image
+#   hwi-store   the gallery (train, then train + val for the test)
+#   hwi-knn     1-NN similarity per whale            -> val MAP@5 (knn)
+#   hwi-fuse    softmax(c * logits), then knn + softmax with weights fitted
+#               on validation                       -> val MAP@5 (fused)
+#   hwi-thresh  new_whale threshold fitted on validation -> val MAP@5
+#   hwi-eval    MAP@5 of submission.csv against the test truth
+
+# Where the programs are (empty: on PATH), and the network files (by
+# default beside this file, which is installed with them).
+HWI_BIN =
+HWI_DATADIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+BIN = $(if $(HWI_BIN),$(HWI_BIN)/,)
+export HWI_DATADIR
+
+SCALE = small
+SEED = 1
+SIZE = 64
+CFG = pcb-small
+EPOCHS = 25
+LR = 0.02
+BATCH = 32
+THREADS = 0
+MODEL = small
+
+SYNTH = $(BIN)hwi-synth
+SPLIT = $(BIN)hwi-split
+CROP = $(BIN)hwi-crop
+TRAIN = $(BIN)hwi-train
+EMBED = $(BIN)hwi-embed
+STORE = $(BIN)hwi-store
+KNN = $(BIN)hwi-knn
+FUSE = $(BIN)hwi-fuse
+THRESH = $(BIN)hwi-thresh
+EVAL = $(BIN)hwi-eval
+
+# The options a fit report (TSV: stage, queries, map5, threshold, map5_nw,
+# options) gives for STAGE: $(call fitted,STAGE,REPORT)
+fitted = $$(awk -F '\t' '$$1 == "$(1)" { print $$6 }' $(2))
+
+.PHONY: all report clean
+.DELETE_ON_ERROR:
+
+all: report
+
+# 1. the data set, in the competition's layout
+data/train.csv:
+	$(SYNTH) --scale $(SCALE) --seed $(SEED) --quiet data
+
+# 2. validation split: one image of every whale with two or more, and
+#    some new_whale images; the rest is for training
+split/val.csv: split/train.csv
+split/train.csv: data/train.csv
+	mkdir -p split
+	$(SPLIT) --seed $(SEED) --train split/train.csv --val split/val.csv data/train.csv
+
+# 3. crops of the fluke boxes, SIZE x SIZE gray, as pixel streams
+train.pix: split/train.csv
+	$(CROP) --quiet -S $(SIZE) -b data/bounding_boxes.csv -d data/train -i split/train.csv > $@
+val.pix: split/val.csv
+	$(CROP) --quiet -S $(SIZE) -b data/bounding_boxes.csv -d data/train -i split/val.csv > $@
+test.list: data/train.csv
+	ls data/test | grep '\.jpg$$' > $@
+test.pix: test.list
+	$(CROP) --quiet -S $(SIZE) -b data/bounding_boxes.csv -d data/test -i test.list > $@
+
+# 4. the network, a classifier over the known whales (new_whale left out):
+#    the shipped CFG with its input set to SIZE x SIZE (the network is
+#    convolutional up to its GeM pooling, so any size works)
+net.cfg:
+	sed -e 's/^width=.*/width=$(SIZE)/' -e 's/^height=.*/height=$(SIZE)/' \
+	    '$(HWI_DATADIR)/$(CFG).cfg' > $@
+$(MODEL).weights: train.pix val.pix net.cfg
+	$(TRAIN) -c ./net.cfg -e $(EPOCHS) --lr $(LR) -b $(BATCH) -t $(THREADS) -s $(SEED) \
+	    -l split/train.csv --val val.pix --val-labels split/val.csv -o $(MODEL) train.pix
+
+# 5. embeddings (L2-normalised features) and logits of every image
+%.feat %.logits: %.pix $(MODEL).weights
+	$(EMBED) -m $(MODEL) -t $(THREADS) --logits $*.logits -o $*.feat $*.pix
+
+# 6. the gallery: the training images (for validation), then train + val
+#    (for the test)
+demo.db: train.feat val.feat
+	rm -f $@
+	$(STORE) create $@
+	$(STORE) add -m $(MODEL) -s train -l split/train.csv $@ train.feat
+	$(STORE) add -m $(MODEL) -s val -l split/val.csv $@ val.feat
+
+# 7. 1-NN similarity per whale
+val.knn.tsv: val.feat demo.db
+	$(KNN) -d demo.db -m $(MODEL) -s train -o $@ val.feat
+test.knn.tsv: test.feat demo.db
+	$(KNN) -d demo.db -m $(MODEL) -s train,val -o $@ test.feat
+
+# 8. classifier probabilities softmax(c * logits), c fitted on validation
+val.softmax.tsv: val.logits split/val.csv
+	$(FUSE) --softmax --fit split/val.csv -r softmax.fit -o $@ val.logits
+test.softmax.tsv: test.logits val.softmax.tsv
+	$(FUSE) --softmax $(call fitted,softmax-fitted,softmax.fit) -o $@ test.logits
+
+# 9. knn + softmax, weights fitted on validation
+val.fused.tsv: val.knn.tsv val.softmax.tsv
+	$(FUSE) -u --fit split/val.csv -r fusion.fit -o $@ val.knn.tsv val.softmax.tsv
+test.fused.tsv: test.knn.tsv test.softmax.tsv val.fused.tsv
+	$(FUSE) -u $(call fitted,fused,fusion.fit) -o $@ test.knn.tsv test.softmax.tsv
+
+# 10. the new_whale threshold, fitted on validation; the submission
+val.submission.csv: val.fused.tsv
+	$(THRESH) --fit split/val.csv -r thresh.fit -o $@ val.fused.tsv
+submission.csv: test.fused.tsv val.submission.csv test.list
+	$(THRESH) $(call fitted,thresh,thresh.fit) -i test.list -o $@ test.fused.tsv
+
+# 11. the figures: validation MAP@5 after each stage, then the test score
+report: submission.csv
+	@echo
+	@echo "validation MAP@5 (as ranked / with new_whale at its fitted threshold)"
+	@awk -F '\t' '$$1 == "alone:val.knn.tsv" { printf "  1-NN per whale     %s / %s\n", $$3, $$5 }' fusion.fit
+	@awk -F '\t' '$$1 == "softmax-fitted" { printf "  classifier         %s / %s   (%s)\n", $$3, $$5, $$6 }' softmax.fit
+	@awk -F '\t' '$$1 == "fused" { printf "  knn + classifier   %s / %s   (%s)\n", $$3, $$5, $$6 }' fusion.fit
+	@awk -F '\t' '$$1 == "thresh" { printf "  submission         %s   (%s)\n", $$5, $$6 }' thresh.fit
+	@echo "validation, hwi-eval split/val.csv val.submission.csv:"
+	@$(EVAL) split/val.csv val.submission.csv | sed 's/^/  /'
+	@echo "test, hwi-eval data/solution.csv submission.csv:"
+	@$(EVAL) data/solution.csv submission.csv | sed 's/^/  /'
+
+clean:
+	rm -rf data split test.list *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
+	    *.feat *.logits demo.db *.tsv *.fit val.submission.csv submission.csv

@@ -1,0 +1,415 @@
+/* train.c: training set, label lists, augmentation and schedule for
+ * hwi-train and hwi-embed (see train.h).  No Darknet here. */
+#include <config.h>
+
+#include "train.h"
+
+#include "map.h"
+#include "metric.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/local/share/hwi"
+#endif
+
+/* ------------------------------------------------------------------------
+ * Random numbers. */
+
+void hwi_train_rng_seed(struct hwi_train_rng *r, uint64_t seed)
+{
+    r->s = seed;
+}
+
+/* splitmix64 (Steele, Lea, Flood 2014). */
+uint64_t hwi_train_rng_next(struct hwi_train_rng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+double hwi_train_rng_uniform(struct hwi_train_rng *r, double a, double b)
+{
+    double u = (double)(hwi_train_rng_next(r) >> 11) * 0x1.0p-53; /* [0, 1) */
+    return a + (b - a) * u;
+}
+
+void hwi_train_rng_shuffle(struct hwi_train_rng *r, size_t *idx, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(hwi_train_rng_next(r) % i);
+        size_t t = idx[i - 1];
+        idx[i - 1] = idx[j];
+        idx[j] = t;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * The image set. */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void hwi_trainset_free(struct hwi_trainset *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->key[i]);
+        free(t->truth[i]);
+    }
+    free(t->key);
+    free(t->truth);
+    free(t->x);
+    free(t->y);
+    hwi_train_labels_free(t->label, t->classes);
+    memset(t, 0, sizeof *t);
+}
+
+/* Append the current record of S to T with truth TRUTH.  Returns 0 or -1. */
+static int push(struct hwi_trainset *t, size_t *cap, const struct hwi_stream *s,
+                const char *truth)
+{
+    if (t->n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        float *x = realloc(t->x, nc * (size_t)t->dim * sizeof *x);
+        if (x)
+            t->x = x;
+        char **k = realloc(t->key, nc * sizeof *k);
+        if (k)
+            t->key = k;
+        char **tr = realloc(t->truth, nc * sizeof *tr);
+        if (tr)
+            t->truth = tr;
+        int *y = realloc(t->y, nc * sizeof *y);
+        if (y)
+            t->y = y;
+        if (!x || !k || !tr || !y)
+            return -1;
+        *cap = nc;
+    }
+    t->key[t->n] = strdup(s->key);
+    t->truth[t->n] = strdup(truth);
+    if (!t->key[t->n] || !t->truth[t->n]) {
+        free(t->key[t->n]);
+        free(t->truth[t->n]);
+        return -1;
+    }
+    memcpy(t->x + t->n * (size_t)t->dim, s->vec, (size_t)t->dim * sizeof *t->x);
+    t->y[t->n] = -1;
+    t->n++;
+    return 0;
+}
+
+int hwi_trainset_load(struct hwi_trainset *t, struct hwi_stream *s,
+                      const struct hwi_labels *labels, const struct hwi_trainset *ref,
+                      char *err)
+{
+    memset(t, 0, sizeof *t);
+    if (!(s->flags & HWI_STREAM_KEYED))
+        return hwi_seterr(err, "%s: records have no keys (image names)", s->name);
+    t->dim = (int)s->dim;
+
+    struct hwi_map img = {0}, seen = {0}, cls = {0};
+    size_t cap = 0;
+    int rc = -1;
+    for (size_t i = 0; i < labels->n; i++)
+        if (hwi_map_put(&img, labels->image[i], i, NULL) < 0)
+            goto oom;
+
+    int r;
+    while ((r = hwi_stream_read(s)) == 1) {
+        int put = hwi_map_put(&seen, s->key, 0, NULL);
+        if (put < 0)
+            goto oom;
+        if (put == 0) {
+            hwi_seterr(err, "%s: record %llu: image '%s' appears twice", s->name,
+                       (unsigned long long)s->nrec, s->key);
+            goto out;
+        }
+        size_t *li = hwi_map_get(&img, s->key);
+        if (!li) {
+            t->unlabelled++;
+            continue;
+        }
+        const char *id = labels->id[*li];
+        if (!ref && strcmp(id, HWI_NEW_WHALE) == 0) {
+            t->new_whale++;
+            continue;
+        }
+        if (push(t, &cap, s, id))
+            goto oom;
+    }
+    if (r < 0) {
+        hwi_seterr(err, "%s", s->err);
+        goto out;
+    }
+
+    if (ref) {
+        for (int c = 0; c < ref->classes; c++)
+            if (hwi_map_put(&cls, ref->label[c], (size_t)c, NULL) < 0)
+                goto oom;
+    } else {
+        /* the distinct labels, sorted */
+        for (size_t i = 0; i < t->n; i++)
+            if (hwi_map_put(&cls, t->truth[i], 0, NULL) < 0)
+                goto oom;
+        if (cls.n > 0 && !(t->label = calloc(cls.n, sizeof *t->label)))
+            goto oom;
+        for (size_t j = 0; j < cls.cap; j++)
+            if (cls.key[j] && !(t->label[t->classes++] = strdup(cls.key[j])))
+                goto oom;
+        if (t->classes > 1)
+            qsort(t->label, (size_t)t->classes, sizeof *t->label, cmp_str);
+        for (int c = 0; c < t->classes; c++)
+            *hwi_map_get(&cls, t->label[c]) = (size_t)c;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        size_t *c = hwi_map_get(&cls, t->truth[i]);
+        t->y[i] = c ? (int)*c : -1;
+    }
+    rc = 0;
+    goto out;
+oom:
+    hwi_seterr(err, "out of memory");
+out:
+    hwi_map_free(&img);
+    hwi_map_free(&seen);
+    hwi_map_free(&cls);
+    if (rc)
+        hwi_trainset_free(t);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Label lists. */
+
+int hwi_train_labels_write(char *const *label, int n, FILE *fp)
+{
+    for (int i = 0; i < n; i++)
+        if (fputs(label[i], fp) == EOF || putc('\n', fp) == EOF)
+            return -1;
+    return ferror(fp) ? -1 : 0;
+}
+
+void hwi_train_labels_free(char **label, int n)
+{
+    if (!label)
+        return;
+    for (int i = 0; i < n; i++)
+        free(label[i]);
+    free(label);
+}
+
+int hwi_train_labels_read(const char *path, char ***label, int *n, char *err)
+{
+    *label = NULL;
+    *n = 0;
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return hwi_seterr(err, "%s: %s", path, strerror(errno));
+    char *line = NULL, **v = NULL;
+    size_t cap = 0, vcap = 0;
+    long lineno = 0;
+    ssize_t len;
+    int cnt = 0, rc = -1;
+    struct hwi_map seen = {0};
+    while ((len = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        if (len && line[len - 1] == '\n')
+            line[--len] = 0;
+        if (len && line[len - 1] == '\r')
+            line[--len] = 0;
+        if (!*line) {
+            hwi_seterr(err, "%s:%ld: empty label", path, lineno);
+            goto out;
+        }
+        if (strchr(line, '\t') || (size_t)len != strlen(line)) {
+            hwi_seterr(err, "%s:%ld: a label may not hold a TAB or NUL", path, lineno);
+            goto out;
+        }
+        int put = hwi_map_put(&seen, line, 0, NULL);
+        if (put < 0)
+            goto oom;
+        if (put == 0) {
+            hwi_seterr(err, "%s:%ld: label '%s' appears twice", path, lineno, line);
+            goto out;
+        }
+        if ((size_t)cnt == vcap) {
+            size_t nc = vcap ? 2 * vcap : 64;
+            char **nv = realloc(v, nc * sizeof *nv);
+            if (!nv)
+                goto oom;
+            v = nv;
+            vcap = nc;
+        }
+        if (!(v[cnt] = strdup(line)))
+            goto oom;
+        cnt++;
+    }
+    if (ferror(fp)) {
+        hwi_seterr(err, "%s: read error", path);
+        goto out;
+    }
+    if (cnt == 0) {
+        hwi_seterr(err, "%s: no labels", path);
+        goto out;
+    }
+    *label = v;
+    *n = cnt;
+    v = NULL;
+    rc = 0;
+    goto out;
+oom:
+    hwi_seterr(err, "out of memory");
+out:
+    hwi_train_labels_free(v, cnt);
+    hwi_map_free(&seen);
+    free(line);
+    fclose(fp);
+    if (rc)
+        *n = 0;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Augmentation. */
+
+void hwi_aug_default(struct hwi_aug *a)
+{
+    a->rotate = 15;
+    a->scale = 0.1;
+    a->shift = 0.1;
+    a->shear = 10;
+    a->brightness = 0.1;
+    a->contrast = 0.2;
+}
+
+void hwi_aug_draw(const struct hwi_aug *a, struct hwi_train_rng *r, int w, int h, double m[6])
+{
+    const double deg = M_PI / 180;
+    /* every parameter is drawn, even when its range is 0, so the sequence
+     * of draws does not depend on the ranges */
+    double th = hwi_train_rng_uniform(r, -a->rotate, a->rotate) * deg;
+    double s = hwi_train_rng_uniform(r, 1 - a->scale, 1 + a->scale);
+    double tx = hwi_train_rng_uniform(r, -a->shift, a->shift) * w;
+    double ty = hwi_train_rng_uniform(r, -a->shift, a->shift) * h;
+    double sh = hwi_train_rng_uniform(r, -a->shear, a->shear) * deg;
+    /* inverse map, output -> source: rotate, shear along x, zoom by 1/s,
+     * all about the centre, then shift.  det = 1/s^2 > 0: never a flip. */
+    double c = cos(th), sn = sin(th), k = tan(sh);
+    /* R * Sh, Sh = [[1, k], [0, 1]] */
+    double a11 = c, a12 = c * k - sn, a21 = sn, a22 = sn * k + c;
+    double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+    m[0] = a11 / s;
+    m[1] = a12 / s;
+    m[3] = a21 / s;
+    m[4] = a22 / s;
+    m[2] = cx - m[0] * cx - m[1] * cy - tx;
+    m[5] = cy - m[3] * cx - m[4] * cy - ty;
+}
+
+void hwi_aug_warp(const float *src, float *dst, int w, int h, const double m[6])
+{
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            double sx = m[0] * x + m[1] * y + m[2];
+            double sy = m[3] * x + m[4] * y + m[5];
+            /* replicate the edges */
+            if (sx < 0)
+                sx = 0;
+            if (sx > w - 1)
+                sx = w - 1;
+            if (sy < 0)
+                sy = 0;
+            if (sy > h - 1)
+                sy = h - 1;
+            int x0 = (int)sx, y0 = (int)sy;
+            int x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
+            double fx = sx - x0, fy = sy - y0;
+            double top = src[y0 * w + x0] * (1 - fx) + src[y0 * w + x1] * fx;
+            double bot = src[y1 * w + x0] * (1 - fx) + src[y1 * w + x1] * fx;
+            dst[y * w + x] = (float)(top * (1 - fy) + bot * fy);
+        }
+    }
+}
+
+void hwi_aug_photometric(float *x, size_t n, double gain, double offset)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = (x[i] - 0.5) * gain + 0.5 + offset;
+        x[i] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
+    }
+}
+
+void hwi_augment(const struct hwi_aug *a, struct hwi_train_rng *r, const float *src,
+                 float *dst, int w, int h, int c)
+{
+    double m[6];
+    hwi_aug_draw(a, r, w, h, m);
+    double gain = hwi_train_rng_uniform(r, 1 - a->contrast, 1 + a->contrast);
+    double off = hwi_train_rng_uniform(r, -a->brightness, a->brightness);
+    size_t plane = (size_t)w * h;
+    for (int k = 0; k < c; k++)
+        hwi_aug_warp(src + k * plane, dst + k * plane, w, h, m);
+    hwi_aug_photometric(dst, plane * c, gain, off);
+}
+
+/* ------------------------------------------------------------------------
+ * Schedule. */
+
+double hwi_train_onecycle(double lr, long t, long n)
+{
+    const double start = lr / 25, end = lr / 25e4, pct = 0.3;
+    long up = (long)(pct * n);
+    if (up < 1)
+        up = 1;
+    if (t < up) {
+        double p = (double)t / up;
+        return start + (lr - start) * (1 - cos(M_PI * p)) / 2;
+    }
+    long down = n - up;
+    double p = down > 0 ? (double)(t - up) / down : 1;
+    return end + (lr - end) * (1 + cos(M_PI * p)) / 2;
+}
+
+void hwi_train_topk(const float *v, int n, int k, int *out)
+{
+    /* K is small (5): insertion into a sorted prefix */
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (m == k && !(v[i] > v[out[k - 1]]))
+            continue;
+        int j = m < k ? m++ : k - 1;
+        while (j > 0 && v[i] > v[out[j - 1]]) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = i;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Files. */
+
+char *hwi_train_datafile(const char *name, const char *suffix)
+{
+    struct stat st;
+    if (strchr(name, '/') || stat(name, &st) == 0)
+        return strdup(name);
+    const char *dir = getenv("HWI_DATADIR");
+    if (!dir || !*dir)
+        dir = PKGDATADIR;
+    size_t ln = strlen(name), ls = suffix ? strlen(suffix) : 0;
+    int add = ls && (ln < ls || strcmp(name + ln - ls, suffix) != 0);
+    char *p;
+    if (asprintf(&p, "%s/%s%s", dir, name, add ? suffix : "") < 0)
+        return NULL;
+    return p;
+}

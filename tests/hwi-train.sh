@@ -1,0 +1,105 @@
+#!/bin/sh
+# hwi-train: the tiny network on a tiny synthetic pixel stream; the same
+# seed gives the same weights; every kind of bad input.
+. "${srcdir:-.}/tests/init.sh"
+. "$srcdir/tests/train-data.sh"
+
+std_options_ hwi-train
+
+cfg="$HWI_DATADIR/pcb-tiny.cfg"
+[ -f "$cfg" ] || framework_failure_ "no $cfg"
+S=$(cfg_size_ "$cfg")
+[ -n "$S" ] || framework_failure_ "no width in $cfg"
+make_pixels_ "$S" 1
+hwi-vec --pack -o pix.bin pix.txt
+
+train() { hwi-train -c pcb-tiny -b 4 -t 1 -l train.csv "$@"; }
+
+# happy path: three files; the labels are the whales, sorted, without
+# new_whale; the cfg is a copy; the summary counts what was skipped
+train -e 2 -s 7 -o m pix.bin 2> err
+printf 'w_0000001\nw_0000002\nw_0000003\nw_0000004\n' > want.labels
+compare_ want.labels m.labels
+cmp "$cfg" m.cfg || fail_ "m.cfg is not a copy of the cfg"
+[ -s m.weights ] || fail_ "no weights"
+grep -q '^hwi-train: 2 epochs (0 head-only) on 12 images of 4 whales, [0-9.]* images/s, final loss [0-9.]*; skipped 1 new_whale and 1 unlabelled images$' err \
+    || fail_ "summary: $(cat err)"
+ls m.*.tmp* 2>/dev/null && fail_ "temporary file left behind"
+
+# the same seed gives the same weights; another seed other weights
+cat pix.bin | train -e 2 -s 7 -o m2 2> /dev/null
+cmp m.weights m2.weights || fail_ "same seed, different weights"
+train -e 2 -s 8 -o m3 pix.bin 2> /dev/null
+cmp -s m.weights m3.weights && fail_ "different seeds, same weights"
+
+# head-only epochs, no augmentation, validation each epoch, then resume
+train --head-epochs 1 -e 1 --no-augment --lr 0.005 --val pix.bin --val-labels train.csv \
+    -o h pix.bin 2> err
+[ "$(grep -c '^hwi-train: epoch [12]: loss [0-9.]*; val top-1 [0-9.]* MAP@5 [0-9.]* (13 images); known whales top-1 [0-9.]* MAP@5 [0-9.]* (12 images)$' err)" = 2 ] \
+    || fail_ "--val: $(cat err)"
+grep -q '2 epochs (1 head-only)' err || fail_ "--head-epochs: $(cat err)"
+train --resume m.weights -e 1 -o r pix.bin 2> err
+compare_ m.labels r.labels
+cmp -s m.weights r.weights && fail_ "--resume did not train"
+
+# bad options: exit 2, nothing written
+returns_ 2 hwi-train -l train.csv pix.bin 2> err
+grep -q 'missing --output' err || fail_ "no -o: $(cat err)"
+returns_ 2 hwi-train -o x pix.bin 2> err
+grep -q 'missing --labels' err || fail_ "no -l: $(cat err)"
+for bad in '--epochs=-1' '--epochs=x' '--lr=0' '--lr=abc' '--batch=0' '--seed=-3' \
+           '--threads=many' '--head-epochs=1e3'; do
+    returns_ 2 train "$bad" -o x pix.bin 2> err
+    grep -q "invalid value" err || fail_ "$bad: $(cat err)"
+done
+returns_ 2 train -e 0 -o x pix.bin 2> err
+returns_ 2 train --val pix.bin -o x pix.bin 2> err
+returns_ 2 train -o x pix.bin extra 2> err
+ls x.* 2>/dev/null && fail_ "a usage error wrote files"
+
+# wrong pixel size
+make_pixels_ $((S / 2)) 1
+hwi-vec --pack -o small.bin pix.txt
+returns_ 1 train -o x small.bin 2> err
+grep -q "small.bin: images are $((S / 2))x$((S / 2)) pixels but .*pcb-tiny.cfg takes ${S}x${S}x1" err \
+    || fail_ "wrong size: $(cat err)"
+returns_ 1 train --val small.bin --val-labels train.csv -o x pix.bin 2> err
+grep -q "small.bin: images are" err || fail_ "wrong --val size: $(cat err)"
+
+# labels that name none of the images, or only new_whale
+printf 'Image,Id\nother.jpg,w_0000009\nnw.jpg,new_whale\n' > none.csv
+returns_ 1 hwi-train -c pcb-tiny -l none.csv -o x pix.bin 2> err
+grep -q 'pix.bin: no image to train on (13 unlabelled, 1 new_whale in none.csv)' err \
+    || fail_ "no labels: $(cat err)"
+printf 'Image;Id\n' > bad.csv
+returns_ 1 hwi-train -c pcb-tiny -l bad.csv -o x pix.bin 2> err
+grep -q '^hwi-train: bad.csv:1:' err || fail_ "bad csv: $(cat err)"
+returns_ 1 hwi-train -c pcb-tiny -l no-such.csv -o x pix.bin 2> err
+
+# empty and truncated streams
+: > empty.bin
+returns_ 1 train -o x empty.bin 2> err
+grep -q 'empty.bin' err || fail_ "empty: $(cat err)"
+head -c 32 pix.bin > header.bin
+returns_ 1 train -o x header.bin 2> err
+grep -q 'header.bin: no image to train on' err || fail_ "header only: $(cat err)"
+head -c 2000 pix.bin > trunc.bin
+returns_ 1 train -o x trunc.bin 2> err
+grep -q 'trunc.bin: record .*truncated' err || fail_ "truncated: $(cat err)"
+
+# missing cfg, missing or truncated --resume weights, labels that differ
+returns_ 1 train -c ./no-such.cfg -o x pix.bin 2> err
+grep -q 'no-such.cfg' err || fail_ "missing cfg: $(cat err)"
+returns_ 1 train --resume no-such.weights -o x pix.bin 2> err
+grep -q 'no-such.weights' err || fail_ "missing weights: $(cat err)"
+head -c 100 m.weights > t.weights
+returns_ 1 train --resume t.weights -o x pix.bin 2> err
+grep -q 't.weights' err || fail_ "truncated weights: $(cat err)"
+cp m.weights o.weights
+printf 'w_0000001\nw_0000002\nw_0000003\nw_0000009\n' > o.labels
+returns_ 1 train --resume o.weights -o x pix.bin 2> err
+grep -q "o.labels:4: class 'w_0000009', but the labels give 'w_0000004'" err \
+    || fail_ "resume labels: $(cat err)"
+ls x.* 2>/dev/null && fail_ "an error left model files behind"
+
+exit 0
