@@ -5,11 +5,13 @@
  * (forward_network, train = 0) and training steps (train_network_datum:
  * forward, backward, update) on a random batch, first with Darknet's own
  * code (hwi_nn_gemm_reference(1)), then with hwi's (lib/nn_gemm.c, on
- * THREADS threads).  Prints one line per measurement on stdout:
- *     darknet-stock inference IMG_PER_S
- *     darknet-stock training IMG_PER_S
- *     hwi inference IMG_PER_S
- *     hwi training IMG_PER_S
+ * THREADS threads).  Prints one line per measurement on stdout, images
+ * per second of wall-clock time and per second of process CPU time (all
+ * threads; less sensitive to other load on the machine):
+ *     darknet-stock inference IMG_PER_S IMG_PER_CPU_S
+ *     darknet-stock training IMG_PER_S IMG_PER_CPU_S
+ *     hwi inference IMG_PER_S IMG_PER_CPU_S
+ *     hwi training IMG_PER_S IMG_PER_CPU_S
  * Darknet's own chatter goes to stderr. */
 #include <config.h>
 
@@ -26,21 +28,24 @@
 #include <string.h>
 #include <time.h>
 
-static double now(void)
+static double now(clockid_t clock)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* Images per second of ITERS batches through NET, after WARMUP untimed
- * ones; TRAIN selects training steps over inference. */
-static double measure(network *net, int train, int warmup, int iters)
+/* Print WHAT, then images per second and per CPU second of ITERS batches
+ * through NET, after WARMUP untimed ones; TRAIN selects training steps
+ * over inference. */
+static void measure(const char *what, network *net, int train, int warmup, int iters)
 {
-    double t0 = 0;
+    double t0 = 0, c0 = 0;
     for (int i = 0; i < warmup + iters; i++) {
-        if (i == warmup)
-            t0 = now();
+        if (i == warmup) {
+            t0 = now(CLOCK_MONOTONIC);
+            c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+        }
         if (train) {
             train_network_datum(net);
         } else {
@@ -48,7 +53,10 @@ static double measure(network *net, int train, int warmup, int iters)
             forward_network(net);
         }
     }
-    return (double)iters * net->batch / (now() - t0);
+    double images = (double)iters * net->batch;
+    printf("%s %.3f %.3f\n", what, images / (now(CLOCK_MONOTONIC) - t0),
+           images / (now(CLOCK_PROCESS_CPUTIME_ID) - c0));
+    fflush(stdout);
 }
 
 static _Noreturn void usage(int status)
@@ -102,17 +110,13 @@ int main(int argc, char **argv)
 
     if (!skip_stock) {
         hwi_nn_gemm_reference(1);
-        printf("darknet-stock inference %.3f\n", measure(net, 0, 0, stock_iters));
-        fflush(stdout);
-        printf("darknet-stock training %.3f\n", measure(net, 1, 0, stock_iters));
-        fflush(stdout);
+        measure("darknet-stock inference", net, 0, 0, stock_iters);
+        measure("darknet-stock training", net, 1, 0, stock_iters);
     }
     hwi_nn_gemm_reference(0);
     hwi_nn_gemm_threads(threads);
-    printf("hwi inference %.3f\n", measure(net, 0, 1, iters));
-    fflush(stdout);
-    printf("hwi training %.3f\n", measure(net, 1, 1, iters));
-    fflush(stdout);
+    measure("hwi inference", net, 0, 1, iters);
+    measure("hwi training", net, 1, 1, iters);
     free_network(net);
     return 0;
 }

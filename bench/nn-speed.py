@@ -7,9 +7,9 @@ projection shortcuts, 1x128x128 input, global average pooling standing in
 for GeM, Linear 512, L2 normalisation), then times inference (eval mode,
 no_grad) and training steps (SGD, momentum 0.9, loss summed squares against
 zero as Darknet's [cost] layer) on a random batch.  Prints, per memory
-format:
-    pytorch-FORMAT inference IMG_PER_S
-    pytorch-FORMAT training IMG_PER_S
+format, images per second of wall-clock time and of process CPU time:
+    pytorch-FORMAT inference IMG_PER_S IMG_PER_CPU_S
+    pytorch-FORMAT training IMG_PER_S IMG_PER_CPU_S
 """
 import argparse
 import sys
@@ -61,10 +61,11 @@ class Net(nn.Module):
 def measure(model, x, train, warmup, iters):
     opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, weight_decay=0.0005)
     model.train(train)
-    t0 = 0.0
+    t0 = c0 = 0.0
     for i in range(warmup + iters):
         if i == warmup:
             t0 = time.perf_counter()
+            c0 = time.process_time()
         if train:
             opt.zero_grad()
             loss = model(x).pow(2).sum()
@@ -73,7 +74,8 @@ def measure(model, x, train, warmup, iters):
         else:
             with torch.no_grad():
                 model(x)
-    return iters * x.shape[0] / (time.perf_counter() - t0)
+    images = iters * x.shape[0]
+    return images / (time.perf_counter() - t0), images / (time.process_time() - c0)
 
 
 def main():
@@ -89,7 +91,8 @@ def main():
         model = Net().to(memory_format=mf)
         x = torch.rand(args.batch, 1, 128, 128).to(memory_format=mf)
         for train, what in ((False, "inference"), (True, "training")):
-            print(f"pytorch-{fmt} {what} {measure(model, x, train, 1, args.iterations):.3f}")
+            wall, cpu = measure(model, x, train, 1, args.iterations)
+            print(f"pytorch-{fmt} {what} {wall:.3f} {cpu:.3f}")
             sys.stdout.flush()
 
 
