@@ -1,21 +1,35 @@
-/* nn_gemm.c: Darknet's matrix multiply on OpenBLAS.
+/* nn_gemm.c: Darknet's hot loops on OpenBLAS and on every core.
  *
- * Darknet (Debian 0.0.0+git20180914.61c9d02e) multiplies matrices with
- * its own single-threaded loops, about 5 GFLOP/s here, where OpenBLAS's
- * sgemm gives 175-180 on two threads.  libdarknet.so calls gemm, gemm_cpu
- * and every other function through its PLT (darknet-notes §0), so the
- * definitions below, linked into the program, replace the library's for
- * all its layers: convolutional and connected layers call gemm, the
- * deconvolutional layer gemm_cpu.
+ * Darknet (Debian 0.0.0+git20180914.61c9d02e) runs single-threaded, and
+ * multiplies matrices with its own loops, about 5 GFLOP/s here, where
+ * OpenBLAS's sgemm gives 175-180 on two threads.  libdarknet.so calls
+ * every function through its PLT and takes layer function pointers from
+ * its GOT (darknet-notes §0), so the definitions below, linked into the
+ * program, replace the library's for all its layers.  Replaced, with the
+ * library's names and arguments (source files of darknet 61c9d02e):
+ *   gemm, gemm_cpu              cblas_sgemm (src/gemm.c); conv and connected
+ *                               layers call gemm, deconvolution gemm_cpu
+ *   im2col_cpu, col2im_cpu      row copies instead of per-pixel tests
+ *   forward_/backward_convolutional_layer
+ *                               several images per product (see below)
+ *   activate_array, gradient_array (linear, ReLU, leaky), add_bias,
+ *   backward_bias, and batch norm's mean_cpu, variance_cpu, normalize_cpu,
+ *   scale_bias, backward_scale_cpu, mean_delta_cpu, variance_delta_cpu,
+ *   normalize_delta_cpu         vectorised, split over threads
+ *   forward_/backward_maxpool_layer  split over threads
+ * hwi_nn_gemm_threads(n) sets the thread count of OpenBLAS and of these
+ * loops.
  *
- * Semantics kept (darknet src/gemm.c:65-169): row-major
+ * gemm semantics kept (src/gemm.c:65-169): row-major
  * C = ALPHA·op(A)·op(B) + BETA·C, lda/ldb/ldc the row strides as stored,
  * TA/TB nonzero for a transposed operand.  One difference: with BETA = 0
  * Darknet computes 0·C, so a NaN or Inf already in C stays; BLAS, and so
  * hwi, overwrites C.  Darknet's layers only pass BETA = 0 when C is about
- * to be overwritten anyway (the 1x1-convolution input gradient).
+ * to be overwritten anyway (the 1x1-convolution input gradient).  Sums
+ * run in another order than Darknet's, so results agree to rounding
+ * (tests/check_nn_gemm.c), not bit for bit.
  *
- * hwi_nn_gemm_reference(1) routes the calls back to the library's own
+ * hwi_nn_gemm_reference(1) routes every call back to the library's own
  * code, looked up with dlsym(RTLD_NEXT), so that a test or a benchmark
  * can compare both in one process. */
 #include <config.h>
@@ -323,10 +337,11 @@ enum { CHUNK_COLUMNS = 4096 };
 /* Floats a thread should at least move in a parallel loop. */
 enum { GRAIN_FLOATS = 32768 };
 
-/* Scratch buffers, grown on demand and kept (Darknet runs one layer at a
- * time). */
+/* Scratch buffers, grown on demand and kept; a convolution holds
+ * scratch_lock while it uses them (two networks may run in two threads). */
 static float *scratch[2];
 static size_t scratch_size[2];
+static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static float *get_scratch(int i, size_t n)
 {
@@ -455,6 +470,7 @@ void forward_convolutional_layer(layer l, network net)
     int m = l.n, k = l.size * l.size * l.c, hw = l.out_h * l.out_w;
     size_t in_size = (size_t)l.c * l.h * l.w, out_size = (size_t)m * hw;
     int g = chunk_images(hw, l.batch);
+    pthread_mutex_lock(&scratch_lock);
     float *col = get_scratch(0, (size_t)k * g * hw);
     float *tmp = get_scratch(1, out_size * g);
     for (int b0 = 0; b0 < l.batch; b0 += g) {
@@ -472,6 +488,7 @@ void forward_convolutional_layer(layer l, network net)
         if (q.gb > 1)
             parallel_for((size_t)q.gb * m, grain(hw), tmp_to_map, &q);
     }
+    pthread_mutex_unlock(&scratch_lock);
     if (l.batch_normalize)
         forward_batchnorm_layer(l, net);
     else
@@ -500,6 +517,7 @@ void backward_convolutional_layer(layer l, network net)
     int g = chunk_images(hw, l.batch);
     /* scratch 0: the chunk's im2col, then its column gradient;
      * scratch 1: its output gradient as [m][cols] */
+    pthread_mutex_lock(&scratch_lock);
     float *col = get_scratch(0, (size_t)k * g * hw);
     float *tmp = get_scratch(1, out_size * g);
     for (int b0 = 0; b0 < l.batch; b0 += g) {
@@ -533,6 +551,7 @@ void backward_convolutional_layer(layer l, network net)
         parallel_for((size_t)q.gb * l.c, grain((size_t)l.size * l.size * hw), unpack_input,
                      &q);
     }
+    pthread_mutex_unlock(&scratch_lock);
 }
 
 /* ------------------------------------------------------------------------
