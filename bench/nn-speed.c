@@ -22,6 +22,7 @@
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
 #include <darknet.h>
 #pragma GCC diagnostic pop
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,15 @@ static void measure(const char *what, network *net, int train, int warmup, int i
     fflush(stdout);
 }
 
+/* The nonnegative integer S, or -1 if S is not one. */
+static long count(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return end == s || *end || errno || v < 0 || v > 1000000 ? -1 : v;
+}
+
 static _Noreturn void usage(int status)
 {
     fprintf(status ? stderr : stdout,
@@ -81,13 +91,13 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
-            stock_iters = atoi(optarg);
+            stock_iters = (int)count(optarg);
             break;
         case 'i':
-            iters = atoi(optarg);
+            iters = (int)count(optarg);
             break;
         case 't':
-            threads = atoi(optarg);
+            threads = (int)count(optarg);
             break;
         case 'k':
             skip_stock = 1;
@@ -101,6 +111,12 @@ int main(int argc, char **argv)
     if (optind != argc - 1 || iters < 1 || stock_iters < 1 || threads < 0)
         usage(2);
 
+    FILE *fp = fopen(argv[optind], "r"); /* Darknet would exit 0 (P19) */
+    if (!fp) {
+        perror(argv[optind]);
+        return 1;
+    }
+    fclose(fp);
     srand(1);
     network *net = parse_network_cfg(argv[optind]);
     size_t n = (size_t)net->batch * net->inputs;
