@@ -1,0 +1,985 @@
+/* nn_gemm.c: Darknet's hot loops on OpenBLAS and on every core.
+ *
+ * Darknet (Debian 0.0.0+git20180914.61c9d02e) runs single-threaded, and
+ * multiplies matrices with its own loops, about 5 GFLOP/s here, where
+ * OpenBLAS's sgemm gives 175-180 on two threads.  libdarknet.so calls
+ * every function through its PLT and takes layer function pointers from
+ * its GOT (darknet-notes §0), so the definitions below, linked into the
+ * program, replace the library's for all its layers.  Replaced, with the
+ * library's names and arguments (source files of darknet 61c9d02e):
+ *   gemm, gemm_cpu              cblas_sgemm (src/gemm.c); conv and connected
+ *                               layers call gemm, deconvolution gemm_cpu
+ *   im2col_cpu, col2im_cpu      row copies instead of per-pixel tests
+ *   forward_/backward_convolutional_layer
+ *                               several images per product (see below)
+ *   activate_array, gradient_array (linear, ReLU, leaky), add_bias,
+ *   backward_bias, and batch norm's mean_cpu, variance_cpu, normalize_cpu,
+ *   scale_bias, backward_scale_cpu, mean_delta_cpu, variance_delta_cpu,
+ *   normalize_delta_cpu         vectorised, split over threads
+ *   forward_/backward_maxpool_layer  split over threads
+ * hwi_nn_gemm_threads(n) sets the thread count of OpenBLAS and of these
+ * loops.
+ *
+ * gemm semantics kept (src/gemm.c:65-169): row-major
+ * C = ALPHA·op(A)·op(B) + BETA·C, lda/ldb/ldc the row strides as stored,
+ * TA/TB nonzero for a transposed operand.  One difference: with BETA = 0
+ * Darknet computes 0·C, so a NaN or Inf already in C stays; BLAS, and so
+ * hwi, overwrites C.  Darknet's layers only pass BETA = 0 when C is about
+ * to be overwritten anyway (the 1x1-convolution input gradient).  Sums
+ * run in another order than Darknet's, so results agree to rounding
+ * (tests/check_nn_gemm.c), not bit for bit.
+ *
+ * hwi_nn_gemm_reference(1) routes every call back to the library's own
+ * code, looked up with dlsym(RTLD_NEXT), so that a test or a benchmark
+ * can compare both in one process. */
+#include <config.h>
+
+/* The element-wise loops below only vectorise at -O3 without FP traps
+ * (which change no result). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3", "no-trapping-math")
+#endif
+
+#include "nn_gemm.h"
+
+/* darknet.h has old-style declarations (f()) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <darknet.h>
+#pragma GCC diagnostic pop
+
+#include <cblas.h>
+#include <dlfcn.h>
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef void gemm_fn(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda,
+                     float *B, int ldb, float BETA, float *C, int ldc);
+
+/* Darknet's names (src/gemm.h at 61c9d02e); extern so the library binds
+ * to them. */
+gemm_fn gemm, gemm_cpu;
+
+/* Nonzero: call Darknet's own functions (see hwi_nn_gemm_reference). */
+static int use_reference;
+
+/* The library's gemm_cpu, found on first use in reference mode. */
+static gemm_fn *darknet_gemm_cpu;
+
+/* Threads for hwi's own loops (OpenBLAS keeps its own count); 0 until
+ * hwi_nn_gemm_threads is called, meaning one per core. */
+enum { MAX_THREADS = 64 };
+static int n_threads;
+
+static int online_cores(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : (int)cores;
+}
+
+void hwi_nn_gemm_threads(int n)
+{
+    if (n <= 0)
+        n = online_cores();
+    n_threads = n > MAX_THREADS ? MAX_THREADS : n;
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+    openblas_set_num_threads(n_threads);
+#endif
+}
+
+/* One thread's share of a parallel loop: items [lo, hi). */
+struct task {
+    void (*fn)(void *arg, size_t lo, size_t hi);
+    void *arg;
+    size_t lo, hi;
+};
+
+static void *run_task(void *p)
+{
+    struct task *t = p;
+    t->fn(t->arg, t->lo, t->hi);
+    return NULL;
+}
+
+/* Run FN(ARG, lo, hi) over [0, N) split into contiguous ranges of at
+ * least GRAIN items, one per thread.  The calling thread takes the first
+ * range; if a thread cannot be created, the caller runs its range too. */
+static void parallel_for(size_t n, size_t grain, void (*fn)(void *, size_t, size_t),
+                         void *arg)
+{
+    size_t t = n_threads > 0 ? (size_t)n_threads : (size_t)online_cores();
+    if (grain < 1)
+        grain = 1;
+    if (t > n / grain)
+        t = n / grain;
+    if (t <= 1) {
+        fn(arg, 0, n);
+        return;
+    }
+    pthread_t id[MAX_THREADS];
+    struct task task[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (size_t i = 0; i < t; i++)
+        task[i] = (struct task){fn, arg, n * i / t, n * (i + 1) / t};
+    for (size_t i = 1; i < t; i++)
+        started[i] = pthread_create(&id[i], NULL, run_task, &task[i]) == 0;
+    run_task(&task[0]);
+    for (size_t i = 1; i < t; i++) {
+        if (started[i])
+            pthread_join(id[i], NULL);
+        else
+            run_task(&task[i]);
+    }
+}
+
+void hwi_nn_gemm_reference(int on)
+{
+    use_reference = on;
+}
+
+/* The next definition of NAME after this program's: libdarknet's. */
+static void *darknet_symbol(const char *name)
+{
+    void *p = dlsym(RTLD_NEXT, name);
+    if (!p)
+        abort(); /* cannot happen while libdarknet is linked */
+    return p;
+}
+
+void gemm_cpu(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda,
+              float *B, int ldb, float BETA, float *C, int ldc)
+{
+    if (use_reference) {
+        if (!darknet_gemm_cpu)
+            darknet_gemm_cpu = (gemm_fn *)darknet_symbol("gemm_cpu");
+        darknet_gemm_cpu(TA, TB, M, N, K, ALPHA, A, lda, B, ldb, BETA, C, ldc);
+        return;
+    }
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0) { /* BLAS rejects lda = 0 */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++)
+                C[i * ldc + j] = BETA == 0 ? 0 : BETA * C[i * ldc + j];
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, TA ? CblasTrans : CblasNoTrans,
+                TB ? CblasTrans : CblasNoTrans, M, N, K, ALPHA, A, lda, B, ldb, BETA, C,
+                ldc);
+}
+
+void gemm(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda, float *B,
+          int ldb, float BETA, float *C, int ldc)
+{
+    gemm_cpu(TA, TB, M, N, K, ALPHA, A, lda, B, ldb, BETA, C, ldc);
+}
+
+/* ------------------------------------------------------------------------
+ * im2col and col2im (darknet src/im2col.c, src/col2im.c; Caffe layout).
+ *
+ * COL is (channels·ksize²) rows of out_h·out_w values; row r starts at
+ * COL + r·LDCOL.  Darknet tests every pixel against the border; these
+ * loops work out the valid run of each output row once, and copy it
+ * (stride 1) or gather it. */
+
+/* The valid output columns [*X0, *X1) of kernel offset KX: those whose
+ * input column x·stride − pad + kx lies in [0, width). */
+static void valid_range(int out_w, int width, int stride, int pad, int kx, int *x0,
+                        int *x1)
+{
+    int lo = 0, hi = out_w;
+    while (lo < hi && lo * stride - pad + kx < 0)
+        lo++;
+    while (hi > lo && (hi - 1) * stride - pad + kx >= width)
+        hi--;
+    *x0 = lo;
+    *x1 = hi;
+}
+
+static void im2col_rows(const float *im, int channels, int height, int width, int ksize,
+                        int stride, int pad, float *col, size_t ldcol)
+{
+    int out_h = (height + 2 * pad - ksize) / stride + 1;
+    int out_w = (width + 2 * pad - ksize) / stride + 1;
+    for (int c = 0; c < channels; c++) {
+        for (int ky = 0; ky < ksize; ky++) {
+            for (int kx = 0; kx < ksize; kx++) {
+                float *row = col + ((size_t)(c * ksize + ky) * ksize + kx) * ldcol;
+                int x0, x1;
+                valid_range(out_w, width, stride, pad, kx, &x0, &x1);
+                for (int y = 0; y < out_h; y++) {
+                    float *out = row + (size_t)y * out_w;
+                    int iy = y * stride - pad + ky;
+                    if (iy < 0 || iy >= height || x0 >= x1) {
+                        memset(out, 0, out_w * sizeof *out);
+                        continue;
+                    }
+                    const float *in = im + ((size_t)c * height + iy) * width - pad + kx;
+                    for (int x = 0; x < x0; x++)
+                        out[x] = 0;
+                    if (stride == 1) {
+                        memcpy(out + x0, in + x0, (x1 - x0) * sizeof *out);
+                    } else {
+                        for (int x = x0; x < x1; x++)
+                            out[x] = in[x * stride];
+                    }
+                    for (int x = x1; x < out_w; x++)
+                        out[x] = 0;
+                }
+            }
+        }
+    }
+}
+
+/* Add COL (layout as above) into the image IM. */
+static void col2im_rows(const float *col, size_t ldcol, int channels, int height,
+                        int width, int ksize, int stride, int pad, float *im)
+{
+    int out_h = (height + 2 * pad - ksize) / stride + 1;
+    int out_w = (width + 2 * pad - ksize) / stride + 1;
+    for (int c = 0; c < channels; c++) {
+        for (int ky = 0; ky < ksize; ky++) {
+            for (int kx = 0; kx < ksize; kx++) {
+                const float *row = col + ((size_t)(c * ksize + ky) * ksize + kx) * ldcol;
+                int x0, x1;
+                valid_range(out_w, width, stride, pad, kx, &x0, &x1);
+                for (int y = 0; y < out_h; y++) {
+                    int iy = y * stride - pad + ky;
+                    if (iy < 0 || iy >= height)
+                        continue;
+                    const float *src = row + (size_t)y * out_w;
+                    float *dst = im + ((size_t)c * height + iy) * width - pad + kx;
+                    if (stride == 1) {
+                        for (int x = x0; x < x1; x++)
+                            dst[x] += src[x];
+                    } else {
+                        for (int x = x0; x < x1; x++)
+                            dst[x * stride] += src[x];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void im2col_cpu(float *data_im, int channels, int height, int width, int ksize, int stride,
+                int pad, float *data_col);
+void col2im_cpu(float *data_col, int channels, int height, int width, int ksize, int stride,
+                int pad, float *data_im);
+
+void im2col_cpu(float *data_im, int channels, int height, int width, int ksize, int stride,
+                int pad, float *data_col)
+{
+    static void (*darknet_im2col)(float *, int, int, int, int, int, int, float *);
+    if (use_reference) {
+        if (!darknet_im2col)
+            darknet_im2col = darknet_symbol("im2col_cpu");
+        darknet_im2col(data_im, channels, height, width, ksize, stride, pad, data_col);
+        return;
+    }
+    int out_h = (height + 2 * pad - ksize) / stride + 1;
+    int out_w = (width + 2 * pad - ksize) / stride + 1;
+    im2col_rows(data_im, channels, height, width, ksize, stride, pad, data_col,
+                (size_t)out_h * out_w);
+}
+
+void col2im_cpu(float *data_col, int channels, int height, int width, int ksize, int stride,
+                int pad, float *data_im)
+{
+    static void (*darknet_col2im)(float *, int, int, int, int, int, int, float *);
+    if (use_reference) {
+        if (!darknet_col2im)
+            darknet_col2im = darknet_symbol("col2im_cpu");
+        darknet_col2im(data_col, channels, height, width, ksize, stride, pad, data_im);
+        return;
+    }
+    int out_h = (height + 2 * pad - ksize) / stride + 1;
+    int out_w = (width + 2 * pad - ksize) / stride + 1;
+    col2im_rows(data_col, (size_t)out_h * out_w, channels, height, width, ksize, stride,
+                pad, data_im);
+}
+
+/* ------------------------------------------------------------------------
+ * Convolutional layer, several images per matrix multiply.
+ *
+ * Darknet (src/convolutional_layer.c:445-536) multiplies once per image:
+ * on a 4x4 map that is a 512x4608 by 4608x16 product, which reads all the
+ * weights to make 16 columns.  Here im2col lays out a chunk of G images
+ * side by side, [k][G·hw], and one product covers the chunk; the result,
+ * [m][G·hw], is then scattered back to Darknet's [G][m][hw].  Batch
+ * normalisation, bias and activation are Darknet's functions, called as
+ * the library calls them.
+ *
+ * Semantics are Darknet's, with one exception: a 1x1 convolution with
+ * stride > 1 (or padding) uses the input as if it were its im2col matrix
+ * in Darknet, which is wrong (the forward output is garbage); here it is a
+ * real strided convolution.  The input gradient of every 1x1 convolution
+ * still overwrites net.delta as Darknet's does (darknet-notes P1), so a
+ * workaround for P1 stays valid.  Groups, binary and xnor layers go to
+ * Darknet's own code. */
+
+void forward_convolutional_layer(layer l, network net);
+void backward_convolutional_layer(layer l, network net);
+void forward_batchnorm_layer(layer l, network net);
+void backward_batchnorm_layer(layer l, network net);
+void activate_array(float *x, const int n, const ACTIVATION a);
+void gradient_array(const float *x, const int n, const ACTIVATION a, float *delta);
+void add_bias(float *output, float *biases, int batch, int n, int size);
+void backward_bias(float *bias_updates, float *delta, int batch, int n, int size);
+
+/* Columns per chunk the products aim for. */
+enum { CHUNK_COLUMNS = 4096 };
+
+/* Floats a thread should at least move in a parallel loop. */
+enum { GRAIN_FLOATS = 32768 };
+
+/* Scratch buffers, grown on demand and kept; a convolution holds
+ * scratch_lock while it uses them (two networks may run in two threads). */
+static float *scratch[2];
+static size_t scratch_size[2];
+static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static float *get_scratch(int i, size_t n)
+{
+    if (scratch_size[i] < n) {
+        free(scratch[i]);
+        scratch[i] = malloc(n * sizeof(float));
+        if (!scratch[i])
+            abort(); /* Darknet's own allocations abort the same way */
+        scratch_size[i] = n;
+    }
+    return scratch[i];
+}
+
+/* Images per chunk for an output map of HW pixels. */
+static int chunk_images(int hw, int batch)
+{
+    int g = CHUNK_COLUMNS / (hw > 0 ? hw : 1);
+    return g < 1 ? 1 : g > batch ? batch : g;
+}
+
+static int fast_conv(const layer *l)
+{
+    return !use_reference && l->groups == 1 && !l->binary && !l->xnor;
+}
+
+/* Does the layer read its input directly as the im2col matrix? */
+static int direct_conv(const layer *l)
+{
+    return l->size == 1 && l->stride == 1 && l->pad == 0;
+}
+
+/* One chunk of GB images of a convolutional layer, for the parallel
+ * loops below.  COL is [k][cols] with cols = GB·hw; image j, channel c
+ * owns rows c·size² .. (c+1)·size² − 1, columns j·hw .. (j+1)·hw − 1. */
+struct chunk {
+    const layer *l;
+    int gb, hw;
+    size_t cols;
+    float *im;   /* GB input images (or input gradients) [c][h][w] */
+    float *col;  /* [k][cols] */
+    float *map;  /* GB output maps (or gradients) [m][hw] */
+    float *tmp;  /* [m][cols] */
+};
+
+/* Items j·c + ch: im2col of channel CH of image J into col. */
+static void pack_input(void *arg, size_t lo, size_t hi)
+{
+    const struct chunk *q = arg;
+    const layer *l = q->l;
+    size_t plane = (size_t)l->h * l->w, ks2 = (size_t)l->size * l->size;
+    for (size_t it = lo; it < hi; it++) {
+        size_t j = it / l->c, ch = it % l->c;
+        const float *src = q->im + (j * l->c + ch) * plane;
+        float *dst = q->col + ch * ks2 * q->cols + j * q->hw;
+        if (direct_conv(l))
+            memcpy(dst, src, plane * sizeof *dst);
+        else
+            im2col_rows(src, 1, l->h, l->w, l->size, l->stride, l->pad, dst, q->cols);
+    }
+}
+
+/* Items j·c + ch: add (col2im) the column gradient of channel CH of image
+ * J into the input gradient; for 1x1 layers overwrite it instead, as
+ * Darknet does (P1). */
+static void unpack_input(void *arg, size_t lo, size_t hi)
+{
+    const struct chunk *q = arg;
+    const layer *l = q->l;
+    size_t plane = (size_t)l->h * l->w, ks2 = (size_t)l->size * l->size;
+    for (size_t it = lo; it < hi; it++) {
+        size_t j = it / l->c, ch = it % l->c;
+        float *dst = q->im + (j * l->c + ch) * plane;
+        const float *src = q->col + ch * ks2 * q->cols + j * q->hw;
+        if (direct_conv(l)) {
+            memcpy(dst, src, plane * sizeof *dst);
+            continue;
+        }
+        if (l->size == 1)
+            memset(dst, 0, plane * sizeof *dst);
+        col2im_rows(src, q->cols, 1, l->h, l->w, l->size, l->stride, l->pad, dst);
+    }
+}
+
+/* Items j·m + r: row R of image J between map ([j][m][hw]) and tmp
+ * ([m][cols]). */
+static void tmp_to_map(void *arg, size_t lo, size_t hi)
+{
+    const struct chunk *q = arg;
+    for (size_t it = lo; it < hi; it++) {
+        size_t j = it / q->l->n, r = it % q->l->n;
+        memcpy(q->map + it * q->hw, q->tmp + r * q->cols + j * q->hw, q->hw * sizeof(float));
+    }
+}
+
+static void map_to_tmp(void *arg, size_t lo, size_t hi)
+{
+    const struct chunk *q = arg;
+    for (size_t it = lo; it < hi; it++) {
+        size_t j = it / q->l->n, r = it % q->l->n;
+        memcpy(q->tmp + r * q->cols + j * q->hw, q->map + it * q->hw, q->hw * sizeof(float));
+    }
+}
+
+static size_t grain(size_t floats_per_item)
+{
+    return floats_per_item >= GRAIN_FLOATS ? 1 : GRAIN_FLOATS / (floats_per_item + 1);
+}
+
+/* Fill q->col from the chunk's input images. */
+static void pack_chunk(struct chunk *q)
+{
+    const layer *l = q->l;
+    size_t items = (size_t)q->gb * l->c;
+    parallel_for(items, grain((size_t)l->size * l->size * q->hw), pack_input, q);
+}
+
+void forward_convolutional_layer(layer l, network net)
+{
+    static void (*darknet_forward)(layer, network);
+    if (!fast_conv(&l)) {
+        if (!darknet_forward)
+            darknet_forward = darknet_symbol("forward_convolutional_layer");
+        darknet_forward(l, net);
+        return;
+    }
+    int m = l.n, k = l.size * l.size * l.c, hw = l.out_h * l.out_w;
+    size_t in_size = (size_t)l.c * l.h * l.w, out_size = (size_t)m * hw;
+    int g = chunk_images(hw, l.batch);
+    pthread_mutex_lock(&scratch_lock);
+    float *col = get_scratch(0, (size_t)k * g * hw);
+    float *tmp = get_scratch(1, out_size * g);
+    for (int b0 = 0; b0 < l.batch; b0 += g) {
+        struct chunk q = {&l, l.batch - b0 < g ? l.batch - b0 : g, hw, 0,
+                          net.input + b0 * in_size, col, l.output + b0 * out_size, tmp};
+        q.cols = (size_t)q.gb * hw;
+        float *b = col, *c = q.gb == 1 ? q.map : tmp;
+        if (q.gb == 1 && direct_conv(&l))
+            b = q.im;
+        else
+            pack_chunk(&q);
+        /* c (m x cols) = weights (m x k) · col (k x cols) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, q.cols, k, 1, l.weights, k,
+                    b, q.cols, 0, c, q.cols);
+        if (q.gb > 1)
+            parallel_for((size_t)q.gb * m, grain(hw), tmp_to_map, &q);
+    }
+    pthread_mutex_unlock(&scratch_lock);
+    if (l.batch_normalize)
+        forward_batchnorm_layer(l, net);
+    else
+        add_bias(l.output, l.biases, l.batch, l.n, hw);
+    activate_array(l.output, l.outputs * l.batch, l.activation);
+}
+
+void backward_convolutional_layer(layer l, network net)
+{
+    static void (*darknet_backward)(layer, network);
+    if (!fast_conv(&l)) {
+        if (!darknet_backward)
+            darknet_backward = darknet_symbol("backward_convolutional_layer");
+        darknet_backward(l, net);
+        return;
+    }
+    int m = l.n, k = l.size * l.size * l.c, hw = l.out_h * l.out_w;
+    size_t in_size = (size_t)l.c * l.h * l.w, out_size = (size_t)m * hw;
+
+    gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
+    if (l.batch_normalize)
+        backward_batchnorm_layer(l, net);
+    else
+        backward_bias(l.bias_updates, l.delta, l.batch, l.n, hw);
+
+    int g = chunk_images(hw, l.batch);
+    /* scratch 0: the chunk's im2col, then its column gradient;
+     * scratch 1: its output gradient as [m][cols] */
+    pthread_mutex_lock(&scratch_lock);
+    float *col = get_scratch(0, (size_t)k * g * hw);
+    float *tmp = get_scratch(1, out_size * g);
+    for (int b0 = 0; b0 < l.batch; b0 += g) {
+        struct chunk q = {&l, l.batch - b0 < g ? l.batch - b0 : g, hw, 0,
+                          net.input + b0 * in_size, col, l.delta + b0 * out_size, tmp};
+        q.cols = (size_t)q.gb * hw;
+        float *b = col, *d = q.map;
+        if (q.gb == 1 && direct_conv(&l))
+            b = q.im;
+        else
+            pack_chunk(&q);
+        if (q.gb > 1) {
+            parallel_for((size_t)q.gb * m, grain(hw), map_to_tmp, &q);
+            d = tmp;
+        }
+        /* weight_updates (m x k) += delta (m x cols) · colᵀ */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, k, q.cols, 1, d, q.cols, b,
+                    q.cols, 1, l.weight_updates, k);
+        if (!net.delta)
+            continue;
+        q.im = net.delta + b0 * in_size;
+        if (q.gb == 1 && direct_conv(&l)) {
+            /* Darknet writes this product straight into net.delta (P1). */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, hw, m, 1, l.weights, k, d,
+                        hw, 0, q.im, hw);
+            continue;
+        }
+        /* col (k x cols) = weightsᵀ · delta */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, q.cols, m, 1, l.weights, k, d,
+                    q.cols, 0, col, q.cols);
+        parallel_for((size_t)q.gb * l.c, grain((size_t)l.size * l.size * hw), unpack_input,
+                     &q);
+    }
+    pthread_mutex_unlock(&scratch_lock);
+}
+
+/* ------------------------------------------------------------------------
+ * Element-wise functions of Darknet's layers (src/activations.c, src/
+ * convolutional_layer.c): the same arithmetic, in loops the compiler can
+ * vectorise, on several threads.  Activations other than linear, ReLU and
+ * leaky go to Darknet's code. */
+
+struct elementwise {
+    float *x;
+    const float *y;
+    const float *v;
+    int n, size;
+};
+
+static void relu_part(void *arg, size_t lo, size_t hi)
+{
+    float *x = ((struct elementwise *)arg)->x;
+    for (size_t i = lo; i < hi; i++)
+        x[i] = x[i] * (float)(x[i] > 0);
+}
+
+static void leaky_part(void *arg, size_t lo, size_t hi)
+{
+    float *x = ((struct elementwise *)arg)->x;
+    for (size_t i = lo; i < hi; i++)
+        x[i] = x[i] > 0 ? x[i] : (float)(.1 * x[i]);
+}
+
+void activate_array(float *x, const int n, const ACTIVATION a)
+{
+    static void (*darknet_activate)(float *, int, ACTIVATION);
+    struct elementwise e = {x, NULL, NULL, n, 0};
+    if (!use_reference && a == LINEAR)
+        return; /* linear_activate(x) = x */
+    if (!use_reference && (a == RELU || a == LEAKY)) {
+        parallel_for(n, GRAIN_FLOATS, a == RELU ? relu_part : leaky_part, &e);
+        return;
+    }
+    if (!darknet_activate)
+        darknet_activate = darknet_symbol("activate_array");
+    darknet_activate(x, n, a);
+}
+
+static void relu_grad_part(void *arg, size_t lo, size_t hi)
+{
+    struct elementwise *e = arg;
+    for (size_t i = lo; i < hi; i++)
+        e->x[i] *= (float)(e->y[i] > 0);
+}
+
+static void leaky_grad_part(void *arg, size_t lo, size_t hi)
+{
+    struct elementwise *e = arg;
+    for (size_t i = lo; i < hi; i++)
+        e->x[i] *= e->y[i] > 0 ? 1.0f : (float).1;
+}
+
+void gradient_array(const float *x, const int n, const ACTIVATION a, float *delta)
+{
+    static void (*darknet_gradient)(const float *, int, ACTIVATION, float *);
+    struct elementwise e = {delta, x, NULL, n, 0};
+    if (!use_reference && a == LINEAR)
+        return; /* linear_gradient(x) = 1 */
+    if (!use_reference && (a == RELU || a == LEAKY)) {
+        parallel_for(n, GRAIN_FLOATS, a == RELU ? relu_grad_part : leaky_grad_part, &e);
+        return;
+    }
+    if (!darknet_gradient)
+        darknet_gradient = darknet_symbol("gradient_array");
+    darknet_gradient(x, n, a, delta);
+}
+
+/* Items b·n + i: output[b][i][·] += biases[i]. */
+static void add_bias_part(void *arg, size_t lo, size_t hi)
+{
+    struct elementwise *e = arg;
+    for (size_t it = lo; it < hi; it++) {
+        float *o = e->x + it * e->size, bias = e->v[it % e->n];
+        for (int j = 0; j < e->size; j++)
+            o[j] += bias;
+    }
+}
+
+void add_bias(float *output, float *biases, int batch, int n, int size)
+{
+    static void (*darknet_add_bias)(float *, float *, int, int, int);
+    if (use_reference) {
+        if (!darknet_add_bias)
+            darknet_add_bias = darknet_symbol("add_bias");
+        darknet_add_bias(output, biases, batch, n, size);
+        return;
+    }
+    struct elementwise e = {output, NULL, biases, n, size};
+    parallel_for((size_t)batch * n, grain(size), add_bias_part, &e);
+}
+
+/* Items i (filters): bias_updates[i] += sum over b of delta[b][i][·]. */
+struct bias_sum {
+    float *bias_updates;
+    const float *delta;
+    int batch, n, size;
+};
+
+static void backward_bias_part(void *arg, size_t lo, size_t hi)
+{
+    struct bias_sum *e = arg;
+    for (size_t i = lo; i < hi; i++) {
+        for (int b = 0; b < e->batch; b++) {
+            const float *d = e->delta + ((size_t)b * e->n + i) * e->size;
+            float sum = 0;
+            for (int j = 0; j < e->size; j++)
+                sum += d[j];
+            e->bias_updates[i] += sum;
+        }
+    }
+}
+
+void backward_bias(float *bias_updates, float *delta, int batch, int n, int size)
+{
+    static void (*darknet_backward_bias)(float *, float *, int, int, int);
+    if (use_reference) {
+        if (!darknet_backward_bias)
+            darknet_backward_bias = darknet_symbol("backward_bias");
+        darknet_backward_bias(bias_updates, delta, batch, n, size);
+        return;
+    }
+    struct bias_sum e = {bias_updates, delta, batch, n, size};
+    parallel_for(n, grain((size_t)batch * size), backward_bias_part, &e);
+}
+
+/* ------------------------------------------------------------------------
+ * Batch normalisation's loops (darknet src/blas.c:94-158, src/
+ * batchnorm_layer.c:72-131), used by Darknet's forward/backward_batchnorm
+ * _layer: per-filter sums on one thread per filter range, per-row maps on
+ * one thread per row range, square roots once per filter.  x, delta are
+ * [batch][filters][spatial]. */
+
+struct bn_args {
+    float *x;          /* in/out array */
+    const float *y;    /* second array (x_norm, x) */
+    const float *mean; /* per filter */
+    const float *var;  /* per filter */
+    const float *md;   /* mean_delta */
+    const float *vd;   /* variance_delta */
+    float *out;        /* per filter result */
+    int batch, filters, spatial;
+    int what;
+};
+
+enum { BN_MEAN, BN_VARIANCE, BN_SCALE_UPDATES, BN_MEAN_DELTA, BN_VARIANCE_DELTA };
+
+/* Items f: the per-filter sums. */
+static void bn_sum_part(void *arg, size_t lo, size_t hi)
+{
+    const struct bn_args *e = arg;
+    size_t sp = e->spatial;
+    for (size_t f = lo; f < hi; f++) {
+        double s = 0;
+        for (int b = 0; b < e->batch; b++) {
+            const float *x = e->x + ((size_t)b * e->filters + f) * sp;
+            const float *y = e->y ? e->y + ((size_t)b * e->filters + f) * sp : NULL;
+            switch (e->what) {
+            case BN_MEAN:
+            case BN_MEAN_DELTA:
+                for (size_t i = 0; i < sp; i++)
+                    s += x[i];
+                break;
+            case BN_VARIANCE:
+                for (size_t i = 0; i < sp; i++) {
+                    double d = x[i] - e->mean[f];
+                    s += d * d;
+                }
+                break;
+            case BN_SCALE_UPDATES:
+                for (size_t i = 0; i < sp; i++)
+                    s += x[i] * y[i];
+                break;
+            case BN_VARIANCE_DELTA: /* x = delta, y = x */
+                for (size_t i = 0; i < sp; i++)
+                    s += x[i] * (y[i] - e->mean[f]);
+                break;
+            }
+        }
+        switch (e->what) {
+        case BN_MEAN:
+            e->out[f] = (float)s * (float)(1. / ((double)e->batch * sp));
+            break;
+        case BN_VARIANCE:
+            e->out[f] = (float)s * (float)(1. / ((double)e->batch * sp - 1));
+            break;
+        case BN_SCALE_UPDATES:
+            e->out[f] += (float)s;
+            break;
+        case BN_MEAN_DELTA:
+            e->out[f] = (float)(s * (-1. / sqrt(e->var[f] + .00001f)));
+            break;
+        case BN_VARIANCE_DELTA:
+            e->out[f] = (float)(s * (-.5 * pow(e->var[f] + .00001f, (float)(-3. / 2.))));
+            break;
+        }
+    }
+}
+
+static void bn_sum(struct bn_args *e)
+{
+    parallel_for(e->filters, grain((size_t)e->batch * e->spatial), bn_sum_part, e);
+}
+
+void mean_cpu(float *x, int batch, int filters, int spatial, float *mean);
+void variance_cpu(float *x, float *mean, int batch, int filters, int spatial, float *variance);
+void normalize_cpu(float *x, float *mean, float *variance, int batch, int filters,
+                   int spatial);
+void scale_bias(float *output, float *scales, int batch, int n, int size);
+void backward_scale_cpu(float *x_norm, float *delta, int batch, int n, int size,
+                        float *scale_updates);
+void mean_delta_cpu(float *delta, float *variance, int batch, int filters, int spatial,
+                    float *mean_delta);
+void variance_delta_cpu(float *x, float *delta, float *mean, float *variance, int batch,
+                        int filters, int spatial, float *variance_delta);
+void normalize_delta_cpu(float *x, float *mean, float *variance, float *mean_delta,
+                         float *variance_delta, int batch, int filters, int spatial,
+                         float *delta);
+
+/* Calls Darknet's function NAME with ARGS in reference mode. */
+#define REFERENCE(name, type, args)                                                    \
+    do {                                                                               \
+        static type *fn;                                                               \
+        if (use_reference) {                                                           \
+            if (!fn)                                                                   \
+                fn = (type *)darknet_symbol(name);                                     \
+            fn args;                                                                   \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+
+void mean_cpu(float *x, int batch, int filters, int spatial, float *mean)
+{
+    typedef void type(float *, int, int, int, float *);
+    REFERENCE("mean_cpu", type, (x, batch, filters, spatial, mean));
+    struct bn_args e = {.x = x, .out = mean, .batch = batch, .filters = filters,
+                        .spatial = spatial, .what = BN_MEAN};
+    bn_sum(&e);
+}
+
+void variance_cpu(float *x, float *mean, int batch, int filters, int spatial, float *variance)
+{
+    typedef void type(float *, float *, int, int, int, float *);
+    REFERENCE("variance_cpu", type, (x, mean, batch, filters, spatial, variance));
+    struct bn_args e = {.x = x, .mean = mean, .out = variance, .batch = batch,
+                        .filters = filters, .spatial = spatial, .what = BN_VARIANCE};
+    bn_sum(&e);
+}
+
+void backward_scale_cpu(float *x_norm, float *delta, int batch, int n, int size,
+                        float *scale_updates)
+{
+    typedef void type(float *, float *, int, int, int, float *);
+    REFERENCE("backward_scale_cpu", type, (x_norm, delta, batch, n, size, scale_updates));
+    struct bn_args e = {.x = delta, .y = x_norm, .out = scale_updates, .batch = batch,
+                        .filters = n, .spatial = size, .what = BN_SCALE_UPDATES};
+    bn_sum(&e);
+}
+
+void mean_delta_cpu(float *delta, float *variance, int batch, int filters, int spatial,
+                    float *mean_delta)
+{
+    typedef void type(float *, float *, int, int, int, float *);
+    REFERENCE("mean_delta_cpu", type, (delta, variance, batch, filters, spatial, mean_delta));
+    struct bn_args e = {.x = delta, .var = variance, .out = mean_delta, .batch = batch,
+                        .filters = filters, .spatial = spatial, .what = BN_MEAN_DELTA};
+    bn_sum(&e);
+}
+
+void variance_delta_cpu(float *x, float *delta, float *mean, float *variance, int batch,
+                        int filters, int spatial, float *variance_delta)
+{
+    typedef void type(float *, float *, float *, float *, int, int, int, float *);
+    REFERENCE("variance_delta_cpu", type,
+              (x, delta, mean, variance, batch, filters, spatial, variance_delta));
+    struct bn_args e = {.x = delta, .y = x, .mean = mean, .var = variance,
+                        .out = variance_delta, .batch = batch, .filters = filters,
+                        .spatial = spatial, .what = BN_VARIANCE_DELTA};
+    bn_sum(&e);
+}
+
+/* Items b·filters + f: the per-row maps. */
+enum { BN_NORMALIZE, BN_SCALE, BN_NORMALIZE_DELTA };
+
+static void bn_map_part(void *arg, size_t lo, size_t hi)
+{
+    const struct bn_args *e = arg;
+    size_t sp = e->spatial;
+    for (size_t it = lo; it < hi; it++) {
+        size_t f = it % e->filters;
+        float *x = e->x + it * sp;
+        if (e->what == BN_NORMALIZE) {
+            double den = sqrt(e->var[f]) + .000001f;
+            float mean = e->mean[f];
+            for (size_t i = 0; i < sp; i++)
+                x[i] = (float)((x[i] - mean) / den);
+        } else if (e->what == BN_SCALE) {
+            float scale = e->out[f];
+            for (size_t i = 0; i < sp; i++)
+                x[i] *= scale;
+        } else { /* x = delta, y = x */
+            const float *y = e->y + it * sp;
+            double n = (double)sp * e->batch;
+            double a = 1. / sqrt(e->var[f] + .00001f), b = e->vd[f] * 2. / n,
+                   c = e->md[f] / n;
+            float mean = e->mean[f];
+            for (size_t i = 0; i < sp; i++)
+                x[i] = (float)(x[i] * a + b * (y[i] - mean) + c);
+        }
+    }
+}
+
+static void bn_map(struct bn_args *e)
+{
+    parallel_for((size_t)e->batch * e->filters, grain(e->spatial), bn_map_part, e);
+}
+
+void normalize_cpu(float *x, float *mean, float *variance, int batch, int filters,
+                   int spatial)
+{
+    typedef void type(float *, float *, float *, int, int, int);
+    REFERENCE("normalize_cpu", type, (x, mean, variance, batch, filters, spatial));
+    struct bn_args e = {.x = x, .mean = mean, .var = variance, .batch = batch,
+                        .filters = filters, .spatial = spatial, .what = BN_NORMALIZE};
+    bn_map(&e);
+}
+
+void scale_bias(float *output, float *scales, int batch, int n, int size)
+{
+    typedef void type(float *, float *, int, int, int);
+    REFERENCE("scale_bias", type, (output, scales, batch, n, size));
+    struct bn_args e = {.x = output, .out = scales, .batch = batch, .filters = n,
+                        .spatial = size, .what = BN_SCALE};
+    bn_map(&e);
+}
+
+void normalize_delta_cpu(float *x, float *mean, float *variance, float *mean_delta,
+                         float *variance_delta, int batch, int filters, int spatial,
+                         float *delta)
+{
+    typedef void type(float *, float *, float *, float *, float *, int, int, int, float *);
+    REFERENCE("normalize_delta_cpu", type,
+              (x, mean, variance, mean_delta, variance_delta, batch, filters, spatial,
+               delta));
+    struct bn_args e = {.x = delta, .y = x, .mean = mean, .var = variance,
+                        .md = mean_delta, .vd = variance_delta, .batch = batch,
+                        .filters = filters, .spatial = spatial,
+                        .what = BN_NORMALIZE_DELTA};
+    bn_map(&e);
+}
+
+/* ------------------------------------------------------------------------
+ * Max pooling (darknet src/maxpool_layer.c:84-130): one thread per range
+ * of [batch][c] planes; the window is clipped to the image instead of
+ * testing each tap (an outside tap counts as -FLT_MAX, which never wins,
+ * so the result and the argmax are the same). */
+
+void forward_maxpool_layer(layer l, network net);
+void backward_maxpool_layer(layer l, network net);
+
+struct pool_args {
+    const layer *l;
+    const float *in;
+    float *d;
+};
+
+static void maxpool_part(void *arg, size_t lo, size_t hi)
+{
+    const struct pool_args *e = arg;
+    const layer *l = e->l;
+    int off = -l->pad / 2, oh = l->out_h, ow = l->out_w;
+    for (size_t p = lo; p < hi; p++) {
+        size_t base = p * l->h * l->w;
+        float *out = l->output + p * oh * ow;
+        int *idx = l->indexes + p * oh * ow;
+        for (int i = 0; i < oh; i++) {
+            int y0 = off + i * l->stride;
+            int n0 = y0 < 0 ? -y0 : 0, n1 = l->h - y0 < l->size ? l->h - y0 : l->size;
+            for (int j = 0; j < ow; j++) {
+                int x0 = off + j * l->stride;
+                int m0 = x0 < 0 ? -x0 : 0, m1 = l->w - x0 < l->size ? l->w - x0 : l->size;
+                float max = -FLT_MAX;
+                int max_i = -1;
+                for (int n = n0; n < n1; n++) {
+                    size_t row = base + (size_t)(y0 + n) * l->w + x0;
+                    for (int m = m0; m < m1; m++) {
+                        float v = e->in[row + m];
+                        if (v > max) {
+                            max = v;
+                            max_i = (int)(row + m);
+                        }
+                    }
+                }
+                out[i * ow + j] = max;
+                idx[i * ow + j] = max_i;
+            }
+        }
+    }
+}
+
+void forward_maxpool_layer(layer l, network net)
+{
+    typedef void type(layer, network);
+    REFERENCE("forward_maxpool_layer", type, (l, net));
+    struct pool_args e = {&l, net.input, NULL};
+    parallel_for((size_t)l.batch * l.c, grain((size_t)l.out_h * l.out_w * l.size * l.size),
+                 maxpool_part, &e);
+}
+
+/* Planes are independent: each index points into its own input plane. */
+static void maxpool_back_part(void *arg, size_t lo, size_t hi)
+{
+    const struct pool_args *e = arg;
+    size_t n = (size_t)e->l->out_h * e->l->out_w;
+    for (size_t i = lo * n; i < hi * n; i++)
+        e->d[e->l->indexes[i]] += e->l->delta[i];
+}
+
+void backward_maxpool_layer(layer l, network net)
+{
+    typedef void type(layer, network);
+    REFERENCE("backward_maxpool_layer", type, (l, net));
+    struct pool_args e = {&l, NULL, net.delta};
+    parallel_for((size_t)l.batch * l.c, grain((size_t)l.out_h * l.out_w),
+                 maxpool_back_part, &e);
+}
