@@ -25,4 +25,4 @@ dist_man_MANS += man/hwi-synth.1 man/hwi-split.1 man/hwi-eval.1
 
 TESTS += tests/hwi-synth.sh tests/hwi-split.sh tests/hwi-eval.sh
 EXTRA_DIST += tests/hwi-synth.sh tests/hwi-split.sh tests/hwi-eval.sh \
-	bench/knn-raw docs/synth.md docs/synth-samples.png docs/synth-samples.sh
+	bench/knn-raw docs/synth-samples.png docs/synth-samples.sh
