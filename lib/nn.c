@@ -44,6 +44,7 @@
  * by a trailer; man/hwi-nn.5 gives it byte by byte. */
 #include <config.h>
 
+#include "nn_gemm.h"
 #include "nn.h"
 #include "nn_int.h"
 #include "opt.h"
@@ -80,12 +81,11 @@ __attribute__((constructor)) static void hwi_nn_init(void)
     clear_ftz();
 }
 
-void hwi_nn_gemm_threads(int n) __attribute__((weak));
-
+/* An ordinary call, so that nn_gemm.o, which replaces Darknet's hot loops
+ * (gemm, im2col, convolutions, ...; see nn_gemm.h), is always linked. */
 void hwi_nn_set_threads(int n)
 {
-    if (hwi_nn_gemm_threads)
-        hwi_nn_gemm_threads(n);
+    hwi_nn_gemm_threads(n);
 }
 
 /* ------------------------------------------------------------------------
