@@ -26,6 +26,21 @@ compare_ want2.txt out2.txt
 hwi-vec -p -o o.bin in.txt
 cmp s.bin o.bin || fail_ "--output differs"
 
+# --output to a FIFO or a device writes into it and never replaces it (as
+# root, a rename over /dev/full would replace the device); a directory is
+# refused before any work
+if mkfifo fifo 2> /dev/null; then
+    exec 3<> fifo
+    hwi-vec -o fifo s.bin
+    [ -p fifo ] || fail_ "--output replaced a FIFO by a file"
+    read -r line <&3
+    exec 3>&-
+    [ "$line" = "$(printf 'a.jpg\t1\t-2.5')" ] || fail_ "FIFO got '$line'"
+fi
+mkdir d
+returns_ 1 hwi-vec -o d s.bin 2> err
+grep -q '^hwi-vec: d: Is a directory' err || fail_ "directory: $(cat err)"
+
 # bad input: truncated stream names the record, exits 1, leaves no output file
 head -c 60 s.bin > trunc.bin
 returns_ 1 hwi-vec -o t.txt trunc.bin 2> err
