@@ -20,6 +20,9 @@
 
 enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
 
+/* FLT_MAX plus half its last place: larger magnitudes round to infinity. */
+#define FLOAT_LIMIT 0x1.fffffefffffffp127
+
 static const struct option longopts[] = {
     {"pack", no_argument, NULL, 'p'},
     {"info", no_argument, NULL, 'i'},
@@ -165,7 +168,9 @@ static void pack(FILE *in, const char *name, FILE *out)
                     lineno, n - 1, dim);
         for (size_t i = 0; i < dim; i++) {
             double v;
-            if (hwi_parse_double(f[i + 1], -3.4e38, 3.4e38, &v))
+            /* every double that rounds to a finite float, so that the
+             * %.9g text of FLT_MAX (3.40282347e+38) reads back */
+            if (hwi_parse_double(f[i + 1], -FLOAT_LIMIT, FLOAT_LIMIT, &v))
                 hwi_die(HWI_EXIT_FAIL, "%s:%ld: value %zu '%s' is not a finite float", name,
                         lineno, i + 1, f[i + 1]);
             vec[i] = (float)v;

@@ -11,6 +11,14 @@ hwi-vec --pack in.txt > s.bin
 hwi-vec --names s.bin > out.txt
 compare_ in.txt out.txt
 
+# the extremes of float32 survive text -> stream -> text too
+printf 'max\t3.40282347e+38\t-3.40282347e+38\t1.40129846e-45\n' > ext.txt
+hwi-vec -p ext.txt | hwi-vec > ext.out
+compare_ ext.txt ext.out
+printf 'over\t3.4028236e+38\n' > over.txt
+returns_ 1 hwi-vec -p over.txt > /dev/null 2> err
+grep -q 'over.txt:1: value 1' err || fail_ "overflow: $(cat err)"
+
 # the header is 32 bytes with the magic first
 [ "$(head -c 4 s.bin)" = HWIF ] || fail_ "no magic"
 hwi-vec --info s.bin > info.txt
