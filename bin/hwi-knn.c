@@ -260,6 +260,10 @@ int main(int argc, char **argv)
                 "%s: the gallery is empty: none of its %zu images has a known label%s",
                 dbpath ? dbpath : gallery, k.skipped,
                 flags & HWI_KNN_NO_NEW_WHALE ? " other than new_whale" : "");
+    /* a search of no queries prepares the gallery, so that its errors (an
+     * image twice) name it, and later errors are the queries' */
+    if (hwi_knn_search(&k, NULL, 0, NULL, NULL, NULL))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", dbpath ? dbpath : gallery, k.err);
 
     char err[HWI_ERRLEN];
     FILE *in = hwi_fopen_in(path, err);
@@ -308,7 +312,7 @@ int main(int argc, char **argv)
         if (b == 0)
             break;
         if (hwi_knn_rank(&k, q, b, (const char *const *)keys, stride, hits, nhits))
-            hwi_die(HWI_EXIT_FAIL, "%s", k.err);
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", name, k.err);
         for (size_t i = 0; i < b; i++)
             for (size_t j = 0; j < nhits[i]; j++) {
                 const struct hwi_knn_hit *h = hits + i * stride + j;
