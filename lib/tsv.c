@@ -39,6 +39,9 @@ int hwi_tsv_next(struct hwi_tsv *r)
             r->buf[--len] = 0;
         if (r->buf[0] == '#' || r->buf[0] == 0)
             continue;
+        if (strchr(r->buf, '\r')) /* no writer could put it back */
+            return hwi_seterr(r->err, "%s:%ld: carriage return inside the line", r->name,
+                              r->line);
         char *f[3], *p = r->buf;
         int n = 0;
         for (char *tok; (tok = strsep(&p, "\t"));)

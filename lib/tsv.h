@@ -4,7 +4,7 @@
  *   img1.jpg<TAB>w_1a2b3c4<TAB>0.87
  *
  * One candidate per line, UTF-8, LF (a CR before the LF is tolerated), no
- * quoting; a field may not contain TAB or LF.  Scores are finite numbers,
+ * quoting; a field may not contain TAB, CR or LF.  Scores are finite numbers,
  * written with %.9g in the C locale.  Lines of one query are together (a
  * "group"), best first when a program writes them. */
 #ifndef HWI_TSV_H

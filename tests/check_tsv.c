@@ -56,6 +56,8 @@ START_TEST(test_reject)
     reject("q\t\t1\n", "s.tsv:1: empty label");
     reject("a\tl\t1\nb\tl\t1\na\tm\t1\n", "s.tsv:3: query 'a' appears again");
     reject("a\tl\t1\na\tl\t2\n", "s.tsv:2: label 'l' repeated for query 'a'");
+    reject("q\tl\r\t1\n", "s.tsv:1: carriage return inside the line");
+    reject("q\tl\t1\nq\r\tm\t1\r\n", "s.tsv:2: carriage return");
 }
 END_TEST
 
