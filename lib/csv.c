@@ -323,11 +323,46 @@ int hwi_preds_load(struct hwi_preds *t, const char *path, char *err)
     return 0;
 }
 
+/* 1 if S must be quoted in a CSV field (as the reader unquotes it). */
+static int needs_quotes(const char *s)
+{
+    return s[0] == '"' || strpbrk(s, ",\"\r\n") != NULL;
+}
+
+/* Write S, doubling its quotes when QUOTED (the caller writes the quotes
+ * around the field). */
+static void put_text(FILE *fp, const char *s, int quoted)
+{
+    if (!quoted) {
+        fputs(s, fp);
+        return;
+    }
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+}
+
+static void put_field(FILE *fp, const char *s)
+{
+    int q = needs_quotes(s);
+    if (q)
+        fputc('"', fp);
+    put_text(fp, s, q);
+    if (q)
+        fputc('"', fp);
+}
+
 int hwi_labels_write(const struct hwi_labels *t, FILE *fp)
 {
     fputs("Image,Id\n", fp);
-    for (size_t i = 0; i < t->n; i++)
-        fprintf(fp, "%s,%s\n", t->image[i], t->id[i]);
+    for (size_t i = 0; i < t->n; i++) {
+        put_field(fp, t->image[i]);
+        fputc(',', fp);
+        put_field(fp, t->id[i]);
+        fputc('\n', fp);
+    }
     return ferror(fp) ? -1 : 0;
 }
 
@@ -336,9 +371,20 @@ int hwi_preds_write(const struct hwi_preds *t, FILE *fp)
     fputs("Image,Id\n", fp);
     for (size_t i = 0; i < t->n; i++) {
         const struct hwi_pred *r = &t->row[i];
-        fprintf(fp, "%s,", r->image);
+        put_field(fp, r->image);
+        fputc(',', fp);
+        int q = 0;
         for (int k = 0; k < r->n; k++)
-            fprintf(fp, k ? " %s" : "%s", r->id[k]);
+            q |= needs_quotes(r->id[k]);
+        if (q)
+            fputc('"', fp);
+        for (int k = 0; k < r->n; k++) {
+            if (k)
+                fputc(' ', fp);
+            put_text(fp, r->id[k], q);
+        }
+        if (q)
+            fputc('"', fp);
         fputc('\n', fp);
     }
     return ferror(fp) ? -1 : 0;

@@ -74,7 +74,9 @@ int hwi_labels_load(struct hwi_labels *t, const char *path, char *err);
 int hwi_boxes_load(struct hwi_boxes *t, const char *path, char *err);
 int hwi_preds_load(struct hwi_preds *t, const char *path, char *err);
 
-/* Write a table with its header.  Return 0, or -1 on a write error. */
+/* Write a table with its header, quoting a field that holds a comma, a
+ * quote or a line break as the readers expect.  Return 0, or -1 on a write
+ * error. */
 int hwi_labels_write(const struct hwi_labels *t, FILE *fp);
 int hwi_preds_write(const struct hwi_preds *t, FILE *fp);
 
