@@ -74,6 +74,13 @@ START_TEST(test_labels_reject)
     struct hwi_labels t;
     ck_assert_int_eq(hwi_labels_load(&t, test_tmppath("missing.csv"), err), -1);
     ck_assert_ptr_nonnull(strstr(err, "No such file"));
+
+    const char *nul = test_tmppath("nul.csv");
+    FILE *fp = fopen(nul, "wb");
+    fwrite("Image,Id\na.jpg,w_1\nb\0.jpg,w_2\n", 1, 30, fp);
+    fclose(fp);
+    ck_assert_int_eq(hwi_labels_load(&t, nul, err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "nul.csv:3: NUL byte in line"));
 }
 END_TEST
 

@@ -61,6 +61,19 @@ START_TEST(test_reject)
 }
 END_TEST
 
+START_TEST(test_nul)
+{
+    FILE *fp = test_memfile("q\tl\t1\nq\tm\0\t2\n", 13);
+    struct hwi_tsv r;
+    hwi_tsv_open(&r, fp, "s.tsv");
+    ck_assert_int_eq(hwi_tsv_next(&r), 1);
+    ck_assert_int_eq(hwi_tsv_next(&r), -1);
+    ck_assert_ptr_nonnull(strstr(r.err, "s.tsv:2: NUL byte in line"));
+    hwi_tsv_close(&r);
+    fclose(fp);
+}
+END_TEST
+
 START_TEST(test_groups_and_sort)
 {
     FILE *fp = test_memfile("a\tx\t0.1\na\ty\t0.9\na\tz\t0.9\nb\tx\t1\n", -1);
@@ -116,6 +129,7 @@ Suite *make_tsv_suite(void)
     suite_add_tcase(s, tc);
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, test_reject);
+    tcase_add_test(lim, test_nul);
     suite_add_tcase(s, lim);
     return s;
 }
