@@ -122,6 +122,8 @@ static void pack(FILE *in, const char *name, FILE *out)
     ssize_t len;
     while ((len = getline(&line, &cap, in)) >= 0) {
         lineno++;
+        if ((size_t)len != strlen(line))
+            hwi_die(HWI_EXIT_FAIL, "%s:%ld: NUL byte in line", name, lineno);
         if (len && line[len - 1] == '\n')
             line[--len] = 0;
         if (len && line[len - 1] == '\r')

@@ -69,6 +69,11 @@ printf 'a\tnan\n' > nan.txt
 returns_ 1 hwi-vec -p nan.txt > /dev/null 2> err
 grep -q 'nan.txt:1:' err || fail_ "nan: $(cat err)"
 
+# a NUL byte would cut the line short
+printf 'a\t1\000\t2\n' > nul.txt
+returns_ 1 hwi-vec -p nul.txt > /dev/null 2> err
+grep -q 'nul.txt:1: NUL byte in line' err || fail_ "NUL: $(cat err)"
+
 # missing file, extra operand
 returns_ 1 hwi-vec no-such-file 2> err
 returns_ 2 hwi-vec a b 2> err
