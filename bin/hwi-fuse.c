@@ -151,16 +151,6 @@ static double *parse_grid_opt(const char *opt, const char *arg, double lo, doubl
     return v;
 }
 
-/* Print a threshold so that reading it back gives the same double. */
-static void put_exact(FILE *fp, double x)
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.9g", x);
-    if (strtod(buf, NULL) != x)
-        snprintf(buf, sizeof buf, "%.17g", x);
-    fputs(buf, fp);
-}
-
 static void put_list(FILE *fp, const double *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -254,7 +244,8 @@ static void report_line(struct report *r, const char *stage, size_t nq, double m
     if (mode == HWI_NW_NONE) {
         fputs("-\t-\t", r->fp);
     } else {
-        put_exact(r->fp, thr);
+        char buf[64];
+        fputs(hwi_thresh_format(buf, sizeof buf, thr), r->fp);
         fprintf(r->fp, "\t%.6f\t", map5_nw);
     }
 }

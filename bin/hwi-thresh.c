@@ -372,9 +372,7 @@ int main(int argc, char **argv)
             fp = rep.fp;
         }
         char tbuf[64];
-        snprintf(tbuf, sizeof tbuf, "%.9g", thr);
-        if (strtod(tbuf, NULL) != thr)
-            snprintf(tbuf, sizeof tbuf, "%.17g", thr);
+        hwi_thresh_format(tbuf, sizeof tbuf, thr);
         fprintf(fp, "# stage\tqueries\tmap5\tthreshold\tmap5_nw\toptions\n"
                     "thresh\t%zu\t%.6f\t%s\t%.6f\t--threshold=%s%s\n",
                 r.n, ranked, tbuf, map5, tbuf, mode == HWI_NW_ADD ? " --new-whale=add" : "");

@@ -340,6 +340,14 @@ int hwi_top5_predict(const struct hwi_top5 *t, enum hwi_nw_mode mode, double thr
     return build(t, nw_position(t, mode, thr), pad, npad, out);
 }
 
+char *hwi_thresh_format(char *buf, size_t size, double thr)
+{
+    snprintf(buf, size, "%.9g", thr);
+    if (strtod(buf, NULL) != thr)
+        snprintf(buf, size, "%.17g", thr);
+    return buf;
+}
+
 double hwi_top5_map5(const struct hwi_top5 *t, const char *const *truth, size_t n,
                      enum hwi_nw_mode mode, double thr, const char *const *pad,
                      size_t npad)
