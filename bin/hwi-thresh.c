@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <locale.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -190,6 +191,11 @@ static void load_scores(struct rows *r, const struct hwi_map *index, int have_li
         }
         for (size_t k = 0; k < grp.n; k++) {
             size_t id;
+            /* as hwi-fuse: a fitted threshold then stays a finite number */
+            if (fabs(grp.score[k]) > FLT_MAX)
+                hwi_die(HWI_EXIT_FAIL, "%s:%ld: query '%s': score %g of '%s' is beyond "
+                        "float range", name, grp.line, grp.query, grp.score[k],
+                        grp.label[k]);
             if (hwi_labelset_id(ls, grp.label[k], &id))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
             hwi_top5_push(&r->t[row], ls->name[id], grp.score[k]);
@@ -267,7 +273,8 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "t:N:f:g:i:p:r:o:", longopts, NULL)) != -1) {
         switch (c) {
         case 't':
-            thr = hwi_opt_double("threshold", optarg, -FLT_MAX, FLT_MAX);
+            /* any double: a fit may place T beyond the extreme scores */
+            thr = hwi_opt_double("threshold", optarg, -DBL_MAX, DBL_MAX);
             have_thr = 1;
             break;
         case 'N':
