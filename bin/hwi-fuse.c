@@ -840,6 +840,8 @@ int main(int argc, char **argv)
     size_t nin = (size_t)(argc - optind), nstdin = 0;
     for (int i = optind; i < argc; i++)
         nstdin += !strcmp(argv[i], "-");
+    nstdin += o.fit && !strcmp(o.fit, "-");
+    nstdin += o.softmax && nin == 0; /* the logits stream */
     if (bad) {
         hwi_warn("%s", bad);
     } else if (o.softmax && nin > 1) {

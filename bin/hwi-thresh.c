@@ -340,6 +340,9 @@ int main(int argc, char **argv)
 
     const char *path = optind < argc ? argv[optind] : "-";
     const char *name = strcmp(path, "-") ? path : "(stdin)";
+    if ((images && !strcmp(images, "-")) + (fit && !strcmp(fit, "-")) + !strcmp(path, "-") > 1)
+        hwi_die(HWI_EXIT_USAGE, "only one of the scores, --images and --fit can be "
+                                "standard input");
     struct rows r = {0};
     struct hwi_map index = {0};
     struct hwi_labelset ls = {0};

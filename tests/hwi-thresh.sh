@@ -150,4 +150,11 @@ returns_ 2 hwi-thresh -t abc fused.tsv 2> err
 returns_ 2 hwi-thresh -t 0.5 -N most fused.tsv 2> err
 returns_ 2 hwi-thresh -t 0.5 --pad='a b' fused.tsv 2> err
 returns_ 2 hwi-thresh -t 0.5 fused.tsv extra 2> err
+# the images list and the scores cannot both be standard input (the scores
+# read after the list would be empty)
+returns_ 2 hwi-thresh -t 0.5 -i - < fused.tsv > out 2> err
+grep -q "only one of the scores, --images and --fit can be standard input" err ||
+    fail_ "two stdin: $(cat err)"
+[ -s out ] && fail_ "two stdin: output written"
+returns_ 2 hwi-thresh --fit - fused.tsv - < truth.csv 2> err
 exit 0
