@@ -49,6 +49,9 @@ static int read_line(struct hwi_csv *c)
         c->buf[--len] = 0;
     if (len && c->buf[len - 1] == '\r')
         c->buf[--len] = 0;
+    if (memchr(c->buf, '\r', (size_t)len))
+        return hwi_seterr(c->err, "%s:%ld: carriage return inside the line", c->name,
+                          c->line);
     if (c->line == 1 && (unsigned char)c->buf[0] == 0xEF &&
         (unsigned char)c->buf[1] == 0xBB && (unsigned char)c->buf[2] == 0xBF)
         memmove(c->buf, c->buf + 3, (size_t)len - 2);
