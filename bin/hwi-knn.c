@@ -158,9 +158,8 @@ static void load_stream(struct hwi_knn *k, const char *path, const char *labels_
     if (hwi_labels_load(&t, labels_path, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_map lab = {0};
-    for (size_t i = 0; i < t.n; i++)
-        if (hwi_map_put(&lab, t.image[i], i, NULL) < 0)
-            hwi_die(HWI_EXIT_FAIL, "out of memory");
+    if (hwi_labels_index(&t, &lab))
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
     const char *name = strcmp(path, "-") ? path : "(stdin)";
     FILE *fp = hwi_fopen_in(path, err);
     if (!fp)

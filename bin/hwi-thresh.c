@@ -357,9 +357,8 @@ int main(int argc, char **argv)
         if (hwi_labels_load(&truth, fit, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         struct hwi_map tidx = {0};
-        for (size_t i = 0; i < truth.n; i++)
-            if (hwi_map_put(&tidx, truth.image[i], i, NULL) < 0)
-                hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (hwi_labels_index(&truth, &tidx))
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
         const char **tr = malloc((r.n ? r.n : 1) * sizeof *tr);
         if (!tr)
             hwi_die(HWI_EXIT_FAIL, "out of memory");

@@ -393,6 +393,16 @@ int hwi_preds_write(const struct hwi_preds *t, FILE *fp)
     return ferror(fp) ? -1 : 0;
 }
 
+int hwi_labels_index(const struct hwi_labels *t, struct hwi_map *m)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (hwi_map_put(m, t->image[i], i, NULL) < 0) {
+            hwi_map_free(m);
+            return -1;
+        }
+    return 0;
+}
+
 void hwi_labels_free(struct hwi_labels *t)
 {
     for (size_t i = 0; i < t->n; i++) {

@@ -762,11 +762,8 @@ int hwi_fitset_truth(struct hwi_fitset *fs, const struct hwi_labels *t, const ch
                      char *err)
 {
     struct hwi_map idx = {0};
-    for (size_t i = 0; i < t->n; i++)
-        if (hwi_map_put(&idx, t->image[i], i, NULL) < 0) {
-            hwi_map_free(&idx);
-            return hwi_seterr(err, "out of memory");
-        }
+    if (hwi_labels_index(t, &idx))
+        return hwi_seterr(err, "out of memory");
     free(fs->truth);
     if (!(fs->truth = malloc((fs->nq ? fs->nq : 1) * sizeof *fs->truth))) {
         hwi_map_free(&idx);
@@ -892,11 +889,8 @@ int hwi_logits_truth(struct hwi_logits *lg, const struct hwi_labels *t, const ch
                      const char *sname, char *err)
 {
     struct hwi_map idx = {0};
-    for (size_t i = 0; i < t->n; i++)
-        if (hwi_map_put(&idx, t->image[i], i, NULL) < 0) {
-            hwi_map_free(&idx);
-            return hwi_seterr(err, "out of memory");
-        }
+    if (hwi_labels_index(t, &idx))
+        return hwi_seterr(err, "out of memory");
     free(lg->truth);
     if (!(lg->truth = malloc((lg->nq ? lg->nq : 1) * sizeof *lg->truth))) {
         hwi_map_free(&idx);

@@ -184,6 +184,12 @@ START_TEST(test_write_quotes)
     ck_assert_str_eq(u.image[0], "a,b.jpg");
     ck_assert_str_eq(u.id[0], "w_\"1\"");
     ck_assert_str_eq(u.image[1], "c.jpg");
+    struct hwi_map idx = {0};
+    ck_assert_int_eq(hwi_labels_index(&u, &idx), 0);
+    ck_assert_uint_eq(*hwi_map_get(&idx, "c.jpg"), 1);
+    ck_assert_uint_eq(*hwi_map_get(&idx, "a,b.jpg"), 0);
+    ck_assert_ptr_null(hwi_map_get(&idx, "x.jpg"));
+    hwi_map_free(&idx);
     hwi_labels_free(&u);
     hwi_labels_free(&t);
 
