@@ -151,6 +151,18 @@ static double *parse_grid_opt(const char *opt, const char *arg, double lo, doubl
     return v;
 }
 
+/* Parse --weights or --nw-weights: a list (no START:STOP:STEP) of values
+ * in 0 .. WMAX, or exit 2 saying FORM is expected. */
+static double *parse_weights_opt(const char *opt, const char *form, const char *arg,
+                                 size_t *n)
+{
+    if (strchr(arg, ':')) {
+        hwi_warn("invalid value '%s' for --%s: expected %s", arg, opt, form);
+        hwi_try_help();
+    }
+    return parse_grid_opt(opt, arg, 0, WMAX, n);
+}
+
 static void put_list(FILE *fp, const double *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -767,19 +779,11 @@ int main(int argc, char **argv)
             break;
         case 'w':
             free(o.w);
-            o.w = parse_grid_opt("weights", optarg, 0, WMAX, &o.nw);
-            if (strchr(optarg, ':')) {
-                hwi_warn("invalid value '%s' for --weights: expected W1,W2,...", optarg);
-                hwi_try_help();
-            }
+            o.w = parse_weights_opt("weights", "W1,W2,...", optarg, &o.nw);
             break;
         case 'n':
             free(o.v);
-            o.v = parse_grid_opt("nw-weights", optarg, 0, WMAX, &o.nv);
-            if (strchr(optarg, ':')) {
-                hwi_warn("invalid value '%s' for --nw-weights: expected V1,V2,...", optarg);
-                hwi_try_help();
-            }
+            o.v = parse_weights_opt("nw-weights", "V1,V2,...", optarg, &o.nv);
             break;
         case 'm':
             if (hwi_missing_parse(optarg, &o.miss)) {
