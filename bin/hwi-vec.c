@@ -111,7 +111,7 @@ static size_t split_tabs(char *line, char ***fields)
     return n;
 }
 
-static void pack(FILE *in, const char *name, FILE *out)
+static void pack(FILE *in, const char *name, FILE *out, const char *outname)
 {
     char *line = NULL, **f = NULL, **names = NULL;
     size_t cap = 0, dim = 0, nnames = 0;
@@ -158,7 +158,7 @@ static void pack(FILE *in, const char *name, FILE *out)
             if (names && nnames != dim)
                 hwi_die(HWI_EXIT_FAIL, "%s:%ld: %zu values but %zu column names", name,
                         lineno, dim, nnames);
-            if (hwi_stream_open_write(&s, out, "(output)", (uint32_t)dim, HWI_STREAM_KEYED,
+            if (hwi_stream_open_write(&s, out, outname, (uint32_t)dim, HWI_STREAM_KEYED,
                                       names, 0))
                 hwi_die(HWI_EXIT_FAIL, "%s", s.err);
             if (!(vec = malloc(dim * sizeof *vec)))
@@ -240,7 +240,7 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 
     if (do_pack) {
-        pack(in, name, out.fp);
+        pack(in, name, out.fp, output && strcmp(output, "-") ? output : "(stdout)");
     } else {
         struct hwi_stream s;
         if (hwi_stream_open_read(&s, in, name))

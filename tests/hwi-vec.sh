@@ -44,6 +44,12 @@ if mkfifo fifo 2> /dev/null; then
     read -r line <&3
     exec 3>&-
     [ "$line" = "$(printf 'a.jpg\t1\t-2.5')" ] || fail_ "FIFO got '$line'"
+    # only once the FIFO has shown that nothing is renamed over a device
+    if [ -c /dev/full ] && [ -w /dev/full ]; then
+        returns_ 1 hwi-vec -p -o /dev/full in.txt 2> err
+        grep -q '^hwi-vec: /dev/full: write error' err || fail_ "/dev/full: $(cat err)"
+        [ -c /dev/full ] || framework_failure_ "/dev/full is no longer a device"
+    fi
 fi
 mkdir d
 returns_ 1 hwi-vec -o d s.bin 2> err
