@@ -130,10 +130,11 @@ static void rows_free(struct rows *r)
 
 /* Read the expected images: one per line, or a CSV whose first column is
  * Image (a header line "Image..." is skipped). */
-static void load_images(struct rows *r, struct hwi_map *index, const char *path)
+static void load_images(struct rows *r, struct hwi_map *index, const char *file)
 {
     char err[HWI_ERRLEN];
-    FILE *fp = hwi_fopen_in(path, err);
+    const char *path = strcmp(file, "-") ? file : "(stdin)"; /* for messages */
+    FILE *fp = hwi_fopen_in(file, err);
     if (!fp)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_csv c;
@@ -348,7 +349,8 @@ int main(int argc, char **argv)
     struct hwi_labelset ls = {0};
     if (images)
         load_images(&r, &index, images);
-    load_scores(&r, &index, images != NULL, path, name, images, &ls);
+    load_scores(&r, &index, images != NULL, path, name,
+                images && !strcmp(images, "-") ? "(stdin)" : images, &ls);
     if (!padarg)
         npad = default_pad(&r, pad, 16);
 

@@ -157,4 +157,7 @@ grep -q "only one of the scores, --images and --fit can be standard input" err |
     fail_ "two stdin: $(cat err)"
 [ -s out ] && fail_ "two stdin: output written"
 returns_ 2 hwi-thresh --fit - fused.tsv - < truth.csv 2> err
+# the list alone on standard input is named so
+printf 'q1\nq1\n' | returns_ 1 hwi-thresh -t 0.5 -i - fused.tsv > /dev/null 2> err
+grep -q "(stdin):2: image 'q1' is listed twice" err || fail_ "list on stdin: $(cat err)"
 exit 0
