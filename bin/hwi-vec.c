@@ -9,6 +9,7 @@
 #include "err.h"
 #include "opt.h"
 #include "stream.h"
+#include "tsv.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -119,15 +120,10 @@ static void pack(FILE *in, const char *name, FILE *out, const char *outname)
     float *vec = NULL;
     struct hwi_stream s = {0};
     int open = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        if ((size_t)len != strlen(line))
-            hwi_die(HWI_EXIT_FAIL, "%s:%ld: NUL byte in line", name, lineno);
-        if (len && line[len - 1] == '\n')
-            line[--len] = 0;
-        if (len && line[len - 1] == '\r')
-            line[--len] = 0;
+    size_t len;
+    char err[HWI_ERRLEN];
+    int rc;
+    while ((rc = hwi_read_line(in, &line, &cap, &len, name, &lineno, err)) == 1) {
         if (!*line)
             continue;
         free(f);
@@ -180,8 +176,8 @@ static void pack(FILE *in, const char *name, FILE *out, const char *outname)
         if (hwi_stream_write(&s, f[0], vec))
             hwi_die(HWI_EXIT_FAIL, "%s:%ld: %s", name, lineno, s.err);
     }
-    if (ferror(in))
-        hwi_die(HWI_EXIT_FAIL, "%s: read error", name);
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (!open)
         hwi_die(HWI_EXIT_FAIL, "%s: no vectors: the dimension is unknown", name);
     if (hwi_stream_finish(&s))

@@ -7,6 +7,7 @@
 
 #include "map.h"
 #include "opt.h"
+#include "tsv.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -34,27 +35,16 @@ void hwi_fclose_in(FILE *fp)
 /* Read one line into c->buf without its LF/CRLF.  1, 0 at EOF, -1. */
 static int read_line(struct hwi_csv *c)
 {
-    errno = 0;
-    ssize_t len = getline(&c->buf, &c->cap, c->fp);
-    if (len < 0) {
-        if (ferror(c->fp))
-            return hwi_seterr(c->err, "%s:%ld: read error: %s", c->name, c->line + 1,
-                              strerror(errno));
-        return 0;
-    }
-    c->line++;
-    if ((size_t)len != strlen(c->buf))
-        return hwi_seterr(c->err, "%s:%ld: NUL byte in line", c->name, c->line);
-    if (len && c->buf[len - 1] == '\n')
-        c->buf[--len] = 0;
-    if (len && c->buf[len - 1] == '\r')
-        c->buf[--len] = 0;
-    if (memchr(c->buf, '\r', (size_t)len))
+    size_t len;
+    int rc = hwi_read_line(c->fp, &c->buf, &c->cap, &len, c->name, &c->line, c->err);
+    if (rc <= 0)
+        return rc;
+    if (memchr(c->buf, '\r', len))
         return hwi_seterr(c->err, "%s:%ld: carriage return inside the line", c->name,
                           c->line);
     if (c->line == 1 && (unsigned char)c->buf[0] == 0xEF &&
         (unsigned char)c->buf[1] == 0xBB && (unsigned char)c->buf[2] == 0xBF)
-        memmove(c->buf, c->buf + 3, (size_t)len - 2);
+        memmove(c->buf, c->buf + 3, len - 2);
     return 1;
 }
 
