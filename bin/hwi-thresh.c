@@ -194,9 +194,10 @@ static void load_scores(struct rows *r, const struct hwi_map *index, int have_li
             size_t id;
             /* as hwi-fuse: a fitted threshold then stays a finite number */
             if (fabs(grp.score[k]) > FLT_MAX)
-                hwi_die(HWI_EXIT_FAIL, "%s:%ld: query '%s': score %g of '%s' is beyond "
-                        "float range", name, grp.line, grp.query, grp.score[k],
-                        grp.label[k]);
+                hwi_die(HWI_EXIT_FAIL,
+                        "%s:%ld: query '%s': score %g of '%s' is beyond "
+                        "float range",
+                        name, grp.line, grp.query, grp.score[k], grp.label[k]);
             if (hwi_labelset_id(ls, grp.label[k], &id))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
             hwi_top5_push(&r->t[row], ls->name[id], grp.score[k]);
@@ -341,7 +342,9 @@ int main(int argc, char **argv)
 
     const char *path = optind < argc ? argv[optind] : "-";
     const char *name = strcmp(path, "-") ? path : "(stdin)";
-    if ((images && !strcmp(images, "-")) + (fit && !strcmp(fit, "-")) + !strcmp(path, "-") > 1)
+    if ((images && !strcmp(images, "-")) + (fit && !strcmp(fit, "-")) +
+            !strcmp(path, "-") >
+        1)
         hwi_die(HWI_EXIT_USAGE, "only one of the scores, --images and --fit can be "
                                 "standard input");
     struct rows r = {0};

@@ -244,9 +244,11 @@ static int search_block(struct hwi_knn *k, const float *q, size_t nq,
     for (size_t i = 0; i < nq; i++) {
         double qn2 = norm2(q + i * dim, k->dim);
         if (!(qn2 <= MAXNORM2)) /* also NaN */
-            return hwi_seterr(k->err, "query %s%s%s: vector too long or not finite (norm "
-                              "%g, at most %g)", keys ? "'" : "", keys ? keys[i] : "",
-                              keys ? "'" : "", sqrt(qn2), sqrt(MAXNORM2));
+            return hwi_seterr(k->err,
+                              "query %s%s%s: vector too long or not finite (norm "
+                              "%g, at most %g)",
+                              keys ? "'" : "", keys ? keys[i] : "", keys ? "'" : "",
+                              sqrt(qn2), sqrt(MAXNORM2));
         k->qnorm2[i] = (float)qn2;
         k->self[i] = HWI_KNN_NONE;
         if (keys && !(k->flags & HWI_KNN_KEEP_SELF)) {

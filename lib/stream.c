@@ -94,12 +94,12 @@ static int read_text(struct hwi_stream *s, char **buf, size_t *cap, const char *
     if (got < 0)
         return hwi_seterr(s->err, "%s: read error: %s", s->name, strerror(errno));
     if (got < (long)len)
-        return hwi_seterr(s->err, "%s: %s %llu: truncated (%ld of %u bytes)", s->name, what,
-                          n, got, len);
+        return hwi_seterr(s->err, "%s: %s %llu: truncated (%ld of %u bytes)", s->name,
+                          what, n, got, len);
     (*buf)[len] = 0;
     if (!text_ok(*buf, len))
-        return hwi_seterr(s->err, "%s: %s %llu: contains NUL, TAB or a line break", s->name,
-                          what, n);
+        return hwi_seterr(s->err, "%s: %s %llu: contains NUL, TAB or a line break",
+                          s->name, what, n);
     return 1;
 }
 

@@ -70,7 +70,8 @@ START_TEST(test_labels_reject)
     labels_reject("Image,Id\n,w_1\n", "bad.csv:2: empty image name");
     labels_reject("Image,Id\n\"a.jpg,w_1\n", "bad.csv:2: unterminated");
     labels_reject("Image,Id\n\"a\"x,w_1\n", "bad.csv:2: text after a closing quote");
-    labels_reject("Image,Id\na.jpg,w_1\r\r\n", "bad.csv:2: carriage return inside the line");
+    labels_reject("Image,Id\na.jpg,w_1\r\r\n",
+                  "bad.csv:2: carriage return inside the line");
     char err[HWI_ERRLEN];
     struct hwi_labels t;
     ck_assert_int_eq(hwi_labels_load(&t, test_tmppath("missing.csv"), err), -1);
@@ -194,9 +195,10 @@ START_TEST(test_write_quotes)
     hwi_labels_free(&t);
 
     struct hwi_preds p;
-    ck_assert_int_eq(hwi_preds_load(&p, file_with("q.csv", "Image,Id\n"
-                                                           "\"x,y.jpg\",\"w,1 new_whale\"\n"
-                                                           "z.jpg,w_2 w_3\n"),
+    ck_assert_int_eq(hwi_preds_load(&p,
+                                    file_with("q.csv", "Image,Id\n"
+                                                       "\"x,y.jpg\",\"w,1 new_whale\"\n"
+                                                       "z.jpg,w_2 w_3\n"),
                                     err),
                      0);
     out = test_tmppath("q2.csv");

@@ -176,8 +176,9 @@ START_TEST(test_corrupt)
 
     sqlite3 *h;
     ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(h, "PRAGMA ignore_check_constraints = ON; "
-                                     "UPDATE embeddings SET dim = 5 WHERE dim = 3",
+    ck_assert_int_eq(sqlite3_exec(h,
+                                  "PRAGMA ignore_check_constraints = ON; "
+                                  "UPDATE embeddings SET dim = 5 WHERE dim = 3",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(h);
