@@ -288,6 +288,7 @@ int main(int argc, char **argv)
     if (!q || !keys || !hits || !nhits)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     unsigned long long nq = 0;
+    struct hwi_map seen = {0}; /* query keys */
     for (int eof = 0; !eof;) {
         size_t b = 0;
         while (b < HWI_KNN_QBLOCK) {
@@ -302,6 +303,14 @@ int main(int argc, char **argv)
                 hwi_die(HWI_EXIT_FAIL, "%s: record %llu (key '%s'): dimension %u, the "
                         "gallery's is %u", name, (unsigned long long)s.nrec, s.key, s.dim,
                         k.dim);
+            /* a query twice would write its lines twice, which no reader
+             * of scores TSV takes */
+            int put = hwi_map_put(&seen, s.key, 0, NULL);
+            if (put < 0)
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            if (put == 0)
+                hwi_die(HWI_EXIT_FAIL, "%s: record %llu: key '%s' appears twice", name,
+                        (unsigned long long)s.nrec, s.key);
             free(keys[b]);
             if (!(keys[b] = strdup(s.key)))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
@@ -341,6 +350,7 @@ int main(int argc, char **argv)
     free(q);
     free(hits);
     free(nhits);
+    hwi_map_free(&seen);
     hwi_knn_free(&k);
     return HWI_EXIT_OK;
 }
