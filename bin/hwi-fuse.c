@@ -151,14 +151,16 @@ static double *parse_grid_opt(const char *opt, const char *arg, double lo, doubl
     return v;
 }
 
-/* Print a threshold so that reading it back gives the same double. */
-static void put_exact(FILE *fp, double x)
+/* Parse --weights or --nw-weights: a list (no START:STOP:STEP) of values
+ * in 0 .. WMAX, or exit 2 saying FORM is expected. */
+static double *parse_weights_opt(const char *opt, const char *form, const char *arg,
+                                 size_t *n)
 {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.9g", x);
-    if (strtod(buf, NULL) != x)
-        snprintf(buf, sizeof buf, "%.17g", x);
-    fputs(buf, fp);
+    if (strchr(arg, ':')) {
+        hwi_warn("invalid value '%s' for --%s: expected %s", arg, opt, form);
+        hwi_try_help();
+    }
+    return parse_grid_opt(opt, arg, 0, WMAX, n);
 }
 
 static void put_list(FILE *fp, const double *v, size_t n)
@@ -254,7 +256,8 @@ static void report_line(struct report *r, const char *stage, size_t nq, double m
     if (mode == HWI_NW_NONE) {
         fputs("-\t-\t", r->fp);
     } else {
-        put_exact(r->fp, thr);
+        char buf[64];
+        fputs(hwi_thresh_format(buf, sizeof buf, thr), r->fp);
         fprintf(r->fp, "\t%.6f\t", map5_nw);
     }
 }
@@ -776,19 +779,11 @@ int main(int argc, char **argv)
             break;
         case 'w':
             free(o.w);
-            o.w = parse_grid_opt("weights", optarg, 0, WMAX, &o.nw);
-            if (strchr(optarg, ':')) {
-                hwi_warn("invalid value '%s' for --weights: expected W1,W2,...", optarg);
-                hwi_try_help();
-            }
+            o.w = parse_weights_opt("weights", "W1,W2,...", optarg, &o.nw);
             break;
         case 'n':
             free(o.v);
-            o.v = parse_grid_opt("nw-weights", optarg, 0, WMAX, &o.nv);
-            if (strchr(optarg, ':')) {
-                hwi_warn("invalid value '%s' for --nw-weights: expected V1,V2,...", optarg);
-                hwi_try_help();
-            }
+            o.v = parse_weights_opt("nw-weights", "V1,V2,...", optarg, &o.nv);
             break;
         case 'm':
             if (hwi_missing_parse(optarg, &o.miss)) {
@@ -849,6 +844,8 @@ int main(int argc, char **argv)
     size_t nin = (size_t)(argc - optind), nstdin = 0;
     for (int i = optind; i < argc; i++)
         nstdin += !strcmp(argv[i], "-");
+    nstdin += o.fit && !strcmp(o.fit, "-");
+    nstdin += o.softmax && nin == 0; /* the logits stream */
     if (bad) {
         hwi_warn("%s", bad);
     } else if (o.softmax && nin > 1) {

@@ -158,9 +158,8 @@ static void load_stream(struct hwi_knn *k, const char *path, const char *labels_
     if (hwi_labels_load(&t, labels_path, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_map lab = {0};
-    for (size_t i = 0; i < t.n; i++)
-        if (hwi_map_put(&lab, t.image[i], i, NULL) < 0)
-            hwi_die(HWI_EXIT_FAIL, "out of memory");
+    if (hwi_labels_index(&t, &lab))
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
     const char *name = strcmp(path, "-") ? path : "(stdin)";
     FILE *fp = hwi_fopen_in(path, err);
     if (!fp)
@@ -260,6 +259,10 @@ int main(int argc, char **argv)
                 "%s: the gallery is empty: none of its %zu images has a known label%s",
                 dbpath ? dbpath : gallery, k.skipped,
                 flags & HWI_KNN_NO_NEW_WHALE ? " other than new_whale" : "");
+    /* a search of no queries prepares the gallery, so that its errors (an
+     * image twice) name it, and later errors are the queries' */
+    if (hwi_knn_search(&k, NULL, 0, NULL, NULL, NULL))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", dbpath ? dbpath : gallery, k.err);
 
     char err[HWI_ERRLEN];
     FILE *in = hwi_fopen_in(path, err);
@@ -285,6 +288,7 @@ int main(int argc, char **argv)
     if (!q || !keys || !hits || !nhits)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     unsigned long long nq = 0;
+    struct hwi_map seen = {0}; /* query keys */
     for (int eof = 0; !eof;) {
         size_t b = 0;
         while (b < HWI_KNN_QBLOCK) {
@@ -299,6 +303,14 @@ int main(int argc, char **argv)
                 hwi_die(HWI_EXIT_FAIL, "%s: record %llu (key '%s'): dimension %u, the "
                         "gallery's is %u", name, (unsigned long long)s.nrec, s.key, s.dim,
                         k.dim);
+            /* a query twice would write its lines twice, which no reader
+             * of scores TSV takes */
+            int put = hwi_map_put(&seen, s.key, 0, NULL);
+            if (put < 0)
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            if (put == 0)
+                hwi_die(HWI_EXIT_FAIL, "%s: record %llu: key '%s' appears twice", name,
+                        (unsigned long long)s.nrec, s.key);
             free(keys[b]);
             if (!(keys[b] = strdup(s.key)))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
@@ -308,7 +320,7 @@ int main(int argc, char **argv)
         if (b == 0)
             break;
         if (hwi_knn_rank(&k, q, b, (const char *const *)keys, stride, hits, nhits))
-            hwi_die(HWI_EXIT_FAIL, "%s", k.err);
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", name, k.err);
         for (size_t i = 0; i < b; i++)
             for (size_t j = 0; j < nhits[i]; j++) {
                 const struct hwi_knn_hit *h = hits + i * stride + j;
@@ -338,6 +350,7 @@ int main(int argc, char **argv)
     free(q);
     free(hits);
     free(nhits);
+    hwi_map_free(&seen);
     hwi_knn_free(&k);
     return HWI_EXIT_OK;
 }

@@ -111,9 +111,8 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
     if (o->labels) {
         if (hwi_labels_load(&t, o->labels, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
-        for (size_t i = 0; i < t.n; i++)
-            if (hwi_map_put(&lab, t.image[i], i, NULL) < 0)
-                hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (hwi_labels_index(&t, &lab))
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
     }
     const char *name = strcmp(file, "-") ? file : "(stdin)";
     FILE *fp = hwi_fopen_in(file, err);

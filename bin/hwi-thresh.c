@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <locale.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -129,10 +130,11 @@ static void rows_free(struct rows *r)
 
 /* Read the expected images: one per line, or a CSV whose first column is
  * Image (a header line "Image..." is skipped). */
-static void load_images(struct rows *r, struct hwi_map *index, const char *path)
+static void load_images(struct rows *r, struct hwi_map *index, const char *file)
 {
     char err[HWI_ERRLEN];
-    FILE *fp = hwi_fopen_in(path, err);
+    const char *path = strcmp(file, "-") ? file : "(stdin)"; /* for messages */
+    FILE *fp = hwi_fopen_in(file, err);
     if (!fp)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_csv c;
@@ -190,6 +192,12 @@ static void load_scores(struct rows *r, const struct hwi_map *index, int have_li
         }
         for (size_t k = 0; k < grp.n; k++) {
             size_t id;
+            /* as hwi-fuse: a fitted threshold then stays a finite number */
+            if (fabs(grp.score[k]) > FLT_MAX)
+                hwi_die(HWI_EXIT_FAIL,
+                        "%s:%ld: query '%s': score %g of '%s' is beyond "
+                        "float range",
+                        name, grp.line, grp.query, grp.score[k], grp.label[k]);
             if (hwi_labelset_id(ls, grp.label[k], &id))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
             hwi_top5_push(&r->t[row], ls->name[id], grp.score[k]);
@@ -267,7 +275,8 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "t:N:f:g:i:p:r:o:", longopts, NULL)) != -1) {
         switch (c) {
         case 't':
-            thr = hwi_opt_double("threshold", optarg, -FLT_MAX, FLT_MAX);
+            /* any double: a fit may place T beyond the extreme scores */
+            thr = hwi_opt_double("threshold", optarg, -DBL_MAX, DBL_MAX);
             have_thr = 1;
             break;
         case 'N':
@@ -333,12 +342,18 @@ int main(int argc, char **argv)
 
     const char *path = optind < argc ? argv[optind] : "-";
     const char *name = strcmp(path, "-") ? path : "(stdin)";
+    if ((images && !strcmp(images, "-")) + (fit && !strcmp(fit, "-")) +
+            !strcmp(path, "-") >
+        1)
+        hwi_die(HWI_EXIT_USAGE, "only one of the scores, --images and --fit can be "
+                                "standard input");
     struct rows r = {0};
     struct hwi_map index = {0};
     struct hwi_labelset ls = {0};
     if (images)
         load_images(&r, &index, images);
-    load_scores(&r, &index, images != NULL, path, name, images, &ls);
+    load_scores(&r, &index, images != NULL, path, name,
+                images && !strcmp(images, "-") ? "(stdin)" : images, &ls);
     if (!padarg)
         npad = default_pad(&r, pad, 16);
 
@@ -347,9 +362,8 @@ int main(int argc, char **argv)
         if (hwi_labels_load(&truth, fit, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         struct hwi_map tidx = {0};
-        for (size_t i = 0; i < truth.n; i++)
-            if (hwi_map_put(&tidx, truth.image[i], i, NULL) < 0)
-                hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (hwi_labels_index(&truth, &tidx))
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
         const char **tr = malloc((r.n ? r.n : 1) * sizeof *tr);
         if (!tr)
             hwi_die(HWI_EXIT_FAIL, "out of memory");
@@ -372,9 +386,7 @@ int main(int argc, char **argv)
             fp = rep.fp;
         }
         char tbuf[64];
-        snprintf(tbuf, sizeof tbuf, "%.9g", thr);
-        if (strtod(tbuf, NULL) != thr)
-            snprintf(tbuf, sizeof tbuf, "%.17g", thr);
+        hwi_thresh_format(tbuf, sizeof tbuf, thr);
         fprintf(fp, "# stage\tqueries\tmap5\tthreshold\tmap5_nw\toptions\n"
                     "thresh\t%zu\t%.6f\t%s\t%.6f\t--threshold=%s%s\n",
                 r.n, ranked, tbuf, map5, tbuf, mode == HWI_NW_ADD ? " --new-whale=add" : "");

@@ -9,6 +9,7 @@
 #include "err.h"
 #include "opt.h"
 #include "stream.h"
+#include "tsv.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -19,6 +20,9 @@
 #include <unistd.h>
 
 enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+
+/* FLT_MAX plus half its last place: larger magnitudes round to infinity. */
+#define FLOAT_LIMIT 0x1.fffffefffffffp127
 
 static const struct option longopts[] = {
     {"pack", no_argument, NULL, 'p'},
@@ -108,7 +112,7 @@ static size_t split_tabs(char *line, char ***fields)
     return n;
 }
 
-static void pack(FILE *in, const char *name, FILE *out)
+static void pack(FILE *in, const char *name, FILE *out, const char *outname)
 {
     char *line = NULL, **f = NULL, **names = NULL;
     size_t cap = 0, dim = 0, nnames = 0;
@@ -116,13 +120,10 @@ static void pack(FILE *in, const char *name, FILE *out)
     float *vec = NULL;
     struct hwi_stream s = {0};
     int open = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        if (len && line[len - 1] == '\n')
-            line[--len] = 0;
-        if (len && line[len - 1] == '\r')
-            line[--len] = 0;
+    size_t len;
+    char err[HWI_ERRLEN];
+    int rc;
+    while ((rc = hwi_read_line(in, &line, &cap, &len, name, &lineno, err)) == 1) {
         if (!*line)
             continue;
         free(f);
@@ -153,7 +154,7 @@ static void pack(FILE *in, const char *name, FILE *out)
             if (names && nnames != dim)
                 hwi_die(HWI_EXIT_FAIL, "%s:%ld: %zu values but %zu column names", name,
                         lineno, dim, nnames);
-            if (hwi_stream_open_write(&s, out, "(output)", (uint32_t)dim, HWI_STREAM_KEYED,
+            if (hwi_stream_open_write(&s, out, outname, (uint32_t)dim, HWI_STREAM_KEYED,
                                       names, 0))
                 hwi_die(HWI_EXIT_FAIL, "%s", s.err);
             if (!(vec = malloc(dim * sizeof *vec)))
@@ -165,7 +166,9 @@ static void pack(FILE *in, const char *name, FILE *out)
                     lineno, n - 1, dim);
         for (size_t i = 0; i < dim; i++) {
             double v;
-            if (hwi_parse_double(f[i + 1], -3.4e38, 3.4e38, &v))
+            /* every double that rounds to a finite float, so that the
+             * %.9g text of FLT_MAX (3.40282347e+38) reads back */
+            if (hwi_parse_double(f[i + 1], -FLOAT_LIMIT, FLOAT_LIMIT, &v))
                 hwi_die(HWI_EXIT_FAIL, "%s:%ld: value %zu '%s' is not a finite float", name,
                         lineno, i + 1, f[i + 1]);
             vec[i] = (float)v;
@@ -173,8 +176,8 @@ static void pack(FILE *in, const char *name, FILE *out)
         if (hwi_stream_write(&s, f[0], vec))
             hwi_die(HWI_EXIT_FAIL, "%s:%ld: %s", name, lineno, s.err);
     }
-    if (ferror(in))
-        hwi_die(HWI_EXIT_FAIL, "%s: read error", name);
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (!open)
         hwi_die(HWI_EXIT_FAIL, "%s: no vectors: the dimension is unknown", name);
     if (hwi_stream_finish(&s))
@@ -233,7 +236,7 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 
     if (do_pack) {
-        pack(in, name, out.fp);
+        pack(in, name, out.fp, output && strcmp(output, "-") ? output : "(stdout)");
     } else {
         struct hwi_stream s;
         if (hwi_stream_open_read(&s, in, name))

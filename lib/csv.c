@@ -7,6 +7,7 @@
 
 #include "map.h"
 #include "opt.h"
+#include "tsv.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -34,24 +35,16 @@ void hwi_fclose_in(FILE *fp)
 /* Read one line into c->buf without its LF/CRLF.  1, 0 at EOF, -1. */
 static int read_line(struct hwi_csv *c)
 {
-    errno = 0;
-    ssize_t len = getline(&c->buf, &c->cap, c->fp);
-    if (len < 0) {
-        if (ferror(c->fp))
-            return hwi_seterr(c->err, "%s:%ld: read error: %s", c->name, c->line + 1,
-                              strerror(errno));
-        return 0;
-    }
-    c->line++;
-    if ((size_t)len != strlen(c->buf))
-        return hwi_seterr(c->err, "%s:%ld: NUL byte in line", c->name, c->line);
-    if (len && c->buf[len - 1] == '\n')
-        c->buf[--len] = 0;
-    if (len && c->buf[len - 1] == '\r')
-        c->buf[--len] = 0;
+    size_t len;
+    int rc = hwi_read_line(c->fp, &c->buf, &c->cap, &len, c->name, &c->line, c->err);
+    if (rc <= 0)
+        return rc;
+    if (memchr(c->buf, '\r', len))
+        return hwi_seterr(c->err, "%s:%ld: carriage return inside the line", c->name,
+                          c->line);
     if (c->line == 1 && (unsigned char)c->buf[0] == 0xEF &&
         (unsigned char)c->buf[1] == 0xBB && (unsigned char)c->buf[2] == 0xBF)
-        memmove(c->buf, c->buf + 3, (size_t)len - 2);
+        memmove(c->buf, c->buf + 3, len - 2);
     return 1;
 }
 
@@ -324,11 +317,46 @@ int hwi_preds_load(struct hwi_preds *t, const char *path, char *err)
     return 0;
 }
 
+/* 1 if S must be quoted in a CSV field (as the reader unquotes it). */
+static int needs_quotes(const char *s)
+{
+    return s[0] == '"' || strpbrk(s, ",\"\r\n") != NULL;
+}
+
+/* Write S, doubling its quotes when QUOTED (the caller writes the quotes
+ * around the field). */
+static void put_text(FILE *fp, const char *s, int quoted)
+{
+    if (!quoted) {
+        fputs(s, fp);
+        return;
+    }
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+}
+
+static void put_field(FILE *fp, const char *s)
+{
+    int q = needs_quotes(s);
+    if (q)
+        fputc('"', fp);
+    put_text(fp, s, q);
+    if (q)
+        fputc('"', fp);
+}
+
 int hwi_labels_write(const struct hwi_labels *t, FILE *fp)
 {
     fputs("Image,Id\n", fp);
-    for (size_t i = 0; i < t->n; i++)
-        fprintf(fp, "%s,%s\n", t->image[i], t->id[i]);
+    for (size_t i = 0; i < t->n; i++) {
+        put_field(fp, t->image[i]);
+        fputc(',', fp);
+        put_field(fp, t->id[i]);
+        fputc('\n', fp);
+    }
     return ferror(fp) ? -1 : 0;
 }
 
@@ -337,12 +365,33 @@ int hwi_preds_write(const struct hwi_preds *t, FILE *fp)
     fputs("Image,Id\n", fp);
     for (size_t i = 0; i < t->n; i++) {
         const struct hwi_pred *r = &t->row[i];
-        fprintf(fp, "%s,", r->image);
+        put_field(fp, r->image);
+        fputc(',', fp);
+        int q = 0;
         for (int k = 0; k < r->n; k++)
-            fprintf(fp, k ? " %s" : "%s", r->id[k]);
+            q |= needs_quotes(r->id[k]);
+        if (q)
+            fputc('"', fp);
+        for (int k = 0; k < r->n; k++) {
+            if (k)
+                fputc(' ', fp);
+            put_text(fp, r->id[k], q);
+        }
+        if (q)
+            fputc('"', fp);
         fputc('\n', fp);
     }
     return ferror(fp) ? -1 : 0;
+}
+
+int hwi_labels_index(const struct hwi_labels *t, struct hwi_map *m)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (hwi_map_put(m, t->image[i], i, NULL) < 0) {
+            hwi_map_free(m);
+            return -1;
+        }
+    return 0;
 }
 
 void hwi_labels_free(struct hwi_labels *t)

@@ -12,6 +12,7 @@
 #define HWI_CSV_H
 
 #include "err.h"
+#include "map.h"
 
 #include <stdio.h>
 
@@ -75,12 +76,18 @@ int hwi_labels_load(struct hwi_labels *t, const char *path, char *err);
 int hwi_boxes_load(struct hwi_boxes *t, const char *path, char *err);
 int hwi_preds_load(struct hwi_preds *t, const char *path, char *err);
 
-/* Write a table with its header.  Return 0, or -1 on a write error. */
+/* Write a table with its header, quoting a field that holds a comma, a
+ * quote or a line break as the readers expect.  Return 0, or -1 on a write
+ * error. */
 int hwi_labels_write(const struct hwi_labels *t, FILE *fp);
 int hwi_preds_write(const struct hwi_preds *t, FILE *fp);
 
 /* Append a row (copies the strings).  Return 0, or -1 if out of memory. */
 int hwi_labels_add(struct hwi_labels *t, const char *image, const char *id);
+
+/* Map each image of T to its row (index into t->image and t->id) in M,
+ * empty before.  Returns 0, or -1 if out of memory (M is then freed). */
+int hwi_labels_index(const struct hwi_labels *t, struct hwi_map *m);
 
 void hwi_labels_free(struct hwi_labels *t);
 void hwi_boxes_free(struct hwi_boxes *t);

@@ -124,6 +124,22 @@ int hwi_outfile_open(struct hwi_outfile *out, const char *path, char *err)
         out->fp = stdout;
         return 0;
     }
+    /* A device, FIFO or socket (/dev/full, /dev/stdout, a pipe) is written
+     * in place: renaming a file over it would replace it. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            return hwi_seterr(err, "%s: %s", path, strerror(EISDIR));
+        if (!(out->path = strdup(path)))
+            return hwi_seterr(err, "out of memory");
+        if (!(out->fp = fopen(path, "wb"))) {
+            int e = errno;
+            free(out->path);
+            memset(out, 0, sizeof *out);
+            return hwi_seterr(err, "%s: %s", path, strerror(e));
+        }
+        return 0;
+    }
     size_t n = strlen(path);
     out->path = strdup(path);
     out->tmp = malloc(n + 16);
@@ -153,10 +169,23 @@ int hwi_outfile_open(struct hwi_outfile *out, const char *path, char *err)
 
 int hwi_outfile_commit(struct hwi_outfile *out, char *err)
 {
-    if (!out->tmp)
-        return fflush(out->fp) == 0 && !ferror(out->fp)
-                   ? 0
-                   : hwi_seterr(err, "write error: %s", strerror(errno));
+    if (!out->tmp) { /* stdout, or a file written in place */
+        int bad = fflush(out->fp) != 0 || ferror(out->fp);
+        int e = errno;
+        if (out->path && fclose(out->fp) != 0 && !bad) {
+            bad = 1;
+            e = errno;
+        }
+        if (bad && out->path)
+            hwi_seterr(err, "%s: write error: %s", out->path, strerror(e));
+        else if (bad)
+            hwi_seterr(err, "write error: %s", strerror(e));
+        if (out->path) {
+            free(out->path);
+            memset(out, 0, sizeof *out);
+        }
+        return bad ? -1 : 0;
+    }
     int bad = ferror(out->fp) != 0;
     int e = 0;
     if (fclose(out->fp) != 0 || bad) {
@@ -182,8 +211,14 @@ int hwi_outfile_commit(struct hwi_outfile *out, char *err)
 
 void hwi_outfile_abort(struct hwi_outfile *out)
 {
-    if (!out->tmp)
+    if (!out->tmp) {
+        if (out->path) { /* written in place: nothing to remove */
+            fclose(out->fp);
+            free(out->path);
+            memset(out, 0, sizeof *out);
+        }
         return;
+    }
     if (out->fp)
         fclose(out->fp);
     unlink(out->tmp);

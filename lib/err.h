@@ -51,12 +51,14 @@ _Noreturn void hwi_try_help(void);
 
 /* An output file written whole or not at all: data go to a temporary file
  * beside PATH, renamed over PATH by hwi_outfile_commit.  PATH "-" (or NULL)
- * writes straight to stdout.  hwi_die removes any temporary file still open,
- * so an error never leaves partial output behind. */
+ * writes straight to stdout; a PATH that exists and is not a regular file
+ * (a device such as /dev/full, a FIFO) is written in place, never replaced.
+ * hwi_die removes any temporary file still open, so an error never leaves
+ * partial output behind. */
 struct hwi_outfile {
     FILE *fp;   /* where to write */
     char *path; /* final name, NULL for stdout */
-    char *tmp;  /* temporary name, NULL for stdout */
+    char *tmp;  /* temporary name, NULL for stdout or a file written in place */
 };
 
 /* Open OUT for PATH.  Returns 0, or -1 with a message in ERR. */

@@ -340,6 +340,14 @@ int hwi_top5_predict(const struct hwi_top5 *t, enum hwi_nw_mode mode, double thr
     return build(t, nw_position(t, mode, thr), pad, npad, out);
 }
 
+char *hwi_thresh_format(char *buf, size_t size, double thr)
+{
+    snprintf(buf, size, "%.9g", thr);
+    if (strtod(buf, NULL) != thr)
+        snprintf(buf, size, "%.17g", thr);
+    return buf;
+}
+
 double hwi_top5_map5(const struct hwi_top5 *t, const char *const *truth, size_t n,
                      enum hwi_nw_mode mode, double thr, const char *const *pad,
                      size_t npad)
@@ -754,11 +762,8 @@ int hwi_fitset_truth(struct hwi_fitset *fs, const struct hwi_labels *t, const ch
                      char *err)
 {
     struct hwi_map idx = {0};
-    for (size_t i = 0; i < t->n; i++)
-        if (hwi_map_put(&idx, t->image[i], i, NULL) < 0) {
-            hwi_map_free(&idx);
-            return hwi_seterr(err, "out of memory");
-        }
+    if (hwi_labels_index(t, &idx))
+        return hwi_seterr(err, "out of memory");
     free(fs->truth);
     if (!(fs->truth = malloc((fs->nq ? fs->nq : 1) * sizeof *fs->truth))) {
         hwi_map_free(&idx);
@@ -884,11 +889,8 @@ int hwi_logits_truth(struct hwi_logits *lg, const struct hwi_labels *t, const ch
                      const char *sname, char *err)
 {
     struct hwi_map idx = {0};
-    for (size_t i = 0; i < t->n; i++)
-        if (hwi_map_put(&idx, t->image[i], i, NULL) < 0) {
-            hwi_map_free(&idx);
-            return hwi_seterr(err, "out of memory");
-        }
+    if (hwi_labels_index(t, &idx))
+        return hwi_seterr(err, "out of memory");
     free(lg->truth);
     if (!(lg->truth = malloc((lg->nq ? lg->nq : 1) * sizeof *lg->truth))) {
         hwi_map_free(&idx);

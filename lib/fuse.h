@@ -158,6 +158,11 @@ int hwi_thresh_search(const struct hwi_top5 *t, const char *const *truth, size_t
                       const double *grid, size_t ngrid, double *thr, double *map5,
                       char *err);
 
+/* Format threshold THR into BUF (at least 32 bytes) with %.9g, or %.17g
+ * when that does not read back as THR, so that a fitted threshold given
+ * back as --threshold reproduces the fit exactly.  Returns BUF. */
+char *hwi_thresh_format(char *buf, size_t size, double thr);
+
 /* MAP@5 of T[0..n) at threshold THR (ignored for HWI_NW_NONE), with hwi_eval. */
 double hwi_top5_map5(const struct hwi_top5 *t, const char *const *truth, size_t n,
                      enum hwi_nw_mode mode, double thr, const char *const *pad,

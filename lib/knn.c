@@ -11,6 +11,7 @@
 #include "knn.h"
 
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,11 @@ static double norm2(const float *v, uint32_t dim)
     return s;
 }
 
+/* The largest squared norm of a gallery image or query: then
+ * ||q||^2 + ||g||^2 - 2 q.g stays finite in float (each term is at most
+ * MAXNORM2, |q.g| too), so no distance overflows and no label is lost. */
+#define MAXNORM2 (FLT_MAX / 4)
+
 /* ||a - b||^2 without cancellation, in double precision.  Lanes of
  * independent sums, so the compiler vectorises it; on x86-64 an AVX2
  * clone is picked at load time where the CPU has AVX2. */
@@ -112,6 +118,10 @@ int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const fl
     for (uint32_t i = 0; i < dim; i++)
         if (!isfinite(vec[i]))
             return hwi_seterr(k->err, "image '%s': value %u is not finite", name, i + 1);
+    double n2 = norm2(vec, dim);
+    if (n2 > MAXNORM2)
+        return hwi_seterr(k->err, "image '%s': vector too long (norm %g, at most %g)",
+                          name, sqrt(n2), sqrt(MAXNORM2));
     if (k->n == k->cap) {
         size_t cap = k->cap ? 2 * k->cap : 256;
         float *v = realloc(k->vec, cap * dim * sizeof *v);
@@ -151,7 +161,7 @@ int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const fl
         return hwi_seterr(k->err, "out of memory");
     k->dim = dim;
     memcpy(k->vec + k->n * dim, vec, dim * sizeof *vec);
-    k->norm2[k->n] = (float)norm2(vec, dim);
+    k->norm2[k->n] = (float)n2;
     k->cls[k->n] = old;
     k->n++;
     return 1;
@@ -225,13 +235,21 @@ static int prepare(struct hwi_knn *k)
     return 0;
 }
 
-/* One block of at most HWI_KNN_QBLOCK queries. */
-static void search_block(struct hwi_knn *k, const float *q, size_t nq,
-                         const char *const *keys, float *d2, size_t *nearest)
+/* One block of at most HWI_KNN_QBLOCK queries.  Returns 0, or -1 if a
+ * query is too long (see MAXNORM2) or not finite. */
+static int search_block(struct hwi_knn *k, const float *q, size_t nq,
+                        const char *const *keys, float *d2, size_t *nearest)
 {
     size_t dim = k->dim, nl = k->nlabel;
     for (size_t i = 0; i < nq; i++) {
-        k->qnorm2[i] = (float)norm2(q + i * dim, k->dim);
+        double qn2 = norm2(q + i * dim, k->dim);
+        if (!(qn2 <= MAXNORM2)) /* also NaN */
+            return hwi_seterr(k->err,
+                              "query %s%s%s: vector too long or not finite (norm "
+                              "%g, at most %g)",
+                              keys ? "'" : "", keys ? keys[i] : "", keys ? "'" : "",
+                              sqrt(qn2), sqrt(MAXNORM2));
+        k->qnorm2[i] = (float)qn2;
         k->self[i] = HWI_KNN_NONE;
         if (keys && !(k->flags & HWI_KNN_KEEP_SELF)) {
             size_t *p = hwi_map_get(&k->nmap, keys[i]);
@@ -273,6 +291,7 @@ static void search_block(struct hwi_knn *k, const float *q, size_t nq,
             }
         }
     }
+    return 0;
 }
 
 int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
@@ -282,8 +301,9 @@ int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *con
         return -1;
     for (size_t q0 = 0; q0 < nq; q0 += HWI_KNN_QBLOCK) {
         size_t b = nq - q0 < HWI_KNN_QBLOCK ? nq - q0 : HWI_KNN_QBLOCK;
-        search_block(k, q + q0 * k->dim, b, keys ? keys + q0 : NULL, d2 + q0 * k->nlabel,
-                     nearest + q0 * k->nlabel);
+        if (search_block(k, q + q0 * k->dim, b, keys ? keys + q0 : NULL,
+                         d2 + q0 * k->nlabel, nearest + q0 * k->nlabel))
+            return -1;
     }
     return 0;
 }
@@ -347,7 +367,12 @@ int hwi_knn_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const
     }
     for (size_t q0 = 0; q0 < nq; q0 += HWI_KNN_QBLOCK) {
         b = nq - q0 < HWI_KNN_QBLOCK ? nq - q0 : HWI_KNN_QBLOCK;
-        search_block(k, q + q0 * k->dim, b, keys ? keys + q0 : NULL, d2, nearest);
+        if (search_block(k, q + q0 * k->dim, b, keys ? keys + q0 : NULL, d2, nearest)) {
+            free(d2);
+            free(nearest);
+            free(heap);
+            return -1;
+        }
         for (size_t i = 0; i < b; i++) {
             struct sel s = {d2 + i * nl, k->label};
             size_t *nrow = nearest + i * nl, nh = 0;

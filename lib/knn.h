@@ -83,7 +83,8 @@ void hwi_knn_init(struct hwi_knn *k, unsigned flags);
 /* Add image NAME with LABEL and vector VEC[DIM].  LABEL NULL (unknown) or,
  * with HWI_KNN_NO_NEW_WHALE, "new_whale" skips the image (counted in
  * k->skipped) and returns 0.  Returns 1 if added, -1 with k->err set on a
- * dimension that differs from earlier images, a non-finite value, a name
+ * dimension that differs from earlier images, a non-finite value, a vector
+ * too long for float distances (norm above about 9.2e18), a name
  * added twice (found at the first search), or out of memory.  No images may
  * be added after the first search. */
 int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const float *vec,
@@ -95,7 +96,7 @@ int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const fl
  * (HWI_KNN_NONE and D2 = +inf when a label has no candidate: its only image
  * is the query itself).  D2 comes from the matrix product, so it carries
  * rounding error of about 1e-6 * (||q||^2 + ||g||^2).  Returns 0 or -1 (an
- * empty gallery, out of memory). */
+ * empty gallery, a query too long as in hwi_knn_add, out of memory). */
 int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
                    float *d2, size_t *nearest);
 

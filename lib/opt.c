@@ -61,10 +61,15 @@ int hwi_parse_grid(const char *s, double min, double max, double **out, size_t *
             if (nf < 3)
                 f[nf] = tok;
         double a, b, step;
-        if (nf != 3 || hwi_parse_double(f[0], min, max, &a) ||
-            hwi_parse_double(f[1], min, max, &b) ||
+        if (nf != 3 || hwi_parse_double(f[0], -INFINITY, INFINITY, &a) ||
+            hwi_parse_double(f[1], -INFINITY, INFINITY, &b) ||
             hwi_parse_double(f[2], 0, INFINITY, &step) || step <= 0) {
             hwi_seterr(err, "bad grid '%s': expected START:STOP:STEP with STEP > 0", s);
+            goto out;
+        }
+        if (a < min || a > max || b < min || b > max) {
+            hwi_seterr(err, "bad grid '%s': START and STOP must lie in %g to %g", s, min,
+                       max);
             goto out;
         }
         if (b < a) {

@@ -65,9 +65,11 @@ static int text_ok(const char *p, size_t len)
     return 1;
 }
 
-/* Read a (u32 len, bytes) string into *BUF (capacity *CAP).  WHAT names it
- * in messages.  Returns 1, 0 on EOF before the length, -1. */
-static int read_text(struct hwi_stream *s, char **buf, size_t *cap, const char *what)
+/* Read a (u32 len, bytes) string into *BUF (capacity *CAP).  WHAT and N
+ * ("record 3", "column name 2") name it in messages.  Returns 1, 0 on EOF
+ * before the length, -1. */
+static int read_text(struct hwi_stream *s, char **buf, size_t *cap, const char *what,
+                     unsigned long long n)
 {
     unsigned char lenb[4];
     long got = read_full(s->fp, lenb, 4);
@@ -76,12 +78,11 @@ static int read_text(struct hwi_stream *s, char **buf, size_t *cap, const char *
     if (got < 0)
         return hwi_seterr(s->err, "%s: read error: %s", s->name, strerror(errno));
     if (got < 4)
-        return hwi_seterr(s->err, "%s: %s %llu: truncated length", s->name, what,
-                          (unsigned long long)s->nrec + 1);
+        return hwi_seterr(s->err, "%s: %s %llu: truncated length", s->name, what, n);
     uint32_t len = get_u32(lenb);
     if (len == 0 || len > HWI_STREAM_MAXKEY)
         return hwi_seterr(s->err, "%s: %s %llu: bad length %u (1 to %d allowed)", s->name,
-                          what, (unsigned long long)s->nrec + 1, len, HWI_STREAM_MAXKEY);
+                          what, n, len, HWI_STREAM_MAXKEY);
     if (len + 1 > *cap) {
         char *p = realloc(*buf, len + 1);
         if (!p)
@@ -93,12 +94,12 @@ static int read_text(struct hwi_stream *s, char **buf, size_t *cap, const char *
     if (got < 0)
         return hwi_seterr(s->err, "%s: read error: %s", s->name, strerror(errno));
     if (got < (long)len)
-        return hwi_seterr(s->err, "%s: %s %llu: truncated (%ld of %u bytes)", s->name, what,
-                          (unsigned long long)s->nrec + 1, got, len);
+        return hwi_seterr(s->err, "%s: %s %llu: truncated (%ld of %u bytes)", s->name,
+                          what, n, got, len);
     (*buf)[len] = 0;
     if (!text_ok(*buf, len))
-        return hwi_seterr(s->err, "%s: %s %llu: contains NUL, TAB or a line break", s->name,
-                          what, (unsigned long long)s->nrec + 1);
+        return hwi_seterr(s->err, "%s: %s %llu: contains NUL, TAB or a line break",
+                          s->name, what, n);
     return 1;
 }
 
@@ -149,7 +150,7 @@ int hwi_stream_open_read(struct hwi_stream *s, FILE *fp, const char *name)
             return hwi_seterr(s->err, "%s: out of memory", name);
         for (uint32_t i = 0; i < s->dim; i++) {
             size_t cap = 0;
-            int rc = read_text(s, &s->names[i], &cap, "column name");
+            int rc = read_text(s, &s->names[i], &cap, "column name", i + 1ull);
             if (rc == 0)
                 return hwi_seterr(s->err, "%s: truncated column names (%u of %u)", name, i,
                                   s->dim);
@@ -165,7 +166,7 @@ int hwi_stream_read(struct hwi_stream *s)
     unsigned long long rec = (unsigned long long)s->nrec + 1;
     int at_start = 1; /* nothing of this record read yet */
     if (s->flags & HWI_STREAM_KEYED) {
-        int rc = read_text(s, &s->key, &s->keycap, "record");
+        int rc = read_text(s, &s->key, &s->keycap, "record", rec);
         if (rc < 0)
             return -1;
         at_start = rc == 0;

@@ -12,6 +12,28 @@
 #include <string.h>
 #include <sys/types.h>
 
+int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *name,
+                  long *line, char *err)
+{
+    errno = 0;
+    ssize_t n = getline(buf, cap, fp);
+    if (n < 0) {
+        if (ferror(fp))
+            return hwi_seterr(err, "%s:%ld: read error: %s", name, *line + 1,
+                              strerror(errno));
+        return 0;
+    }
+    ++*line;
+    if ((size_t)n != strlen(*buf))
+        return hwi_seterr(err, "%s:%ld: NUL byte in line", name, *line);
+    if (n && (*buf)[n - 1] == '\n')
+        (*buf)[--n] = 0;
+    if (n && (*buf)[n - 1] == '\r')
+        (*buf)[--n] = 0;
+    *len = (size_t)n;
+    return 1;
+}
+
 void hwi_tsv_open(struct hwi_tsv *r, FILE *fp, const char *name)
 {
     memset(r, 0, sizeof *r);
@@ -22,23 +44,15 @@ void hwi_tsv_open(struct hwi_tsv *r, FILE *fp, const char *name)
 int hwi_tsv_next(struct hwi_tsv *r)
 {
     for (;;) {
-        errno = 0;
-        ssize_t len = getline(&r->buf, &r->cap, r->fp);
-        if (len < 0) {
-            if (ferror(r->fp))
-                return hwi_seterr(r->err, "%s:%ld: read error: %s", r->name, r->line + 1,
-                                  strerror(errno));
-            return 0;
-        }
-        r->line++;
-        if ((size_t)len != strlen(r->buf))
-            return hwi_seterr(r->err, "%s:%ld: NUL byte in line", r->name, r->line);
-        if (len && r->buf[len - 1] == '\n')
-            r->buf[--len] = 0;
-        if (len && r->buf[len - 1] == '\r')
-            r->buf[--len] = 0;
+        size_t len;
+        int rc = hwi_read_line(r->fp, &r->buf, &r->cap, &len, r->name, &r->line, r->err);
+        if (rc <= 0)
+            return rc;
         if (r->buf[0] == '#' || r->buf[0] == 0)
             continue;
+        if (strchr(r->buf, '\r')) /* no writer could put it back */
+            return hwi_seterr(r->err, "%s:%ld: carriage return inside the line", r->name,
+                              r->line);
         char *f[3], *p = r->buf;
         int n = 0;
         for (char *tok; (tok = strsep(&p, "\t"));)

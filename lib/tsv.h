@@ -4,7 +4,7 @@
  *   img1.jpg<TAB>w_1a2b3c4<TAB>0.87
  *
  * One candidate per line, UTF-8, LF (a CR before the LF is tolerated), no
- * quoting; a field may not contain TAB or LF.  Scores are finite numbers,
+ * quoting; a field may not contain TAB, CR or LF.  Scores are finite numbers,
  * written with %.9g in the C locale.  Lines of one query are together (a
  * "group"), best first when a program writes them. */
 #ifndef HWI_TSV_H
@@ -83,5 +83,12 @@ int hwi_tsv_write(FILE *fp, const char *query, const char *label, double score);
 
 /* 1 if S can be a TSV field (non-empty, no TAB, CR or LF), else 0. */
 int hwi_tsv_field_ok(const char *s);
+
+/* The line reader of every text format: read the next line of FP into
+ * *BUF (capacity *CAP, as getline) without its LF or CRLF, store its
+ * length in *LEN and count it in *LINE.  Returns 1, 0 at EOF, or -1 with
+ * "NAME:LINE: ..." in ERR on a read error or a NUL byte. */
+int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *name,
+                  long *line, char *err);
 
 #endif /* HWI_TSV_H */

@@ -70,10 +70,19 @@ START_TEST(test_labels_reject)
     labels_reject("Image,Id\n,w_1\n", "bad.csv:2: empty image name");
     labels_reject("Image,Id\n\"a.jpg,w_1\n", "bad.csv:2: unterminated");
     labels_reject("Image,Id\n\"a\"x,w_1\n", "bad.csv:2: text after a closing quote");
+    labels_reject("Image,Id\na.jpg,w_1\r\r\n",
+                  "bad.csv:2: carriage return inside the line");
     char err[HWI_ERRLEN];
     struct hwi_labels t;
     ck_assert_int_eq(hwi_labels_load(&t, test_tmppath("missing.csv"), err), -1);
     ck_assert_ptr_nonnull(strstr(err, "No such file"));
+
+    const char *nul = test_tmppath("nul.csv");
+    FILE *fp = fopen(nul, "wb");
+    fwrite("Image,Id\na.jpg,w_1\nb\0.jpg,w_2\n", 1, 30, fp);
+    fclose(fp);
+    ck_assert_int_eq(hwi_labels_load(&t, nul, err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "nul.csv:3: NUL byte in line"));
 }
 END_TEST
 
@@ -159,6 +168,52 @@ START_TEST(test_preds)
 }
 END_TEST
 
+/* Fields holding a comma or a quote are written quoted and read back. */
+START_TEST(test_write_quotes)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_labels t = {0};
+    ck_assert_int_eq(hwi_labels_add(&t, "a,b.jpg", "w_\"1\""), 0);
+    ck_assert_int_eq(hwi_labels_add(&t, "c.jpg", "w_2"), 0);
+    const char *out = test_tmppath("quoted.csv");
+    FILE *fp = fopen(out, "wb");
+    ck_assert_int_eq(hwi_labels_write(&t, fp), 0);
+    fclose(fp);
+    struct hwi_labels u;
+    ck_assert_int_eq(hwi_labels_load(&u, out, err), 0);
+    ck_assert_uint_eq(u.n, 2);
+    ck_assert_str_eq(u.image[0], "a,b.jpg");
+    ck_assert_str_eq(u.id[0], "w_\"1\"");
+    ck_assert_str_eq(u.image[1], "c.jpg");
+    struct hwi_map idx = {0};
+    ck_assert_int_eq(hwi_labels_index(&u, &idx), 0);
+    ck_assert_uint_eq(*hwi_map_get(&idx, "c.jpg"), 1);
+    ck_assert_uint_eq(*hwi_map_get(&idx, "a,b.jpg"), 0);
+    ck_assert_ptr_null(hwi_map_get(&idx, "x.jpg"));
+    hwi_map_free(&idx);
+    hwi_labels_free(&u);
+    hwi_labels_free(&t);
+
+    struct hwi_preds p;
+    ck_assert_int_eq(hwi_preds_load(&p,
+                                    file_with("q.csv", "Image,Id\n"
+                                                       "\"x,y.jpg\",\"w,1 new_whale\"\n"
+                                                       "z.jpg,w_2 w_3\n"),
+                                    err),
+                     0);
+    out = test_tmppath("q2.csv");
+    fp = fopen(out, "wb");
+    ck_assert_int_eq(hwi_preds_write(&p, fp), 0);
+    fclose(fp);
+    fp = fopen(out, "rb");
+    char buf[256] = {0};
+    fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    ck_assert_str_eq(buf, "Image,Id\n\"x,y.jpg\",\"w,1 new_whale\"\nz.jpg,w_2 w_3\n");
+    hwi_preds_free(&p);
+}
+END_TEST
+
 Suite *make_csv_suite(void)
 {
     Suite *s = suite_create("csv");
@@ -166,6 +221,7 @@ Suite *make_csv_suite(void)
     tcase_add_test(tc, test_labels_roundtrip);
     tcase_add_test(tc, test_boxes);
     tcase_add_test(tc, test_preds);
+    tcase_add_test(tc, test_write_quotes);
     suite_add_tcase(s, tc);
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, test_labels_reject);

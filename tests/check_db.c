@@ -146,6 +146,49 @@ START_TEST(test_versions)
     fclose(fp);
     ck_assert_ptr_null(hwi_db_open(junk, HWI_DB_READONLY, err));
     ck_assert_ptr_nonnull(strstr(err, "junk.db"));
+
+    /* an empty SQLite file is a store only once created */
+    const char *empty = test_tmppath("empty.db");
+    fclose(fopen(empty, "wb"));
+    ck_assert_ptr_null(hwi_db_open(empty, HWI_DB_WRITE, err));
+    ck_assert_ptr_nonnull(strstr(err, "empty.db: empty store (create it first)"));
+}
+END_TEST
+
+/* A store changed behind hwi's back (CHECK constraints off in the sqlite3
+ * shell): a vector of the wrong length, dimensions that differ. */
+START_TEST(test_corrupt)
+{
+    char err[HWI_ERRLEN];
+    const char *path = test_tmppath("corrupt.db");
+    struct hwi_db *db = hwi_db_open(path, HWI_DB_CREATE, err);
+    ck_assert_ptr_nonnull(db);
+    int64_t m, a, b;
+    float v[3] = {1, 2, 3};
+    ck_assert_int_eq(hwi_db_model(db, "m", NULL, NULL, 1, &m), 1);
+    ck_assert_int_eq(hwi_db_put_image(db, "a.jpg", "w_1", NULL, &a), 0);
+    ck_assert_int_eq(hwi_db_put_image(db, "b.jpg", "w_2", NULL, &b), 0);
+    ck_assert_int_eq(hwi_db_put_embedding(db, a, m, "features", v, 3), 0);
+    ck_assert_int_eq(hwi_db_put_embedding(db, b, m, "features", v, 2), 0);
+    ck_assert_int_eq(hwi_db_dim(db, m, "features"), -1);
+    ck_assert_ptr_nonnull(strstr(hwi_db_errmsg(db), "dimensions 2 to 3"));
+    hwi_db_close(db);
+
+    sqlite3 *h;
+    ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(h,
+                                  "PRAGMA ignore_check_constraints = ON; "
+                                  "UPDATE embeddings SET dim = 5 WHERE dim = 3",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    db = hwi_db_open(path, HWI_DB_READONLY, err);
+    ck_assert_ptr_nonnull(db);
+    struct seen s = {0};
+    ck_assert_int_eq(hwi_db_each_embedding(db, m, "features", NULL, collect, &s), -1);
+    ck_assert_ptr_nonnull(
+        strstr(hwi_db_errmsg(db), "image 'a.jpg': vector of 12 bytes for dimension 5"));
+    hwi_db_close(db);
 }
 END_TEST
 
@@ -158,6 +201,7 @@ Suite *make_db_suite(void)
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, test_bad_values);
     tcase_add_test(lim, test_versions);
+    tcase_add_test(lim, test_corrupt);
     suite_add_tcase(s, lim);
     return s;
 }

@@ -16,6 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+START_TEST(test_thresh_format)
+{
+    char buf[64];
+    ck_assert_str_eq(hwi_thresh_format(buf, sizeof buf, 0.25), "0.25");
+    ck_assert_str_eq(hwi_thresh_format(buf, sizeof buf, nextafter(0.5, 1)),
+                     "0.50000000000000011");
+}
+END_TEST
+
 Suite *make_fuse_suite(void);
 
 static const char *const L6[] = {"w_a", "w_b", "w_c", "w_d", "w_e", "w_f"};
@@ -380,6 +389,7 @@ Suite *make_fuse_suite(void)
 {
     Suite *s = suite_create("fuse");
     TCase *tc = tcase_create("Core");
+    tcase_add_test(tc, test_thresh_format);
     tcase_add_test(tc, test_softmax);
     tcase_add_test(tc, test_grid_like_original);
     tcase_add_test(tc, test_mix_like_original);

@@ -20,10 +20,11 @@ FILE *test_memfile(const void *data, long len)
 }
 
 static char tmpdir[64];
+static pid_t tmpdir_owner; /* forked test processes leave it alone */
 
 static void remove_tmpdir(void)
 {
-    if (tmpdir[0] && getpid() == strtol(strrchr(tmpdir, '.') + 1, NULL, 10)) {
+    if (tmpdir[0] && getpid() == tmpdir_owner) {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         if (system(cmd) != 0)
@@ -35,8 +36,11 @@ const char *test_tmppath(const char *name)
 {
     static char path[256];
     if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/check_hwi.%ld", (long)getpid());
-        ck_assert_int_eq(mkdir(tmpdir, 0700), 0);
+        /* mkdtemp, not the pid: a directory left by a dead process of the
+         * same pid made mkdir fail */
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/check_hwi.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+        tmpdir_owner = getpid();
         atexit(remove_tmpdir);
     }
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);

@@ -56,6 +56,9 @@ START_TEST(test_grid)
     ck_assert_int_eq(hwi_parse_grid("", 0, 1, &g, &n, err), -1);
     ck_assert_int_eq(hwi_parse_grid("1:0:0.1", 0, 1, &g, &n, err), -1);
     ck_assert_int_eq(hwi_parse_grid("0:1:0", 0, 1, &g, &n, err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "STEP > 0"));
+    ck_assert_int_eq(hwi_parse_grid("-1:1:0.5", 0, 1, &g, &n, err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "START and STOP must lie in 0 to 1"));
     ck_assert_int_eq(hwi_parse_grid("0,,1", 0, 1, &g, &n, err), -1);
     ck_assert_int_eq(hwi_parse_grid("0,5", 0, 1, &g, &n, err), -1);
     ck_assert_ptr_null(g);

@@ -175,6 +175,17 @@ START_TEST(test_corrupt)
     free(b);
     free(good);
 
+    /* a bad column name is named by its position */
+    char *names[] = {"w_1", "w_2", "w_3"};
+    good = make_stream(3, 1, names, &len);
+    b = malloc(len);
+    memcpy(b, good, len);
+    b[32 + 7 + 4] = '\t'; /* the first byte of "w_2" */
+    reject(b, len, "mem: column name 2: contains NUL, TAB");
+    reject(b, 32 + 7 + 2, "mem: column name 2: truncated length");
+    free(b);
+    free(good);
+
     /* two streams of different dimension cannot be concatenated */
     size_t l1, l2;
     unsigned char *s1 = make_stream(3, 1, NULL, &l1);

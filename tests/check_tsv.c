@@ -56,6 +56,21 @@ START_TEST(test_reject)
     reject("q\t\t1\n", "s.tsv:1: empty label");
     reject("a\tl\t1\nb\tl\t1\na\tm\t1\n", "s.tsv:3: query 'a' appears again");
     reject("a\tl\t1\na\tl\t2\n", "s.tsv:2: label 'l' repeated for query 'a'");
+    reject("q\tl\r\t1\n", "s.tsv:1: carriage return inside the line");
+    reject("q\tl\t1\nq\r\tm\t1\r\n", "s.tsv:2: carriage return");
+}
+END_TEST
+
+START_TEST(test_nul)
+{
+    FILE *fp = test_memfile("q\tl\t1\nq\tm\0\t2\n", 13);
+    struct hwi_tsv r;
+    hwi_tsv_open(&r, fp, "s.tsv");
+    ck_assert_int_eq(hwi_tsv_next(&r), 1);
+    ck_assert_int_eq(hwi_tsv_next(&r), -1);
+    ck_assert_ptr_nonnull(strstr(r.err, "s.tsv:2: NUL byte in line"));
+    hwi_tsv_close(&r);
+    fclose(fp);
 }
 END_TEST
 
@@ -114,6 +129,7 @@ Suite *make_tsv_suite(void)
     suite_add_tcase(s, tc);
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, test_reject);
+    tcase_add_test(lim, test_nul);
     suite_add_tcase(s, lim);
     return s;
 }

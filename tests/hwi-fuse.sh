@@ -186,6 +186,9 @@ returns_ 2 hwi-fuse -g 1 knn.tsv 2> err
 returns_ 2 hwi-fuse -c 2 knn.tsv 2> err
 returns_ 2 hwi-fuse -s lg.bin lg.bin 2> err
 returns_ 2 hwi-fuse - - < knn.tsv 2> err
+returns_ 2 hwi-fuse --fit - - sm.tsv < truth.csv 2> err
+grep -q 'standard input (-) given twice' err || fail_ "--fit - -: $(cat err)"
+returns_ 2 hwi-fuse -s --fit - < lg.bin 2> err
 returns_ 2 hwi-fuse -m maybe knn.tsv 2> err
 returns_ 2 hwi-fuse -k 0 knn.tsv 2> err
 returns_ 2 hwi-fuse --fit truth.csv -N sometimes knn.tsv 2> err

@@ -102,7 +102,21 @@ grep -q 'trunc.bin: record 2.*truncated' err || fail_ "truncated: $(cat err)"
 # an image twice in the gallery
 cat g.txt g.txt | hwi-vec --pack > dup.bin
 returns_ 1 hwi-knn -g dup.bin -l labels.csv q.bin > /dev/null 2> err
-grep -q "image 'g1' is in the gallery twice" err || fail_ "duplicate: $(cat err)"
+grep -q "dup.bin: image 'g1' is in the gallery twice" err || fail_ "duplicate: $(cat err)"
+
+# a query twice (two streams concatenated, say)
+printf 'q1\t0\t0\nq1\t1\t1\n' | hwi-vec --pack > dupq.bin
+returns_ 1 hwi-knn -g g.bin -l labels.csv -o dupq.tsv dupq.bin 2> err
+grep -q "dupq.bin: record 2: key 'q1' appears twice" err || fail_ "dup query: $(cat err)"
+[ -e dupq.tsv ] && fail_ "dup query: output left behind"
+
+# vectors so long that float distances overflow: an error, not missing labels
+printf 'big\t3e38\t0\n' | hwi-vec --pack > big.bin
+printf 'Image,Id\nbig,w_big\n' > big.csv
+returns_ 1 hwi-knn -g big.bin -l big.csv q.bin > /dev/null 2> err
+grep -q "big.bin: record 1: image 'big': vector too long" err || fail_ "long image: $(cat err)"
+returns_ 1 hwi-knn -g g.bin -l labels.csv big.bin > /dev/null 2> err
+grep -q "big.bin: query 'big': vector too long" err || fail_ "long query: $(cat err)"
 
 # no image with a known label
 printf 'Image,Id\nzz,w_z\n' > none.csv

@@ -130,6 +130,13 @@ grep -q "dup.txt:3: image 'q1' is listed twice (first on line 1)" err || fail_ "
 returns_ 1 hwi-thresh -t 0 -o part.csv nan.tsv 2> /dev/null
 [ -e part.csv ] && fail_ "partial output left behind"
 returns_ 1 hwi-thresh -t 0 no-such-file 2> err
+# scores beyond float range are refused, as hwi-fuse does, so that a fitted
+# threshold is one --threshold takes back
+printf 'q1\tw_a\t1e308\nq1\tw_b\t0\n' > huge.tsv
+returns_ 1 hwi-thresh -t 0 huge.tsv > /dev/null 2> err
+grep -q "huge.tsv:1: query 'q1': score 1e+308 of 'w_a' is beyond float range" err ||
+    fail_ "huge: $(cat err)"
+hwi-thresh -t 5e38 fused.tsv > /dev/null
 # usage errors: empty grids, conflicting or missing options
 returns_ 2 hwi-thresh --fit truth.csv --grid= fused.tsv 2> err
 grep -q "invalid value for --grid: empty grid" err || fail_ "empty grid: $(cat err)"
@@ -143,4 +150,14 @@ returns_ 2 hwi-thresh -t abc fused.tsv 2> err
 returns_ 2 hwi-thresh -t 0.5 -N most fused.tsv 2> err
 returns_ 2 hwi-thresh -t 0.5 --pad='a b' fused.tsv 2> err
 returns_ 2 hwi-thresh -t 0.5 fused.tsv extra 2> err
+# the images list and the scores cannot both be standard input (the scores
+# read after the list would be empty)
+returns_ 2 hwi-thresh -t 0.5 -i - < fused.tsv > out 2> err
+grep -q "only one of the scores, --images and --fit can be standard input" err ||
+    fail_ "two stdin: $(cat err)"
+[ -s out ] && fail_ "two stdin: output written"
+returns_ 2 hwi-thresh --fit - fused.tsv - < truth.csv 2> err
+# the list alone on standard input is named so
+printf 'q1\nq1\n' | returns_ 1 hwi-thresh -t 0.5 -i - fused.tsv > /dev/null 2> err
+grep -q "(stdin):2: image 'q1' is listed twice" err || fail_ "list on stdin: $(cat err)"
 exit 0
