@@ -190,15 +190,10 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 
     const char *pix_path = optind < argc ? argv[optind] : "-";
-    const char *pix_name = strcmp(pix_path, "-") ? pix_path : "(stdin)";
-    FILE *pfp = hwi_fopen_in(pix_path, err);
-    if (!pfp)
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_stream in;
-    if (hwi_stream_open_read(&in, pfp, pix_name))
+    if (hwi_stream_open_path(&in, pix_path, 1))
         hwi_die(HWI_EXIT_FAIL, "%s", in.err);
-    if (!(in.flags & HWI_STREAM_KEYED))
-        hwi_die(HWI_EXIT_FAIL, "%s: records have no keys (image names)", pix_name);
+    const char *pix_name = in.name;
 
     hwi_nn_set_threads((int)threads);
     struct hwi_nn *nn = hwi_nn_load(cfg, weights, (int)batch, 0, 0, err);
@@ -290,7 +285,6 @@ int main(int argc, char **argv)
     if (logits_path)
         hwi_stream_close(&ls);
     hwi_stream_close(&in);
-    hwi_fclose_in(pfp);
     hwi_nn_free(nn);
     for (size_t i = 0; i < nb; i++)
         free(key[i]);

@@ -373,14 +373,9 @@ static void softmax_fit(struct hwi_stream *s, struct hwi_labelset *ls, size_t *l
 
 static void run_softmax(struct opts *o, char **files, int nfiles, FILE *out)
 {
-    const char *path = nfiles ? files[0] : "-";
-    const char *name = strcmp(path, "-") ? path : "(stdin)";
     char err[HWI_ERRLEN];
-    FILE *in = hwi_fopen_in(path, err);
-    if (!in)
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_stream s;
-    if (hwi_stream_open_read(&s, in, name))
+    if (hwi_stream_open_path(&s, nfiles ? files[0] : "-", 0))
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
     struct hwi_labelset ls = {0};
     size_t *lid = malloc(s.dim * sizeof *lid);
@@ -397,7 +392,6 @@ static void run_softmax(struct opts *o, char **files, int nfiles, FILE *out)
     free(lid);
     hwi_labelset_free(&ls);
     hwi_stream_close(&s);
-    hwi_fclose_in(in);
 }
 
 /* ------------------------------------------------------------------------

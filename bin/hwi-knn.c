@@ -160,13 +160,10 @@ static void load_stream(struct hwi_knn *k, const char *path, const char *labels_
     struct hwi_map lab = {0};
     if (hwi_labels_index(&t, &lab))
         hwi_die(HWI_EXIT_FAIL, "out of memory");
-    const char *name = strcmp(path, "-") ? path : "(stdin)";
-    FILE *fp = hwi_fopen_in(path, err);
-    if (!fp)
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_stream s;
-    if (hwi_stream_open_read(&s, fp, name))
+    if (hwi_stream_open_path(&s, path, 0))
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    const char *name = s.name;
     if (!(s.flags & HWI_STREAM_KEYED))
         hwi_die(HWI_EXIT_FAIL, "%s: the gallery stream has no keys (image names)", name);
     int rc;
@@ -179,7 +176,6 @@ static void load_stream(struct hwi_knn *k, const char *path, const char *labels_
     if (rc < 0)
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
     hwi_stream_close(&s);
-    hwi_fclose_in(fp);
     hwi_map_free(&lab);
     hwi_labels_free(&t);
 }
@@ -265,11 +261,8 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s: %s", dbpath ? dbpath : gallery, k.err);
 
     char err[HWI_ERRLEN];
-    FILE *in = hwi_fopen_in(path, err);
-    if (!in)
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_stream s;
-    if (hwi_stream_open_read(&s, in, name))
+    if (hwi_stream_open_path(&s, path, 0))
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
     if (!(s.flags & HWI_STREAM_KEYED))
         hwi_die(HWI_EXIT_FAIL, "%s: the query stream has no keys (image names)", name);
@@ -343,7 +336,6 @@ int main(int argc, char **argv)
                 (double)(t1.tv_sec - t0.tv_sec) +
                     1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     hwi_stream_close(&s);
-    hwi_fclose_in(in);
     for (size_t i = 0; i < HWI_KNN_QBLOCK; i++)
         free(keys[i]);
     free(keys);

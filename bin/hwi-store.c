@@ -114,13 +114,10 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
         if (hwi_labels_index(&t, &lab))
             hwi_die(HWI_EXIT_FAIL, "out of memory");
     }
-    const char *name = strcmp(file, "-") ? file : "(stdin)";
-    FILE *fp = hwi_fopen_in(file, err);
-    if (!fp)
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_stream s;
-    if (hwi_stream_open_read(&s, fp, name))
+    if (hwi_stream_open_path(&s, file, 0))
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+    const char *name = s.name;
     if (!(s.flags & HWI_STREAM_KEYED))
         hwi_die(HWI_EXIT_FAIL, "%s: the stream has no keys (image names)", name);
 
@@ -168,7 +165,6 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
                 s.dim);
     hwi_db_close(db);
     hwi_stream_close(&s);
-    hwi_fclose_in(fp);
     hwi_map_free(&lab);
     hwi_labels_free(&t);
     return HWI_EXIT_OK;

@@ -114,14 +114,10 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Open PATH as a pixel stream; dies on error.  *FP gets the file. */
-static void open_pixels(struct hwi_stream *s, FILE **fp, const char *path)
+/* Open PATH as a pixel stream; dies on error. */
+static void open_pixels(struct hwi_stream *s, const char *path)
 {
-    char err[HWI_ERRLEN];
-    const char *name = strcmp(path, "-") ? path : "(stdin)";
-    if (!(*fp = hwi_fopen_in(path, err)))
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
-    if (hwi_stream_open_read(s, *fp, name))
+    if (hwi_stream_open_path(s, path, 0))
         hwi_die(HWI_EXIT_FAIL, "%s", s->err);
 }
 
@@ -323,9 +319,8 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 
     /* the data */
-    FILE *pfp;
     struct hwi_stream ps;
-    open_pixels(&ps, &pfp, pix_path);
+    open_pixels(&ps, pix_path);
     struct hwi_trainset t;
     if (hwi_trainset_load(&t, &ps, &labels, NULL, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -349,19 +344,17 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s: the network has %d classes, the labels %d", cfg,
                 in.classes, t.classes);
     hwi_stream_close(&ps);
-    hwi_fclose_in(pfp);
 
     struct hwi_trainset v = {0};
     if (val_path) {
         struct hwi_labels vl = {0};
         if (hwi_labels_load(&vl, val_labels, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
-        open_pixels(&ps, &pfp, val_path);
+        open_pixels(&ps, val_path);
         check_size(&ps, &in, cfg);
         if (hwi_trainset_load(&v, &ps, &vl, &t, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         hwi_stream_close(&ps);
-        hwi_fclose_in(pfp);
         hwi_labels_free(&vl);
         if (v.n == 0)
             hwi_die(HWI_EXIT_FAIL, "%s: no image has a label in %s", val_path, val_labels);

@@ -161,6 +161,23 @@ int hwi_stream_open_read(struct hwi_stream *s, FILE *fp, const char *name)
     return 0;
 }
 
+int hwi_stream_open_path(struct hwi_stream *s, const char *path, int need_keys)
+{
+    int stdin_ = !path || strcmp(path, "-") == 0;
+    const char *name = stdin_ ? "(stdin)" : path;
+    FILE *fp = stdin_ ? stdin : fopen(path, "rb");
+    if (!fp) {
+        int e = errno;
+        memset(s, 0, sizeof *s);
+        return hwi_seterr(s->err, "%s: %s", path, strerror(e));
+    }
+    int rc = hwi_stream_open_read(s, fp, name);
+    s->own_fp = !stdin_;
+    if (rc == 0 && need_keys && !(s->flags & HWI_STREAM_KEYED))
+        rc = hwi_seterr(s->err, "%s: records have no keys (image names)", name);
+    return rc;
+}
+
 int hwi_stream_read(struct hwi_stream *s)
 {
     unsigned long long rec = (unsigned long long)s->nrec + 1;
@@ -293,6 +310,10 @@ void hwi_stream_close(struct hwi_stream *s)
     free(s->key);
     free(s->vec);
     free(s->raw);
+    if (s->own_fp && s->fp)
+        fclose(s->fp);
+    s->fp = NULL;
+    s->own_fp = 0;
     s->names = NULL;
     s->key = NULL;
     s->vec = NULL;

@@ -40,12 +40,19 @@ struct hwi_stream {
     float *vec;     /* reader: [dim] values of the current record */
     unsigned char *raw; /* [4*dim] byte buffer */
     size_t keycap;
+    int own_fp; /* hwi_stream_close closes fp */
     char err[HWI_ERRLEN];
 };
 
 /* Read and check the header of FP.  Returns 0, or -1 with s->err set; call
  * hwi_stream_close either way. */
 int hwi_stream_open_read(struct hwi_stream *s, FILE *fp, const char *name);
+
+/* Open PATH ("-" is standard input, named "(stdin)" in messages), read and
+ * check its header, and with NEED_KEYS require keyed records.  The stream
+ * then owns the file: hwi_stream_close closes it.  Returns 0, or -1 with
+ * s->err set; call hwi_stream_close either way. */
+int hwi_stream_open_path(struct hwi_stream *s, const char *path, int need_keys);
 
 /* Read the next record into s->key and s->vec.  Returns 1, 0 at a clean
  * EOF, -1 on error ("NAME: record N (key 'K'): ..." in s->err). */
@@ -64,7 +71,7 @@ int hwi_stream_write(struct hwi_stream *s, const char *key, const float *vec);
 /* Flush; check that a non-zero count was met.  Returns 0 or -1. */
 int hwi_stream_finish(struct hwi_stream *s);
 
-/* Free buffers (not FP). */
+/* Free buffers, and close FP if hwi_stream_open_path opened it. */
 void hwi_stream_close(struct hwi_stream *s);
 
 #endif /* HWI_STREAM_H */

@@ -233,6 +233,35 @@ START_TEST(test_write_rejects)
 }
 END_TEST
 
+START_TEST(test_open_path)
+{
+    struct hwi_stream s;
+    const char *missing = test_tmppath("missing.bin");
+    ck_assert_int_eq(hwi_stream_open_path(&s, missing, 0), -1);
+    ck_assert_ptr_nonnull(strstr(s.err, "No such file"));
+    hwi_stream_close(&s);
+
+    /* an unkeyed stream is refused when keys are needed, read otherwise */
+    const char *path = test_tmppath("unkeyed.bin");
+    FILE *fp = fopen(path, "wb");
+    ck_assert_int_eq(hwi_stream_open_write(&s, fp, path, 2, 0, NULL, 0), 0);
+    float v[2] = {1, 2};
+    ck_assert_int_eq(hwi_stream_write(&s, NULL, v), 0);
+    ck_assert_int_eq(hwi_stream_finish(&s), 0);
+    hwi_stream_close(&s);
+    fclose(fp);
+    ck_assert_int_eq(hwi_stream_open_path(&s, path, 1), -1);
+    ck_assert_ptr_nonnull(strstr(s.err, "unkeyed.bin: records have no keys"));
+    hwi_stream_close(&s);
+    ck_assert_int_eq(hwi_stream_open_path(&s, path, 0), 0);
+    ck_assert_str_eq(s.name, path);
+    ck_assert_int_eq(hwi_stream_read(&s), 1);
+    ck_assert_float_eq(s.vec[1], 2);
+    hwi_stream_close(&s);
+    ck_assert_ptr_null(s.fp); /* closed by the stream */
+}
+END_TEST
+
 Suite *make_stream_suite(void)
 {
     Suite *s = suite_create("stream");
@@ -240,6 +269,7 @@ Suite *make_stream_suite(void)
     tcase_add_test(tc, test_header_bytes);
     tcase_add_test(tc, test_roundtrip);
     tcase_add_test(tc, test_empty_and_unkeyed);
+    tcase_add_test(tc, test_open_path);
     suite_add_tcase(s, tc);
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, test_corrupt);
