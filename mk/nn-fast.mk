@@ -34,3 +34,8 @@ bench: bench-nn-speed
 bench-nn-speed: bench/nn-speed-darknet$(EXEEXT) bench/nn-speed-hwi-nn$(EXEEXT)
 	NN_SPEED_DRIVER=bench/nn-speed-darknet$(EXEEXT) \
 	NN_SPEED_HWI_DRIVER=bench/nn-speed-hwi-nn$(EXEEXT) $(SHELL) $(srcdir)/bench/nn-speed
+
+## bench/nn-speed is a script beside bench/nn-speed.c: this empty rule keeps
+## make's built-in `%: %.c' rule from compiling the C file over it (in
+## `make dist') when the .c file is the newer.
+bench/nn-speed: ; @:
