@@ -31,3 +31,7 @@ noinst_LTLIBRARIES += lib/libhwi_image.la
 lib_libhwi_image_la_SOURCES = lib/image.c lib/image.h
 lib_libhwi_image_la_CFLAGS = $(AM_CFLAGS) $(VIPS_CFLAGS)
 lib_libhwi_image_la_LIBADD = $(VIPS_LIBS)
+
+# Also for targets outside all/check/install (make bench), which do not
+# make BUILT_SOURCES first.
+$(lib_libhwi_la_OBJECTS): lib/schema.h
