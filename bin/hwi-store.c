@@ -142,8 +142,20 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
         snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
         abort_add(db, msg);
     }
+    struct hwi_map seen = {0}; /* a key twice in one stream is a mistake */
     int rc;
     while ((rc = hwi_stream_read(&s)) == 1) {
+        size_t first;
+        int put = hwi_map_put(&seen, s.key, (size_t)s.nrec, &first);
+        if (put <= 0) {
+            if (put < 0)
+                snprintf(msg, sizeof msg, "out of memory");
+            else
+                snprintf(msg, sizeof msg, "%s: record %llu (key '%s'): image repeated "
+                         "(first at record %zu)", name, (unsigned long long)s.nrec, s.key,
+                         first);
+            abort_add(db, msg);
+        }
         size_t *i = hwi_map_get(&lab, s.key);
         int64_t id;
         if (hwi_db_put_image(db, s.key, i ? t.id[*i] : NULL, o->split, &id) ||
@@ -165,6 +177,7 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
                 s.dim);
     hwi_db_close(db);
     hwi_stream_close(&s);
+    hwi_map_free(&seen);
     hwi_map_free(&lab);
     hwi_labels_free(&t);
     return HWI_EXIT_OK;

@@ -104,6 +104,10 @@ printf 'z.jpg\t1\t2\n' | hwi-vec -p > two.bin
 returns_ 1 hwi-store add -m r50 s.db two.bin 2> err
 grep -q "two.bin: dimension 2, but the store's features vectors of model 'r50' have 3" err ||
     fail_ "dimension: $(cat err)"
+printf 'dup.jpg\t1\t2\t3\nnew.jpg\t1\t1\t1\ndup.jpg\t3\t2\t1\n' | hwi-vec -p > dup.bin
+returns_ 1 hwi-store add -m r50 s.db dup.bin 2> err
+grep -q "dup.bin: record 3 (key 'dup.jpg'): image repeated (first at record 1)" err ||
+    fail_ "duplicate key: $(cat err)"
 hwi-store list s.db > after.txt
 compare_ before.txt after.txt
 hwi-store export -m r50 -s test s.db | hwi-vec > out.txt
