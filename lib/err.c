@@ -140,8 +140,13 @@ int hwi_outfile_open(struct hwi_outfile *out, const char *path, char *err)
         }
         return 0;
     }
-    size_t n = strlen(path);
-    out->path = strdup(path);
+    /* Through a symbolic link: replace its target, not the link. */
+    struct stat lst;
+    char *real = NULL;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        real = realpath(path, NULL);
+    size_t n = strlen(real ? real : path);
+    out->path = real ? real : strdup(path);
     out->tmp = malloc(n + 16);
     if (!out->path || !out->tmp) {
         free(out->path);
@@ -149,7 +154,7 @@ int hwi_outfile_open(struct hwi_outfile *out, const char *path, char *err)
         return hwi_seterr(err, "out of memory");
     }
     /* same directory as PATH, so rename() is atomic */
-    snprintf(out->tmp, n + 16, "%s.tmpXXXXXX", path);
+    snprintf(out->tmp, n + 16, "%s.tmpXXXXXX", out->path);
     int fd = mkstemp(out->tmp);
     if (fd < 0 || !(out->fp = fdopen(fd, "wb"))) {
         int e = errno;

@@ -55,6 +55,14 @@ mkdir d
 returns_ 1 hwi-vec -o d s.bin 2> err
 grep -q '^hwi-vec: d: Is a directory' err || fail_ "directory: $(cat err)"
 
+# --output through a symbolic link replaces the target and keeps the link
+mkdir sub
+: > sub/target.bin
+ln -s sub/target.bin link.bin
+hwi-vec -p -o link.bin in.txt
+[ -L link.bin ] || fail_ "--output replaced the symbolic link"
+cmp s.bin sub/target.bin || fail_ "--output did not write through the link"
+
 # bad input: truncated stream names the record, exits 1, leaves no output file
 head -c 60 s.bin > trunc.bin
 returns_ 1 hwi-vec -o t.txt trunc.bin 2> err
