@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -486,10 +485,7 @@ static void report(const struct job *j, const char *why)
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     const char *boxes_path = NULL, *images_path = NULL, *dir = ".", *outdir = NULL;
     const char *format = "png";

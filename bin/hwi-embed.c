@@ -15,7 +15,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,10 +128,7 @@ static void put(struct hwi_stream *s, char **key, const float *v, int n)
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     const char *model = NULL, *cfg_opt = NULL, *weights_opt = NULL, *labels_opt = NULL;
     const char *output = NULL, *logits_path = NULL;

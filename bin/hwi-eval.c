@@ -9,7 +9,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,10 +55,7 @@ static _Noreturn void usage(int status)
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     int per_image = 0, c;
     while ((c = getopt_long(argc, argv, "p", longopts, NULL)) != -1) {

@@ -18,7 +18,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -182,10 +181,7 @@ static void load_stream(struct hwi_knn *k, const char *path, const char *labels_
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     const char *dbpath = NULL, *model = NULL, *splits = NULL, *gallery = NULL,
                *labels = NULL, *output = NULL;

@@ -9,7 +9,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,10 +79,7 @@ static void write_part(const char *path, const struct hwi_labels *t,
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     const char *train = NULL, *valpath = NULL;
     struct hwi_split_opts o = {.seed = 1, .nw_count = -1, .nw_frac = DEFAULT_FRACTION};

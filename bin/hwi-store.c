@@ -16,7 +16,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -284,10 +283,7 @@ static _Noreturn __attribute__((format(printf, 1, 0))) void bad_usage(const char
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     /* The command comes first; options follow it. */
     const char *cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;

@@ -13,7 +13,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -86,10 +85,7 @@ static void show_progress(void *arg, size_t done, size_t total)
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     const char *scale = "small";
     long seed = 1, threads = hwi_ncpu();

@@ -18,7 +18,6 @@
 #include <float.h>
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,10 +258,7 @@ static size_t default_pad(const struct rows *r, const char **pad, size_t max)
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     double thr = 0;
     int have_thr = 0, have_mode = 0;

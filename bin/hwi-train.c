@@ -22,7 +22,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,10 +244,7 @@ static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg,
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     const char *labels_path = NULL, *prefix = NULL, *cfg_name = DEFAULT_CFG;
     const char *resume = NULL, *val_path = NULL, *val_labels = NULL;

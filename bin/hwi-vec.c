@@ -13,7 +13,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -194,10 +193,7 @@ static void pack(FILE *in, const char *name, FILE *out, const char *outname)
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     int do_pack = 0, do_info = 0, names = 0, force = 0;
     const char *output = NULL;

@@ -5,6 +5,7 @@
 #include "err.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,14 @@ void hwi_set_program_name(const char *argv0)
     /* libtool wrappers run the real binary as lt-NAME */
     if (strncmp(hwi_program_name, "lt-", 3) == 0)
         hwi_program_name += 3;
+}
+
+void hwi_program_init(const char *argv0)
+{
+    hwi_set_program_name(argv0);
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C");
+    atexit(hwi_close_stdout);
 }
 
 static void vwarn(const char *fmt, va_list ap)

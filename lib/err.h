@@ -27,6 +27,11 @@ extern const char *hwi_program_name;
 /* Remember ARGV0's base name for diagnostics. */
 void hwi_set_program_name(const char *argv0);
 
+/* What every program does first: hwi_set_program_name, the user's locale
+ * for messages but the C locale for numbers (TSV and options use '.'), and
+ * atexit(hwi_close_stdout). */
+void hwi_program_init(const char *argv0);
+
 /* Print "PROGRAM: message\n" to stderr. */
 void hwi_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
