@@ -20,7 +20,6 @@
 #include <float.h>
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -610,22 +609,12 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
     for (size_t i = 0; i < nin; i++)
         for (size_t k = 0; k < nw[i]; k++)
             nonzero |= gw[i][k] != 0;
-    if (combos > MAX_COMBOS || !nonzero) {
-        for (size_t i = 0; i < nin; i++) {
-            free(gw[i]);
-            free(gv[i]);
-        }
-        free(gw);
-        free(gv);
-        free(nw);
-        free(nv);
-        free(at);
-        hwi_labels_free(&truth);
-        if (!nonzero)
-            hwi_die(HWI_EXIT_USAGE, "the weight grids hold only zeros: nothing to fuse");
+    /* hwi_die exits at once: nothing to free first */
+    if (!nonzero)
+        hwi_die(HWI_EXIT_USAGE, "the weight grids hold only zeros: nothing to fuse");
+    if (combos > MAX_COMBOS)
         hwi_die(HWI_EXIT_USAGE, "the weight grids give %.0f combinations, more than %d",
                 combos, MAX_COMBOS);
-    }
 
     struct hwi_top5 *t = malloc((fs->nq ? fs->nq : 1) * sizeof *t);
     struct work w = {0};
@@ -755,10 +744,7 @@ static void run_fuse(struct opts *o, char **files, int nfiles, FILE *out)
 
 int main(int argc, char **argv)
 {
-    hwi_set_program_name(argv[0]);
-    setlocale(LC_ALL, "");
-    setlocale(LC_NUMERIC, "C");
-    atexit(hwi_close_stdout);
+    hwi_program_init(argv[0]);
 
     struct opts o = {0};
     o.c = 1;
