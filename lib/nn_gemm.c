@@ -17,8 +17,9 @@
  *   scale_bias, backward_scale_cpu, mean_delta_cpu, variance_delta_cpu,
  *   normalize_delta_cpu         vectorised, split over threads
  *   forward_/backward_maxpool_layer  split over threads
- * hwi_nn_gemm_threads(n) sets the thread count of OpenBLAS and of these
- * loops.
+ * All of it runs on one pool of threads (hwi_nn_gemm_threads sets their
+ * number), products included: OpenBLAS itself runs on one thread, and
+ * each product is cut into one band per thread.
  *
  * gemm semantics kept (src/gemm.c:65-169): row-major
  * C = ALPHA·op(A)·op(B) + BETA·C, lda/ldb/ldc the row strides as stored,
@@ -53,6 +54,7 @@
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,7 +72,7 @@ static int use_reference;
 /* The library's gemm_cpu, found on first use in reference mode. */
 static gemm_fn *darknet_gemm_cpu;
 
-/* Threads for hwi's own loops (OpenBLAS keeps its own count); 0 until
+/* Threads for every parallel loop and product; 0 until
  * hwi_nn_gemm_threads is called, meaning one per core. */
 enum { MAX_THREADS = 64 };
 static int n_threads;
@@ -81,59 +83,200 @@ static int online_cores(void)
     return cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : (int)cores;
 }
 
+static int thread_count(void)
+{
+    return n_threads > 0 ? n_threads : online_cores();
+}
+
+/* OpenBLAS runs on one thread: hwi splits each product itself (sgemm
+ * below).  OpenBLAS's own workers spin on sched_yield for a while after
+ * every product they share, and took a fifth of a training step's CPU
+ * time from hwi's loops when both ran. */
+static void blas_single(void)
+{
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+    openblas_set_num_threads(1);
+#endif
+}
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+
 void hwi_nn_gemm_threads(int n)
 {
     if (n <= 0)
         n = online_cores();
     n_threads = n > MAX_THREADS ? MAX_THREADS : n;
-#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
-    openblas_set_num_threads(n_threads);
-#endif
+    pthread_once(&blas_once, blas_single);
 }
 
-/* One thread's share of a parallel loop: items [lo, hi). */
-struct task {
-    void (*fn)(void *arg, size_t lo, size_t hi);
-    void *arg;
-    size_t lo, hi;
-};
+/* ------------------------------------------------------------------------
+ * The thread pool.  parallel_for(n, grain, fn, arg) runs fn(arg, lo, hi)
+ * over [0, n) cut into at most thread_count() contiguous ranges of at
+ * least GRAIN items: the caller takes the first range, sleeping workers
+ * (started on first use, kept for the life of the process) the others.
+ * One job runs at a time: a call made while another thread's job runs,
+ * or from inside a job, runs all its items in the calling thread.  When a
+ * worker cannot be started, the job uses fewer ranges. */
 
-static void *run_task(void *p)
+static struct {
+    pthread_mutex_t busy;  /* held by the thread whose job runs */
+    pthread_mutex_t lock;  /* guards the fields below */
+    pthread_cond_t wake;   /* a new job */
+    pthread_cond_t done;   /* the last worker range of a job ended */
+    unsigned long job;     /* number of the current job */
+    int workers;           /* started */
+    int parts;             /* ranges of the current job */
+    int left;              /* worker ranges not yet done */
+    void (*fn)(void *, size_t, size_t);
+    void *arg;
+    size_t n;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL, 0};
+
+/* Nonzero in a pool worker, and in a caller while its job runs. */
+static _Thread_local int in_job;
+
+static void *worker(void *p)
 {
-    struct task *t = p;
-    t->fn(t->arg, t->lo, t->hi);
+    size_t self = (size_t)(uintptr_t)p;
+    unsigned long seen = 0;
+    in_job = 1;
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        while (pool.job == seen)
+            pthread_cond_wait(&pool.wake, &pool.lock);
+        seen = pool.job;
+        if (self >= (size_t)pool.parts)
+            continue;
+        size_t n = pool.n, t = (size_t)pool.parts;
+        void (*fn)(void *, size_t, size_t) = pool.fn;
+        void *arg = pool.arg;
+        pthread_mutex_unlock(&pool.lock);
+        fn(arg, n * self / t, n * (self + 1) / t);
+        pthread_mutex_lock(&pool.lock);
+        if (--pool.left == 0)
+            pthread_cond_signal(&pool.done);
+    }
     return NULL;
 }
 
-/* Run FN(ARG, lo, hi) over [0, N) split into contiguous ranges of at
- * least GRAIN items, one per thread.  The calling thread takes the first
- * range; if a thread cannot be created, the caller runs its range too. */
+/* Start workers until there are WANT; returns how many there are. */
+static int start_workers(int want)
+{
+    while (pool.workers < want) {
+        pthread_t id;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int rc = pthread_create(&id, &attr, worker,
+                                (void *)(uintptr_t)(pool.workers + 1));
+        pthread_attr_destroy(&attr);
+        if (rc != 0)
+            break;
+        pool.workers++;
+    }
+    return pool.workers;
+}
+
 static void parallel_for(size_t n, size_t grain, void (*fn)(void *, size_t, size_t),
                          void *arg)
 {
-    size_t t = n_threads > 0 ? (size_t)n_threads : (size_t)online_cores();
+    size_t t = (size_t)thread_count();
     if (grain < 1)
         grain = 1;
     if (t > n / grain)
         t = n / grain;
-    if (t <= 1) {
+    if (t <= 1 || in_job || pthread_mutex_trylock(&pool.busy) != 0) {
         fn(arg, 0, n);
         return;
     }
-    pthread_t id[MAX_THREADS];
-    struct task task[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    for (size_t i = 0; i < t; i++)
-        task[i] = (struct task){fn, arg, n * i / t, n * (i + 1) / t};
-    for (size_t i = 1; i < t; i++)
-        started[i] = pthread_create(&id[i], NULL, run_task, &task[i]) == 0;
-    run_task(&task[0]);
-    for (size_t i = 1; i < t; i++) {
-        if (started[i])
-            pthread_join(id[i], NULL);
-        else
-            run_task(&task[i]);
+    pthread_mutex_lock(&pool.lock);
+    int have = start_workers((int)t - 1);
+    if (t > (size_t)have + 1)
+        t = (size_t)have + 1;
+    pool.fn = fn;
+    pool.arg = arg;
+    pool.n = n;
+    pool.parts = (int)t;
+    pool.left = (int)t - 1;
+    pool.job++;
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+
+    in_job = 1;
+    fn(arg, 0, n / t);
+    in_job = 0;
+
+    pthread_mutex_lock(&pool.lock);
+    while (pool.left > 0)
+        pthread_cond_wait(&pool.done, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.busy);
+}
+
+void hwi_nn_parallel_for(size_t n, size_t grain, void (*fn)(void *, size_t, size_t),
+                         void *arg)
+{
+    parallel_for(n, grain, fn, arg);
+}
+
+/* ------------------------------------------------------------------------
+ * sgemm: C = ALPHA·op(A)·op(B) + BETA·C, row-major, on the pool.  C is
+ * cut into bands of whole columns (or of whole rows, when it has more
+ * rows than columns), one per thread, and each band is one OpenBLAS call
+ * on one thread.  Products under a few MFLOP stay on one thread. */
+
+/* Columns per band unit: a cache line of floats. */
+enum { BAND_COLUMNS = 16 };
+
+/* FLOPs a thread should at least get. */
+#define SGEMM_GRAIN_FLOPS 4e6
+
+struct sgemm {
+    int ta, tb, m, n, k;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    int lda, ldb, ldc;
+    int by_rows;
+};
+
+static void sgemm_band(void *arg, size_t lo, size_t hi)
+{
+    const struct sgemm *g = arg;
+    const float *a = g->a, *b = g->b;
+    float *c = g->c;
+    int m = g->m, n = g->n;
+    if (g->by_rows) { /* rows [lo, hi) of C and of op(A) */
+        a += g->ta ? lo : lo * g->lda;
+        c += lo * g->ldc;
+        m = (int)(hi - lo);
+    } else { /* columns [lo, hi) bands of C and of op(B) */
+        size_t c0 = lo * BAND_COLUMNS, c1 = hi * BAND_COLUMNS;
+        if (c1 > (size_t)n)
+            c1 = n;
+        if (c0 >= c1)
+            return;
+        b += g->tb ? c0 * g->ldb : c0;
+        c += c0;
+        n = (int)(c1 - c0);
     }
+    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
+                g->tb ? CblasTrans : CblasNoTrans, m, n, g->k, g->alpha, a, g->lda, b,
+                g->ldb, g->beta, c, g->ldc);
+}
+
+static void sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                  const float *b, int ldb, float beta, float *c, int ldc)
+{
+    pthread_once(&blas_once, blas_single);
+    struct sgemm g = {ta, tb, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc, n < m};
+    size_t items = g.by_rows ? (size_t)m : ((size_t)n + BAND_COLUMNS - 1) / BAND_COLUMNS;
+    double flops_per_item = 2.0 * k * (g.by_rows ? n : m * BAND_COLUMNS);
+    size_t grain = flops_per_item >= SGEMM_GRAIN_FLOPS
+                       ? 1
+                       : (size_t)(SGEMM_GRAIN_FLOPS / (flops_per_item + 1)) + 1;
+    parallel_for(items, grain, sgemm_band, &g);
 }
 
 void hwi_nn_gemm_reference(int on)
@@ -167,9 +310,7 @@ void gemm_cpu(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int ld
                 C[i * ldc + j] = BETA == 0 ? 0 : BETA * C[i * ldc + j];
         return;
     }
-    cblas_sgemm(CblasRowMajor, TA ? CblasTrans : CblasNoTrans,
-                TB ? CblasTrans : CblasNoTrans, M, N, K, ALPHA, A, lda, B, ldb, BETA, C,
-                ldc);
+    sgemm(TA, TB, M, N, K, ALPHA, A, lda, B, ldb, BETA, C, ldc);
 }
 
 void gemm(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda, float *B,
@@ -483,8 +624,7 @@ void forward_convolutional_layer(layer l, network net)
         else
             pack_chunk(&q);
         /* c (m x cols) = weights (m x k) · col (k x cols) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, q.cols, k, 1, l.weights, k,
-                    b, q.cols, 0, c, q.cols);
+        sgemm(0, 0, m, q.cols, k, 1, l.weights, k, b, q.cols, 0, c, q.cols);
         if (q.gb > 1)
             parallel_for((size_t)q.gb * m, grain(hw), tmp_to_map, &q);
     }
@@ -534,20 +674,17 @@ void backward_convolutional_layer(layer l, network net)
             d = tmp;
         }
         /* weight_updates (m x k) += delta (m x cols) · colᵀ */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, k, q.cols, 1, d, q.cols, b,
-                    q.cols, 1, l.weight_updates, k);
+        sgemm(0, 1, m, k, q.cols, 1, d, q.cols, b, q.cols, 1, l.weight_updates, k);
         if (!net.delta)
             continue;
         q.im = net.delta + b0 * in_size;
         if (q.gb == 1 && direct_conv(&l)) {
             /* Darknet writes this product straight into net.delta (P1). */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, hw, m, 1, l.weights, k, d,
-                        hw, 0, q.im, hw);
+            sgemm(1, 0, k, hw, m, 1, l.weights, k, d, hw, 0, q.im, hw);
             continue;
         }
         /* col (k x cols) = weightsᵀ · delta */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, q.cols, m, 1, l.weights, k, d,
-                    q.cols, 0, col, q.cols);
+        sgemm(1, 0, k, q.cols, m, 1, l.weights, k, d, q.cols, 0, col, q.cols);
         parallel_for((size_t)q.gb * l.c, grain((size_t)l.size * l.size * hw), unpack_input,
                      &q);
     }

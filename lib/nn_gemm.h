@@ -19,4 +19,13 @@ void hwi_nn_gemm_threads(int n);
  * both in one process. */
 void hwi_nn_gemm_reference(int on);
 
+/* Run FN(ARG, lo, hi) over [0, N) on the pool of threads: at most one
+ * contiguous range [lo, hi) per thread, each of at least GRAIN items
+ * (fewer items: one range, in the calling thread).  Returns when all
+ * ranges are done.  A call from inside FN, or while another thread's job
+ * runs, runs every item in the calling thread. */
+#include <stddef.h>
+void hwi_nn_parallel_for(size_t n, size_t grain, void (*fn)(void *arg, size_t lo, size_t hi),
+                         void *arg);
+
 #endif /* HWI_NN_GEMM_H */

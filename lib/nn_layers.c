@@ -23,6 +23,7 @@
  *   [route] detach=1         Darknet's route, no gradient back */
 #include <config.h>
 
+#include "nn_gemm.h"
 #include "nn_int.h"
 
 #include <math.h>
@@ -34,17 +35,69 @@ unsigned hwi_nn_fixes = ~0u;
  * Batch normalisation, shared by [batchnorm] and the wrappers.
  * x (B, C, S) is normalised in place per channel c; train: statistics of
  * this batch (biased variance, as PyTorch's forward), rolling statistics
- * move by MOMENTUM (unbiased variance); otherwise the rolling ones. */
-static void bn_forward(layer l, float *x, int C, int S, int train,
-                       const struct hwi_aux *a)
+ * move by MOMENTUM (unbiased variance); otherwise the rolling ones.  The
+ * wrappers fold the layer's activation into the same pass (ACT; LINEAR
+ * for none).  Channels are independent: each thread of the pool takes a
+ * range of them (hwi_nn_parallel_for). */
+
+/* Activations the BN loops apply themselves; others go to Darknet's
+ * activate_array/gradient_array afterwards/before. */
+static int bn_folds(ACTIVATION act)
 {
-    int B = l.batch, N = B * S;
-    for (int c = 0; c < C; c++) {
+    return act == LINEAR || act == RELU || act == LEAKY ||
+           (act == ELU && (hwi_nn_fixes & HWI_FIX_P23));
+}
+
+/* Darknet's activations (src/activations.h), ELU without its NaN (P23). */
+static inline float act_value(ACTIVATION act, float x)
+{
+    switch (act) {
+    case RELU:
+        return x * (float)(x > 0);
+    case LEAKY:
+        return x > 0 ? x : (float)(.1 * x);
+    case ELU:
+        return x >= 0 ? x : expf(x) - 1;
+    default:
+        return x;
+    }
+}
+
+/* Derivative from the output Y, as Darknet's gradient_array. */
+static inline float act_slope(ACTIVATION act, float y)
+{
+    switch (act) {
+    case RELU:
+        return (float)(y > 0);
+    case LEAKY:
+        return y > 0 ? 1.0f : (float).1;
+    case ELU:
+        return (float)(y >= 0) + (float)(y < 0) * (y + 1);
+    default:
+        return 1.0f;
+    }
+}
+
+struct bn_job {
+    const layer *l;
+    const struct hwi_aux *a;
+    float *x; /* forward: x in, y out; backward: -dL/dy in, -dL/dx out */
+    int C, S, train, fixed;
+    ACTIVATION act; /* folded in; LINEAR for none */
+};
+
+static void bn_forward_part(void *arg, size_t lo, size_t hi)
+{
+    const struct bn_job *j = arg;
+    const layer *l = j->l;
+    const struct hwi_aux *a = j->a;
+    int B = l->batch, C = j->C, S = j->S, N = B * S;
+    for (size_t c = lo; c < hi; c++) {
         float mean, var;
-        if (train) { /* one pass: sums in double, 4 partial sums per row */
+        if (j->train) { /* one pass: sums in double, 4 partial sums per row */
             double s = 0, ss = 0;
             for (int b = 0; b < B; b++) {
-                const float *p = x + ((size_t)b * C + c) * S;
+                const float *p = j->x + ((size_t)b * C + c) * S;
                 double s4[4] = {0}, q4[4] = {0};
                 int i = 0;
                 for (; i + 4 <= S; i += 4)
@@ -63,42 +116,83 @@ static void bn_forward(layer l, float *x, int C, int S, int train,
             v = v > 0 ? v : 0;
             mean = (float)mu;
             var = (float)v;
-            l.mean[c] = mean;
-            l.variance[c] = var;
+            l->mean[c] = mean;
+            l->variance[c] = var;
             float unbiased = N > 1 ? (float)(v * N / (N - 1)) : var;
-            l.rolling_mean[c] += a->momentum * (mean - l.rolling_mean[c]);
-            l.rolling_variance[c] += a->momentum * (unbiased - l.rolling_variance[c]);
+            l->rolling_mean[c] += a->momentum * (mean - l->rolling_mean[c]);
+            l->rolling_variance[c] += a->momentum * (unbiased - l->rolling_variance[c]);
         } else {
-            mean = l.rolling_mean[c];
-            var = l.rolling_variance[c];
+            mean = l->rolling_mean[c];
+            var = l->rolling_variance[c];
         }
-        float inv = 1.0f / sqrtf(var + a->eps), g = l.scales[c], be = l.biases[c];
+        float inv = 1.0f / sqrtf(var + a->eps), g = l->scales[c], be = l->biases[c];
         for (int b = 0; b < B; b++) {
             size_t o = ((size_t)b * C + c) * S;
-            float *p = x + o, *xn = l.x_norm + o;
-            for (int i = 0; i < S; i++) {
-                float v = (p[i] - mean) * inv;
-                xn[i] = v;
-                p[i] = g * v + be;
+            float *p = j->x + o, *xn = l->x_norm + o;
+            switch (j->act) { /* one loop per activation, each vectorised */
+            case RELU:
+                for (int i = 0; i < S; i++) {
+                    float v = (p[i] - mean) * inv;
+                    xn[i] = v;
+                    p[i] = act_value(RELU, g * v + be);
+                }
+                break;
+            case LINEAR:
+                for (int i = 0; i < S; i++) {
+                    float v = (p[i] - mean) * inv;
+                    xn[i] = v;
+                    p[i] = g * v + be;
+                }
+                break;
+            default:
+                for (int i = 0; i < S; i++) {
+                    float v = (p[i] - mean) * inv;
+                    xn[i] = v;
+                    p[i] = act_value(j->act, g * v + be);
+                }
             }
         }
     }
 }
 
-/* d (B, C, S): -dL/dy in, -dL/dx out (in place).  Accumulates the
- * gamma/beta updates.  FIXED: statistics were the rolling ones (constant). */
-static void bn_backward(layer l, float *d, int C, int S, int fixed,
-                        const struct hwi_aux *a)
+/* Floats a thread should at least get. */
+enum { BN_GRAIN = 32768 };
+
+static size_t bn_grain(const layer *l, int S)
 {
-    int B = l.batch, N = B * S;
-    for (int c = 0; c < C; c++) {
+    size_t per = (size_t)l->batch * S;
+    return per >= BN_GRAIN ? 1 : BN_GRAIN / (per + 1) + 1;
+}
+
+static void bn_forward(layer l, float *x, int C, int S, int train, ACTIVATION act,
+                       const struct hwi_aux *a)
+{
+    struct bn_job j = {&l, a, x, C, S, train, 0, act};
+    hwi_nn_parallel_for(C, bn_grain(&l, S), bn_forward_part, &j);
+}
+
+/* d (B, C, S): -dL/dy in, -dL/dx out (in place); with an activation
+ * folded in, Y = l.output is the activation's output, and d is first
+ * multiplied by its slope.  Accumulates the gamma/beta updates.  FIXED:
+ * statistics were the rolling ones (constant). */
+static void bn_backward_part(void *arg, size_t lo, size_t hi)
+{
+    const struct bn_job *j = arg;
+    const layer *l = j->l;
+    const struct hwi_aux *a = j->a;
+    int B = l->batch, C = j->C, S = j->S, N = B * S;
+    for (size_t c = lo; c < hi; c++) {
         double sd = 0, sdx = 0;
-        float var = fixed ? l.rolling_variance[c] : l.variance[c];
+        float var = j->fixed ? l->rolling_variance[c] : l->variance[c];
         float inv = 1.0f / sqrtf(var + a->eps);
         for (int b = 0; b < B; b++) {
             size_t o = ((size_t)b * C + c) * S;
-            const float *p = d + o, *xn = l.x_norm + o;
+            float *p = j->x + o;
+            const float *xn = l->x_norm + o, *y = l->output + o;
             float s1 = 0, s2 = 0; /* one row: float is enough */
+            if (j->act != LINEAR)
+                for (int i = 0; i < S; i++)
+                    p[i] *= act_slope(j->act, y[i]);
             for (int i = 0; i < S; i++) {
                 s1 += p[i];
                 s2 += p[i] * xn[i];
@@ -106,14 +200,14 @@ static void bn_backward(layer l, float *d, int C, int S, int fixed,
             sd += s1;
             sdx += s2;
         }
-        l.bias_updates[c] += (float)sd;
-        l.scale_updates[c] += (float)sdx;
-        float g = l.scales[c] * inv, m1 = (float)(sd / N), m2 = (float)(sdx / N);
+        l->bias_updates[c] += (float)sd;
+        l->scale_updates[c] += (float)sdx;
+        float g = l->scales[c] * inv, m1 = (float)(sd / N), m2 = (float)(sdx / N);
         for (int b = 0; b < B; b++) {
             size_t o = ((size_t)b * C + c) * S;
-            float *p = d + o;
-            const float *xn = l.x_norm + o;
-            if (fixed)
+            float *p = j->x + o;
+            const float *xn = l->x_norm + o;
+            if (j->fixed)
                 for (int i = 0; i < S; i++)
                     p[i] *= g;
             else
@@ -121,6 +215,13 @@ static void bn_backward(layer l, float *d, int C, int S, int fixed,
                     p[i] = g * (p[i] - m1 - xn[i] * m2);
         }
     }
+}
+
+static void bn_backward(layer l, float *d, int C, int S, int fixed, ACTIVATION act,
+                        const struct hwi_aux *a)
+{
+    struct bn_job j = {&l, a, d, C, S, 0, fixed, act};
+    hwi_nn_parallel_for(C, bn_grain(&l, S), bn_backward_part, &j);
 }
 
 static int bn_train(network net, const struct hwi_aux *a)
@@ -160,8 +261,12 @@ static void wrapped_forward(layer l, network net, void (*fwd)(layer, network), i
         c.biases = a->zeros;
     }
     fwd(c, net);
+    if (wrapped_bn(l) && bn_folds(l.activation)) {
+        bn_forward(l, l.output, C, S, bn_train(net, a), l.activation, a);
+        return;
+    }
     if (wrapped_bn(l))
-        bn_forward(l, l.output, C, S, bn_train(net, a), a);
+        bn_forward(l, l.output, C, S, bn_train(net, a), LINEAR, a);
     activate(l.output, l.outputs * l.batch, l.activation);
 }
 
@@ -171,11 +276,13 @@ static void wrapped_backward(layer l, network net, void (*bwd)(layer, network), 
     struct hwi_aux *a = HWI_AUX(l);
     size_t nin = (size_t)l.batch * l.inputs;
     int p1 = a->dsave && net.delta && (hwi_nn_fixes & HWI_FIX_P1);
-    gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
+    int folded = wrapped_bn(l) && bn_folds(l.activation);
+    if (!folded)
+        gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
     layer c = l;
     c.activation = LINEAR;
     if (wrapped_bn(l)) {
-        bn_backward(l, l.delta, C, S, !bn_train(net, a), a);
+        bn_backward(l, l.delta, C, S, !bn_train(net, a), folded ? l.activation : LINEAR, a);
         c.batch_normalize = 0;
         c.bias_updates = a->scratch;
         memset(a->scratch, 0, sizeof(float) * C);
@@ -250,13 +357,13 @@ void hwi_bn_forward(layer l, network net)
 {
     struct hwi_aux *a = HWI_AUX(l);
     memcpy(l.output, net.input, sizeof(float) * (size_t)l.batch * l.outputs);
-    bn_forward(l, l.output, l.out_c, l.out_h * l.out_w, bn_train(net, a), a);
+    bn_forward(l, l.output, l.out_c, l.out_h * l.out_w, bn_train(net, a), LINEAR, a);
 }
 
 void hwi_bn_backward(layer l, network net)
 {
     struct hwi_aux *a = HWI_AUX(l);
-    bn_backward(l, l.delta, l.out_c, l.out_h * l.out_w, !bn_train(net, a), a);
+    bn_backward(l, l.delta, l.out_c, l.out_h * l.out_w, !bn_train(net, a), LINEAR, a);
     if (net.delta)
         for (int i = 0; i < l.batch * l.outputs; i++)
             net.delta[i] += l.delta[i];

@@ -1102,6 +1102,65 @@ START_TEST(train_deterministic)
 }
 END_TEST
 
+/* Threads: loops and products are cut along independent outputs
+ * (filters, planes, bands of a product's columns or rows), never along a
+ * sum, but OpenBLAS's kernels round a band's edge tiles in another order,
+ * so the thread count moves the last bits.  A given count repeats its
+ * result bit for bit, and every count agrees with one thread to rounding.
+ * The network is big enough that each loop and product is split. */
+START_TEST(train_threads)
+{
+    char err[HWI_ERRLEN];
+    const char *cfg = write_file(
+        "thr.cfg", "[net]\nbatch=8\nwidth=32\nheight=32\nchannels=4\n"
+                   "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\npad=1\n"
+                   "activation=relu\n"
+                   "[maxpool]\nsize=2\nstride=2\n"
+                   "[convolutional]\nbatch_normalize=1\nfilters=64\nsize=3\npad=1\n"
+                   "activation=leaky\n"
+                   "[convolutional]\nbatch_normalize=1\nfilters=64\nsize=1\n"
+                   "activation=linear\n"
+                   "[shortcut]\nfrom=-2\nactivation=relu\n"
+                   "[gem]\np=3\n"
+                   "[connected]\noutput=32\nbatch_normalize=1\nactivation=elu\n"
+                   "[l2norm]\n"
+                   "[connected]\noutput=5\nactivation=linear\n"
+                   "[softmax]\n");
+    enum { RUNS = 4 };
+    const int threads[RUNS] = {1, 2, 2, 3};
+    const char *w[RUNS] = {tmppath("t1.weights"), tmppath("t2.weights"),
+                           tmppath("t2b.weights"), tmppath("t3.weights")};
+    float losses[RUNS][3], feat[RUNS][8 * 32];
+    for (int run = 0; run < RUNS; run++) {
+        hwi_nn_set_threads(threads[run]);
+        struct hwi_nn *nn = load_cfg(cfg, 8, 5, 11);
+        int n = 32 * 32 * 4 * 8, labels[8] = {0, 1, 2, 3, 4, 0, 1, 2};
+        float *x = malloc(sizeof(float) * n);
+        lcg = 5;
+        for (int i = 0; i < n; i++)
+            x[i] = frand();
+        for (int k = 0; k < 3; k++)
+            ck_assert_int_eq(
+                hwi_nn_train_step(nn, x, labels, 0.05f, &losses[run][k], err), 0);
+        ck_assert_int_eq(hwi_nn_forward(nn, x, 8, feat[run], NULL, err), 0);
+        ck_assert_int_eq(hwi_nn_save(nn, w[run], err), 0);
+        free(x);
+        hwi_nn_free(nn);
+    }
+    hwi_nn_set_threads(0);
+    ck_assert(memcmp(losses[1], losses[2], sizeof losses[1]) == 0);
+    ck_assert(memcmp(feat[1], feat[2], sizeof feat[1]) == 0);
+    ck_assert(files_equal(w[1], w[2]));
+    for (int run = 1; run < RUNS; run++) {
+        for (int k = 0; k < 3; k++)
+            ck_assert_float_eq_tol(losses[run][k], losses[0][k], 1e-5f * losses[0][k]);
+        for (int i = 0; i < 8 * 32; i++)
+            ck_assert_float_eq_tol(feat[run][i], feat[0][i], 1e-5f);
+    }
+    ck_assert(losses[0][2] < losses[0][0]);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * The shipped cfgs: the small ones train, the big ones run forward. */
 static void run_forward(struct hwi_nn *nn)
@@ -1198,6 +1257,7 @@ static Suite *nn_suite(void)
         {"P13", {p13_batch}},
         {"P14", {p14_flush_to_zero}},
         {"P15", {p15_seed, train_deterministic}},
+        {"threads", {train_threads}},
         {"P19", {p19_files}},
         {"P23", {p23_elu_large}},
         {"reference", {ref_gem, ref_ring, ref_center, ref_softmax_l2norm}},

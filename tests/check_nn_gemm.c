@@ -122,8 +122,11 @@ static void check_gemm_shape(int M, int N, int K, float alpha, float beta, int u
 
 START_TEST(test_gemm_cases)
 {
-    static const int shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {33, 65, 17}, {64, 9, 300},
-                                    {5, 257, 31}};
+    /* the last two are big enough to be cut in bands of columns and of
+     * rows on two threads, with a band narrower than the others */
+    static const int shapes[][3] = {{1, 1, 1},    {7, 13, 5},      {33, 65, 17},
+                                    {64, 9, 300}, {5, 257, 31},    {150, 203, 300},
+                                    {203, 150, 300}};
     static const float ab[][2] = {{1, 1}, {1, 0}, {1.5f, 0.7f}, {-0.5f, 2}};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
         for (size_t i = 0; i < sizeof ab / sizeof *ab; i++)
