@@ -445,13 +445,21 @@ void col2im_cpu(float *data_col, int channels, int height, int width, int ksize,
 }
 
 /* ------------------------------------------------------------------------
- * Convolutional layer, several images per matrix multiply.
+ * Convolutional layer: each thread convolves its own images.
  *
  * Darknet (src/convolutional_layer.c:445-536) multiplies once per image:
  * on a 4x4 map that is a 512x4608 by 4608x16 product, which reads all the
- * weights to make 16 columns.  Here im2col lays out a chunk of G images
- * side by side, [k][G·hw], and one product covers the chunk; the result,
- * [m][G·hw], is then scattered back to Darknet's [G][m][hw].  Batch
+ * weights to make 16 columns.  Here the batch is cut into one range of
+ * images per thread (a "part"); a part goes through its range a chunk of
+ * G images at a time, G·hw >= MIN_COLUMNS: im2col lays the chunk's images
+ * side by side, [k][G·hw], one product (OpenBLAS on this thread) covers
+ * it, and the result, [m][G·hw], is scattered to Darknet's [G][m][hw]; a
+ * chunk of one image is written in place.  The im2col matrix is still in
+ * this core's cache when the product reads it, and a layer costs one
+ * round trip to the pool instead of several per chunk.  The weight
+ * gradient is a sum over the batch: part p > 0 sums its images into a
+ * buffer of its own, and these are added to weight_updates in the order
+ * of p, so a given thread count always gives the same bits.  Batch
  * normalisation, bias and activation are Darknet's functions, called as
  * the library calls them.
  *
@@ -472,35 +480,33 @@ void gradient_array(const float *x, const int n, const ACTIVATION a, float *delt
 void add_bias(float *output, float *biases, int batch, int n, int size);
 void backward_bias(float *bias_updates, float *delta, int batch, int n, int size);
 
-/* Columns per chunk the products aim for. */
-enum { CHUNK_COLUMNS = 4096 };
+/* Columns a chunk's product aims for. */
+enum { MIN_COLUMNS = 512 };
 
 /* Floats a thread should at least move in a parallel loop. */
 enum { GRAIN_FLOATS = 32768 };
 
-/* Scratch buffers, grown on demand and kept; a convolution holds
- * scratch_lock while it uses them (two networks may run in two threads). */
-static float *scratch[2];
-static size_t scratch_size[2];
-static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static float *get_scratch(int i, size_t n)
+static size_t grain(size_t floats_per_item)
 {
-    if (scratch_size[i] < n) {
-        free(scratch[i]);
-        scratch[i] = malloc(n * sizeof(float));
-        if (!scratch[i])
-            abort(); /* Darknet's own allocations abort the same way */
-        scratch_size[i] = n;
-    }
-    return scratch[i];
+    return floats_per_item >= GRAIN_FLOATS ? 1 : GRAIN_FLOATS / (floats_per_item + 1);
 }
 
-/* Images per chunk for an output map of HW pixels. */
-static int chunk_images(int hw, int batch)
+/* Scratch, grown on demand and kept; a convolution holds scratch_lock
+ * while it uses it (two networks may run in two threads). */
+static float *scratch;
+static size_t scratch_size;
+static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static float *get_scratch(size_t n)
 {
-    int g = CHUNK_COLUMNS / (hw > 0 ? hw : 1);
-    return g < 1 ? 1 : g > batch ? batch : g;
+    if (scratch_size < n) {
+        free(scratch);
+        scratch = malloc(n * sizeof(float));
+        if (!scratch)
+            abort(); /* Darknet's own allocations abort the same way */
+        scratch_size = n;
+    }
+    return scratch;
 }
 
 static int fast_conv(const layer *l)
@@ -514,89 +520,124 @@ static int direct_conv(const layer *l)
     return l->size == 1 && l->stride == 1 && l->pad == 0;
 }
 
-/* One chunk of GB images of a convolutional layer, for the parallel
- * loops below.  COL is [k][cols] with cols = GB·hw; image j, channel c
- * owns rows c·size² .. (c+1)·size² − 1, columns j·hw .. (j+1)·hw − 1. */
-struct chunk {
+/* One call of a convolutional layer, cut in PARTS ranges of images. */
+struct conv {
     const layer *l;
-    int gb, hw;
-    size_t cols;
-    float *im;   /* GB input images (or input gradients) [c][h][w] */
-    float *col;  /* [k][cols] */
-    float *map;  /* GB output maps (or gradients) [m][hw] */
-    float *tmp;  /* [m][cols] */
+    network net;
+    int m, k, hw, g; /* filters, im2col rows, output pixels, images per chunk */
+    size_t in_size, out_size;
+    int parts;
+    float *buf;      /* per part: col [k][g·hw], rows [m][g·hw], dw [m][k] (p > 0) */
+    size_t col_size, rows_size, part_size;
 };
 
-/* Items j·c + ch: im2col of channel CH of image J into col. */
-static void pack_input(void *arg, size_t lo, size_t hi)
+static void conv_init(struct conv *c, const layer *l, network net, int backward)
 {
-    const struct chunk *q = arg;
-    const layer *l = q->l;
-    size_t plane = (size_t)l->h * l->w, ks2 = (size_t)l->size * l->size;
-    for (size_t it = lo; it < hi; it++) {
-        size_t j = it / l->c, ch = it % l->c;
-        const float *src = q->im + (j * l->c + ch) * plane;
-        float *dst = q->col + ch * ks2 * q->cols + j * q->hw;
-        if (direct_conv(l))
-            memcpy(dst, src, plane * sizeof *dst);
-        else
-            im2col_rows(src, 1, l->h, l->w, l->size, l->stride, l->pad, dst, q->cols);
-    }
+    c->l = l;
+    c->net = net;
+    c->m = l->n;
+    c->k = l->size * l->size * l->c;
+    c->hw = l->out_h * l->out_w;
+    c->in_size = (size_t)l->c * l->h * l->w;
+    c->out_size = (size_t)c->m * c->hw;
+    c->parts = thread_count() < l->batch ? thread_count() : l->batch;
+    int per_part = (l->batch + c->parts - 1) / c->parts;
+    c->g = (MIN_COLUMNS + c->hw - 1) / c->hw;
+    if (c->g > per_part)
+        c->g = per_part;
+    c->col_size = (size_t)c->k * c->g * c->hw;
+    c->rows_size = c->g > 1 ? (size_t)c->m * c->g * c->hw : 0;
+    c->part_size = c->col_size + c->rows_size + (backward ? (size_t)c->m * c->k : 0);
+    c->buf = get_scratch(c->part_size * c->parts);
 }
 
-/* Items j·c + ch: add (col2im) the column gradient of channel CH of image
- * J into the input gradient; for 1x1 layers overwrite it instead, as
- * Darknet does (P1). */
-static void unpack_input(void *arg, size_t lo, size_t hi)
+/* im2col of images IM (GB of them) into COL [k][cols]. */
+static void pack_images(const layer *l, const float *im, int gb, int hw, float *col,
+                        size_t cols)
 {
-    const struct chunk *q = arg;
-    const layer *l = q->l;
     size_t plane = (size_t)l->h * l->w, ks2 = (size_t)l->size * l->size;
-    for (size_t it = lo; it < hi; it++) {
-        size_t j = it / l->c, ch = it % l->c;
-        float *dst = q->im + (j * l->c + ch) * plane;
-        const float *src = q->col + ch * ks2 * q->cols + j * q->hw;
-        if (direct_conv(l)) {
-            memcpy(dst, src, plane * sizeof *dst);
-            continue;
+    for (int j = 0; j < gb; j++) {
+        for (int ch = 0; ch < l->c; ch++) {
+            const float *src = im + ((size_t)j * l->c + ch) * plane;
+            float *dst = col + ch * ks2 * cols + (size_t)j * hw;
+            if (direct_conv(l))
+                memcpy(dst, src, plane * sizeof *dst);
+            else
+                im2col_rows(src, 1, l->h, l->w, l->size, l->stride, l->pad, dst, cols);
         }
-        if (l->size == 1)
-            memset(dst, 0, plane * sizeof *dst);
-        col2im_rows(src, q->cols, 1, l->h, l->w, l->size, l->stride, l->pad, dst);
     }
 }
 
-/* Items j·m + r: row R of image J between map ([j][m][hw]) and tmp
- * ([m][cols]). */
-static void tmp_to_map(void *arg, size_t lo, size_t hi)
+/* col2im: add COL [k][cols] into the input gradients IM of GB images;
+ * for 1x1 layers overwrite them instead, as Darknet does (P1). */
+static void unpack_images(const layer *l, const float *col, size_t cols, int gb, int hw,
+                          float *im)
 {
-    const struct chunk *q = arg;
-    for (size_t it = lo; it < hi; it++) {
-        size_t j = it / q->l->n, r = it % q->l->n;
-        memcpy(q->map + it * q->hw, q->tmp + r * q->cols + j * q->hw, q->hw * sizeof(float));
+    size_t plane = (size_t)l->h * l->w, ks2 = (size_t)l->size * l->size;
+    for (int j = 0; j < gb; j++) {
+        for (int ch = 0; ch < l->c; ch++) {
+            float *dst = im + ((size_t)j * l->c + ch) * plane;
+            const float *src = col + ch * ks2 * cols + (size_t)j * hw;
+            if (direct_conv(l)) {
+                memcpy(dst, src, plane * sizeof *dst);
+                continue;
+            }
+            if (l->size == 1)
+                memset(dst, 0, plane * sizeof *dst);
+            col2im_rows(src, cols, 1, l->h, l->w, l->size, l->stride, l->pad, dst);
+        }
     }
 }
 
-static void map_to_tmp(void *arg, size_t lo, size_t hi)
+/* Between maps [gb][m][hw] and rows [m][gb·hw]. */
+static void maps_to_rows(const float *map, int gb, int m, int hw, float *rows)
 {
-    const struct chunk *q = arg;
-    for (size_t it = lo; it < hi; it++) {
-        size_t j = it / q->l->n, r = it % q->l->n;
-        memcpy(q->tmp + r * q->cols + j * q->hw, q->map + it * q->hw, q->hw * sizeof(float));
+    for (int j = 0; j < gb; j++)
+        for (int r = 0; r < m; r++)
+            memcpy(rows + ((size_t)r * gb + j) * hw, map + ((size_t)j * m + r) * hw,
+                   hw * sizeof *rows);
+}
+
+static void rows_to_maps(const float *rows, int gb, int m, int hw, float *map)
+{
+    for (int j = 0; j < gb; j++)
+        for (int r = 0; r < m; r++)
+            memcpy(map + ((size_t)j * m + r) * hw, rows + ((size_t)r * gb + j) * hw,
+                   hw * sizeof *map);
+}
+
+/* Images [*B0, *B1) of part P. */
+static void part_images(const struct conv *c, size_t p, int *b0, int *b1)
+{
+    int batch = c->l->batch;
+    *b0 = (int)((size_t)batch * p / c->parts);
+    *b1 = (int)((size_t)batch * (p + 1) / c->parts);
+}
+
+static void conv_forward_part(void *arg, size_t lo, size_t hi)
+{
+    const struct conv *c = arg;
+    const layer *l = c->l;
+    for (size_t p = lo; p < hi; p++) {
+        float *col = c->buf + p * c->part_size, *rows = col + c->col_size;
+        int b0, b1;
+        part_images(c, p, &b0, &b1);
+        for (int b = b0; b < b1; b += c->g) {
+            int gb = b1 - b < c->g ? b1 - b : c->g;
+            size_t cols = (size_t)gb * c->hw;
+            const float *im = c->net.input + b * c->in_size, *x = col;
+            float *out = l->output + b * c->out_size;
+            if (gb == 1 && direct_conv(l))
+                x = im;
+            else
+                pack_images(l, im, gb, c->hw, col, cols);
+            /* [m][cols] = weights [m][k] · x [k][cols] */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->m, (int)cols, c->k, 1,
+                        l->weights, c->k, x, (int)cols, 0, gb == 1 ? out : rows, (int)cols);
+            if (gb > 1)
+                rows_to_maps(rows, gb, c->m, c->hw, out);
+        }
     }
-}
-
-static size_t grain(size_t floats_per_item)
-{
-    return floats_per_item >= GRAIN_FLOATS ? 1 : GRAIN_FLOATS / (floats_per_item + 1);
-}
-
-/* Fill q->col from the chunk's input images. */
-static void pack_chunk(struct chunk *q)
-{
-    const layer *l = q->l;
-    size_t items = (size_t)q->gb * l->c;
-    parallel_for(items, grain((size_t)l->size * l->size * q->hw), pack_input, q);
 }
 
 void forward_convolutional_layer(layer l, network net)
@@ -608,32 +649,73 @@ void forward_convolutional_layer(layer l, network net)
         darknet_forward(l, net);
         return;
     }
-    int m = l.n, k = l.size * l.size * l.c, hw = l.out_h * l.out_w;
-    size_t in_size = (size_t)l.c * l.h * l.w, out_size = (size_t)m * hw;
-    int g = chunk_images(hw, l.batch);
+    pthread_once(&blas_once, blas_single);
+    struct conv c;
     pthread_mutex_lock(&scratch_lock);
-    float *col = get_scratch(0, (size_t)k * g * hw);
-    float *tmp = get_scratch(1, out_size * g);
-    for (int b0 = 0; b0 < l.batch; b0 += g) {
-        struct chunk q = {&l, l.batch - b0 < g ? l.batch - b0 : g, hw, 0,
-                          net.input + b0 * in_size, col, l.output + b0 * out_size, tmp};
-        q.cols = (size_t)q.gb * hw;
-        float *b = col, *c = q.gb == 1 ? q.map : tmp;
-        if (q.gb == 1 && direct_conv(&l))
-            b = q.im;
-        else
-            pack_chunk(&q);
-        /* c (m x cols) = weights (m x k) · col (k x cols) */
-        sgemm(0, 0, m, q.cols, k, 1, l.weights, k, b, q.cols, 0, c, q.cols);
-        if (q.gb > 1)
-            parallel_for((size_t)q.gb * m, grain(hw), tmp_to_map, &q);
-    }
+    conv_init(&c, &l, net, 0);
+    parallel_for(c.parts, 1, conv_forward_part, &c);
     pthread_mutex_unlock(&scratch_lock);
     if (l.batch_normalize)
         forward_batchnorm_layer(l, net);
     else
-        add_bias(l.output, l.biases, l.batch, l.n, hw);
+        add_bias(l.output, l.biases, l.batch, l.n, c.hw);
     activate_array(l.output, l.outputs * l.batch, l.activation);
+}
+
+static void conv_backward_part(void *arg, size_t lo, size_t hi)
+{
+    const struct conv *c = arg;
+    const layer *l = c->l;
+    for (size_t p = lo; p < hi; p++) {
+        float *col = c->buf + p * c->part_size, *rows = col + c->col_size,
+              *dw = p == 0 ? l->weight_updates : rows + c->rows_size;
+        if (p > 0)
+            memset(dw, 0, (size_t)c->m * c->k * sizeof *dw);
+        int b0, b1;
+        part_images(c, p, &b0, &b1);
+        for (int b = b0; b < b1; b += c->g) {
+            int gb = b1 - b < c->g ? b1 - b : c->g;
+            int cols = gb * c->hw;
+            const float *im = c->net.input + b * c->in_size, *x = col, *d = rows;
+            const float *delta = l->delta + b * c->out_size;
+            if (gb == 1) {
+                d = delta;
+                if (direct_conv(l))
+                    x = im;
+            }
+            if (x == col)
+                pack_images(l, im, gb, c->hw, col, cols);
+            if (gb > 1)
+                maps_to_rows(delta, gb, c->m, c->hw, rows);
+            /* dw [m][k] += d [m][cols] · xᵀ */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->m, c->k, cols, 1, d, cols,
+                        x, cols, 1, dw, c->k);
+            if (!c->net.delta)
+                continue;
+            float *in_delta = c->net.delta + b * c->in_size;
+            if (gb == 1 && direct_conv(l)) {
+                /* Darknet writes this product straight into net.delta (P1). */
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->k, cols, c->m, 1,
+                            l->weights, c->k, d, cols, 0, in_delta, cols);
+                continue;
+            }
+            /* col [k][cols] = weightsᵀ · d */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->k, cols, c->m, 1,
+                        l->weights, c->k, d, cols, 0, col, cols);
+            unpack_images(l, col, cols, gb, c->hw, in_delta);
+        }
+    }
+}
+
+/* Items i: weight_updates[i] += the parts' sums, in the order of parts. */
+static void conv_reduce_part(void *arg, size_t lo, size_t hi)
+{
+    const struct conv *c = arg;
+    for (int p = 1; p < c->parts; p++) {
+        const float *dw = c->buf + p * c->part_size + c->col_size + c->rows_size;
+        for (size_t i = lo; i < hi; i++)
+            c->l->weight_updates[i] += dw[i];
+    }
 }
 
 void backward_convolutional_layer(layer l, network net)
@@ -645,49 +727,20 @@ void backward_convolutional_layer(layer l, network net)
         darknet_backward(l, net);
         return;
     }
-    int m = l.n, k = l.size * l.size * l.c, hw = l.out_h * l.out_w;
-    size_t in_size = (size_t)l.c * l.h * l.w, out_size = (size_t)m * hw;
-
+    pthread_once(&blas_once, blas_single);
+    int hw = l.out_h * l.out_w;
     gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
     if (l.batch_normalize)
         backward_batchnorm_layer(l, net);
     else
         backward_bias(l.bias_updates, l.delta, l.batch, l.n, hw);
 
-    int g = chunk_images(hw, l.batch);
-    /* scratch 0: the chunk's im2col, then its column gradient;
-     * scratch 1: its output gradient as [m][cols] */
+    struct conv c;
     pthread_mutex_lock(&scratch_lock);
-    float *col = get_scratch(0, (size_t)k * g * hw);
-    float *tmp = get_scratch(1, out_size * g);
-    for (int b0 = 0; b0 < l.batch; b0 += g) {
-        struct chunk q = {&l, l.batch - b0 < g ? l.batch - b0 : g, hw, 0,
-                          net.input + b0 * in_size, col, l.delta + b0 * out_size, tmp};
-        q.cols = (size_t)q.gb * hw;
-        float *b = col, *d = q.map;
-        if (q.gb == 1 && direct_conv(&l))
-            b = q.im;
-        else
-            pack_chunk(&q);
-        if (q.gb > 1) {
-            parallel_for((size_t)q.gb * m, grain(hw), map_to_tmp, &q);
-            d = tmp;
-        }
-        /* weight_updates (m x k) += delta (m x cols) · colᵀ */
-        sgemm(0, 1, m, k, q.cols, 1, d, q.cols, b, q.cols, 1, l.weight_updates, k);
-        if (!net.delta)
-            continue;
-        q.im = net.delta + b0 * in_size;
-        if (q.gb == 1 && direct_conv(&l)) {
-            /* Darknet writes this product straight into net.delta (P1). */
-            sgemm(1, 0, k, hw, m, 1, l.weights, k, d, hw, 0, q.im, hw);
-            continue;
-        }
-        /* col (k x cols) = weightsᵀ · delta */
-        sgemm(1, 0, k, q.cols, m, 1, l.weights, k, d, q.cols, 0, col, q.cols);
-        parallel_for((size_t)q.gb * l.c, grain((size_t)l.size * l.size * hw), unpack_input,
-                     &q);
-    }
+    conv_init(&c, &l, net, 1);
+    parallel_for(c.parts, 1, conv_backward_part, &c);
+    if (c.parts > 1)
+        parallel_for((size_t)c.m * c.k, GRAIN_FLOATS, conv_reduce_part, &c);
     pthread_mutex_unlock(&scratch_lock);
 }
 

@@ -23,6 +23,12 @@
  *   [route] detach=1         Darknet's route, no gradient back */
 #include <config.h>
 
+/* The batch-norm loops only vectorise at -O3 without FP traps (which
+ * change no result). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3", "no-trapping-math")
+#endif
+
 #include "nn_gemm.h"
 #include "nn_int.h"
 
@@ -84,7 +90,43 @@ struct bn_job {
     float *x; /* forward: x in, y out; backward: -dL/dy in, -dL/dx out */
     int C, S, train, fixed;
     ACTIVATION act; /* folded in; LINEAR for none */
+    int keep;       /* write x_norm (a backward pass follows) */
 };
+
+/* One row of S values: p = act(g (p - mean) inv + be), xn = (p - mean) inv
+ * unless XN is NULL.  A loop per case, each vectorised. */
+static void bn_row(float *restrict p, float *restrict xn, int S, float mean, float inv,
+                   float g, float be, ACTIVATION act)
+{
+    if (xn && act == RELU) {
+        for (int i = 0; i < S; i++) {
+            float v = (p[i] - mean) * inv;
+            xn[i] = v;
+            p[i] = act_value(RELU, g * v + be);
+        }
+    } else if (xn && act == LINEAR) {
+        for (int i = 0; i < S; i++) {
+            float v = (p[i] - mean) * inv;
+            xn[i] = v;
+            p[i] = g * v + be;
+        }
+    } else if (xn) {
+        for (int i = 0; i < S; i++) {
+            float v = (p[i] - mean) * inv;
+            xn[i] = v;
+            p[i] = act_value(act, g * v + be);
+        }
+    } else if (act == RELU) {
+        for (int i = 0; i < S; i++)
+            p[i] = act_value(RELU, g * ((p[i] - mean) * inv) + be);
+    } else if (act == LINEAR) {
+        for (int i = 0; i < S; i++)
+            p[i] = g * ((p[i] - mean) * inv) + be;
+    } else {
+        for (int i = 0; i < S; i++)
+            p[i] = act_value(act, g * ((p[i] - mean) * inv) + be);
+    }
+}
 
 static void bn_forward_part(void *arg, size_t lo, size_t hi)
 {
@@ -128,29 +170,12 @@ static void bn_forward_part(void *arg, size_t lo, size_t hi)
         float inv = 1.0f / sqrtf(var + a->eps), g = l->scales[c], be = l->biases[c];
         for (int b = 0; b < B; b++) {
             size_t o = ((size_t)b * C + c) * S;
-            float *p = j->x + o, *xn = l->x_norm + o;
-            switch (j->act) { /* one loop per activation, each vectorised */
-            case RELU:
-                for (int i = 0; i < S; i++) {
-                    float v = (p[i] - mean) * inv;
-                    xn[i] = v;
-                    p[i] = act_value(RELU, g * v + be);
-                }
-                break;
-            case LINEAR:
-                for (int i = 0; i < S; i++) {
-                    float v = (p[i] - mean) * inv;
-                    xn[i] = v;
-                    p[i] = g * v + be;
-                }
-                break;
-            default:
-                for (int i = 0; i < S; i++) {
-                    float v = (p[i] - mean) * inv;
-                    xn[i] = v;
-                    p[i] = act_value(j->act, g * v + be);
-                }
+            float *p = j->x + o;
+            if (!j->keep) { /* inference: no backward pass reads x_norm */
+                bn_row(p, NULL, S, mean, inv, g, be, j->act);
+                continue;
             }
+            bn_row(p, l->x_norm + o, S, mean, inv, g, be, j->act);
         }
     }
 }
@@ -164,10 +189,10 @@ static size_t bn_grain(const layer *l, int S)
     return per >= BN_GRAIN ? 1 : BN_GRAIN / (per + 1) + 1;
 }
 
-static void bn_forward(layer l, float *x, int C, int S, int train, ACTIVATION act,
-                       const struct hwi_aux *a)
+static void bn_forward(layer l, float *x, int C, int S, int train, int keep,
+                       ACTIVATION act, const struct hwi_aux *a)
 {
-    struct bn_job j = {&l, a, x, C, S, train, 0, act};
+    struct bn_job j = {&l, a, x, C, S, train, 0, act, keep};
     hwi_nn_parallel_for(C, bn_grain(&l, S), bn_forward_part, &j);
 }
 
@@ -220,7 +245,7 @@ static void bn_backward_part(void *arg, size_t lo, size_t hi)
 static void bn_backward(layer l, float *d, int C, int S, int fixed, ACTIVATION act,
                         const struct hwi_aux *a)
 {
-    struct bn_job j = {&l, a, d, C, S, 0, fixed, act};
+    struct bn_job j = {&l, a, d, C, S, 0, fixed, act, 1};
     hwi_nn_parallel_for(C, bn_grain(&l, S), bn_backward_part, &j);
 }
 
@@ -262,11 +287,11 @@ static void wrapped_forward(layer l, network net, void (*fwd)(layer, network), i
     }
     fwd(c, net);
     if (wrapped_bn(l) && bn_folds(l.activation)) {
-        bn_forward(l, l.output, C, S, bn_train(net, a), l.activation, a);
+        bn_forward(l, l.output, C, S, bn_train(net, a), net.train, l.activation, a);
         return;
     }
     if (wrapped_bn(l))
-        bn_forward(l, l.output, C, S, bn_train(net, a), LINEAR, a);
+        bn_forward(l, l.output, C, S, bn_train(net, a), net.train, LINEAR, a);
     activate(l.output, l.outputs * l.batch, l.activation);
 }
 
@@ -357,7 +382,8 @@ void hwi_bn_forward(layer l, network net)
 {
     struct hwi_aux *a = HWI_AUX(l);
     memcpy(l.output, net.input, sizeof(float) * (size_t)l.batch * l.outputs);
-    bn_forward(l, l.output, l.out_c, l.out_h * l.out_w, bn_train(net, a), LINEAR, a);
+    bn_forward(l, l.output, l.out_c, l.out_h * l.out_w, bn_train(net, a), net.train,
+               LINEAR, a);
 }
 
 void hwi_bn_backward(layer l, network net)
