@@ -1347,6 +1347,22 @@ void hwi_nn_get_info(const struct hwi_nn *nn, struct hwi_nn_info *info)
     info->heads = nn->heads;
 }
 
+/* Darknet's forward_network (src/network.c) less what only training needs:
+ * it clears every layer's delta before the layer runs, a pass over all
+ * activations that no backward pass reads here, and sums the cost. */
+static void forward_inference(network *netp)
+{
+    network net = *netp;
+    for (int i = 0; i < net.n; i++) {
+        layer l = net.layers[i];
+        net.index = i;
+        l.forward(l, net);
+        net.input = l.output;
+        if (l.truth)
+            net.truth = l.output;
+    }
+}
+
 int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features,
                    float *logits, char *err)
 {
@@ -1361,7 +1377,7 @@ int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features,
     float *truth = net->truth;
     net->truth = NULL;
     net->train = 0;
-    forward_network(net);
+    forward_inference(net);
     net->truth = truth;
     if (features && nn->embed >= 0) {
         const layer *l = &net->layers[nn->embed];

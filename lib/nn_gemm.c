@@ -16,7 +16,9 @@
  *   backward_bias, and batch norm's mean_cpu, variance_cpu, normalize_cpu,
  *   scale_bias, backward_scale_cpu, mean_delta_cpu, variance_delta_cpu,
  *   normalize_delta_cpu         vectorised, split over threads
- *   forward_/backward_maxpool_layer  split over threads
+ *   fill_cpu, copy_cpu, axpy_cpu, scal_cpu, shortcut_cpu
+ *                               split over threads
+ *   forward_/backward_maxpool_layer  split over threads, branch-free
  * All of it runs on one pool of threads (hwi_nn_gemm_threads sets their
  * number), products included: OpenBLAS itself runs on one thread, and
  * each product is cut into one band per thread.
@@ -1099,6 +1101,130 @@ void normalize_delta_cpu(float *x, float *mean, float *variance, float *mean_del
 }
 
 /* ------------------------------------------------------------------------
+ * Darknet's vector functions (src/blas.c) on contiguous arrays, split
+ * over threads: the same arithmetic, element by element.  Strided calls,
+ * and shortcuts between maps of different shapes, go to Darknet's. */
+void fill_cpu(int N, float ALPHA, float *X, int INCX);
+void copy_cpu(int N, float *X, int INCX, float *Y, int INCY);
+void axpy_cpu(int N, float ALPHA, float *X, int INCX, float *Y, int INCY);
+void scal_cpu(int N, float ALPHA, float *X, int INCX);
+void shortcut_cpu(int batch, int w1, int h1, int c1, float *add, int w2, int h2, int c2,
+                  float s1, float s2, float *out);
+
+enum { VEC_FILL, VEC_COPY, VEC_AXPY, VEC_SCAL, VEC_SHORTCUT };
+
+struct vec {
+    int op;
+    float a, b;
+    const float *x;
+    float *y;
+};
+
+static void vec_part(void *arg, size_t lo, size_t hi)
+{
+    const struct vec *v = arg;
+    const float *x = v->x;
+    float *y = v->y;
+    float a = v->a, b = v->b;
+    switch (v->op) {
+    case VEC_FILL:
+        for (size_t i = lo; i < hi; i++)
+            y[i] = a;
+        break;
+    case VEC_COPY:
+        memcpy(y + lo, x + lo, (hi - lo) * sizeof *y);
+        break;
+    case VEC_AXPY:
+        for (size_t i = lo; i < hi; i++)
+            y[i] += a * x[i];
+        break;
+    case VEC_SCAL:
+        for (size_t i = lo; i < hi; i++)
+            y[i] *= a;
+        break;
+    case VEC_SHORTCUT:
+        for (size_t i = lo; i < hi; i++)
+            y[i] = a * y[i] + b * x[i];
+        break;
+    }
+}
+
+static void vec_run(int op, size_t n, float a, float b, const float *x, float *y)
+{
+    struct vec v = {op, a, b, x, y};
+    parallel_for(n, GRAIN_FLOATS, vec_part, &v);
+}
+
+void fill_cpu(int N, float ALPHA, float *X, int INCX)
+{
+    typedef void type(int, float, float *, int);
+    REFERENCE("fill_cpu", type, (N, ALPHA, X, INCX));
+    if (INCX != 1) {
+        for (int i = 0; i < N; i++)
+            X[(size_t)i * INCX] = ALPHA;
+        return;
+    }
+    if (N > 0)
+        vec_run(VEC_FILL, N, ALPHA, 0, NULL, X);
+}
+
+void copy_cpu(int N, float *X, int INCX, float *Y, int INCY)
+{
+    typedef void type(int, float *, int, float *, int);
+    REFERENCE("copy_cpu", type, (N, X, INCX, Y, INCY));
+    if (INCX != 1 || INCY != 1) {
+        for (int i = 0; i < N; i++)
+            Y[(size_t)i * INCY] = X[(size_t)i * INCX];
+        return;
+    }
+    if (N > 0)
+        vec_run(VEC_COPY, N, 0, 0, X, Y);
+}
+
+void axpy_cpu(int N, float ALPHA, float *X, int INCX, float *Y, int INCY)
+{
+    typedef void type(int, float, float *, int, float *, int);
+    REFERENCE("axpy_cpu", type, (N, ALPHA, X, INCX, Y, INCY));
+    if (INCX != 1 || INCY != 1) {
+        for (int i = 0; i < N; i++)
+            Y[(size_t)i * INCY] += ALPHA * X[(size_t)i * INCX];
+        return;
+    }
+    if (N > 0)
+        vec_run(VEC_AXPY, N, ALPHA, 0, X, Y);
+}
+
+void scal_cpu(int N, float ALPHA, float *X, int INCX)
+{
+    typedef void type(int, float, float *, int);
+    REFERENCE("scal_cpu", type, (N, ALPHA, X, INCX));
+    if (INCX != 1) {
+        for (int i = 0; i < N; i++)
+            X[(size_t)i * INCX] *= ALPHA;
+        return;
+    }
+    if (N > 0)
+        vec_run(VEC_SCAL, N, ALPHA, 0, NULL, X);
+}
+
+/* out = s1·out + s2·add where both maps have one shape. */
+void shortcut_cpu(int batch, int w1, int h1, int c1, float *add, int w2, int h2, int c2,
+                  float s1, float s2, float *out)
+{
+    typedef void type(int, int, int, int, float *, int, int, int, float, float, float *);
+    static type *darknet_shortcut;
+    if (use_reference || w1 != w2 || h1 != h2 || c1 != c2) {
+        if (!darknet_shortcut)
+            darknet_shortcut = (type *)darknet_symbol("shortcut_cpu");
+        darknet_shortcut(batch, w1, h1, c1, add, w2, h2, c2, s1, s2, out);
+        return;
+    }
+    size_t n = (size_t)batch * w1 * h1 * c1;
+    if (n > 0)
+        vec_run(VEC_SHORTCUT, n, s1, s2, add, out);
+}
+
+/* ------------------------------------------------------------------------
  * Max pooling (darknet src/maxpool_layer.c:84-130): one thread per range
  * of [batch][c] planes; the window is clipped to the image instead of
  * testing each tap (an outside tap counts as -FLT_MAX, which never wins,
@@ -1113,39 +1239,54 @@ struct pool_args {
     float *d;
 };
 
+/* The larger of the taps [n0, n1) x [m0, m1) of the window at (Y0, X0)
+ * of the plane at BASE, and its index; strict >, so the first maximum
+ * wins, as in Darknet.  Branch-free: which tap wins is data, and a
+ * mispredicted branch per tap cost more than the compare. */
+static inline float window_max(const float *in, size_t base, int w, int y0, int x0, int n0,
+                               int n1, int m0, int m1, int *arg)
+{
+    float max = -FLT_MAX;
+    int max_i = -1;
+    for (int n = n0; n < n1; n++) {
+        size_t row = base + (size_t)(y0 + n) * w + x0;
+        for (int m = m0; m < m1; m++) {
+            float v = in[row + m];
+            int better = v > max;
+            max = better ? v : max;
+            max_i = better ? (int)(row + m) : max_i;
+        }
+    }
+    *arg = max_i;
+    return max;
+}
+
 static void maxpool_part(void *arg, size_t lo, size_t hi)
 {
     const struct pool_args *e = arg;
     const layer *l = e->l;
-    int off = -l->pad / 2, oh = l->out_h, ow = l->out_w;
+    int off = -l->pad / 2, oh = l->out_h, ow = l->out_w, k = l->size, w = l->w;
     for (size_t p = lo; p < hi; p++) {
         size_t base = p * l->h * l->w;
         float *out = l->output + p * oh * ow;
         int *idx = l->indexes + p * oh * ow;
         for (int i = 0; i < oh; i++) {
             int y0 = off + i * l->stride;
-            int n0 = y0 < 0 ? -y0 : 0, n1 = l->h - y0 < l->size ? l->h - y0 : l->size;
+            int n0 = y0 < 0 ? -y0 : 0, n1 = l->h - y0 < k ? l->h - y0 : k;
             for (int j = 0; j < ow; j++) {
                 int x0 = off + j * l->stride;
-                int m0 = x0 < 0 ? -x0 : 0, m1 = l->w - x0 < l->size ? l->w - x0 : l->size;
-                float max = -FLT_MAX;
-                int max_i = -1;
-                for (int n = n0; n < n1; n++) {
-                    size_t row = base + (size_t)(y0 + n) * l->w + x0;
-                    for (int m = m0; m < m1; m++) {
-                        float v = e->in[row + m];
-                        if (v > max) {
-                            max = v;
-                            max_i = (int)(row + m);
-                        }
-                    }
-                }
-                out[i * ow + j] = max;
-                idx[i * ow + j] = max_i;
+                int m0 = x0 < 0 ? -x0 : 0, m1 = w - x0 < k ? w - x0 : k;
+                if (k == 3 && n0 == 0 && n1 == 3 && m0 == 0 && m1 == 3)
+                    out[i * ow + j] = /* the common case, unrolled */
+                        window_max(e->in, base, w, y0, x0, 0, 3, 0, 3, &idx[i * ow + j]);
+                else
+                    out[i * ow + j] =
+                        window_max(e->in, base, w, y0, x0, n0, n1, m0, m1, &idx[i * ow + j]);
             }
         }
     }
 }
+
 
 void forward_maxpool_layer(layer l, network net)
 {

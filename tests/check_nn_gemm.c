@@ -40,6 +40,8 @@ void gradient_array(const float *x, const int n, const ACTIVATION a, float *delt
 void add_bias(float *output, float *biases, int batch, int n, int size);
 void backward_bias(float *bias_updates, float *delta, int batch, int n, int size);
 void backward_convolutional_layer(layer l, network net);
+void shortcut_cpu(int batch, int w1, int h1, int c1, float *add, int w2, int h2, int c2,
+                  float s1, float s2, float *out);
 
 /* Uniform values in [-1, 1) from a fixed generator (not rand(): Darknet's
  * weight initialisation uses it). */
@@ -426,6 +428,47 @@ START_TEST(test_bias)
 }
 END_TEST
 
+/* fill, copy, axpy, scal and shortcut: bit for bit Darknet's, on arrays
+ * long enough for several threads, with unit and other strides. */
+START_TEST(test_vector_functions)
+{
+    size_t n = 100003;
+    for (int inc = 1; inc <= 2; inc++) {
+        int N = (int)(n / inc);
+        float *x = random_array(n), *y = random_array(n), *y_ref = copy_array(y, n);
+        for (int ref = 1; ref >= 0; ref--) {
+            float *out = ref ? y_ref : y;
+            hwi_nn_gemm_reference(ref);
+            axpy_cpu(N, 0.3f, x, inc, out, inc);
+            scal_cpu(N, -1.7f, out, inc);
+            copy_cpu(N / 2, out, inc, out + n / 2, inc);
+            fill_cpu(N / 3, 0.25f, out + 7, inc);
+        }
+        hwi_nn_gemm_reference(0);
+        ck_assert_mem_eq(y, y_ref, n * sizeof *y);
+        free(x);
+        free(y);
+        free(y_ref);
+    }
+    /* shortcut: same shape (hwi's loop) and a map twice the size */
+    static const int shape[][6] = {{16, 16, 24, 16, 16, 24}, {16, 16, 24, 8, 8, 12}};
+    for (int k = 0; k < 2; k++) {
+        const int *q = shape[k];
+        int batch = 10;
+        size_t na = (size_t)batch * q[0] * q[1] * q[2], no = (size_t)batch * q[3] * q[4] * q[5];
+        float *add = random_array(na), *out = random_array(no), *out_ref = copy_array(out, no);
+        hwi_nn_gemm_reference(1);
+        shortcut_cpu(batch, q[0], q[1], q[2], add, q[3], q[4], q[5], 0.5f, 1.5f, out_ref);
+        hwi_nn_gemm_reference(0);
+        shortcut_cpu(batch, q[0], q[1], q[2], add, q[3], q[4], q[5], 0.5f, 1.5f, out);
+        ck_assert_mem_eq(out, out_ref, no * sizeof *out);
+        free(add);
+        free(out);
+        free(out_ref);
+    }
+}
+END_TEST
+
 /* Output, argmax indexes and input gradient of max pooling, with windows
  * crossing every border. */
 START_TEST(test_maxpool)
@@ -479,6 +522,7 @@ static Suite *make_nn_gemm_suite(void)
     tcase_add_test(tc, test_activations);
     tcase_add_test(tc, test_bias);
     tcase_add_test(tc, test_maxpool);
+    tcase_add_test(tc, test_vector_functions);
     suite_add_tcase(s, tc);
     tc = tcase_create("Limits");
     tcase_add_checked_fixture(tc, setup, teardown);
