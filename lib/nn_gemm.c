@@ -343,10 +343,10 @@ static void valid_range(int out_w, int width, int stride, int pad, int kx, int *
     *x1 = hi;
 }
 
+/* Output rows [Y0, Y1) only: COL's rows hold (Y1 − Y0)·out_w values. */
 static void im2col_rows(const float *im, int channels, int height, int width, int ksize,
-                        int stride, int pad, float *col, size_t ldcol)
+                        int stride, int pad, int y0, int y1, float *col, size_t ldcol)
 {
-    int out_h = (height + 2 * pad - ksize) / stride + 1;
     int out_w = (width + 2 * pad - ksize) / stride + 1;
     for (int c = 0; c < channels; c++) {
         for (int ky = 0; ky < ksize; ky++) {
@@ -354,8 +354,8 @@ static void im2col_rows(const float *im, int channels, int height, int width, in
                 float *row = col + ((size_t)(c * ksize + ky) * ksize + kx) * ldcol;
                 int x0, x1;
                 valid_range(out_w, width, stride, pad, kx, &x0, &x1);
-                for (int y = 0; y < out_h; y++) {
-                    float *out = row + (size_t)y * out_w;
+                for (int y = y0; y < y1; y++) {
+                    float *out = row + (size_t)(y - y0) * out_w;
                     int iy = y * stride - pad + ky;
                     if (iy < 0 || iy >= height || x0 >= x1) {
                         memset(out, 0, out_w * sizeof *out);
@@ -378,11 +378,11 @@ static void im2col_rows(const float *im, int channels, int height, int width, in
     }
 }
 
-/* Add COL (layout as above) into the image IM. */
+/* Add COL (layout as above, output rows [Y0, Y1)) into the image IM. */
 static void col2im_rows(const float *col, size_t ldcol, int channels, int height,
-                        int width, int ksize, int stride, int pad, float *im)
+                        int width, int ksize, int stride, int pad, int y0, int y1,
+                        float *im)
 {
-    int out_h = (height + 2 * pad - ksize) / stride + 1;
     int out_w = (width + 2 * pad - ksize) / stride + 1;
     for (int c = 0; c < channels; c++) {
         for (int ky = 0; ky < ksize; ky++) {
@@ -390,11 +390,11 @@ static void col2im_rows(const float *col, size_t ldcol, int channels, int height
                 const float *row = col + ((size_t)(c * ksize + ky) * ksize + kx) * ldcol;
                 int x0, x1;
                 valid_range(out_w, width, stride, pad, kx, &x0, &x1);
-                for (int y = 0; y < out_h; y++) {
+                for (int y = y0; y < y1; y++) {
                     int iy = y * stride - pad + ky;
                     if (iy < 0 || iy >= height)
                         continue;
-                    const float *src = row + (size_t)y * out_w;
+                    const float *src = row + (size_t)(y - y0) * out_w;
                     float *dst = im + ((size_t)c * height + iy) * width - pad + kx;
                     if (stride == 1) {
                         for (int x = x0; x < x1; x++)
@@ -426,7 +426,7 @@ void im2col_cpu(float *data_im, int channels, int height, int width, int ksize, 
     }
     int out_h = (height + 2 * pad - ksize) / stride + 1;
     int out_w = (width + 2 * pad - ksize) / stride + 1;
-    im2col_rows(data_im, channels, height, width, ksize, stride, pad, data_col,
+    im2col_rows(data_im, channels, height, width, ksize, stride, pad, 0, out_h, data_col,
                 (size_t)out_h * out_w);
 }
 
@@ -443,7 +443,7 @@ void col2im_cpu(float *data_col, int channels, int height, int width, int ksize,
     int out_h = (height + 2 * pad - ksize) / stride + 1;
     int out_w = (width + 2 * pad - ksize) / stride + 1;
     col2im_rows(data_col, (size_t)out_h * out_w, channels, height, width, ksize, stride,
-                pad, data_im);
+                pad, 0, out_h, data_im);
 }
 
 /* ------------------------------------------------------------------------
@@ -553,40 +553,45 @@ static void conv_init(struct conv *c, const layer *l, network net, int backward)
     c->buf = get_scratch(c->part_size * c->parts);
 }
 
-/* im2col of images IM (GB of them) into COL [k][cols]. */
-static void pack_images(const layer *l, const float *im, int gb, int hw, float *col,
+/* im2col of output rows [Y0, Y1) of images IM (GB of them) into COL
+ * [k][cols]; image j's columns start at j·(Y1 − Y0)·out_w. */
+static void pack_images(const layer *l, const float *im, int gb, int y0, int y1, float *col,
                         size_t cols)
 {
     size_t plane = (size_t)l->h * l->w, ks2 = (size_t)l->size * l->size;
+    size_t per_image = (size_t)(y1 - y0) * l->out_w;
     for (int j = 0; j < gb; j++) {
         for (int ch = 0; ch < l->c; ch++) {
             const float *src = im + ((size_t)j * l->c + ch) * plane;
-            float *dst = col + ch * ks2 * cols + (size_t)j * hw;
+            float *dst = col + ch * ks2 * cols + j * per_image;
             if (direct_conv(l))
                 memcpy(dst, src, plane * sizeof *dst);
             else
-                im2col_rows(src, 1, l->h, l->w, l->size, l->stride, l->pad, dst, cols);
+                im2col_rows(src, 1, l->h, l->w, l->size, l->stride, l->pad, y0, y1, dst,
+                            cols);
         }
     }
 }
 
-/* col2im: add COL [k][cols] into the input gradients IM of GB images;
- * for 1x1 layers overwrite them instead, as Darknet does (P1). */
-static void unpack_images(const layer *l, const float *col, size_t cols, int gb, int hw,
-                          float *im)
+/* col2im: add COL (as pack_images lays it out) into the input gradients
+ * IM of GB images; a 1x1 layer's whole map (Y0 = 0, Y1 = out_h)
+ * overwrites them instead, as Darknet does (P1). */
+static void unpack_images(const layer *l, const float *col, size_t cols, int gb, int y0,
+                          int y1, float *im)
 {
     size_t plane = (size_t)l->h * l->w, ks2 = (size_t)l->size * l->size;
+    size_t per_image = (size_t)(y1 - y0) * l->out_w;
     for (int j = 0; j < gb; j++) {
         for (int ch = 0; ch < l->c; ch++) {
             float *dst = im + ((size_t)j * l->c + ch) * plane;
-            const float *src = col + ch * ks2 * cols + (size_t)j * hw;
+            const float *src = col + ch * ks2 * cols + j * per_image;
             if (direct_conv(l)) {
                 memcpy(dst, src, plane * sizeof *dst);
                 continue;
             }
             if (l->size == 1)
                 memset(dst, 0, plane * sizeof *dst);
-            col2im_rows(src, cols, 1, l->h, l->w, l->size, l->stride, l->pad, dst);
+            col2im_rows(src, cols, 1, l->h, l->w, l->size, l->stride, l->pad, y0, y1, dst);
         }
     }
 }
@@ -616,6 +621,22 @@ static void part_images(const struct conv *c, size_t p, int *b0, int *b1)
     *b1 = (int)((size_t)batch * (p + 1) / c->parts);
 }
 
+/* Output rows per band of a chunk of GB images: all of them, unless one
+ * image's im2col matrix would not fit in a core's cache (about
+ * BAND_FLOATS), in which case the image goes in bands of rows, each
+ * packed and multiplied while it is still there.  1x1 layers, whose
+ * matrix is at most the input, take the whole map. */
+enum { BAND_FLOATS = 128 * 1024 };
+
+static int band_rows(const struct conv *c, int gb)
+{
+    const layer *l = c->l;
+    size_t per_row = (size_t)c->k * l->out_w;
+    if (gb > 1 || l->size == 1 || per_row * l->out_h <= BAND_FLOATS)
+        return l->out_h;
+    return per_row >= BAND_FLOATS ? 1 : (int)(BAND_FLOATS / per_row);
+}
+
 static void conv_forward_part(void *arg, size_t lo, size_t hi)
 {
     const struct conv *c = arg;
@@ -625,17 +646,28 @@ static void conv_forward_part(void *arg, size_t lo, size_t hi)
         int b0, b1;
         part_images(c, p, &b0, &b1);
         for (int b = b0; b < b1; b += c->g) {
-            int gb = b1 - b < c->g ? b1 - b : c->g;
-            size_t cols = (size_t)gb * c->hw;
-            const float *im = c->net.input + b * c->in_size, *x = col;
+            int gb = b1 - b < c->g ? b1 - b : c->g, band = band_rows(c, gb);
+            const float *im = c->net.input + b * c->in_size;
             float *out = l->output + b * c->out_size;
-            if (gb == 1 && direct_conv(l))
-                x = im;
-            else
-                pack_images(l, im, gb, c->hw, col, cols);
-            /* [m][cols] = weights [m][k] · x [k][cols] */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->m, (int)cols, c->k, 1,
-                        l->weights, c->k, x, (int)cols, 0, gb == 1 ? out : rows, (int)cols);
+            if (gb == 1 && direct_conv(l)) { /* the input is its own matrix */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->m, c->hw, c->k, 1,
+                            l->weights, c->k, im, c->hw, 0, out, c->hw);
+                continue;
+            }
+            for (int y0 = 0; y0 < l->out_h; y0 += band) {
+                int y1 = y0 + band < l->out_h ? y0 + band : l->out_h;
+                int cols = gb * (y1 - y0) * l->out_w;
+                pack_images(l, im, gb, y0, y1, col, cols);
+                /* [m][cols] = weights [m][k] · col [k][cols], in place for
+                 * one image */
+                if (gb == 1)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->m, cols, c->k,
+                                1, l->weights, c->k, col, cols, 0, out + y0 * l->out_w,
+                                c->hw);
+                else
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->m, cols, c->k,
+                                1, l->weights, c->k, col, cols, 0, rows, cols);
+            }
             if (gb > 1)
                 rows_to_maps(rows, gb, c->m, c->hw, out);
         }
@@ -676,35 +708,38 @@ static void conv_backward_part(void *arg, size_t lo, size_t hi)
         int b0, b1;
         part_images(c, p, &b0, &b1);
         for (int b = b0; b < b1; b += c->g) {
-            int gb = b1 - b < c->g ? b1 - b : c->g;
-            int cols = gb * c->hw;
-            const float *im = c->net.input + b * c->in_size, *x = col, *d = rows;
+            int gb = b1 - b < c->g ? b1 - b : c->g, band = band_rows(c, gb);
+            const float *im = c->net.input + b * c->in_size;
             const float *delta = l->delta + b * c->out_size;
-            if (gb == 1) {
-                d = delta;
-                if (direct_conv(l))
-                    x = im;
+            float *in_delta = c->net.delta ? c->net.delta + b * c->in_size : NULL;
+            if (gb == 1 && direct_conv(l)) { /* the input is its own matrix */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->m, c->k, c->hw, 1,
+                            delta, c->hw, im, c->hw, 1, dw, c->k);
+                /* Darknet writes this product straight into net.delta (P1). */
+                if (in_delta)
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->k, c->hw, c->m,
+                                1, l->weights, c->k, delta, c->hw, 0, in_delta, c->hw);
+                continue;
             }
-            if (x == col)
-                pack_images(l, im, gb, c->hw, col, cols);
             if (gb > 1)
                 maps_to_rows(delta, gb, c->m, c->hw, rows);
-            /* dw [m][k] += d [m][cols] · xᵀ */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->m, c->k, cols, 1, d, cols,
-                        x, cols, 1, dw, c->k);
-            if (!c->net.delta)
-                continue;
-            float *in_delta = c->net.delta + b * c->in_size;
-            if (gb == 1 && direct_conv(l)) {
-                /* Darknet writes this product straight into net.delta (P1). */
+            for (int y0 = 0; y0 < l->out_h; y0 += band) {
+                int y1 = y0 + band < l->out_h ? y0 + band : l->out_h;
+                int cols = gb * (y1 - y0) * l->out_w;
+                /* this band's output gradient, [m][cols] with row stride ld */
+                const float *d = gb > 1 ? rows : delta + y0 * l->out_w;
+                int ld = gb > 1 ? cols : c->hw;
+                pack_images(l, im, gb, y0, y1, col, cols);
+                /* dw [m][k] += d · colᵀ */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->m, c->k, cols, 1, d,
+                            ld, col, cols, 1, dw, c->k);
+                if (!in_delta)
+                    continue;
+                /* col [k][cols] = weightsᵀ · d */
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->k, cols, c->m, 1,
-                            l->weights, c->k, d, cols, 0, in_delta, cols);
-                continue;
+                            l->weights, c->k, d, ld, 0, col, cols);
+                unpack_images(l, col, cols, gb, y0, y1, in_delta);
             }
-            /* col [k][cols] = weightsᵀ · d */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->k, cols, c->m, 1,
-                        l->weights, c->k, d, cols, 0, col, cols);
-            unpack_images(l, col, cols, gb, c->hw, in_delta);
         }
     }
 }

@@ -307,6 +307,11 @@ START_TEST(test_conv_chunks)
     check_conv(5, 32, 32, 4, 3, 1, 1, 0, LINEAR, 0);
     /* big enough for the element-wise and batch-norm loops to split */
     check_conv(4, 32, 32, 8, 16, 3, 1, 1, LEAKY, 1);
+    /* an image's im2col matrix (144 x 1156) over the cache budget (128 Ki
+     * floats): bands of 26 and 8 output rows; 5 images, uneven parts */
+    check_conv(5, 34, 34, 16, 8, 3, 1, 1, RELU, 0);
+    /* the same in a 7x7 stride-2 layer: 784 x 1024, bands of 5 and 2 rows */
+    check_conv(3, 64, 64, 16, 4, 7, 2, 3, LINEAR, 0);
 }
 END_TEST
 
