@@ -703,6 +703,17 @@ static int band_rows(const struct conv *c, int gb)
     return per_row >= BAND_FLOATS ? 1 : (int)(BAND_FLOATS / per_row);
 }
 
+/* Are the N values all zero?  Adding zero biases is a pass over the
+ * output that changes nothing but the sign of a zero: hwi's layers with
+ * their own batch norm pass zeros here (lib/nn_layers.c). */
+static int all_zero(const float *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (x[i] != 0)
+            return 0;
+    return 1;
+}
+
 static void conv_forward_part(void *arg, size_t lo, size_t hi)
 {
     const struct conv *c = arg;
@@ -757,7 +768,7 @@ void forward_convolutional_layer(layer l, network net)
     pthread_mutex_unlock(&scratch_lock);
     if (l.batch_normalize)
         forward_batchnorm_layer(l, net);
-    else
+    else if (!all_zero(l.biases, l.n))
         add_bias(l.output, l.biases, l.batch, l.n, c.hw);
     activate_array(l.output, l.outputs * l.batch, l.activation);
 }
@@ -1327,9 +1338,9 @@ void shortcut_cpu(int batch, int w1, int h1, int c1, float *add, int w2, int h2,
 
 /* ------------------------------------------------------------------------
  * Max pooling (darknet src/maxpool_layer.c:84-130): one thread per range
- * of [batch][c] planes; the window is clipped to the image instead of
- * testing each tap (an outside tap counts as -FLT_MAX, which never wins,
- * so the result and the argmax are the same). */
+ * of [batch][c] planes; taps outside the image are skipped instead of
+ * tested (Darknet counts one as -FLT_MAX, which never wins, so the result
+ * and the argmax are the same). */
 
 void forward_maxpool_layer(layer l, network net);
 void backward_maxpool_layer(layer l, network net);
@@ -1340,54 +1351,67 @@ struct pool_args {
     float *d;
 };
 
-/* The larger of the taps [n0, n1) x [m0, m1) of the window at (Y0, X0)
- * of the plane at BASE, and its index; strict >, so the first maximum
- * wins, as in Darknet.  Branch-free: which tap wins is data, and a
- * mispredicted branch per tap cost more than the compare. */
-static inline float window_max(const float *in, size_t base, int w, int y0, int x0, int n0,
-                               int n1, int m0, int m1, int *arg)
-{
-    float max = -FLT_MAX;
-    int max_i = -1;
-    for (int n = n0; n < n1; n++) {
-        size_t row = base + (size_t)(y0 + n) * w + x0;
-        for (int m = m0; m < m1; m++) {
-            float v = in[row + m];
-            int better = v > max;
-            max = better ? v : max;
-            max_i = better ? (int)(row + m) : max_i;
-        }
-    }
-    *arg = max_i;
-    return max;
-}
+/* Planes [lo, hi).  A run of up to POOL_RUN outputs of a row at a time,
+ * in local arrays: their maxima and indexes start at -FLT_MAX and -1, and
+ * each tap of the window, in Darknet's order (kernel rows, then columns),
+ * updates the whole run where it is inside the image, keeping the first
+ * maximum (strict >).  The outputs of a run are independent, and the
+ * local arrays alias nothing; the update selects with bit masks instead
+ * of branching on the data.  A loop over one window's taps was a chain of
+ * dependent, mispredicted compares, slower than Darknet's own loop. */
+enum { POOL_RUN = 64 };
 
 static void maxpool_part(void *arg, size_t lo, size_t hi)
 {
     const struct pool_args *e = arg;
     const layer *l = e->l;
-    int off = -l->pad / 2, oh = l->out_h, ow = l->out_w, k = l->size, w = l->w;
+    int off = -l->pad / 2, oh = l->out_h, ow = l->out_w, k = l->size, st = l->stride;
+    int h = l->h, w = l->w;
     for (size_t p = lo; p < hi; p++) {
-        size_t base = p * l->h * l->w;
-        float *out = l->output + p * oh * ow;
-        int *idx = l->indexes + p * oh * ow;
+        size_t base = p * h * w;
         for (int i = 0; i < oh; i++) {
-            int y0 = off + i * l->stride;
-            int n0 = y0 < 0 ? -y0 : 0, n1 = l->h - y0 < k ? l->h - y0 : k;
-            for (int j = 0; j < ow; j++) {
-                int x0 = off + j * l->stride;
-                int m0 = x0 < 0 ? -x0 : 0, m1 = w - x0 < k ? w - x0 : k;
-                if (k == 3 && n0 == 0 && n1 == 3 && m0 == 0 && m1 == 3)
-                    out[i * ow + j] = /* the common case, unrolled */
-                        window_max(e->in, base, w, y0, x0, 0, 3, 0, 3, &idx[i * ow + j]);
-                else
-                    out[i * ow + j] =
-                        window_max(e->in, base, w, y0, x0, n0, n1, m0, m1, &idx[i * ow + j]);
+            for (int r0 = 0; r0 < ow; r0 += POOL_RUN) {
+                int r1 = r0 + POOL_RUN < ow ? r0 + POOL_RUN : ow;
+                float max[POOL_RUN];
+                int max_i[POOL_RUN];
+                for (int j = 0; j < r1 - r0; j++) {
+                    max[j] = -FLT_MAX;
+                    max_i[j] = -1;
+                }
+                for (int n = 0; n < k; n++) {
+                    int y = off + i * st + n;
+                    if (y < 0 || y >= h)
+                        continue;
+                    size_t row = base + (size_t)y * w;
+                    const float *in = e->in + row;
+                    for (int m = 0; m < k; m++) {
+                        int j0 = r0, j1 = r1; /* outputs whose tap is inside */
+                        while (j0 < j1 && off + j0 * st + m < 0)
+                            j0++;
+                        while (j1 > j0 && off + (j1 - 1) * st + m >= w)
+                            j1--;
+                        for (int j = j0; j < j1; j++) {
+                            int x = off + j * st + m;
+                            float v = in[x];
+                            /* select by masks: the compiler turns a ?:
+                             * here into a branch on the data */
+                            uint32_t mask = -(uint32_t)(v > max[j - r0]), vb, mb;
+                            memcpy(&vb, &v, sizeof vb);
+                            memcpy(&mb, &max[j - r0], sizeof mb);
+                            mb = (vb & mask) | (mb & ~mask);
+                            memcpy(&max[j - r0], &mb, sizeof mb);
+                            max_i[j - r0] = (int)(((uint32_t)((int)row + x) & mask) |
+                                                  ((uint32_t)max_i[j - r0] & ~mask));
+                        }
+                    }
+                }
+                size_t o = (p * oh + i) * ow + r0;
+                memcpy(l->output + o, max, (r1 - r0) * sizeof *max);
+                memcpy(l->indexes + o, max_i, (r1 - r0) * sizeof *max_i);
             }
         }
     }
 }
-
 
 void forward_maxpool_layer(layer l, network net)
 {
