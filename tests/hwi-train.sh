@@ -31,6 +31,10 @@ cat pix.bin | train -e 2 -s 7 -o m2 2> /dev/null
 cmp m.weights m2.weights || fail_ "same seed, different weights"
 train -e 2 -s 8 -o m3 pix.bin 2> /dev/null
 cmp -s m.weights m3.weights && fail_ "different seeds, same weights"
+# ... and so does the same seed on the same number of threads
+train -e 2 -s 7 -t 2 -o t2a pix.bin 2> /dev/null
+train -e 2 -s 7 -t 2 -o t2b pix.bin 2> /dev/null
+cmp t2a.weights t2b.weights || fail_ "same seed on two threads, different weights"
 
 # head-only epochs, no augmentation, validation each epoch, then resume
 train --head-epochs 1 -e 1 --no-augment --lr 0.005 --val pix.bin --val-labels train.csv \
