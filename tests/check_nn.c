@@ -646,8 +646,13 @@ START_TEST(p14_flush_to_zero)
 {
     ck_assert(denormals_work()); /* hwi's constructor ran */
 #if defined(__SSE__) || defined(__x86_64__)
-    _mm_setcsr(_mm_getcsr() | 0x8040u); /* as libdarknet's crtfastmath does */
-    ck_assert(!denormals_work());
+    unsigned csr = _mm_getcsr();
+    _mm_setcsr(csr | 0x8040u); /* as libdarknet's crtfastmath does */
+    if (denormals_work()) { /* valgrind does not emulate FTZ/DAZ */
+        _mm_setcsr(csr);
+        fprintf(stderr, "p14: flush-to-zero has no effect here (valgrind?): not checked\n");
+        return;
+    }
     struct hwi_nn *nn = load_text(cfg_temp, 0, 3, 1);
     ck_assert(denormals_work());
     hwi_nn_free(nn);
