@@ -270,7 +270,7 @@ static void activate(float *x, int n, ACTIVATION act)
         return;
     }
     for (int i = 0; i < n; i++)
-        x[i] = x[i] >= 0 ? x[i] : expf(x[i]) - 1;
+        x[i] = act_value(ELU, x[i]);
 }
 
 /* out = layer(x) through Darknet's FWD with a linear activation, no bias
