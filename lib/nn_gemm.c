@@ -71,9 +71,6 @@ gemm_fn gemm, gemm_cpu;
 /* Nonzero: call Darknet's own functions (see hwi_nn_gemm_reference). */
 static int use_reference;
 
-/* The library's gemm_cpu, found on first use in reference mode. */
-static gemm_fn *darknet_gemm_cpu;
-
 /* Threads for every parallel loop and product; 0 until
  * hwi_nn_gemm_threads is called, meaning one per core. */
 enum { MAX_THREADS = 64 };
@@ -295,15 +292,26 @@ static void *darknet_symbol(const char *name)
     return p;
 }
 
+/* Calls Darknet's function NAME with ARGS, and returns, in reference mode
+ * or when COND holds (a case hwi leaves to Darknet). */
+#define DARKNET_WHEN(cond, name, type, args)                                           \
+    do {                                                                               \
+        static type *fn;                                                               \
+        if (use_reference || (cond)) {                                                 \
+            if (!fn)                                                                   \
+                fn = (type *)darknet_symbol(name);                                     \
+            fn args;                                                                   \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+
+/* Calls Darknet's function NAME with ARGS in reference mode. */
+#define REFERENCE(name, type, args) DARKNET_WHEN(0, name, type, args)
+
 void gemm_cpu(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda,
               float *B, int ldb, float BETA, float *C, int ldc)
 {
-    if (use_reference) {
-        if (!darknet_gemm_cpu)
-            darknet_gemm_cpu = (gemm_fn *)darknet_symbol("gemm_cpu");
-        darknet_gemm_cpu(TA, TB, M, N, K, ALPHA, A, lda, B, ldb, BETA, C, ldc);
-        return;
-    }
+    REFERENCE("gemm_cpu", gemm_fn, (TA, TB, M, N, K, ALPHA, A, lda, B, ldb, BETA, C, ldc));
     if (M <= 0 || N <= 0)
         return;
     if (K <= 0) { /* BLAS rejects lda = 0 */
@@ -471,13 +479,9 @@ void col2im_cpu(float *data_col, int channels, int height, int width, int ksize,
 void im2col_cpu(float *data_im, int channels, int height, int width, int ksize, int stride,
                 int pad, float *data_col)
 {
-    static void (*darknet_im2col)(float *, int, int, int, int, int, int, float *);
-    if (use_reference) {
-        if (!darknet_im2col)
-            darknet_im2col = darknet_symbol("im2col_cpu");
-        darknet_im2col(data_im, channels, height, width, ksize, stride, pad, data_col);
-        return;
-    }
+    typedef void type(float *, int, int, int, int, int, int, float *);
+    REFERENCE("im2col_cpu", type, (data_im, channels, height, width, ksize, stride, pad,
+                                   data_col));
     int out_h = (height + 2 * pad - ksize) / stride + 1;
     int out_w = (width + 2 * pad - ksize) / stride + 1;
     im2col_rows(data_im, channels, height, width, ksize, stride, pad, 0, out_h, data_col,
@@ -487,13 +491,9 @@ void im2col_cpu(float *data_im, int channels, int height, int width, int ksize, 
 void col2im_cpu(float *data_col, int channels, int height, int width, int ksize, int stride,
                 int pad, float *data_im)
 {
-    static void (*darknet_col2im)(float *, int, int, int, int, int, int, float *);
-    if (use_reference) {
-        if (!darknet_col2im)
-            darknet_col2im = darknet_symbol("col2im_cpu");
-        darknet_col2im(data_col, channels, height, width, ksize, stride, pad, data_im);
-        return;
-    }
+    typedef void type(float *, int, int, int, int, int, int, float *);
+    REFERENCE("col2im_cpu", type, (data_col, channels, height, width, ksize, stride, pad,
+                                   data_im));
     int out_h = (height + 2 * pad - ksize) / stride + 1;
     int out_w = (width + 2 * pad - ksize) / stride + 1;
     col2im_rows(data_col, (size_t)out_h * out_w, channels, height, width, ksize, stride,
@@ -753,13 +753,8 @@ static void conv_forward_part(void *arg, size_t lo, size_t hi)
 
 void forward_convolutional_layer(layer l, network net)
 {
-    static void (*darknet_forward)(layer, network);
-    if (!fast_conv(&l)) {
-        if (!darknet_forward)
-            darknet_forward = darknet_symbol("forward_convolutional_layer");
-        darknet_forward(l, net);
-        return;
-    }
+    typedef void type(layer, network);
+    DARKNET_WHEN(!fast_conv(&l), "forward_convolutional_layer", type, (l, net));
     pthread_once(&blas_once, blas_single);
     struct conv c;
     pthread_mutex_lock(&scratch_lock);
@@ -834,13 +829,8 @@ static void conv_reduce_part(void *arg, size_t lo, size_t hi)
 
 void backward_convolutional_layer(layer l, network net)
 {
-    static void (*darknet_backward)(layer, network);
-    if (!fast_conv(&l)) {
-        if (!darknet_backward)
-            darknet_backward = darknet_symbol("backward_convolutional_layer");
-        darknet_backward(l, net);
-        return;
-    }
+    typedef void type(layer, network);
+    DARKNET_WHEN(!fast_conv(&l), "backward_convolutional_layer", type, (l, net));
     pthread_once(&blas_once, blas_single);
     int hw = l.out_h * l.out_w;
     gradient_array(l.output, l.outputs * l.batch, l.activation, l.delta);
@@ -887,17 +877,12 @@ static void leaky_part(void *arg, size_t lo, size_t hi)
 
 void activate_array(float *x, const int n, const ACTIVATION a)
 {
-    static void (*darknet_activate)(float *, int, ACTIVATION);
-    struct elementwise e = {x, NULL, NULL, n, 0};
-    if (!use_reference && a == LINEAR)
+    typedef void type(float *, int, ACTIVATION);
+    DARKNET_WHEN(a != LINEAR && a != RELU && a != LEAKY, "activate_array", type, (x, n, a));
+    if (a == LINEAR)
         return; /* linear_activate(x) = x */
-    if (!use_reference && (a == RELU || a == LEAKY)) {
-        parallel_for(n, GRAIN_FLOATS, a == RELU ? relu_part : leaky_part, &e);
-        return;
-    }
-    if (!darknet_activate)
-        darknet_activate = darknet_symbol("activate_array");
-    darknet_activate(x, n, a);
+    struct elementwise e = {x, NULL, NULL, n, 0};
+    parallel_for(n, GRAIN_FLOATS, a == RELU ? relu_part : leaky_part, &e);
 }
 
 static void relu_grad_part(void *arg, size_t lo, size_t hi)
@@ -916,17 +901,13 @@ static void leaky_grad_part(void *arg, size_t lo, size_t hi)
 
 void gradient_array(const float *x, const int n, const ACTIVATION a, float *delta)
 {
-    static void (*darknet_gradient)(const float *, int, ACTIVATION, float *);
-    struct elementwise e = {delta, x, NULL, n, 0};
-    if (!use_reference && a == LINEAR)
+    typedef void type(const float *, int, ACTIVATION, float *);
+    DARKNET_WHEN(a != LINEAR && a != RELU && a != LEAKY, "gradient_array", type,
+                 (x, n, a, delta));
+    if (a == LINEAR)
         return; /* linear_gradient(x) = 1 */
-    if (!use_reference && (a == RELU || a == LEAKY)) {
-        parallel_for(n, GRAIN_FLOATS, a == RELU ? relu_grad_part : leaky_grad_part, &e);
-        return;
-    }
-    if (!darknet_gradient)
-        darknet_gradient = darknet_symbol("gradient_array");
-    darknet_gradient(x, n, a, delta);
+    struct elementwise e = {delta, x, NULL, n, 0};
+    parallel_for(n, GRAIN_FLOATS, a == RELU ? relu_grad_part : leaky_grad_part, &e);
 }
 
 /* Items b·n + i: output[b][i][·] += biases[i]. */
@@ -942,13 +923,8 @@ static void add_bias_part(void *arg, size_t lo, size_t hi)
 
 void add_bias(float *output, float *biases, int batch, int n, int size)
 {
-    static void (*darknet_add_bias)(float *, float *, int, int, int);
-    if (use_reference) {
-        if (!darknet_add_bias)
-            darknet_add_bias = darknet_symbol("add_bias");
-        darknet_add_bias(output, biases, batch, n, size);
-        return;
-    }
+    typedef void type(float *, float *, int, int, int);
+    REFERENCE("add_bias", type, (output, biases, batch, n, size));
     struct elementwise e = {output, NULL, biases, n, size};
     parallel_for((size_t)batch * n, grain(size), add_bias_part, &e);
 }
@@ -976,13 +952,8 @@ static void backward_bias_part(void *arg, size_t lo, size_t hi)
 
 void backward_bias(float *bias_updates, float *delta, int batch, int n, int size)
 {
-    static void (*darknet_backward_bias)(float *, float *, int, int, int);
-    if (use_reference) {
-        if (!darknet_backward_bias)
-            darknet_backward_bias = darknet_symbol("backward_bias");
-        darknet_backward_bias(bias_updates, delta, batch, n, size);
-        return;
-    }
+    typedef void type(float *, float *, int, int, int);
+    REFERENCE("backward_bias", type, (bias_updates, delta, batch, n, size));
     struct bias_sum e = {bias_updates, delta, batch, n, size};
     parallel_for(n, grain((size_t)batch * size), backward_bias_part, &e);
 }
@@ -1081,17 +1052,6 @@ void normalize_delta_cpu(float *x, float *mean, float *variance, float *mean_del
                          float *delta);
 
 /* Calls Darknet's function NAME with ARGS in reference mode. */
-#define REFERENCE(name, type, args)                                                    \
-    do {                                                                               \
-        static type *fn;                                                               \
-        if (use_reference) {                                                           \
-            if (!fn)                                                                   \
-                fn = (type *)darknet_symbol(name);                                     \
-            fn args;                                                                   \
-            return;                                                                    \
-        }                                                                              \
-    } while (0)
-
 void mean_cpu(float *x, int batch, int filters, int spatial, float *mean)
 {
     typedef void type(float *, int, int, int, float *);
@@ -1270,12 +1230,7 @@ static void vec_run(int op, size_t n, float a, float b, const float *x, float *y
 void fill_cpu(int N, float ALPHA, float *X, int INCX)
 {
     typedef void type(int, float, float *, int);
-    REFERENCE("fill_cpu", type, (N, ALPHA, X, INCX));
-    if (INCX != 1) {
-        for (int i = 0; i < N; i++)
-            X[(size_t)i * INCX] = ALPHA;
-        return;
-    }
+    DARKNET_WHEN(INCX != 1, "fill_cpu", type, (N, ALPHA, X, INCX));
     if (N > 0)
         vec_run(VEC_FILL, N, ALPHA, 0, NULL, X);
 }
@@ -1283,12 +1238,7 @@ void fill_cpu(int N, float ALPHA, float *X, int INCX)
 void copy_cpu(int N, float *X, int INCX, float *Y, int INCY)
 {
     typedef void type(int, float *, int, float *, int);
-    REFERENCE("copy_cpu", type, (N, X, INCX, Y, INCY));
-    if (INCX != 1 || INCY != 1) {
-        for (int i = 0; i < N; i++)
-            Y[(size_t)i * INCY] = X[(size_t)i * INCX];
-        return;
-    }
+    DARKNET_WHEN(INCX != 1 || INCY != 1, "copy_cpu", type, (N, X, INCX, Y, INCY));
     if (N > 0)
         vec_run(VEC_COPY, N, 0, 0, X, Y);
 }
@@ -1296,12 +1246,7 @@ void copy_cpu(int N, float *X, int INCX, float *Y, int INCY)
 void axpy_cpu(int N, float ALPHA, float *X, int INCX, float *Y, int INCY)
 {
     typedef void type(int, float, float *, int, float *, int);
-    REFERENCE("axpy_cpu", type, (N, ALPHA, X, INCX, Y, INCY));
-    if (INCX != 1 || INCY != 1) {
-        for (int i = 0; i < N; i++)
-            Y[(size_t)i * INCY] += ALPHA * X[(size_t)i * INCX];
-        return;
-    }
+    DARKNET_WHEN(INCX != 1 || INCY != 1, "axpy_cpu", type, (N, ALPHA, X, INCX, Y, INCY));
     if (N > 0)
         vec_run(VEC_AXPY, N, ALPHA, 0, X, Y);
 }
@@ -1309,12 +1254,7 @@ void axpy_cpu(int N, float ALPHA, float *X, int INCX, float *Y, int INCY)
 void scal_cpu(int N, float ALPHA, float *X, int INCX)
 {
     typedef void type(int, float, float *, int);
-    REFERENCE("scal_cpu", type, (N, ALPHA, X, INCX));
-    if (INCX != 1) {
-        for (int i = 0; i < N; i++)
-            X[(size_t)i * INCX] *= ALPHA;
-        return;
-    }
+    DARKNET_WHEN(INCX != 1, "scal_cpu", type, (N, ALPHA, X, INCX));
     if (N > 0)
         vec_run(VEC_SCAL, N, ALPHA, 0, NULL, X);
 }
@@ -1324,13 +1264,8 @@ void shortcut_cpu(int batch, int w1, int h1, int c1, float *add, int w2, int h2,
                   float s1, float s2, float *out)
 {
     typedef void type(int, int, int, int, float *, int, int, int, float, float, float *);
-    static type *darknet_shortcut;
-    if (use_reference || w1 != w2 || h1 != h2 || c1 != c2) {
-        if (!darknet_shortcut)
-            darknet_shortcut = (type *)darknet_symbol("shortcut_cpu");
-        darknet_shortcut(batch, w1, h1, c1, add, w2, h2, c2, s1, s2, out);
-        return;
-    }
+    DARKNET_WHEN(w1 != w2 || h1 != h2 || c1 != c2, "shortcut_cpu", type,
+                 (batch, w1, h1, c1, add, w2, h2, c2, s1, s2, out));
     size_t n = (size_t)batch * w1 * h1 * c1;
     if (n > 0)
         vec_run(VEC_SHORTCUT, n, s1, s2, add, out);
