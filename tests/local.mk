@@ -36,7 +36,9 @@ endif
 
 TESTS += \
 	tests/hwi-vec.sh \
-	tests/man.sh
+	tests/man.sh \
+	tests/signals.sh
 EXTRA_DIST += \
 	tests/hwi-vec.sh \
-	tests/man.sh
+	tests/man.sh \
+	tests/signals.sh
