@@ -37,8 +37,10 @@ endif
 TESTS += \
 	tests/hwi-vec.sh \
 	tests/man.sh \
-	tests/signals.sh
+	tests/signals.sh \
+	tests/kill9.sh
 EXTRA_DIST += \
 	tests/hwi-vec.sh \
 	tests/man.sh \
-	tests/signals.sh
+	tests/signals.sh \
+	tests/kill9.sh
