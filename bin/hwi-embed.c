@@ -211,15 +211,15 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s: %d labels, but the model has %d classes", labels, nlabel,
                 info.classes);
 
-    struct hwi_outfile fout, lout;
+    struct hwi_outfile out[2] = {0}, *fout = &out[0], *lout = &out[1];
     struct hwi_stream fs, ls;
-    open_out(&fout, output, datafd);
-    if (hwi_stream_open_write(&fs, fout.fp, output ? output : "(stdout)",
+    open_out(fout, output, datafd);
+    if (hwi_stream_open_write(&fs, fout->fp, output ? output : "(stdout)",
                               (uint32_t)info.feature_dim, HWI_STREAM_KEYED, NULL, 0))
         hwi_die(HWI_EXIT_FAIL, "%s", fs.err);
     if (logits_path) {
-        open_out(&lout, logits_path, datafd);
-        if (hwi_stream_open_write(&ls, lout.fp, logits_path, (uint32_t)info.classes,
+        open_out(lout, logits_path, datafd);
+        if (hwi_stream_open_write(&ls, lout->fp, logits_path, (uint32_t)info.classes,
                                   HWI_STREAM_KEYED, label, 0))
             hwi_die(HWI_EXIT_FAIL, "%s", ls.err);
     }
@@ -266,14 +266,12 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", fs.err);
     if (logits_path && hwi_stream_finish(&ls))
         hwi_die(HWI_EXIT_FAIL, "%s", ls.err);
-    if (hwi_outfile_commit(&fout, err))
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
-    if (logits_path && hwi_outfile_commit(&lout, err))
+    if (hwi_outfile_commit_all(out, 2, err)) /* both or neither */
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     /* commit only flushes the saved standard output: close it here */
-    if ((!output || !strcmp(output, "-")) && fclose(fout.fp) != 0)
+    if ((!output || !strcmp(output, "-")) && fclose(fout->fp) != 0)
         hwi_die(HWI_EXIT_FAIL, "write error: standard output");
-    if (logits_path && !strcmp(logits_path, "-") && fclose(lout.fp) != 0)
+    if (logits_path && !strcmp(logits_path, "-") && fclose(lout->fp) != 0)
         hwi_die(HWI_EXIT_FAIL, "write error: standard output");
     hwi_warn("%zu images, %.1f images/s", total, total / (secs > 0 ? secs : 1e-9));
 

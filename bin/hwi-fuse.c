@@ -261,13 +261,15 @@ static void report_line(struct report *r, const char *stage, size_t nq, double m
     }
 }
 
+/* The finished report file, committed by main with the output. */
+static struct hwi_outfile fit_report;
+
 static void report_close(struct report *r)
 {
-    char err[HWI_ERRLEN];
     if (r->fp == stderr)
         fflush(stderr);
-    else if (hwi_outfile_commit(&r->out, err))
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    else
+        fit_report = r->out;
 }
 
 static struct hwi_labels load_truth(const char *path)
@@ -856,7 +858,8 @@ int main(int argc, char **argv)
         run_softmax(&o, argv + optind, argc - optind, out.fp);
     else
         run_fuse(&o, argv + optind, argc - optind, out.fp);
-    if (hwi_outfile_commit(&out, err))
+    struct hwi_outfile all[2] = {out, fit_report}; /* both or neither */
+    if (hwi_outfile_commit_all(all, 2, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     free(o.w);
     free(o.v);

@@ -59,22 +59,20 @@ static _Noreturn void usage(int status)
     exit(status);
 }
 
-static void write_part(const char *path, const struct hwi_labels *t,
+/* Write the photos whose VAL is WANT to OUT (left uncommitted). */
+static void write_part(struct hwi_outfile *out, const char *path, const struct hwi_labels *t,
                        const unsigned char *val, int want)
 {
     char err[HWI_ERRLEN];
-    struct hwi_outfile out;
-    if (hwi_outfile_open(&out, path, err))
+    if (hwi_outfile_open(out, path, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_labels part = {0};
     for (size_t i = 0; i < t->n; i++)
         if (val[i] == want && hwi_labels_add(&part, t->image[i], t->id[i]))
             hwi_die(HWI_EXIT_FAIL, "out of memory");
-    if (hwi_labels_write(&part, out.fp))
+    if (hwi_labels_write(&part, out->fp))
         hwi_die(HWI_EXIT_FAIL, "%s: write error", path);
     hwi_labels_free(&part);
-    if (hwi_outfile_commit(&out, err))
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
 }
 
 int main(int argc, char **argv)
@@ -125,10 +123,14 @@ int main(int argc, char **argv)
     size_t nvnw = 0;
     for (size_t i = 0; i < t.n; i++)
         nvnw += val[i] && !strcmp(t.id[i], HWI_NEW_WHALE);
+    /* both files or neither */
+    struct hwi_outfile out[2] = {0};
     if (train)
-        write_part(train, &t, val, 0);
+        write_part(&out[0], train, &t, val, 0);
     if (valpath)
-        write_part(valpath, &t, val, 1);
+        write_part(&out[1], valpath, &t, val, 1);
+    if (hwi_outfile_commit_all(out, 2, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
     hwi_warn("%zu photos: %zu train, %zu validation (%zu of them new_whale)", t.n,
              t.n - nval, nval, nvnw);
     free(val);

@@ -354,6 +354,7 @@ int main(int argc, char **argv)
         npad = default_pad(&r, pad, 16);
 
     struct hwi_labels truth = {0};
+    struct hwi_outfile out[2] = {0}; /* the submission, the fit report */
     if (fit) {
         if (hwi_labels_load(&truth, fit, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -374,20 +375,17 @@ int main(int argc, char **argv)
         if (hwi_thresh_search(r.t, tr, r.n, mode, pad, npad, grid, ngrid, &thr, &map5, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         double ranked = hwi_top5_map5(r.t, tr, r.n, HWI_NW_NONE, 0, pad, npad);
-        struct hwi_outfile rep;
         FILE *fp = stderr;
         if (report) {
-            if (hwi_outfile_open(&rep, report, err))
+            if (hwi_outfile_open(&out[1], report, err))
                 hwi_die(HWI_EXIT_FAIL, "%s", err);
-            fp = rep.fp;
+            fp = out[1].fp;
         }
         char tbuf[64];
         hwi_thresh_format(tbuf, sizeof tbuf, thr);
         fprintf(fp, "# stage\tqueries\tmap5\tthreshold\tmap5_nw\toptions\n"
                     "thresh\t%zu\t%.6f\t%s\t%.6f\t--threshold=%s%s\n",
                 r.n, ranked, tbuf, map5, tbuf, mode == HWI_NW_ADD ? " --new-whale=add" : "");
-        if (report && hwi_outfile_commit(&rep, err))
-            hwi_die(HWI_EXIT_FAIL, "%s", err);
         free(tr);
         hwi_map_free(&tidx);
     }
@@ -407,12 +405,11 @@ int main(int argc, char **argv)
         if (!p->image)
             hwi_die(HWI_EXIT_FAIL, "out of memory");
     }
-    struct hwi_outfile out;
-    if (hwi_outfile_open(&out, output, err))
+    if (hwi_outfile_open(&out[0], output, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
-    if (hwi_preds_write(&sub, out.fp))
+    if (hwi_preds_write(&sub, out[0].fp))
         hwi_die(HWI_EXIT_FAIL, "write error");
-    if (hwi_outfile_commit(&out, err))
+    if (hwi_outfile_commit_all(out, 2, err)) /* both or neither */
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 
     hwi_preds_free(&sub);

@@ -217,7 +217,7 @@ static void copy_file(const char *src, FILE *out)
 }
 
 /* Write MODEL.cfg, MODEL.weights and MODEL.labels: each to a temporary
- * file first, then all three renamed into place. */
+ * file first, then all three renamed into place, or none. */
 static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg,
                        const struct hwi_trainset *t)
 {
@@ -237,9 +237,8 @@ static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg,
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (hwi_train_labels_write(t->label, t->classes, out[2].fp))
         hwi_die(HWI_EXIT_FAIL, "%s: write error", out[2].path);
-    for (int i = 0; i < 3; i++)
-        if (hwi_outfile_commit(&out[i], err))
-            hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (hwi_outfile_commit_all(out, 3, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
 }
 
 int main(int argc, char **argv)

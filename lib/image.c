@@ -95,6 +95,11 @@ int hwi_image_save(const uint8_t *pix, int w, int h, int bands, int quality,
     }
     /* keep the suffix: libvips picks the saver from it */
     snprintf(tmp, n, "%.*s.tmp%ld%s", (int)(dot - path), path, (long)getpid(), dot);
+    if (hwi_tmp_add(tmp, err)) { /* removed if the program dies */
+        free(tmp);
+        g_object_unref(im);
+        return -1;
+    }
     int rc = 0;
     int lossy = !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg");
     int png = !strcasecmp(dot, ".png");
@@ -105,10 +110,9 @@ int hwi_image_save(const uint8_t *pix, int w, int h, int bands, int quality,
                   : vips_image_write_to_file(im, tmp, "strip", TRUE, NULL);
     if (bad) {
         rc = vips_fail(err, path);
-        unlink(tmp);
-    } else if (rename(tmp, path) != 0) {
+        hwi_tmp_remove(tmp);
+    } else if (hwi_tmp_commit(tmp, path) != 0) {
         rc = hwi_seterr(err, "%s: cannot rename into place", path);
-        unlink(tmp);
     }
     free(tmp);
     g_object_unref(im);

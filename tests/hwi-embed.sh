@@ -92,4 +92,14 @@ returns_ 1 hwi-embed -m m --labels three.labels --logits xl.bin -o x.bin pix.bin
 grep -q 'three.labels: 3 labels, but the model has 4 classes' err || fail_ "labels: $(cat err)"
 ls x.bin* xl.bin* 2>/dev/null && fail_ "an error left output behind"
 
+# features and logits: both or neither
+if [ -w /dev/full ]; then
+    returns_ 1 hwi-embed -m m --logits /dev/full -o x.bin pix.bin 2> err
+    ls x.bin* 2> /dev/null && fail_ "features written, logits on a full disk"
+    echo previous > x.bin
+    returns_ 1 hwi-embed -m m --logits xl.bin -o /dev/full pix.bin 2> err
+    ls xl.bin* 2> /dev/null && fail_ "logits written, features on a full disk"
+    rm -f x.bin
+fi
+
 exit 0

@@ -193,4 +193,16 @@ returns_ 2 hwi-fuse -m maybe knn.tsv 2> err
 returns_ 2 hwi-fuse -k 0 knn.tsv 2> err
 returns_ 2 hwi-fuse --fit truth.csv -N sometimes knn.tsv 2> err
 returns_ 1 hwi-fuse no-such-file.tsv 2> err
+# the report and the output: both or neither
+echo previous > rep.tsv
+if [ -w /dev/full ]; then
+    returns_ 1 hwi-fuse --fit truth.csv -r rep.tsv -o /dev/full knn.tsv sm.tsv 2> err
+    [ "$(cat rep.tsv)" = previous ] || fail_ "report replaced, output on a full disk"
+    returns_ 1 hwi-fuse --fit truth.csv -r /dev/full -o both-out.tsv knn.tsv sm.tsv 2> err
+    [ -e both-out.tsv ] && fail_ "output written, report on a full disk"
+fi
+returns_ 1 hwi-fuse --fit truth.csv -r rep.tsv -o no-dir/out.tsv knn.tsv sm.tsv 2> err
+[ "$(cat rep.tsv)" = previous ] || fail_ "report replaced without the output"
+ls rep.tsv.tmp* both-out.tsv.tmp* 2> /dev/null && fail_ "temporary file left behind"
+
 exit 0

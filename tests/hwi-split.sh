@@ -97,4 +97,21 @@ grep -q "invalid value '1.5' for --new-whale-fraction" err || fail_ "fraction: $
 returns_ 2 hwi-split -n -1 -v - train.csv 2> err
 returns_ 2 hwi-split -s x -v - train.csv 2> err
 returns_ 2 hwi-split -v - a b 2> err
+# both files or neither: when the validation file cannot be written (no
+# such folder, a full disk), the train file is not written either, and a
+# previous one stays as it was
+returns_ 1 hwi-split -t t.csv -v no-dir/v.csv train.csv 2> err
+grep -q '^hwi-split: no-dir/v.csv: No such file or directory$' err || fail_ "no dir: $(cat err)"
+[ -e t.csv ] && fail_ "train file written without the validation file"
+echo previous > t.csv
+returns_ 1 hwi-split -t t.csv -v no-dir/v.csv train.csv 2> err
+[ "$(cat t.csv)" = previous ] || fail_ "train file replaced without the validation file"
+if [ -w /dev/full ]; then
+    returns_ 1 hwi-split -t t.csv -v /dev/full train.csv 2> err
+    grep -q '^hwi-split: /dev/full: write error' err || fail_ "full: $(cat err)"
+    [ "$(cat t.csv)" = previous ] || fail_ "train file replaced, validation file on a full disk"
+fi
+ls t.csv.tmp* 2> /dev/null && fail_ "temporary file left behind"
+rm -f t.csv
+
 exit 0

@@ -160,4 +160,17 @@ returns_ 2 hwi-thresh --fit - fused.tsv - < truth.csv 2> err
 # the list alone on standard input is named so
 printf 'q1\nq1\n' | returns_ 1 hwi-thresh -t 0.5 -i - fused.tsv > /dev/null 2> err
 grep -q "(stdin):2: image 'q1' is listed twice" err || fail_ "list on stdin: $(cat err)"
+# the report and the submission: both or neither
+echo previous > rep.tsv
+returns_ 1 hwi-thresh --fit=truth.csv --report=rep.tsv -o no-dir/sub.csv fused.tsv 2> err
+grep -q '^hwi-thresh: no-dir/sub.csv: No such file or directory$' err || fail_ "no dir: $(cat err)"
+[ "$(cat rep.tsv)" = previous ] || fail_ "report replaced without the submission"
+if [ -w /dev/full ]; then
+    returns_ 1 hwi-thresh --fit=truth.csv --report=rep.tsv -o /dev/full fused.tsv 2> err
+    [ "$(cat rep.tsv)" = previous ] || fail_ "report replaced, submission on a full disk"
+    returns_ 1 hwi-thresh --fit=truth.csv --report=/dev/full -o both-sub.csv fused.tsv 2> err
+    [ -e both-sub.csv ] && fail_ "submission written, report on a full disk"
+fi
+ls rep.tsv.tmp* both-sub.csv.tmp* 2> /dev/null && fail_ "temporary file left behind"
+
 exit 0

@@ -106,4 +106,13 @@ grep -q "o.labels:4: class 'w_0000009', but the labels give 'w_0000004'" err \
     || fail_ "resume labels: $(cat err)"
 ls x.* 2>/dev/null && fail_ "an error left model files behind"
 
+# the cfg, the weights and the labels: all three or none (the labels on a
+# full disk, through a symbolic link, fail only when they are flushed)
+if [ -w /dev/full ] && ln -s /dev/full y.labels 2> /dev/null; then
+    returns_ 1 train -e 1 -o y pix.bin 2> err
+    grep -q 'y.labels: write error' err || fail_ "full labels: $(cat err)"
+    ls y.cfg* y.weights* 2> /dev/null && fail_ "cfg and weights written without the labels"
+    rm -f y.labels
+fi
+
 exit 0

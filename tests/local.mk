@@ -36,7 +36,11 @@ endif
 
 TESTS += \
 	tests/hwi-vec.sh \
-	tests/man.sh
+	tests/man.sh \
+	tests/signals.sh \
+	tests/kill9.sh
 EXTRA_DIST += \
 	tests/hwi-vec.sh \
-	tests/man.sh
+	tests/man.sh \
+	tests/signals.sh \
+	tests/kill9.sh
