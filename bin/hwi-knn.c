@@ -129,6 +129,8 @@ static void load_db(struct hwi_knn *k, const char *path, const char *model,
     struct hwi_db *db = hwi_db_open(path, HWI_DB_READONLY, err);
     if (!db)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (hwi_db_verify(db))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
     int64_t mid;
     int found = hwi_db_model(db, model, NULL, NULL, 0, &mid);
     if (found < 0)

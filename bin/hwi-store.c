@@ -207,6 +207,8 @@ static int cmd_export(const struct opts *o, const char *path)
     if (o->split && (nsplit = hwi_db_parse_splits(o->split, split, err)) < 0)
         hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --split: %s", o->split, err);
     struct hwi_db *db = open_db(path, HWI_DB_READONLY);
+    if (hwi_db_verify(db))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
     int64_t mid;
     int found = hwi_db_model(db, o->model, NULL, NULL, 0, &mid);
     if (found < 0)
@@ -260,16 +262,28 @@ static int cmd_export(const struct opts *o, const char *path)
 static int list_one(void *ctx, const char *model, const char *kind, const char *split,
                     long dim, long count)
 {
-    printf("%s\t%s\t%s\t%ld\t%ld\n", model, kind, split, dim, count);
+    fprintf(ctx, "%s\t%s\t%s\t%ld\t%ld\n", model, kind, split, dim, count);
     return 0;
 }
 
 static int cmd_list(const char *path)
 {
     struct hwi_db *db = open_db(path, HWI_DB_READONLY);
-    puts("# model\tkind\tsplit\tdim\tvectors");
-    if (hwi_db_each_count(db, list_one, NULL))
+    if (hwi_db_verify(db))
         hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+    /* the lines go out only once every group has been read */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    fputs("# model\tkind\tsplit\tdim\tvectors\n", mem);
+    if (hwi_db_each_count(db, list_one, mem))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+    if (fclose(mem))
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    fwrite(buf, 1, len, stdout);
+    free(buf);
     hwi_db_close(db);
     return HWI_EXIT_OK;
 }
@@ -326,6 +340,9 @@ int main(int argc, char **argv)
         bad_usage("extra operand '%s'", argv[optind + (is_add ? 2 : 1)]);
     if ((is_add || is_export) && !o.model)
         bad_usage("%s needs --model", cmd);
+    if (o.model && (!*o.model || strpbrk(o.model, "\t\n\r")))
+        hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --model: %s", o.model,
+                *o.model ? "a tab or line break in the name" : "an empty name");
     if (!is_add && !is_export && (o.model || o.split || strcmp(o.kind, "features")))
         bad_usage("%s takes no --model, --kind or --split", cmd);
     if (!is_add && o.labels)

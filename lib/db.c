@@ -330,7 +330,12 @@ long hwi_db_columns(struct hwi_db *db, int64_t model_id, const char *kind, char 
             }
             v = p;
         }
-        if (!(v[n] = strdup((const char *)sqlite3_column_text(st, 0)))) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (!name) { /* NOT NULL in the schema, but another tool may break it */
+            hwi_seterr(db->err, "%s column %ld has no name (NULL in columns.name)", kind, n);
+            goto out;
+        }
+        if (!(v[n] = strdup(name))) {
             hwi_seterr(db->err, "out of memory");
             goto out;
         }
@@ -373,6 +378,12 @@ int hwi_db_each_embedding(struct hwi_db *db, int64_t model_id, const char *kind,
         sqlite3_int64 dim = sqlite3_column_int64(st, 3);
         const unsigned char *b = sqlite3_column_blob(st, 4);
         int bytes = sqlite3_column_bytes(st, 4);
+        if (!name || !sp) { /* NOT NULL in the schema; another tool may break it */
+            hwi_seterr(db->err, "%s%s%s: NULL %s in the images table",
+                       name ? "image '" : "an image", name ? name : "", name ? "'" : "",
+                       name ? "split" : "name");
+            goto out;
+        }
         if (dim <= 0 || bytes != 4 * dim) {
             hwi_seterr(db->err, "image '%s': vector of %d bytes for dimension %lld", name,
                        bytes, (long long)dim);
@@ -474,11 +485,16 @@ int hwi_db_each_count(struct hwi_db *db, hwi_db_count_fn fn, void *ctx)
         return -1;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop =
-            fn(ctx, (const char *)sqlite3_column_text(st, 0),
-               (const char *)sqlite3_column_text(st, 1),
-               (const char *)sqlite3_column_text(st, 2), (long)sqlite3_column_int64(st, 3),
-               (long)sqlite3_column_int64(st, 4));
+        const char *model = (const char *)sqlite3_column_text(st, 0);
+        const char *kind = (const char *)sqlite3_column_text(st, 1);
+        const char *split = (const char *)sqlite3_column_text(st, 2);
+        if (!model || !kind || !split) { /* NOT NULL in the schema */
+            hwi_seterr(db->err, "NULL %s in the store", !model ? "model name"
+                       : !kind ? "embedding kind" : "image split");
+            goto out;
+        }
+        int stop = fn(ctx, model, kind, split, (long)sqlite3_column_int64(st, 3),
+                      (long)sqlite3_column_int64(st, 4));
         if (stop) {
             rc = stop;
             goto out;
@@ -488,6 +504,51 @@ int hwi_db_each_count(struct hwi_db *db, hwi_db_count_fn fn, void *ctx)
         fail(db, "counting vectors");
     else
         rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hwi_db_verify(struct hwi_db *db)
+{
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "PRAGMA quick_check(1)");
+    if (!st)
+        return -1;
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        fail(db, "checking the store");
+        goto out;
+    }
+    const char *r = (const char *)sqlite3_column_text(st, 0);
+    if (!r || strcmp(r, "ok")) {
+        /* one line: "*** in database main ***\nPage 2: ..." -> "Page 2: ..." */
+        static const char head[] = "*** in database main ***\n";
+        if (r && !strncmp(r, head, sizeof head - 1))
+            r += sizeof head - 1;
+        hwi_seterr(db->err, "corrupt store (PRAGMA quick_check): %s",
+                   r ? r : "no answer");
+        for (char *p = db->err; *p; p++)
+            if (*p == '\n' || *p == '\r')
+                *p = ' ';
+        goto out;
+    }
+    sqlite3_finalize(st);
+    if (!(st = prepare(db, "PRAGMA foreign_key_check")))
+        return -1;
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *table = (const char *)sqlite3_column_text(st, 0);
+        const char *parent = (const char *)sqlite3_column_text(st, 2);
+        hwi_seterr(db->err, "corrupt store: a row of table %s refers to a missing row of "
+                   "table %s", table ? table : "?", parent ? parent : "?");
+        goto out;
+    }
+    if (step != SQLITE_DONE) {
+        fail(db, "checking the store");
+        goto out;
+    }
+    rc = 0;
 out:
     sqlite3_finalize(st);
     return rc;

@@ -33,6 +33,14 @@ int hwi_db_begin(struct hwi_db *db);
 int hwi_db_commit(struct hwi_db *db);
 void hwi_db_rollback(struct hwi_db *db);
 
+/* Check the store before a whole-store read (list, export, a gallery):
+ * SQLite's page structure (PRAGMA quick_check) and that every vector
+ * belongs to a stored image and model (PRAGMA foreign_key_check), so that
+ * a store damaged or edited by another tool fails here, naming what is
+ * wrong, instead of reading as fewer rows.  Costs about one pass over the
+ * file.  Returns 0, or -1 with the message in hwi_db_errmsg(db). */
+int hwi_db_verify(struct hwi_db *db);
+
 /* Insert image NAME or update its label and split (LABEL NULL keeps the
  * stored label; SPLIT NULL keeps the stored split, 'train' for a new row).
  * Its id goes to *ID when ID is not NULL. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vips/vips.h>
 #include <vips/vector.h>
@@ -269,8 +270,12 @@ static int crop_run(const char *path, const struct hwi_rect *box,
                     const struct hwi_crop_params *p, uint8_t *pix, char *err)
 {
     int size = p->size;
-    if (access(path, R_OK) != 0)
+    struct stat st;
+    if (stat(path, &st) != 0 || access(path, R_OK) != 0)
         return hwi_seterr(err, "%s: %s", path, strerror(errno));
+    /* a FIFO, /dev/zero or a tty would be read forever or block */
+    if (!S_ISREG(st.st_mode))
+        return hwi_seterr(err, "%s: not a regular file", path);
     VipsImage *base = vips_image_new();
     VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(base), 16);
     int rc = -1;

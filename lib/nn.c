@@ -48,6 +48,7 @@
 #include "nn.h"
 #include "nn_int.h"
 #include "opt.h"
+#include "tsv.h" /* hwi_read_line */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,10 +136,11 @@ static int cfg_read(struct cfg *cf, const char *path, char *err)
     if (!fp)
         return hwi_seterr(err, "%s: %s", path, strerror(errno));
     char *buf = NULL;
-    size_t cap = 0;
-    int lineno = 0, rc = 0;
-    while (getline(&buf, &cap, fp) >= 0) {
-        lineno++;
+    size_t cap = 0, len;
+    long lineno = 0;
+    int rc = 0, got;
+    /* refuses a NUL byte (a cut line would read as a shorter valid one) */
+    while ((got = hwi_read_line(fp, &buf, &cap, &len, path, &lineno, err)) == 1) {
         size_t k = 0;
         for (size_t i = 0; buf[i]; i++)
             if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r')
@@ -148,7 +150,7 @@ static int cfg_read(struct cfg *cf, const char *path, char *err)
             continue;
         if (buf[0] == '[') {
             if (buf[k - 1] != ']') {
-                rc = hwi_seterr(err, "%s:%d: section name without ']'", path, lineno);
+                rc = hwi_seterr(err, "%s:%ld: section name without ']'", path, lineno);
                 break;
             }
             struct cfg_sec *ns = realloc(cf->secs, sizeof *ns * (cf->n + 1));
@@ -160,26 +162,26 @@ static int cfg_read(struct cfg *cf, const char *path, char *err)
             struct cfg_sec *s = &cf->secs[cf->n++];
             memset(s, 0, sizeof *s);
             s->type = strdup(buf);
-            s->line = lineno;
+            s->line = (int)lineno;
             s->opts = make_list();
             continue;
         }
         char *eq = strchr(buf, '=');
         if (!cf->n) {
-            rc = hwi_seterr(err, "%s:%d: '%s' before the first [section]", path, lineno,
+            rc = hwi_seterr(err, "%s:%ld: '%s' before the first [section]", path, lineno,
                             buf);
             break;
         }
         if (!eq || eq == buf || !eq[1]) {
             rc =
-                hwi_seterr(err, "%s:%d: expected key=value, got '%s'", path, lineno, buf);
+                hwi_seterr(err, "%s:%ld: expected key=value, got '%s'", path, lineno, buf);
             break;
         }
         struct cfg_sec *s = &cf->secs[cf->n - 1];
         *eq = 0;
         for (node *nd = s->opts->front; nd; nd = nd->next)
             if (strcmp(((kvp *)nd->val)->key, buf) == 0) {
-                rc = hwi_seterr(err, "%s:%d: key '%s' given twice in %s", path, lineno,
+                rc = hwi_seterr(err, "%s:%ld: key '%s' given twice in %s", path, lineno,
                                 buf, s->type);
                 break;
             }
@@ -193,7 +195,7 @@ static int cfg_read(struct cfg *cf, const char *path, char *err)
             break;
         }
         s->klines = kl;
-        s->klines[s->nkeys++] = lineno;
+        s->klines[s->nkeys++] = (int)lineno;
         size_t klen = strlen(key);
         char *whole = realloc(key, klen + 1 + strlen(eq + 1) + 1);
         if (!whole) {
@@ -204,8 +206,8 @@ static int cfg_read(struct cfg *cf, const char *path, char *err)
         strcpy(whole + klen + 1, eq + 1);
         option_insert(s->opts, whole, whole + klen + 1);
     }
-    if (!rc && ferror(fp))
-        rc = hwi_seterr(err, "%s: %s", path, strerror(errno));
+    if (!rc && got < 0)
+        rc = -1;
     free(buf);
     fclose(fp);
     if (!rc && cf->n == 0)
