@@ -36,7 +36,9 @@ endif
 
 TESTS += \
 	tests/hwi-vec.sh \
-	tests/man.sh
+	tests/man.sh \
+	tests/bad-input.sh
 EXTRA_DIST += \
 	tests/hwi-vec.sh \
-	tests/man.sh
+	tests/man.sh \
+	tests/bad-input.sh
