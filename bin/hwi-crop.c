@@ -129,6 +129,7 @@ struct job {
     int has_box;
     struct hwi_rect box;
     char *bad;             /* an error found in the lists, or NULL */
+    long dup;              /* line of a second row with this name, or 0 */
     /* set by the worker that crops it */
     int done;
     char *err;             /* its error, or NULL */
@@ -216,6 +217,8 @@ static struct job *add_row(struct job **rows, size_t *n, size_t *cap, struct hwi
         int put = hwi_map_put(index, name, *n, &first);
         if (put < 0)
             hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (put == 0 && !(*rows)[first].dup)
+            (*rows)[first].dup = line ? line : -1;
         if (put == 0)
             r->bad = (*rows)[first].line
                          ? xasprintf("listed twice (first at line %ld)", (*rows)[first].line)
@@ -589,6 +592,9 @@ int main(int argc, char **argv)
         j->box = b->box;
         if (b->bad)
             j->bad = xstrdup(b->bad);
+        else if (b->dup)
+            j->bad = xasprintf("two boxes in %s (lines %ld and %ld)", boxes_name, b->line,
+                               b->dup);
     }
 
     /* each crop file has its own name */

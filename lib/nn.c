@@ -512,6 +512,35 @@ static int layer_ref(struct build *b, const struct cfg_sec *s, const char *key, 
     return 0;
 }
 
+/* Refuse a layer of section S whose arrays are beyond reason before any of
+ * them is allocated: Darknet counts elements in int (an array of more than
+ * INT_MAX floats overflows), and a layer needing more than the machine's
+ * memory would only end in "out of memory".  OUT is the output floats of
+ * the whole batch (output and delta each), WEIGHTS and WORK the weight and
+ * workspace floats; KEY names the key blamed (its line is given).  Doubles:
+ * the products themselves may overflow. */
+static int check_mem(struct build *b, const struct cfg_sec *s, const char *key, double out,
+                     double weights, double work)
+{
+    double most = out > weights ? out : weights;
+    most = most > work ? most : work;
+    double bytes = 4 * (3 * out + 4 * weights + work);
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double ram = pages > 0 && psize > 0 ? (double)pages * psize : 64e9;
+    if (most <= INT_MAX && bytes <= ram)
+        return 0;
+    int line = s->line;
+    kvp *p = key ? find_kvp(s, key, &line) : NULL;
+    return hwi_seterr(b->err,
+                      "%s:%d: %s%s%s%s%s: the layer needs %.3g GB for a batch of %d%s "
+                      "(output %.4g, weights %.4g floats), beyond %s",
+                      b->cf->path, line, s->type, p ? " " : "", p ? p->key : "",
+                      p ? "=" : "", p ? p->val : "", bytes / 1e9, b->params.batch,
+                      p ? "" : " (input size or batch)", out, weights,
+                      most > INT_MAX ? "Darknet's 2^31-element arrays"
+                                     : "this machine's memory");
+}
+
 static int build_layer(struct build *b, int i, const struct cfg_sec *s)
 {
     const struct cfg *cf = b->cf;
@@ -561,6 +590,12 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
             return hwi_seterr(b->err,
                               "%s:%d: the %dx%d input is too small for this layer",
                               cf->path, s->line, pp->w, pp->h);
+        double ow = (pp->w + 2 * pad - size) / stride + 1;
+        double oh = (pp->h + 2 * pad - size) / stride + 1;
+        double kk = (double)size * size * pp->c / groups;
+        if (check_mem(b, s, filters > size * size ? "filters" : "size",
+                      (double)pp->batch * ow * oh * filters, kk * filters, ow * oh * kk))
+            return -1;
         l = parse_convolutional(s->opts, *pp);
         a->kind = HWI_CONV;
         a->zeros = xcalloc(l.n, sizeof(float), &oom);
@@ -584,6 +619,10 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
                                   cf->path, s->line);
             o->val = b->classes_str;
         }
+        long outputs = o ? strtol(o->val, NULL, 10) : 1;
+        if (check_mem(b, s, "output", (double)pp->batch * outputs,
+                      (double)flat.inputs * outputs, 0))
+            return -1;
         l = parse_connected(s->opts, flat);
         a->kind = HWI_CONN;
         a->zeros = xcalloc(l.outputs, sizeof(float), &oom);
@@ -931,6 +970,18 @@ static struct hwi_nn *nn_build(const struct cfg *cf, int batch, int classes, cha
     snprintf(b.classes_str, sizeof b.classes_str, "%d", classes);
     struct quiet q;
     quiet_begin(&q);
+    long nb = batch > 0 ? batch : opt_long(ns, "batch", 1);
+    double in = (double)opt_long(ns, "height", 1) * opt_long(ns, "width", 1) *
+                opt_long(ns, "channels", 1);
+    b.params.batch = (int)nb;
+    if (check_mem(&b, ns, NULL, nb * in, 0, 0) || in > INT_MAX) {
+        quiet_end(&q);
+        if (in > INT_MAX)
+            hwi_seterr(err, "%s:%d: [net] input of %.4g values, beyond Darknet's "
+                       "2^31-element arrays", cf->path, ns->line, in);
+        hwi_nn_free(nn);
+        return NULL;
+    }
     parse_net_options(ns->opts, net);
     net->batch = batch > 0 ? batch : (int)opt_long(ns, "batch", 1);
     net->subdivisions = 1;

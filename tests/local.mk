@@ -38,9 +38,11 @@ TESTS += \
 	tests/hwi-vec.sh \
 	tests/man.sh \
 	tests/signals.sh \
-	tests/kill9.sh
+	tests/kill9.sh \
+	tests/bad-input.sh
 EXTRA_DIST += \
 	tests/hwi-vec.sh \
 	tests/man.sh \
 	tests/signals.sh \
-	tests/kill9.sh
+	tests/kill9.sh \
+	tests/bad-input.sh
