@@ -10,5 +10,5 @@ bin_hwi_sheet_LDADD = lib/libhwi_image.la lib/libhwi.la
 
 dist_man_MANS += man/hwi-sheet.1
 
-TESTS += tests/hwi-sheet.sh
-EXTRA_DIST += tests/hwi-sheet.sh
+TESTS += tests/hwi-sheet.sh tests/hwi-sheet-browser.sh
+EXTRA_DIST += tests/hwi-sheet.sh tests/hwi-sheet-browser.sh
