@@ -12,3 +12,15 @@ dist_man_MANS += man/hwi-sheet.1
 
 TESTS += tests/hwi-sheet.sh tests/hwi-sheet-browser.sh
 EXTRA_DIST += tests/hwi-sheet.sh tests/hwi-sheet-browser.sh
+
+# hwi-identify is a shell script; configure's version goes in at build time.
+bin_SCRIPTS = bin/hwi-identify
+CLEANFILES += bin/hwi-identify
+EXTRA_DIST += bin/hwi-identify.in
+bin/hwi-identify: $(top_srcdir)/bin/hwi-identify.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) bin && \
+	$(SED) -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' $(top_srcdir)/bin/hwi-identify.in > $@-t && \
+	chmod +x $@-t && mv $@-t $@
+dist_man_MANS += man/hwi-identify.1
+TESTS += tests/hwi-identify.sh
+EXTRA_DIST += tests/hwi-identify.sh
