@@ -84,6 +84,24 @@ awk -F '\t' '!/^#/ && ($1 != "2025/card1/IMG_0001.JPG" || NF != 4) { exit 1 }' \
     review/ranked.tsv || fail_ "ranked.tsv: $(cat review/ranked.tsv)"
 grep -q "new_whale" review/ranked.tsv || fail_ "no new_whale at the threshold"
 
+# --images, --boxes, --no-classifier, --no-add: the store stays as it was
+cp cat.db before2.db
+echo 2025/card1/IMG_0001.JPG > list.txt
+printf 'Image,x0,y0,x1,y1\n' > nb.csv
+grep "^$new," syn/bounding_boxes.csv | sed 's|^[^,]*|2025/card1/IMG_0001.JPG|' >> nb.csv
+hwi-identify -q -D cat.db -m m -d root -k 2 -i list.txt -b nb.csv --no-classifier \
+    --no-add --threshold=0.99 -o review3 2> err || fail_ "options: $(cat err)"
+cmp cat.db before2.db || fail_ "--no-add changed the store"
+[ "$(grep -v '^#' review3/ranked.tsv | head -n 1 | cut -f 2,3)" = "new_whale$(printf '\t')0.99" ] ||
+    fail_ "--threshold: $(cat review3/ranked.tsv)"
+grep -v '^#' review3/ranked.tsv | sed -n 2p | cut -f 4 | grep -q '^cat/' ||
+    fail_ "--no-classifier: $(cat review3/ranked.tsv)"
+if ! command -v hwi-detect > /dev/null 2>&1; then
+    returns_ 1 hwi-identify -q -D cat.db -m m -d root --detector=d -o review4 \
+        2025/card1/IMG_0001.JPG 2> err
+    grep -q 'hwi-detect is not installed' err || fail_ "--detector: $(cat err)"
+fi
+
 # the reviewer's verdict: a new individual; the catalogue grows
 printf 'photo,decision,id\n2025/card1/IMG_0001.JPG,new,w_big_notch\n' > decisions.csv
 hwi-store decisions cat.db decisions.csv 2> err || fail_ "decisions: $(cat err)"
