@@ -50,8 +50,11 @@ static _Noreturn void usage(int status)
            "  or:  %s export --model=NAME [OPTION]... STORE\n"
            "  or:  %s list STORE\n"
            "  or:  %s relabel STORE PHOTO ID\n"
-           "  or:  %s decisions STORE FILE.csv\n",
-           p, p, p, p, p, p);
+           "  or:  %s decisions STORE FILE.csv\n"
+           "  or:  %s merge-ids STORE ID_A ID_B\n"
+           "  or:  %s remove STORE PHOTO...\n"
+           "  or:  %s individuals STORE\n",
+           p, p, p, p, p, p, p, p, p);
     fputs("Keep photos' vectors in an hwi store, an SQLite database (hwi-store(5)).\n"
           "\n"
           "  create   make an empty store STORE (nothing happens if it is one already)\n"
@@ -66,6 +69,10 @@ static _Noreturn void usage(int status)
           "  decisions  apply a reviewer's decisions CSV (header photo,decision,id;\n"
           "           decision same: PHOTO is ID; new: PHOTO is a new individual ID;\n"
           "           not_same, skip: recorded only), all or, on an error, none\n"
+          "  merge-ids  two individuals are one: every photo of ID_B becomes ID_A\n"
+          "  remove   delete the photos PHOTO... with their vectors (all or none)\n"
+          "  individuals  print '# id photos first_seen last_seen' and one line per\n"
+          "           individual (sighting dates; - when unknown)\n"
           "\n"
           "  -m, --model=NAME   the model (add creates it when it is new)\n"
           "  -k, --kind=KIND    features (the default) or logits\n"
@@ -400,6 +407,57 @@ static int cmd_decisions(const char *path, const char *file)
     return HWI_EXIT_OK;
 }
 
+static int cmd_merge_ids(const char *path, const char *keep, const char *merged)
+{
+    char msg[2 * HWI_ERRLEN];
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE);
+    if (hwi_db_begin(db) || hwi_db_merge_ids(db, keep, merged) < 0 || hwi_db_commit(db)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
+static int cmd_remove(const char *path, char **photo, int n)
+{
+    char msg[2 * HWI_ERRLEN];
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE);
+    if (hwi_db_begin(db)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    for (int i = 0; i < n; i++)
+        if (hwi_db_remove(db, photo[i])) {
+            snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+            abort_add(db, msg);
+        }
+    if (hwi_db_commit(db)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
+static int individual_one(void *ctx, const char *label, long photos, const char *first,
+                          const char *last)
+{
+    (void)ctx;
+    printf("%s\t%ld\t%s\t%s\n", label, photos, first ? first : "-", last ? last : "-");
+    return 0;
+}
+
+static int cmd_individuals(const char *path)
+{
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE); /* a v1 store has no dates */
+    puts("# id\tphotos\tfirst_seen\tlast_seen");
+    if (hwi_db_each_individual(db, individual_one, NULL))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
 static _Noreturn __attribute__((format(printf, 1, 0))) void bad_usage(const char *fmt,
                                                                   const char *arg)
 {
@@ -448,16 +506,20 @@ int main(int argc, char **argv)
     const char *store = args > 0 ? argv[optind] : NULL;
     int is_add = !strcmp(cmd, "add"), is_export = !strcmp(cmd, "export");
     int is_relabel = !strcmp(cmd, "relabel"), is_decisions = !strcmp(cmd, "decisions");
-    if (!is_add && !is_export && !is_relabel && !is_decisions && strcmp(cmd, "create") &&
-        strcmp(cmd, "list"))
-        bad_usage("unknown command '%s': expected create, add, export, list, relabel or "
-                  "decisions", cmd);
+    int is_merge_ids = !strcmp(cmd, "merge-ids"), is_remove = !strcmp(cmd, "remove");
+    int is_individuals = !strcmp(cmd, "individuals");
+    if (!is_add && !is_export && !is_relabel && !is_decisions && !is_merge_ids &&
+        !is_remove && !is_individuals && strcmp(cmd, "create") && strcmp(cmd, "list"))
+        bad_usage("unknown command '%s': expected create, add, export, list, relabel, "
+                  "decisions, merge-ids, remove or individuals", cmd);
     if (!store)
         bad_usage("%s: missing STORE operand", cmd);
-    int maxargs = is_relabel ? 3 : is_add || is_decisions ? 2 : 1;
+    int maxargs = is_relabel || is_merge_ids ? 3 : is_add || is_decisions ? 2 : 1;
+    if (is_remove)
+        maxargs = INT_MAX;
     if (args > maxargs)
         bad_usage("extra operand '%s'", argv[optind + maxargs]);
-    if ((is_relabel && args < 3) || (is_decisions && args < 2))
+    if (((is_relabel || is_merge_ids) && args < 3) || ((is_decisions || is_remove) && args < 2))
         bad_usage("%s: missing operand", cmd);
     if (!is_add && (o.root || o.cfg || o.weights))
         bad_usage("--root, --cfg and --weights go with add, not %s", cmd);
@@ -493,5 +555,11 @@ int main(int argc, char **argv)
         return cmd_relabel(store, argv[optind + 1], argv[optind + 2]);
     if (is_decisions)
         return cmd_decisions(store, argv[optind + 1]);
+    if (is_merge_ids)
+        return cmd_merge_ids(store, argv[optind + 1], argv[optind + 2]);
+    if (is_remove)
+        return cmd_remove(store, argv + optind + 1, args - 1);
+    if (is_individuals)
+        return cmd_individuals(store);
     return cmd_list(store);
 }

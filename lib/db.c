@@ -672,3 +672,66 @@ int hwi_db_put_decision(struct hwi_db *db, const char *name, const char *decisio
         return hwi_seterr(db->err, "no photo '%s' in the store", name);
     return 0;
 }
+
+long hwi_db_merge_ids(struct hwi_db *db, const char *keep, const char *merged)
+{
+    if (!strcmp(keep, merged))
+        return hwi_seterr(db->err, "'%s' given twice", keep);
+    long a = hwi_db_label_count(db, keep), b;
+    if (a < 0 || (b = hwi_db_label_count(db, merged)) < 0)
+        return -1;
+    if (!a || !b)
+        return hwi_seterr(db->err, "no individual '%s' in the store", a ? merged : keep);
+    sqlite3_stmt *st = prepare(db, "UPDATE images SET label = ?1 WHERE label = ?2");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, keep, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, merged, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return fail(db, "merging individuals");
+    return (long)sqlite3_changes(db->h);
+}
+
+int hwi_db_remove(struct hwi_db *db, const char *name)
+{
+    sqlite3_stmt *st = prepare(db, "DELETE FROM images WHERE name = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return fail(db, "removing a photo");
+    if (sqlite3_changes(db->h) == 0)
+        return hwi_seterr(db->err, "no photo '%s' in the store", name);
+    return 0;
+}
+
+int hwi_db_each_individual(struct hwi_db *db, hwi_db_individual_fn fn, void *ctx)
+{
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT label, count(*), min(date), max(date) FROM images "
+                                   "WHERE label IS NOT NULL GROUP BY label ORDER BY label");
+    if (!st)
+        return -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+                      (long)sqlite3_column_int64(st, 1),
+                      (const char *)sqlite3_column_text(st, 2),
+                      (const char *)sqlite3_column_text(st, 3));
+        if (stop) {
+            rc = stop;
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE)
+        fail(db, "listing individuals");
+    else
+        rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -67,6 +67,24 @@ int hwi_db_has_image(struct hwi_db *db, const char *name);
 int hwi_db_put_decision(struct hwi_db *db, const char *name, const char *decision,
                         const char *id);
 
+/* Two individuals are one: every photo labelled MERGED becomes KEEP.
+ * Returns the number of photos relabelled, or -1 (also when either has no
+ * photo, or they are the same). */
+long hwi_db_merge_ids(struct hwi_db *db, const char *keep, const char *merged);
+
+/* Delete photo NAME with its vectors and decisions.  -1 on an unknown
+ * photo. */
+int hwi_db_remove(struct hwi_db *db, const char *name);
+
+/* Called for each individual (label) with its number of photos and its
+ * first and last sighting date (NULL when no photo of it has a date). */
+typedef int (*hwi_db_individual_fn)(void *ctx, const char *label, long photos,
+                                    const char *first, const char *last);
+
+/* Call FN for every label, in label order.  Returns 0, FN's non-zero
+ * value, or -1. */
+int hwi_db_each_individual(struct hwi_db *db, hwi_db_individual_fn fn, void *ctx);
+
 /* Find model NAME; with CREATE, add it if missing (CFG and WEIGHTS may be
  * NULL).  Returns 1 and sets *ID if found or created, 0 if missing, -1. */
 int hwi_db_model(struct hwi_db *db, const char *name, const char *cfg,

@@ -257,6 +257,36 @@ EOF2
     hwi-knn -d f.db -m r50 --photo q.bin | awk -F '\t' '$1 == "q/IMG_0003.JPG" && $4 == "q/IMG_0001.JPG" { n++ } END { exit !n }' ||
         fail_ "the decided photo is not in the gallery"
 
+    # individuals: photos and first/last sighting date
+    sqlite3 f.db "UPDATE images SET date = '2025-07-01' WHERE name = 'card1/IMG_0001.JPG';
+                  UPDATE images SET date = '2026-08-02' WHERE name = 'q/IMG_0001.JPG'"
+    hwi-store individuals f.db > out.txt
+    printf '# id\tphotos\tfirst_seen\tlast_seen\nw_a\t2\t2025-07-01\t2026-08-02\nw_b\t1\t-\t-\nw_new\t1\t-\t-\n' > want.txt
+    compare_ want.txt out.txt
+    # merge-ids: w_new is w_b; unknown ids change nothing
+    sqlite3 f.db .dump > before.sql
+    returns_ 1 hwi-store merge-ids f.db w_b w_nope 2> err
+    grep -q "^hwi-store: f.db: no individual 'w_nope' in the store" err || fail_ "merge: $(cat err)"
+    returns_ 1 hwi-store merge-ids f.db w_b w_b 2> err
+    sqlite3 f.db .dump > after.sql
+    compare_ before.sql after.sql
+    hwi-store merge-ids f.db w_b w_new
+    hwi-store individuals f.db > out.txt
+    printf '# id\tphotos\tfirst_seen\tlast_seen\nw_a\t2\t2025-07-01\t2026-08-02\nw_b\t2\t-\t-\n' > want.txt
+    compare_ want.txt out.txt
+    # remove: all or none; the vectors go with the photo
+    sqlite3 f.db .dump > before.sql
+    returns_ 1 hwi-store remove f.db q/IMG_0004.JPG q/none.JPG 2> err
+    grep -q "^hwi-store: f.db: no photo 'q/none.JPG' in the store" err || fail_ "remove: $(cat err)"
+    sqlite3 f.db .dump > after.sql
+    compare_ before.sql after.sql
+    hwi-store remove f.db q/IMG_0004.JPG q/IMG_0003.JPG
+    test "$(sqlite3 f.db "PRAGMA foreign_keys = ON; SELECT count(*) FROM images WHERE name LIKE 'q/%'")" = 2 ||
+        fail_ "remove left photos"
+    test "$(hwi-store export -m r50 f.db | hwi-vec | grep -c '^q/')" = 2 || fail_ "remove left vectors"
+    returns_ 2 hwi-store remove f.db 2> err
+    returns_ 2 hwi-store merge-ids f.db w_a 2> err
+
     # a version 1 store (made by hwi-store before photo identity) is upgraded
     # when written, and loses nothing
     sqlite3 v1.db < "$srcdir/tests/store-v1.sql"
