@@ -53,8 +53,9 @@ static _Noreturn void usage(int status)
            "  or:  %s decisions STORE FILE.csv\n"
            "  or:  %s merge-ids STORE ID_A ID_B\n"
            "  or:  %s remove STORE PHOTO...\n"
-           "  or:  %s individuals STORE\n",
-           p, p, p, p, p, p, p, p, p);
+           "  or:  %s individuals STORE\n"
+           "  or:  %s export-catalogue [--output=FILE] STORE\n",
+           p, p, p, p, p, p, p, p, p, p);
     fputs("Keep photos' vectors in an hwi store, an SQLite database (hwi-store(5)).\n"
           "\n"
           "  create   make an empty store STORE (nothing happens if it is one already)\n"
@@ -73,6 +74,8 @@ static _Noreturn void usage(int status)
           "  remove   delete the photos PHOTO... with their vectors (all or none)\n"
           "  individuals  print '# id photos first_seen last_seen' and one line per\n"
           "           individual (sighting dates; - when unknown)\n"
+          "  export-catalogue  write every photo as CSV: photo,label,split,sha256,\n"
+          "           date,place,lat,lon,encounter,photographer,note\n"
           "\n"
           "  -m, --model=NAME   the model (add creates it when it is new)\n"
           "  -k, --kind=KIND    features (the default) or logits\n"
@@ -82,7 +85,8 @@ static _Noreturn void usage(int status)
           "                     comma-separated splits SPLIT (default: all)\n"
           "  -l, --labels=CSV   add: label the images from a Kaggle CSV (Image,Id);\n"
           "                     images not in it keep their label (new ones: unknown)\n"
-          "  -o, --output=FILE  export: write to FILE (whole or not at all)\n"
+          "  -o, --output=FILE  export, export-catalogue: write to FILE (whole or not\n"
+          "                     at all)\n"
           "  -f, --force        export: write the binary stream even to a terminal\n"
           "      --root=DIR     add: the photo root; hash each photo DIR/KEY (sha256)\n"
           "                     and refuse a different photo stored under KEY\n"
@@ -458,6 +462,37 @@ static int cmd_individuals(const char *path)
     return HWI_EXIT_OK;
 }
 
+static int catalogue_one(void *ctx, const char *const *f)
+{
+    FILE *fp = ctx;
+    for (int i = 0; i < HWI_DB_CATALOGUE_NCOL; i++) {
+        if (i)
+            fputc(',', fp);
+        if (f[i])
+            hwi_csv_put_field(fp, f[i]);
+    }
+    fputc('\n', fp);
+    return 0;
+}
+
+static int cmd_export_catalogue(const struct opts *o, const char *path)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE); /* a v1 store is upgraded */
+    struct hwi_outfile out;
+    if (hwi_outfile_open(&out, o->output, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    for (int i = 0; hwi_db_catalogue_columns[i]; i++)
+        fprintf(out.fp, "%s%s", i ? "," : "", hwi_db_catalogue_columns[i]);
+    fputc('\n', out.fp);
+    if (hwi_db_each_photo(db, catalogue_one, out.fp))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+    if (hwi_outfile_commit(&out, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
 static _Noreturn __attribute__((format(printf, 1, 0))) void bad_usage(const char *fmt,
                                                                   const char *arg)
 {
@@ -508,10 +543,12 @@ int main(int argc, char **argv)
     int is_relabel = !strcmp(cmd, "relabel"), is_decisions = !strcmp(cmd, "decisions");
     int is_merge_ids = !strcmp(cmd, "merge-ids"), is_remove = !strcmp(cmd, "remove");
     int is_individuals = !strcmp(cmd, "individuals");
+    int is_catalogue = !strcmp(cmd, "export-catalogue");
     if (!is_add && !is_export && !is_relabel && !is_decisions && !is_merge_ids &&
-        !is_remove && !is_individuals && strcmp(cmd, "create") && strcmp(cmd, "list"))
+        !is_remove && !is_individuals && !is_catalogue && strcmp(cmd, "create") &&
+        strcmp(cmd, "list"))
         bad_usage("unknown command '%s': expected create, add, export, list, relabel, "
-                  "decisions, merge-ids, remove or individuals", cmd);
+                  "decisions, merge-ids, remove, individuals or export-catalogue", cmd);
     if (!store)
         bad_usage("%s: missing STORE operand", cmd);
     int maxargs = is_relabel || is_merge_ids ? 3 : is_add || is_decisions ? 2 : 1;
@@ -529,7 +566,7 @@ int main(int argc, char **argv)
         bad_usage("%s takes no --model, --kind or --split", cmd);
     if (!is_add && o.labels)
         bad_usage("--labels goes with add, not %s", cmd);
-    if (!is_export && (o.output || o.force))
+    if ((!is_export && o.force) || (!is_export && !is_catalogue && o.output))
         bad_usage("--output and --force go with export, not %s", cmd);
     if (is_add && o.split) {
         const char *one[5];
@@ -561,5 +598,7 @@ int main(int argc, char **argv)
         return cmd_remove(store, argv + optind + 1, args - 1);
     if (is_individuals)
         return cmd_individuals(store);
+    if (is_catalogue)
+        return cmd_export_catalogue(&o, store);
     return cmd_list(store);
 }

@@ -735,3 +735,35 @@ out:
     sqlite3_finalize(st);
     return rc;
 }
+
+const char *const hwi_db_catalogue_columns[] = {
+    "photo", "label", "split", "sha256", "date", "place", "lat", "lon",
+    "encounter", "photographer", "note", NULL};
+
+int hwi_db_each_photo(struct hwi_db *db, hwi_db_photo_fn fn, void *ctx)
+{
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT name, label, split, sha256, date, place, "
+                                   "CAST(lat AS TEXT), CAST(lon AS TEXT), encounter, "
+                                   "photographer, note FROM images ORDER BY name");
+    if (!st)
+        return -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *f[HWI_DB_CATALOGUE_NCOL];
+        for (int i = 0; i < HWI_DB_CATALOGUE_NCOL; i++)
+            f[i] = (const char *)sqlite3_column_text(st, i);
+        int stop = fn(ctx, f);
+        if (stop) {
+            rc = stop;
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE)
+        fail(db, "reading the catalogue");
+    else
+        rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}

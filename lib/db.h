@@ -85,6 +85,17 @@ typedef int (*hwi_db_individual_fn)(void *ctx, const char *label, long photos,
  * value, or -1. */
 int hwi_db_each_individual(struct hwi_db *db, hwi_db_individual_fn fn, void *ctx);
 
+/* The catalogue's columns, as hwi_db_each_photo gives them. */
+#define HWI_DB_CATALOGUE_NCOL 11
+extern const char *const hwi_db_catalogue_columns[]; /* "photo", ..., NULL */
+
+/* Called for each photo with its HWI_DB_CATALOGUE_NCOL fields as text
+ * (NULL when unknown). */
+typedef int (*hwi_db_photo_fn)(void *ctx, const char *const *field);
+
+/* Call FN for every photo in name order.  Returns 0, FN's value, or -1. */
+int hwi_db_each_photo(struct hwi_db *db, hwi_db_photo_fn fn, void *ctx);
+
 /* Find model NAME; with CREATE, add it if missing (CFG and WEIGHTS may be
  * NULL).  Returns 1 and sets *ID if found or created, 0 if missing, -1. */
 int hwi_db_model(struct hwi_db *db, const char *name, const char *cfg,

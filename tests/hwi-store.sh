@@ -287,6 +287,18 @@ EOF2
     returns_ 2 hwi-store remove f.db 2> err
     returns_ 2 hwi-store merge-ids f.db w_a 2> err
 
+    # export-catalogue: every photo with its label, hash and sighting data,
+    # CSV-quoted; the hash column is the sha256 of the file
+    sqlite3 f.db "UPDATE images SET place = 'Husavik, Iceland', lat = 66.05, note = 'said \"hi\"'
+                  WHERE name = 'card1/IMG_0001.JPG'"
+    hwi-store export-catalogue -o cat.csv f.db
+    head -n 2 cat.csv > out.txt
+    h1=$(sha256sum photos/card1/IMG_0001.JPG | cut -d ' ' -f1)
+    printf 'photo,label,split,sha256,date,place,lat,lon,encounter,photographer,note\ncard1/IMG_0001.JPG,w_a,train,%s,2025-07-01,"Husavik, Iceland",66.05,,,,"said ""hi"""\n' "$h1" > want.txt
+    compare_ want.txt out.txt
+    test "$(wc -l < cat.csv)" = 5 || fail_ "catalogue rows: $(cat cat.csv)"
+    returns_ 2 hwi-store export-catalogue -f f.db 2> err
+
     # a version 1 store (made by hwi-store before photo identity) is upgraded
     # when written, and loses nothing
     sqlite3 v1.db < "$srcdir/tests/store-v1.sql"
