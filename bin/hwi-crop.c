@@ -17,6 +17,7 @@
 #include "image.h"
 #include "map.h"
 #include "opt.h"
+#include "photo.h"
 #include "stream.h"
 
 #include <errno.h>
@@ -72,7 +73,8 @@ static _Noreturn void usage(int status)
           "them as image files and/or as a pixel stream on standard output.\n"
           "\n"
           "The photos are the PHOTO operands, or the names in --images, or else\n"
-          "every photo of --boxes, in that order; names are file names in --dir.\n"
+          "every photo of --boxes, in that order; names are paths under --dir\n"
+          "(card1/IMG_0001.JPG), and the normalised path is the photo's key.\n"
           "A photo without a box is used whole, with a warning.  The crop is the\n"
           "box enlarged by --margin of its width and height on each side, clamped\n"
           "to the photo, in gray, resized to SIZE x SIZE without keeping its shape.\n"
@@ -177,21 +179,37 @@ static char *xasprintf(const char *fmt, ...)
     return s;
 }
 
-/* Why NAME cannot be a photo's name, or NULL: it must be a plain file name
- * in the photo folder (and an output name in --output, and a stream key). */
-static const char *bad_name(const char *name)
+/* Normalise NAME in place to its photo key (lib/photo.h: its path under
+ * --dir, "card1/IMG_0001.JPG"), or say why it cannot be one (and NULL if
+ * it can).  The key is the stream key and names the crop file in
+ * --output (in the same subfolders). */
+static const char *bad_name(char *name)
 {
-    if (!*name)
-        return "empty image name";
-    if (strchr(name, '/'))
-        return "image name contains '/': photos are plain file names in --dir";
-    if (!strcmp(name, ".") || !strcmp(name, ".."))
-        return "image name is '.' or '..'";
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return "image name contains a control character";
-    if (strlen(name) > HWI_STREAM_MAXKEY)
-        return "image name is too long";
+    static char why[HWI_ERRLEN]; /* the main thread only */
+    char *key = xstrdup(name); /* NAME stays as given for the message */
+    int bad = hwi_photo_key(name, key, why);
+    if (!bad)
+        strcpy(name, key);
+    free(key);
+    return bad ? why : NULL;
+}
+
+/* Make the subfolders of OUTDIR that the crop of photo key NAME goes in
+ * ("card1" for "card1/IMG_0001.JPG").  Returns NULL, or the error. */
+static char *make_subdirs(const char *outdir, const char *name)
+{
+    for (const char *p = strchr(name, '/'); p; p = strchr(p + 1, '/')) {
+        char *dir = xasprintf("%s/%.*s", outdir, (int)(p - name), name);
+        char *why = NULL;
+        struct stat st;
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            why = xasprintf("%s: %s", dir, strerror(errno));
+        else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            why = xasprintf("%s: not a directory", dir);
+        free(dir);
+        if (why)
+            return why;
+    }
     return NULL;
 }
 
@@ -209,12 +227,12 @@ static struct job *add_row(struct job **rows, size_t *n, size_t *cap, struct hwi
     r->name = xstrdup(name);
     r->from = from;
     r->line = line;
-    const char *why = bad_name(name);
+    const char *why = bad_name(r->name);
     if (why) {
         r->bad = xstrdup(why);
     } else {
         size_t first;
-        int put = hwi_map_put(index, name, *n, &first);
+        int put = hwi_map_put(index, r->name, *n, &first);
         if (put < 0)
             hwi_die(HWI_EXIT_FAIL, "out of memory");
         if (put == 0 && !(*rows)[first].dup)
@@ -620,6 +638,8 @@ int main(int argc, char **argv)
                 j->bad = xasprintf("its crop %s.%s would overwrite that of %s", out,
                                    formats[fi], jobs.job[first].name);
             free(out);
+            if (!j->bad)
+                j->bad = make_subdirs(outdir, j->name);
         }
         hwi_map_free(&outnames);
     }

@@ -30,6 +30,7 @@ enum {
     OPT_VERSION,
     OPT_NO_NEW_WHALE,
     OPT_KEEP_SELF,
+    OPT_PHOTO,
 };
 
 static const struct option longopts[] = {
@@ -41,6 +42,7 @@ static const struct option longopts[] = {
     {"top", required_argument, NULL, 't'},
     {"no-new-whale", no_argument, NULL, OPT_NO_NEW_WHALE},
     {"keep-self", no_argument, NULL, OPT_KEEP_SELF},
+    {"photo", no_argument, NULL, OPT_PHOTO},
     {"threads", required_argument, NULL, 'j'},
     {"output", required_argument, NULL, 'o'},
     {"verbose", no_argument, NULL, 'v'},
@@ -77,6 +79,8 @@ static _Noreturn void usage(int status)
           "      --no-new-whale   leave new_whale images out (no new_whale label)\n"
           "      --keep-self      let a query match the gallery image of the same name\n"
           "                       (by default it never does, for leave-one-out)\n"
+          "      --photo          add a 4th column: the gallery photo that gave each\n"
+          "                       score (the nearest photo of that label)\n"
           "  -j, --threads=N      OpenBLAS threads (default: OPENBLAS_NUM_THREADS or\n"
           "                       every core)\n"
           "\n"
@@ -89,7 +93,8 @@ static _Noreturn void usage(int status)
           "\n"
           "The output is a scores TSV: a header '# query label score', then one line\n"
           "'QUERY<TAB>LABEL<TAB>SCORE' per candidate, each query's lines together and\n"
-          "best first (ties by label), scores with %.9g.  Vectors should be\n"
+          "best first (ties by label), scores with %.9g; with --photo the header is\n"
+          "'# query label score photo' and each line ends with '<TAB>PHOTO'.  Vectors should be\n"
           "L2-normalised (scores then lie in [0, 1]); others get true Euclidean\n"
           "distances.\n"
           "\n"
@@ -189,7 +194,7 @@ int main(int argc, char **argv)
                *labels = NULL, *output = NULL;
     long top = DEFAULT_TOP, threads = 0;
     unsigned flags = 0;
-    int verbose = isatty(STDERR_FILENO);
+    int verbose = isatty(STDERR_FILENO), photo = 0;
     int c;
     while ((c = getopt_long(argc, argv, "d:m:s:g:l:t:j:o:v", longopts, NULL)) != -1) {
         switch (c) {
@@ -204,6 +209,7 @@ int main(int argc, char **argv)
         case 'v': verbose = 1; break;
         case OPT_NO_NEW_WHALE: flags |= HWI_KNN_NO_NEW_WHALE; break;
         case OPT_KEEP_SELF: flags |= HWI_KNN_KEEP_SELF; break;
+        case OPT_PHOTO: photo = 1; break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
@@ -268,7 +274,10 @@ int main(int argc, char **argv)
     struct hwi_outfile out;
     if (hwi_outfile_open(&out, output, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
-    hwi_tsv_write_header(out.fp);
+    if (photo)
+        hwi_tsv_write_header_photo(out.fp);
+    else
+        hwi_tsv_write_header(out.fp);
 
     /* the labels to write per query: TOP, or all when fewer (or TOP is 0) */
     size_t stride = top && (size_t)top < k.nlabel ? (size_t)top : k.nlabel;
@@ -315,7 +324,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < b; i++)
             for (size_t j = 0; j < nhits[i]; j++) {
                 const struct hwi_knn_hit *h = hits + i * stride + j;
-                if (hwi_tsv_write(out.fp, keys[i], k.label[h->label], h->score))
+                if (photo ? hwi_tsv_write_photo(out.fp, keys[i], k.label[h->label],
+                                                h->score, k.name[h->image])
+                          : hwi_tsv_write(out.fp, keys[i], k.label[h->label], h->score))
                     hwi_die(HWI_EXIT_FAIL, "%s: record %llu: query '%s' or label '%s' "
                             "cannot be written to a TSV", name, nq + i + 1, keys[i],
                             k.label[h->label]);

@@ -11,16 +11,18 @@
 #include "err.h"
 #include "map.h"
 #include "opt.h"
+#include "sha256.h"
 #include "stream.h"
 #include "tsv.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION, OPT_ROOT, OPT_CFG, OPT_WEIGHTS };
 
 static const struct option longopts[] = {
     {"model", required_argument, NULL, 'm'},
@@ -30,6 +32,9 @@ static const struct option longopts[] = {
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, 'f'},
     {"verbose", no_argument, NULL, 'v'},
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"cfg", required_argument, NULL, OPT_CFG},
+    {"weights", required_argument, NULL, OPT_WEIGHTS},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -43,8 +48,14 @@ static _Noreturn void usage(int status)
     printf("Usage: %s create STORE\n"
            "  or:  %s add --model=NAME [OPTION]... STORE [FILE]\n"
            "  or:  %s export --model=NAME [OPTION]... STORE\n"
-           "  or:  %s list STORE\n",
-           p, p, p, p);
+           "  or:  %s list STORE\n"
+           "  or:  %s relabel STORE PHOTO ID\n"
+           "  or:  %s decisions STORE FILE.csv\n"
+           "  or:  %s merge-ids STORE ID_A ID_B\n"
+           "  or:  %s remove STORE PHOTO...\n"
+           "  or:  %s individuals STORE\n"
+           "  or:  %s export-catalogue [--output=FILE] STORE\n",
+           p, p, p, p, p, p, p, p, p, p);
     fputs("Keep photos' vectors in an hwi store, an SQLite database (hwi-store(5)).\n"
           "\n"
           "  create   make an empty store STORE (nothing happens if it is one already)\n"
@@ -55,6 +66,16 @@ static _Noreturn void usage(int status)
           "  export   write the vectors of model NAME as a keyed vector stream, in\n"
           "           image-name order, with the column names stored for them\n"
           "  list     print '# model kind split dim vectors' and one line per group\n"
+          "  relabel  label photo PHOTO (its key) as individual ID\n"
+          "  decisions  apply a reviewer's decisions CSV (header photo,decision,id;\n"
+          "           decision same: PHOTO is ID; new: PHOTO is a new individual ID;\n"
+          "           not_same, skip: recorded only), all or, on an error, none\n"
+          "  merge-ids  two individuals are one: every photo of ID_B becomes ID_A\n"
+          "  remove   delete the photos PHOTO... with their vectors (all or none)\n"
+          "  individuals  print '# id photos first_seen last_seen' and one line per\n"
+          "           individual (sighting dates; - when unknown)\n"
+          "  export-catalogue  write every photo as CSV: photo,label,split,sha256,\n"
+          "           date,place,lat,lon,encounter,photographer,note\n"
           "\n"
           "  -m, --model=NAME   the model (add creates it when it is new)\n"
           "  -k, --kind=KIND    features (the default) or logits\n"
@@ -64,8 +85,13 @@ static _Noreturn void usage(int status)
           "                     comma-separated splits SPLIT (default: all)\n"
           "  -l, --labels=CSV   add: label the images from a Kaggle CSV (Image,Id);\n"
           "                     images not in it keep their label (new ones: unknown)\n"
-          "  -o, --output=FILE  export: write to FILE (whole or not at all)\n"
+          "  -o, --output=FILE  export, export-catalogue: write to FILE (whole or not\n"
+          "                     at all)\n"
           "  -f, --force        export: write the binary stream even to a terminal\n"
+          "      --root=DIR     add: the photo root; hash each photo DIR/KEY (sha256)\n"
+          "                     and refuse a different photo stored under KEY\n"
+          "      --cfg=FILE     add: the model's cfg file; its sha256 is stored\n"
+          "      --weights=FILE add: the model's weights file; its sha256 is stored\n"
           "  -v, --verbose      add: print a summary line on stderr (also when stderr\n"
           "                     is a terminal)\n"
           "      --help         display this help and exit\n"
@@ -81,7 +107,7 @@ static _Noreturn void usage(int status)
 
 /* Options given on the command line. */
 struct opts {
-    const char *model, *kind, *split, *labels, *output;
+    const char *model, *kind, *split, *labels, *output, *root, *cfg, *weights;
     int force, verbose;
 };
 
@@ -120,9 +146,15 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
     if (!(s.flags & HWI_STREAM_KEYED))
         hwi_die(HWI_EXIT_FAIL, "%s: the stream has no keys (image names)", name);
 
+    char cfg_sum[HWI_SHA256_HEX], weights_sum[HWI_SHA256_HEX];
+    if ((o->cfg && hwi_sha256_file(o->cfg, cfg_sum, err)) ||
+        (o->weights && hwi_sha256_file(o->weights, weights_sum, err)))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_db *db = open_db(path, HWI_DB_WRITE);
     int64_t mid;
-    if (hwi_db_begin(db) || hwi_db_model(db, o->model, NULL, NULL, 1, &mid) < 0) {
+    if (hwi_db_begin(db) || hwi_db_model(db, o->model, o->cfg, o->weights, 1, &mid) < 0 ||
+        hwi_db_model_sums(db, mid, o->cfg ? cfg_sum : NULL,
+                          o->weights ? weights_sum : NULL)) {
         snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
         abort_add(db, msg);
     }
@@ -157,7 +189,21 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
         }
         size_t *i = hwi_map_get(&lab, s.key);
         int64_t id;
-        if (hwi_db_put_image(db, s.key, i ? t.id[*i] : NULL, o->split, &id) ||
+        char hash[HWI_SHA256_HEX];
+        if (o->root) {
+            char *photo = NULL;
+            if (asprintf(&photo, "%s/%s", o->root, s.key) < 0)
+                abort_add(db, "out of memory");
+            int bad = hwi_sha256_file(photo, hash, err);
+            free(photo);
+            if (bad) {
+                snprintf(msg, sizeof msg, "%s: record %llu (key '%s'): %s", name,
+                         (unsigned long long)s.nrec, s.key, err);
+                abort_add(db, msg);
+            }
+        }
+        if (hwi_db_put_photo(db, s.key, i ? t.id[*i] : NULL, o->split,
+                             o->root ? hash : NULL, &id) ||
             hwi_db_put_embedding(db, id, mid, o->kind, s.vec, s.dim)) {
             snprintf(msg, sizeof msg, "%s: record %llu (key '%s'): %s", name,
                      (unsigned long long)s.nrec, s.key, hwi_db_errmsg(db));
@@ -288,6 +334,179 @@ static int cmd_list(const char *path)
     return HWI_EXIT_OK;
 }
 
+static int cmd_relabel(const char *path, const char *photo, const char *id)
+{
+    char msg[2 * HWI_ERRLEN];
+    if (!hwi_tsv_field_ok(id))
+        hwi_die(HWI_EXIT_USAGE, "invalid individual '%s'", id);
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE);
+    if (hwi_db_begin(db) || hwi_db_relabel(db, photo, id) || hwi_db_commit(db)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
+/* Apply the decisions CSV FILE (photo,decision,id) in one transaction. */
+static int cmd_decisions(const char *path, const char *file)
+{
+    char msg[3 * HWI_ERRLEN];
+    FILE *fp = strcmp(file, "-") ? fopen(file, "r") : stdin;
+    if (!fp)
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", file, strerror(errno));
+    const char *name = strcmp(file, "-") ? file : "(stdin)";
+    struct hwi_csv c;
+    if (hwi_csv_open(&c, fp, name, "photo,decision,id"))
+        hwi_die(HWI_EXIT_FAIL, "%s", c.err);
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE);
+    if (hwi_db_begin(db)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    int rc;
+    long n = 0;
+    while ((rc = hwi_csv_next(&c)) == 1) {
+        if (c.nfield != 3) {
+            snprintf(msg, sizeof msg, "%s:%ld: expected 3 fields (photo,decision,id), got %d",
+                     name, c.line, c.nfield);
+            abort_add(db, msg);
+        }
+        const char *photo = c.field[0], *d = c.field[1], *id = c.field[2];
+        int same = !strcmp(d, "same"), isnew = !strcmp(d, "new");
+        if (!same && !isnew && strcmp(d, "not_same") && strcmp(d, "skip")) {
+            snprintf(msg, sizeof msg, "%s:%ld: unknown decision '%s' (expected same, new, "
+                     "not_same or skip)", name, c.line, d);
+            abort_add(db, msg);
+        }
+        if ((same || isnew || !strcmp(d, "not_same")) && !hwi_tsv_field_ok(id)) {
+            snprintf(msg, sizeof msg, "%s:%ld: decision '%s' needs an individual id", name,
+                     c.line, d);
+            abort_add(db, msg);
+        }
+        int has = hwi_db_has_image(db, photo);
+        long count = same || isnew ? hwi_db_label_count(db, id) : 0;
+        if (has < 0 || count < 0) {
+            snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+            abort_add(db, msg);
+        }
+        if (!has) {
+            snprintf(msg, sizeof msg, "%s:%ld: no photo '%s' in the store %s (add it first: "
+                     "hwi-store add --split query)", name, c.line, photo, path);
+            abort_add(db, msg);
+        }
+        if (same && count == 0) {
+            snprintf(msg, sizeof msg, "%s:%ld: no individual '%s' in the store %s (for a "
+                     "new one the decision is 'new')", name, c.line, id, path);
+            abort_add(db, msg);
+        }
+        if (isnew && count > 0) {
+            snprintf(msg, sizeof msg, "%s:%ld: individual '%s' exists already (%ld photos); "
+                     "'new' needs a new id", name, c.line, id, count);
+            abort_add(db, msg);
+        }
+        if (((same || isnew) && hwi_db_relabel(db, photo, id)) ||
+            hwi_db_put_decision(db, photo, d, *id ? id : NULL)) {
+            snprintf(msg, sizeof msg, "%s:%ld: %s", name, c.line, hwi_db_errmsg(db));
+            abort_add(db, msg);
+        }
+        n++;
+    }
+    if (rc < 0)
+        abort_add(db, c.err);
+    if (hwi_db_commit(db)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    hwi_db_close(db);
+    hwi_csv_close(&c);
+    if (fp != stdin)
+        fclose(fp);
+    return HWI_EXIT_OK;
+}
+
+static int cmd_merge_ids(const char *path, const char *keep, const char *merged)
+{
+    char msg[2 * HWI_ERRLEN];
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE);
+    if (hwi_db_begin(db) || hwi_db_merge_ids(db, keep, merged) < 0 || hwi_db_commit(db)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
+static int cmd_remove(const char *path, char **photo, int n)
+{
+    char msg[2 * HWI_ERRLEN];
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE);
+    if (hwi_db_begin(db)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    for (int i = 0; i < n; i++)
+        if (hwi_db_remove(db, photo[i])) {
+            snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+            abort_add(db, msg);
+        }
+    if (hwi_db_commit(db)) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
+static int individual_one(void *ctx, const char *label, long photos, const char *first,
+                          const char *last)
+{
+    (void)ctx;
+    printf("%s\t%ld\t%s\t%s\n", label, photos, first ? first : "-", last ? last : "-");
+    return 0;
+}
+
+static int cmd_individuals(const char *path)
+{
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE); /* a v1 store has no dates */
+    puts("# id\tphotos\tfirst_seen\tlast_seen");
+    if (hwi_db_each_individual(db, individual_one, NULL))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
+static int catalogue_one(void *ctx, const char *const *f)
+{
+    FILE *fp = ctx;
+    for (int i = 0; i < HWI_DB_CATALOGUE_NCOL; i++) {
+        if (i)
+            fputc(',', fp);
+        if (f[i])
+            hwi_csv_put_field(fp, f[i]);
+    }
+    fputc('\n', fp);
+    return 0;
+}
+
+static int cmd_export_catalogue(const struct opts *o, const char *path)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE); /* a v1 store is upgraded */
+    struct hwi_outfile out;
+    if (hwi_outfile_open(&out, o->output, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    for (int i = 0; hwi_db_catalogue_columns[i]; i++)
+        fprintf(out.fp, "%s%s", i ? "," : "", hwi_db_catalogue_columns[i]);
+    fputc('\n', out.fp);
+    if (hwi_db_each_photo(db, catalogue_one, out.fp))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
+    if (hwi_outfile_commit(&out, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
 static _Noreturn __attribute__((format(printf, 1, 0))) void bad_usage(const char *fmt,
                                                                   const char *arg)
 {
@@ -322,22 +541,39 @@ int main(int argc, char **argv)
         case 'o': o.output = optarg; break;
         case 'f': o.force = 1; break;
         case 'v': o.verbose = 1; break;
+        case OPT_ROOT: o.root = optarg; break;
+        case OPT_CFG: o.cfg = optarg; break;
+        case OPT_WEIGHTS: o.weights = optarg; break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
         }
     }
     if (!cmd)
-        bad_usage("missing command: create, add, export or list%s", "");
+        bad_usage("missing command: create, add, export, list, relabel or decisions%s", "");
     int args = argc - optind;
     const char *store = args > 0 ? argv[optind] : NULL;
     int is_add = !strcmp(cmd, "add"), is_export = !strcmp(cmd, "export");
-    if (!is_add && !is_export && strcmp(cmd, "create") && strcmp(cmd, "list"))
-        bad_usage("unknown command '%s': expected create, add, export or list", cmd);
+    int is_relabel = !strcmp(cmd, "relabel"), is_decisions = !strcmp(cmd, "decisions");
+    int is_merge_ids = !strcmp(cmd, "merge-ids"), is_remove = !strcmp(cmd, "remove");
+    int is_individuals = !strcmp(cmd, "individuals");
+    int is_catalogue = !strcmp(cmd, "export-catalogue");
+    if (!is_add && !is_export && !is_relabel && !is_decisions && !is_merge_ids &&
+        !is_remove && !is_individuals && !is_catalogue && strcmp(cmd, "create") &&
+        strcmp(cmd, "list"))
+        bad_usage("unknown command '%s': expected create, add, export, list, relabel, "
+                  "decisions, merge-ids, remove, individuals or export-catalogue", cmd);
     if (!store)
         bad_usage("%s: missing STORE operand", cmd);
-    if (args > (is_add ? 2 : 1))
-        bad_usage("extra operand '%s'", argv[optind + (is_add ? 2 : 1)]);
+    int maxargs = is_relabel || is_merge_ids ? 3 : is_add || is_decisions ? 2 : 1;
+    if (is_remove)
+        maxargs = INT_MAX;
+    if (args > maxargs)
+        bad_usage("extra operand '%s'", argv[optind + maxargs]);
+    if (((is_relabel || is_merge_ids) && args < 3) || ((is_decisions || is_remove) && args < 2))
+        bad_usage("%s: missing operand", cmd);
+    if (!is_add && (o.root || o.cfg || o.weights))
+        bad_usage("--root, --cfg and --weights go with add, not %s", cmd);
     if ((is_add || is_export) && !o.model)
         bad_usage("%s needs --model", cmd);
     if (o.model && (!*o.model || strpbrk(o.model, "\t\n\r")))
@@ -347,7 +583,7 @@ int main(int argc, char **argv)
         bad_usage("%s takes no --model, --kind or --split", cmd);
     if (!is_add && o.labels)
         bad_usage("--labels goes with add, not %s", cmd);
-    if (!is_export && (o.output || o.force))
+    if ((!is_export && o.force) || (!is_export && !is_catalogue && o.output))
         bad_usage("--output and --force go with export, not %s", cmd);
     if (is_add && o.split) {
         const char *one[5];
@@ -369,5 +605,17 @@ int main(int argc, char **argv)
     }
     if (is_export)
         return cmd_export(&o, store);
+    if (is_relabel)
+        return cmd_relabel(store, argv[optind + 1], argv[optind + 2]);
+    if (is_decisions)
+        return cmd_decisions(store, argv[optind + 1]);
+    if (is_merge_ids)
+        return cmd_merge_ids(store, argv[optind + 1], argv[optind + 2]);
+    if (is_remove)
+        return cmd_remove(store, argv + optind + 1, args - 1);
+    if (is_individuals)
+        return cmd_individuals(store);
+    if (is_catalogue)
+        return cmd_export_catalogue(&o, store);
     return cmd_list(store);
 }

@@ -348,6 +348,11 @@ static void put_field(FILE *fp, const char *s)
         fputc('"', fp);
 }
 
+void hwi_csv_put_field(FILE *fp, const char *s)
+{
+    put_field(fp, s);
+}
+
 int hwi_labels_write(const struct hwi_labels *t, FILE *fp)
 {
     fputs("Image,Id\n", fp);

@@ -80,6 +80,10 @@ int hwi_preds_load(struct hwi_preds *t, const char *path, char *err);
  * quote or a line break as the readers expect.  Return 0, or -1 on a write
  * error. */
 int hwi_labels_write(const struct hwi_labels *t, FILE *fp);
+
+/* Write one field S as the writers above do (quoted when it holds a comma,
+ * a quote or a line break); the caller writes the commas and line ends. */
+void hwi_csv_put_field(FILE *fp, const char *s);
 int hwi_preds_write(const struct hwi_preds *t, FILE *fp);
 
 /* Append a row (copies the strings).  Return 0, or -1 if out of memory. */

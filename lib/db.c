@@ -99,8 +99,29 @@ struct hwi_db *hwi_db_open(const char *path, int mode, char *err)
             goto fail;
         }
         if (exec(db, "BEGIN IMMEDIATE") || exec(db, HWI_SCHEMA_SQL) ||
-            exec(db, "PRAGMA user_version = 1") || exec(db, "COMMIT")) {
+            exec(db, "PRAGMA user_version = 2") || exec(db, "COMMIT")) {
             hwi_seterr(err, "%s: creating the schema: %s", path, db->err);
+            goto fail;
+        }
+    } else if (version == 1 && mode != HWI_DB_READONLY) {
+        /* v1 -> v2: the content hash, the sighting data and the model
+         * checksums, all nullable; every row and vector stays */
+        if (exec(db, "BEGIN IMMEDIATE") ||
+            exec(db, "ALTER TABLE images ADD COLUMN sha256 TEXT;"
+                     "ALTER TABLE images ADD COLUMN date TEXT;"
+                     "ALTER TABLE images ADD COLUMN place TEXT;"
+                     "ALTER TABLE images ADD COLUMN lat REAL;"
+                     "ALTER TABLE images ADD COLUMN lon REAL;"
+                     "ALTER TABLE images ADD COLUMN encounter TEXT;"
+                     "ALTER TABLE images ADD COLUMN photographer TEXT;"
+                     "ALTER TABLE images ADD COLUMN note TEXT;"
+                     "ALTER TABLE models ADD COLUMN cfg_sha256 TEXT;"
+                     "ALTER TABLE models ADD COLUMN weights_sha256 TEXT;"
+                     "PRAGMA user_version = 2") ||
+            exec(db, HWI_SCHEMA_SQL) || /* the new tables */
+            exec(db, "COMMIT")) {
+            hwi_seterr(err, "%s: upgrading the schema from version 1: %s", path, db->err);
+            hwi_db_rollback(db);
             goto fail;
         }
     }
@@ -553,3 +574,258 @@ out:
     sqlite3_finalize(st);
     return rc;
 }
+
+int hwi_db_put_photo(struct hwi_db *db, const char *name, const char *label,
+                     const char *split, const char *sha256, int64_t *id)
+{
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT label, sha256 FROM images WHERE name = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *had = (const char *)sqlite3_column_text(st, 0);
+        const char *hash = (const char *)sqlite3_column_text(st, 1);
+        if (sha256 && hash && strcmp(sha256, hash)) {
+            hwi_seterr(db->err, "image '%s': a different photo is stored under this name "
+                       "(sha256 %.12s..., this one %.12s...); remove it first, or name "
+                       "photos by their path under the photo root", name, hash, sha256);
+            goto out;
+        }
+        if (label && had && strcmp(label, had)) {
+            hwi_seterr(db->err, "image '%s': stored as '%s', labelled '%s' here; change "
+                       "a label with 'hwi-store relabel'", name, had, label);
+            goto out;
+        }
+    } else if (step != SQLITE_DONE) {
+        fail(db, "finding an image");
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = prepare(db, "UPDATE images SET sha256 = coalesce(sha256, ?2) WHERE name = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 2, sha256);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        fail(db, "storing a hash");
+        goto out;
+    }
+    if (hwi_db_put_image(db, name, label, split, id))
+        goto out;
+    if (sha256 && step == SQLITE_DONE) {
+        sqlite3_reset(st);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            fail(db, "storing a hash");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hwi_db_model_sums(struct hwi_db *db, int64_t model_id, const char *cfg_sha256,
+                      const char *weights_sha256)
+{
+    int rc = -1;
+    const char *what[2] = {cfg_sha256, weights_sha256};
+    static const char *const col[2] = {"cfg_sha256", "weights_sha256"};
+    for (int i = 0; i < 2; i++) {
+        if (!what[i])
+            continue;
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT %s, name FROM models WHERE id = ?1", col[i]);
+        sqlite3_stmt *st = prepare(db, sql);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, model_id);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            fail(db, "finding a model");
+            sqlite3_finalize(st);
+            return -1;
+        }
+        const char *had = (const char *)sqlite3_column_text(st, 0);
+        if (had && strcmp(had, what[i])) {
+            hwi_seterr(db->err, "model '%s': its %s file has changed (sha256 %.12s... in the "
+                       "store, %.12s... now): add under another model name",
+                       (const char *)sqlite3_column_text(st, 1), i ? "weights" : "cfg", had,
+                       what[i]);
+            sqlite3_finalize(st);
+            return -1;
+        }
+        sqlite3_finalize(st);
+        snprintf(sql, sizeof sql, "UPDATE models SET %s = ?2 WHERE id = ?1", col[i]);
+        if (!(st = prepare(db, sql)))
+            return -1;
+        sqlite3_bind_int64(st, 1, model_id);
+        sqlite3_bind_text(st, 2, what[i], -1, SQLITE_TRANSIENT);
+        int step = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (step != SQLITE_DONE)
+            return fail(db, "storing a checksum");
+    }
+    rc = 0;
+    return rc;
+}
+
+int hwi_db_relabel(struct hwi_db *db, const char *name, const char *label)
+{
+    sqlite3_stmt *st = prepare(db, "UPDATE images SET label = ?2 WHERE name = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 2, label);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return fail(db, "relabelling");
+    if (sqlite3_changes(db->h) == 0)
+        return hwi_seterr(db->err, "no photo '%s' in the store", name);
+    return 0;
+}
+
+long hwi_db_label_count(struct hwi_db *db, const char *label)
+{
+    sqlite3_stmt *st = prepare(db, "SELECT count(*) FROM images WHERE label = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, label, -1, SQLITE_TRANSIENT);
+    long n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(st, 0);
+    else
+        fail(db, "counting photos");
+    sqlite3_finalize(st);
+    return n;
+}
+
+int hwi_db_has_image(struct hwi_db *db, const char *name)
+{
+    sqlite3_stmt *st = prepare(db, "SELECT 1 FROM images WHERE name = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st), rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+    if (rc < 0)
+        fail(db, "finding an image");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int hwi_db_put_decision(struct hwi_db *db, const char *name, const char *decision,
+                        const char *id)
+{
+    sqlite3_stmt *st = prepare(db, "INSERT INTO decisions (image_id, decision, id) "
+                                   "SELECT id, ?2, ?3 FROM images WHERE name = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, decision, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 3, id);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return hwi_seterr(db->err, "decision '%s': %s", decision, sqlite3_errmsg(db->h));
+    if (sqlite3_changes(db->h) == 0)
+        return hwi_seterr(db->err, "no photo '%s' in the store", name);
+    return 0;
+}
+
+long hwi_db_merge_ids(struct hwi_db *db, const char *keep, const char *merged)
+{
+    if (!strcmp(keep, merged))
+        return hwi_seterr(db->err, "'%s' given twice", keep);
+    long a = hwi_db_label_count(db, keep), b;
+    if (a < 0 || (b = hwi_db_label_count(db, merged)) < 0)
+        return -1;
+    if (!a || !b)
+        return hwi_seterr(db->err, "no individual '%s' in the store", a ? merged : keep);
+    sqlite3_stmt *st = prepare(db, "UPDATE images SET label = ?1 WHERE label = ?2");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, keep, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, merged, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return fail(db, "merging individuals");
+    return (long)sqlite3_changes(db->h);
+}
+
+int hwi_db_remove(struct hwi_db *db, const char *name)
+{
+    sqlite3_stmt *st = prepare(db, "DELETE FROM images WHERE name = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return fail(db, "removing a photo");
+    if (sqlite3_changes(db->h) == 0)
+        return hwi_seterr(db->err, "no photo '%s' in the store", name);
+    return 0;
+}
+
+int hwi_db_each_individual(struct hwi_db *db, hwi_db_individual_fn fn, void *ctx)
+{
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT label, count(*), min(date), max(date) FROM images "
+                                   "WHERE label IS NOT NULL GROUP BY label ORDER BY label");
+    if (!st)
+        return -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+                      (long)sqlite3_column_int64(st, 1),
+                      (const char *)sqlite3_column_text(st, 2),
+                      (const char *)sqlite3_column_text(st, 3));
+        if (stop) {
+            rc = stop;
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE)
+        fail(db, "listing individuals");
+    else
+        rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+const char *const hwi_db_catalogue_columns[] = {
+    "photo", "label", "split", "sha256", "date", "place", "lat", "lon",
+    "encounter", "photographer", "note", NULL};
+
+int hwi_db_each_photo(struct hwi_db *db, hwi_db_photo_fn fn, void *ctx)
+{
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT name, label, split, sha256, date, place, "
+                                   "CAST(lat AS TEXT), CAST(lon AS TEXT), encounter, "
+                                   "photographer, note FROM images ORDER BY name");
+    if (!st)
+        return -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *f[HWI_DB_CATALOGUE_NCOL];
+        for (int i = 0; i < HWI_DB_CATALOGUE_NCOL; i++)
+            f[i] = (const char *)sqlite3_column_text(st, i);
+        int stop = fn(ctx, f);
+        if (stop) {
+            rc = stop;
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE)
+        fail(db, "reading the catalogue");
+    else
+        rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define HWI_DB_SCHEMA_VERSION 1
+#define HWI_DB_SCHEMA_VERSION 2 /* a version 1 store is upgraded when opened for writing */
 #define HWI_DB_BUSY_MS 30000
 
 enum {
@@ -46,6 +46,63 @@ int hwi_db_verify(struct hwi_db *db);
  * Its id goes to *ID when ID is not NULL. */
 int hwi_db_put_image(struct hwi_db *db, const char *name, const char *label,
                      const char *split, int64_t *id);
+
+/* Add photo NAME (its key, photo.h) as hwi_db_put_image does, with its
+ * content hash SHA256 (64 hex digits, or NULL when unknown), refusing to
+ * replace a different photo: -1 when NAME is stored with another hash, or
+ * with another label when LABEL is given (relabel with hwi_db_relabel).
+ * The same photo again only fills what was unknown (hash, label). */
+int hwi_db_put_photo(struct hwi_db *db, const char *name, const char *label,
+                     const char *split, const char *sha256, int64_t *id);
+
+/* Record the sha256 of model MODEL_ID's cfg and weights files (either may
+ * be NULL: left as stored).  -1 when one is stored already and differs. */
+int hwi_db_model_sums(struct hwi_db *db, int64_t model_id, const char *cfg_sha256,
+                      const char *weights_sha256);
+
+/* Set the label of photo NAME (NULL: unknown).  -1 when there is no such
+ * photo ("no photo 'NAME' in the store"). */
+int hwi_db_relabel(struct hwi_db *db, const char *name, const char *label);
+
+/* The number of photos labelled LABEL, or -1. */
+long hwi_db_label_count(struct hwi_db *db, const char *label);
+
+/* 1 if photo NAME is stored, 0 if not, -1 on error. */
+int hwi_db_has_image(struct hwi_db *db, const char *name);
+
+/* Record a reviewer's DECISION (same, new, not_same, skip) on photo NAME
+ * with individual ID (NULL for none).  -1 on an unknown photo. */
+int hwi_db_put_decision(struct hwi_db *db, const char *name, const char *decision,
+                        const char *id);
+
+/* Two individuals are one: every photo labelled MERGED becomes KEEP.
+ * Returns the number of photos relabelled, or -1 (also when either has no
+ * photo, or they are the same). */
+long hwi_db_merge_ids(struct hwi_db *db, const char *keep, const char *merged);
+
+/* Delete photo NAME with its vectors and decisions.  -1 on an unknown
+ * photo. */
+int hwi_db_remove(struct hwi_db *db, const char *name);
+
+/* Called for each individual (label) with its number of photos and its
+ * first and last sighting date (NULL when no photo of it has a date). */
+typedef int (*hwi_db_individual_fn)(void *ctx, const char *label, long photos,
+                                    const char *first, const char *last);
+
+/* Call FN for every label, in label order.  Returns 0, FN's non-zero
+ * value, or -1. */
+int hwi_db_each_individual(struct hwi_db *db, hwi_db_individual_fn fn, void *ctx);
+
+/* The catalogue's columns, as hwi_db_each_photo gives them. */
+#define HWI_DB_CATALOGUE_NCOL 11
+extern const char *const hwi_db_catalogue_columns[]; /* "photo", ..., NULL */
+
+/* Called for each photo with its HWI_DB_CATALOGUE_NCOL fields as text
+ * (NULL when unknown). */
+typedef int (*hwi_db_photo_fn)(void *ctx, const char *const *field);
+
+/* Call FN for every photo in name order.  Returns 0, FN's value, or -1. */
+int hwi_db_each_photo(struct hwi_db *db, hwi_db_photo_fn fn, void *ctx);
 
 /* Find model NAME; with CREATE, add it if missing (CFG and WEIGHTS may be
  * NULL).  Returns 1 and sets *ID if found or created, 0 if missing, -1. */

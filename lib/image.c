@@ -393,3 +393,40 @@ int hwi_image_crop(const char *path, const struct hwi_rect *box,
     pthread_rwlock_unlock(&crop_lock);
     return rc < 0 ? -1 : 0;
 }
+
+int hwi_image_text(const char *text, const char *font, uint8_t *pix, int w, int h,
+                   size_t stride, char *err)
+{
+    if (!*text || w <= 0 || h <= 0)
+        return 0;
+    /* vips_text reads Pango markup: escape it to plain text */
+    gchar *plain = g_markup_escape_text(text, -1);
+    VipsImage *im = NULL;
+    int bad = vips_text(&im, plain, "font", font, NULL);
+    g_free(plain);
+    if (bad)
+        return vips_fail(err, "text");
+    size_t n;
+    uint8_t *ink = NULL;
+    if (im->Bands != 1 || im->BandFmt != VIPS_FORMAT_UCHAR ||
+        !(ink = vips_image_write_to_memory(im, &n))) {
+        g_object_unref(im);
+        return ink ? hwi_seterr(err, "text: libvips made no 8-bit gray image")
+                   : vips_fail(err, "text");
+    }
+    int tw = im->Xsize, th = im->Ysize;
+    g_object_unref(im);
+    int x0 = tw > w ? tw - w : 0; /* first column of the text drawn */
+    int cw = tw - x0, ch = th < h ? th : h;
+    for (int y = 0; y < ch; y++) {
+        uint8_t *row = pix + (size_t)y * stride;
+        const uint8_t *src = ink + (size_t)y * tw + x0;
+        for (int x = 0; x < cw; x++) {
+            uint8_t v = (uint8_t)(255 - src[x]);
+            if (v < row[x])
+                row[x] = v;
+        }
+    }
+    g_free(ink);
+    return 0;
+}

@@ -91,4 +91,14 @@ struct hwi_rect {
 int hwi_image_crop(const char *path, const struct hwi_rect *box,
                    const struct hwi_crop_params *p, uint8_t *pix, char *err);
 
+/* Draw TEXT (UTF-8, plain text: '<' and '&' are characters, not markup) in
+ * FONT (a Pango font description, e.g. "DejaVu Sans 12px") onto the W x H
+ * region of a gray image whose top left pixel is at PIX and whose rows are
+ * STRIDE bytes apart, dark on light: each pixel becomes
+ * min(pixel, 255 - ink).  A line wider than W keeps its end (the end of a
+ * file name tells most) and loses its start; text taller than H loses its
+ * bottom.  An empty TEXT draws nothing.  Returns 0, or -1 with ERR set. */
+int hwi_image_text(const char *text, const char *font, uint8_t *pix, int w, int h,
+                   size_t stride, char *err);
+
 #endif /* HWI_IMAGE_H */

@@ -82,14 +82,18 @@ int hwi_tsv_next(struct hwi_tsv *r)
         if (strchr(r->buf, '\r')) /* no writer could put it back */
             return hwi_seterr(r->err, "%s:%ld: carriage return inside the line", r->name,
                               r->line);
-        char *f[3], *p = r->buf;
+        char *f[4], *p = r->buf;
         int n = 0;
         for (char *tok; (tok = strsep(&p, "\t"));)
-            if (n++ < 3)
+            if (n++ < 4)
                 f[n - 1] = tok;
-        if (n != 3)
-            return hwi_seterr(r->err, "%s:%ld: expected 3 tab-separated fields (query, label, score), got %d",
+        if (n != 3 && n != 4)
+            return hwi_seterr(r->err, "%s:%ld: expected 3 tab-separated fields (query, label, score) and an optional photo, got %d",
                               r->name, r->line, n);
+        if (n == 4 && !f[3][0])
+            return hwi_seterr(r->err, "%s:%ld: empty photo (write '-' for none)", r->name,
+                              r->line);
+        r->photo = n == 4 && strcmp(f[3], "-") ? f[3] : NULL;
         if (!f[0][0] || !f[1][0])
             return hwi_seterr(r->err, "%s:%ld: empty %s", r->name, r->line,
                               f[0][0] ? "label" : "query");
@@ -256,5 +260,22 @@ int hwi_tsv_write(FILE *fp, const char *query, const char *label, double score)
     if (!hwi_tsv_field_ok(query) || !hwi_tsv_field_ok(label) || !isfinite(score))
         return -1;
     fprintf(fp, "%s\t%s\t%.9g\n", query, label, score);
+    return 0;
+}
+
+void hwi_tsv_write_header_photo(FILE *fp)
+{
+    fputs("# query\tlabel\tscore\tphoto\n", fp);
+}
+
+int hwi_tsv_write_photo(FILE *fp, const char *query, const char *label, double score,
+                        const char *photo)
+{
+    if (!photo)
+        photo = "-";
+    if (!hwi_tsv_field_ok(query) || !hwi_tsv_field_ok(label) || !isfinite(score) ||
+        !hwi_tsv_field_ok(photo))
+        return -1;
+    fprintf(fp, "%s\t%s\t%.9g\t%s\n", query, label, score, photo);
     return 0;
 }

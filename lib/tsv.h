@@ -3,6 +3,9 @@
  *   # query label score            optional comment lines start with '#'
  *   img1.jpg<TAB>w_1a2b3c4<TAB>0.87
  *
+ * An optional 4th field names the gallery photo that gave the score
+ * (hwi-knn --photo; '-' for none); readers take 3 or 4 fields per line.
+ *
  * One candidate per line, UTF-8, LF (a CR before the LF is tolerated), no
  * quoting; a field may not contain TAB, CR or LF.  Scores are finite numbers,
  * written with %.9g in the C locale.  Lines of one query are together (a
@@ -25,6 +28,8 @@ struct hwi_tsv {
     char *query; /* fields of the current line, pointing into buf */
     char *label;
     double score;
+    char *photo; /* the optional 4th field (the gallery photo that gave the
+                  * score, hwi-knn --photo), or NULL when absent or '-' */
     char err[HWI_ERRLEN];
 };
 
@@ -76,6 +81,15 @@ int hwi_group_sort(struct hwi_group *grp);
 
 /* Write "# query label score". */
 void hwi_tsv_write_header(FILE *fp);
+
+/* Write "# query label score photo", the header of scores with the
+ * optional 4th column: the photo (key) that gave each score, '-' for none. */
+void hwi_tsv_write_header_photo(FILE *fp);
+
+/* Write one line with the 4th column PHOTO ('-' when PHOTO is NULL).
+ * Returns 0, or -1 as hwi_tsv_write. */
+int hwi_tsv_write_photo(FILE *fp, const char *query, const char *label, double score,
+                        const char *photo);
 
 /* Write one line.  Returns 0, or -1 if a field holds TAB or LF or the score
  * is not finite (nothing is written then). */

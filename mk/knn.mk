@@ -14,7 +14,7 @@ bin_hwi_store_LDADD = lib/libhwi.la
 dist_man_MANS += man/hwi-knn.1 man/hwi-store.1
 
 TESTS += tests/hwi-knn.sh tests/hwi-store.sh
-EXTRA_DIST += tests/hwi-knn.sh tests/hwi-store.sh
+EXTRA_DIST += tests/hwi-knn.sh tests/hwi-store.sh tests/store-v1.sql
 
 if HAVE_CHECK
 tests_check_hwi_SOURCES += tests/check_knn.c

@@ -5,6 +5,7 @@
 #include "tsv.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 START_TEST(test_lines)
@@ -45,10 +46,40 @@ static void reject(const char *text, const char *want)
     fclose(fp);
 }
 
+/* The optional 4th column, the photo that gave the score; '-' is none. */
+START_TEST(test_photo_column)
+{
+    FILE *fp = test_memfile("# query\tlabel\tscore\tphoto\nq\tw_a\t0.5\tcard1/IMG_1.JPG\n"
+                            "q\tw_b\t0.25\t-\nq\tw_c\t0.125\n", -1);
+    struct hwi_tsv r;
+    hwi_tsv_open(&r, fp, "p.tsv");
+    ck_assert_int_eq(hwi_tsv_next(&r), 1);
+    ck_assert_str_eq(r.photo, "card1/IMG_1.JPG");
+    ck_assert_int_eq(hwi_tsv_next(&r), 1);
+    ck_assert_ptr_null(r.photo);
+    ck_assert_int_eq(hwi_tsv_next(&r), 1);
+    ck_assert_ptr_null(r.photo);
+    ck_assert_str_eq(r.label, "w_c");
+    hwi_tsv_close(&r);
+    fclose(fp);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    hwi_tsv_write_header_photo(out);
+    ck_assert_int_eq(hwi_tsv_write_photo(out, "q", "w_a", 0.5, "a/b.jpg"), 0);
+    ck_assert_int_eq(hwi_tsv_write_photo(out, "q", "w_b", 0.25, NULL), 0);
+    ck_assert_int_eq(hwi_tsv_write_photo(out, "q", "w_b", 0.25, "a\tb"), -1);
+    fclose(out);
+    ck_assert_str_eq(buf, "# query\tlabel\tscore\tphoto\nq\tw_a\t0.5\ta/b.jpg\nq\tw_b\t0.25\t-\n");
+    free(buf);
+}
+END_TEST
+
 START_TEST(test_reject)
 {
     reject("q\tl\n", "s.tsv:1: expected 3 tab-separated fields");
-    reject("q\tl\t1\tx\n", "s.tsv:1: expected 3");
+    reject("q\tl\t1\tx\ty\n", "s.tsv:1: expected 3");
+    reject("q\tl\t1\t\n", "s.tsv:1: empty photo");
     reject("q\tl\tnan\n", "s.tsv:1: score 'nan' is not a finite number");
     reject("q\tl\tinf\n", "not a finite number");
     reject("q\tl\t0.5x\n", "s.tsv:1: score");
@@ -126,6 +157,7 @@ Suite *make_tsv_suite(void)
     tcase_add_test(tc, test_lines);
     tcase_add_test(tc, test_groups_and_sort);
     tcase_add_test(tc, test_write_roundtrip);
+    tcase_add_test(tc, test_photo_column);
     suite_add_tcase(s, tc);
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, test_reject);

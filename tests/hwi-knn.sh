@@ -48,6 +48,29 @@ printf '# query\tlabel\tscore\nq1\tw_a\t1\nq1\tw_b\t0.5\nq2\tw_b\t0\nq2\tw_a\t-0
     > want-2.tsv
 compare_ want-2.tsv out.tsv
 
+# --photo: the 4th column is the nearest gallery photo of each label (the
+# argmax of the similarity): for q3 = (5,7) w_b's nearest is g2 (d^2 = 13),
+# not g3 (d^2 = 65), new_whale's g5 (2), not g4 (50)
+printf 'q1\t0\t0\nq3\t5\t7\n' | hwi-vec --pack > q3.bin
+hwi-knn -g g.bin -l labels.csv --photo q3.bin > out.tsv
+cat > want-photo.tsv <<'OUT'
+# query	label	score	photo
+q1	w_a	1	g1
+q1	w_b	0.5	g3
+q1	new_whale	0	g4
+q3	new_whale	0.292893219	g5
+q3	w_b	-0.802775638	g2
+q3	w_a	-3.30116263	g1
+OUT
+compare_ want-photo.tsv out.tsv
+# readers take the 4th column: awk, and hwi-fuse and hwi-thresh as input
+test "$(awk -F '\t' '$1 == "q3" && $2 == "w_b" { print $4 }' out.tsv)" = g2 ||
+    fail_ "awk on the photo column"
+hwi-fuse out.tsv > fused.tsv || fail_ "hwi-fuse on a photo column"
+if command -v hwi-thresh > /dev/null; then
+    hwi-thresh --threshold 0.5 out.tsv > sub.csv || fail_ "hwi-thresh on a photo column"
+fi
+
 # unit vectors: s = (2 - d) / 2 with d = sqrt(2 - 2 q.g), here q.g = 0.6
 printf 'u1\t1\t0\n' | hwi-vec --pack > u.bin
 printf 'v1\t0.6\t0.8\n' | hwi-vec --pack > uq.bin

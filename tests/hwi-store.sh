@@ -48,7 +48,7 @@ compare_ want.txt out.txt
 # the plain sqlite3 shell reads the store ...
 if command -v sqlite3 > /dev/null 2>&1; then
     sqlite3 s.db 'PRAGMA user_version' > out.txt
-    echo 1 > want.txt
+    echo 2 > want.txt
     compare_ want.txt out.txt
     sqlite3 -separator ' ' s.db "SELECT name, coalesce(label, '-'), split FROM images
         ORDER BY name" > out.txt
@@ -160,4 +160,167 @@ returns_ 2 hwi-store create 2> err
 returns_ 2 hwi-store add -m r50 -l - s.db < v.bin 2> err
 grep -q -- '--labels and the vectors cannot both be standard input' err ||
     fail_ "two stdins: $(cat err)"
+# --- photo identity (issue 11) ---------------------------------------------
+# repeated camera names in two folders stay two photos with their own labels
+mkdir -p photos/card1 photos/card2
+printf 'one' > photos/card1/IMG_0001.JPG
+printf 'two' > photos/card2/IMG_0001.JPG
+printf 'card1/IMG_0001.JPG\t1\t0\ncard2/IMG_0001.JPG\t0\t1\n' | hwi-vec --pack > cards.bin
+printf 'Image,Id\ncard1/IMG_0001.JPG,w_a\ncard2/IMG_0001.JPG,w_b\n' > cards.csv
+printf 'cfg' > m.cfg
+printf 'weights' > m.weights
+hwi-store create f.db
+hwi-store add -m r50 -l cards.csv --root photos --cfg m.cfg --weights m.weights f.db cards.bin
+if command -v sqlite3 > /dev/null 2>&1; then
+    sqlite3 -separator ' ' f.db 'SELECT name, label, sha256 FROM images ORDER BY name' > out.txt
+    python3 -c '
+import hashlib
+for n, l, d in (("card1/IMG_0001.JPG", "w_a", b"one"), ("card2/IMG_0001.JPG", "w_b", b"two")):
+    print(n, l, hashlib.sha256(d).hexdigest())' > want.txt
+    compare_ want.txt out.txt
+    sqlite3 -separator ' ' f.db 'SELECT cfg_sha256, weights_sha256 FROM models' > out.txt
+    python3 -c '
+import hashlib
+print(hashlib.sha256(b"cfg").hexdigest(), hashlib.sha256(b"weights").hexdigest())' > want.txt
+    compare_ want.txt out.txt
+    # the same photos again: nothing changes
+    sqlite3 f.db .dump > before.sql
+    hwi-store add -m r50 -l cards.csv --root photos --cfg m.cfg f.db cards.bin
+    sqlite3 f.db .dump > after.sql
+    compare_ before.sql after.sql
+    # a different photo under a stored key: an error, and nothing changes
+    printf 'other' > photos/card1/IMG_0001.JPG
+    returns_ 1 hwi-store add -m r50 --root photos f.db cards.bin 2> err
+    grep -q "^hwi-store: cards.bin: record 1 (key 'card1/IMG_0001.JPG'): image 'card1/IMG_0001.JPG': a different photo is stored under this name" err ||
+        fail_ "clash: $(cat err)"
+    sqlite3 f.db .dump > after.sql
+    compare_ before.sql after.sql
+    printf 'one' > photos/card1/IMG_0001.JPG
+    # another label for a stored photo: an error (relabel changes labels)
+    printf 'Image,Id\ncard1/IMG_0001.JPG,w_z\n' > other.csv
+    returns_ 1 hwi-store add -m r50 -l other.csv f.db cards.bin 2> err
+    grep -q "stored as 'w_a', labelled 'w_z' here" err || fail_ "label clash: $(cat err)"
+    # other weights under the same model name: an error
+    printf 'new weights' > m2.weights
+    returns_ 1 hwi-store add -m r50 --weights m2.weights f.db cards.bin 2> err
+    grep -q "model 'r50': its weights file has changed" err || fail_ "weights: $(cat err)"
+    returns_ 1 hwi-store add -m r50 --root nowhere f.db cards.bin 2> err
+    grep -q "nowhere/card1/IMG_0001.JPG: No such file" err || fail_ "root: $(cat err)"
+    sqlite3 f.db .dump > after.sql
+    compare_ before.sql after.sql
+
+    # relabel: round trip, and an unknown photo changes nothing
+    hwi-store relabel f.db card2/IMG_0001.JPG w_c
+    test "$(sqlite3 f.db "SELECT label FROM images WHERE name = 'card2/IMG_0001.JPG'")" = w_c ||
+        fail_ relabel
+    hwi-store relabel f.db card2/IMG_0001.JPG w_b
+    sqlite3 f.db .dump > after.sql
+    compare_ before.sql after.sql
+    returns_ 1 hwi-store relabel f.db card9/IMG_0001.JPG w_b 2> err
+    grep -q "^hwi-store: f.db: no photo 'card9/IMG_0001.JPG' in the store" err ||
+        fail_ "relabel unknown: $(cat err)"
+    returns_ 2 hwi-store relabel f.db card2/IMG_0001.JPG 2> err
+
+    # decisions: query photos go in with split query and no label first
+    printf 'q/IMG_0001.JPG\t0.9\t0.1\nq/IMG_0002.JPG\t0\t1\nq/IMG_0003.JPG\t1\t1\nq/IMG_0004.JPG\t1\t1\n' |
+        hwi-vec --pack > q.bin
+    hwi-store add -m r50 --split query f.db q.bin
+    cat > dec.csv << 'EOF2'
+photo,decision,id
+q/IMG_0001.JPG,same,w_a
+q/IMG_0002.JPG,new,w_new
+q/IMG_0003.JPG,not_same,w_b
+q/IMG_0004.JPG,skip,
+EOF2
+    sqlite3 f.db .dump > before.sql
+    for bad in 'q/IMG_0009.JPG,same,w_a:3: no photo .q/IMG_0009.JPG. in the store' \
+               'q/IMG_0001.JPG,same,w_zz:3: no individual .w_zz. in the store' \
+               'q/IMG_0001.JPG,new,w_a:3: individual .w_a. exists already' \
+               'q/IMG_0001.JPG,maybe,w_a:3: unknown decision .maybe.' \
+               'q/IMG_0001.JPG,same,:3: decision .same. needs an individual id'; do
+        { head -n 2 dec.csv; echo "${bad%%:*}"; } > bad.csv
+        returns_ 1 hwi-store decisions f.db bad.csv 2> err
+        grep -q "^hwi-store: bad.csv:${bad#*,*,*:}" err || fail_ "decisions '$bad': $(cat err)"
+        sqlite3 f.db .dump > after.sql
+        compare_ before.sql after.sql
+    done
+    hwi-store decisions f.db dec.csv
+    sqlite3 -separator ' ' f.db "SELECT name, coalesce(label, '-') FROM images
+        WHERE name LIKE 'q/%' ORDER BY name" > out.txt
+    printf 'q/IMG_0001.JPG w_a\nq/IMG_0002.JPG w_new\nq/IMG_0003.JPG -\nq/IMG_0004.JPG -\n' > want.txt
+    compare_ want.txt out.txt
+    sqlite3 -separator ' ' f.db "SELECT i.name, d.decision, coalesce(d.id, '-')
+        FROM decisions d JOIN images i ON i.id = d.image_id ORDER BY d.rowid" > out.txt
+    printf 'q/IMG_0001.JPG same w_a\nq/IMG_0002.JPG new w_new\nq/IMG_0003.JPG not_same w_b\nq/IMG_0004.JPG skip -\n' > want.txt
+    compare_ want.txt out.txt
+    # the confirmed photo is now in the gallery under its individual
+    hwi-knn -d f.db -m r50 --photo q.bin | awk -F '\t' '$1 == "q/IMG_0003.JPG" && $4 == "q/IMG_0001.JPG" { n++ } END { exit !n }' ||
+        fail_ "the decided photo is not in the gallery"
+
+    # individuals: photos and first/last sighting date
+    sqlite3 f.db "UPDATE images SET date = '2025-07-01' WHERE name = 'card1/IMG_0001.JPG';
+                  UPDATE images SET date = '2026-08-02' WHERE name = 'q/IMG_0001.JPG'"
+    hwi-store individuals f.db > out.txt
+    printf '# id\tphotos\tfirst_seen\tlast_seen\nw_a\t2\t2025-07-01\t2026-08-02\nw_b\t1\t-\t-\nw_new\t1\t-\t-\n' > want.txt
+    compare_ want.txt out.txt
+    # merge-ids: w_new is w_b; unknown ids change nothing
+    sqlite3 f.db .dump > before.sql
+    returns_ 1 hwi-store merge-ids f.db w_b w_nope 2> err
+    grep -q "^hwi-store: f.db: no individual 'w_nope' in the store" err || fail_ "merge: $(cat err)"
+    returns_ 1 hwi-store merge-ids f.db w_b w_b 2> err
+    sqlite3 f.db .dump > after.sql
+    compare_ before.sql after.sql
+    hwi-store merge-ids f.db w_b w_new
+    hwi-store individuals f.db > out.txt
+    printf '# id\tphotos\tfirst_seen\tlast_seen\nw_a\t2\t2025-07-01\t2026-08-02\nw_b\t2\t-\t-\n' > want.txt
+    compare_ want.txt out.txt
+    # remove: all or none; the vectors go with the photo
+    sqlite3 f.db .dump > before.sql
+    returns_ 1 hwi-store remove f.db q/IMG_0004.JPG q/none.JPG 2> err
+    grep -q "^hwi-store: f.db: no photo 'q/none.JPG' in the store" err || fail_ "remove: $(cat err)"
+    sqlite3 f.db .dump > after.sql
+    compare_ before.sql after.sql
+    hwi-store remove f.db q/IMG_0004.JPG q/IMG_0003.JPG
+    test "$(sqlite3 f.db "PRAGMA foreign_keys = ON; SELECT count(*) FROM images WHERE name LIKE 'q/%'")" = 2 ||
+        fail_ "remove left photos"
+    test "$(hwi-store export -m r50 f.db | hwi-vec | grep -c '^q/')" = 2 || fail_ "remove left vectors"
+    returns_ 2 hwi-store remove f.db 2> err
+    returns_ 2 hwi-store merge-ids f.db w_a 2> err
+
+    # export-catalogue: every photo with its label, hash and sighting data,
+    # CSV-quoted; the hash column is the sha256 of the file
+    sqlite3 f.db "UPDATE images SET place = 'Husavik, Iceland', lat = 66.05, note = 'said \"hi\"'
+                  WHERE name = 'card1/IMG_0001.JPG'"
+    hwi-store export-catalogue -o cat.csv f.db
+    head -n 2 cat.csv > out.txt
+    h1=$(sha256sum photos/card1/IMG_0001.JPG | cut -d ' ' -f1)
+    printf 'photo,label,split,sha256,date,place,lat,lon,encounter,photographer,note\ncard1/IMG_0001.JPG,w_a,train,%s,2025-07-01,"Husavik, Iceland",66.05,,,,"said ""hi"""\n' "$h1" > want.txt
+    compare_ want.txt out.txt
+    test "$(wc -l < cat.csv)" = 5 || fail_ "catalogue rows: $(cat cat.csv)"
+    returns_ 2 hwi-store export-catalogue -f f.db 2> err
+
+    # a version 1 store (made by hwi-store before photo identity) is upgraded
+    # when written, and loses nothing
+    sqlite3 v1.db < "$srcdir/tests/store-v1.sql"
+    test "$(sqlite3 v1.db 'PRAGMA user_version')" = 1 || framework_failure_ "v1 fixture"
+    hwi-store export -m r50 v1.db | hwi-vec > v1-before.txt
+    hwi-store export -m r50 -k logits v1.db | hwi-vec -n > v1-logits-before.txt
+    sqlite3 v1.db "SELECT id, name, coalesce(label, '-'), split FROM images" > v1-images-before.txt
+    hwi-store list v1.db > v1-list-before.txt     # read-only: stays version 1
+    test "$(sqlite3 v1.db 'PRAGMA user_version')" = 1 || fail_ "a reader upgraded the store"
+    hwi-store relabel v1.db c.jpg w_2
+    test "$(sqlite3 v1.db 'PRAGMA user_version')" = 2 || fail_ "not upgraded"
+    sqlite3 v1.db "UPDATE images SET label = NULL WHERE name = 'c.jpg'"
+    hwi-store export -m r50 v1.db | hwi-vec > out.txt
+    compare_ v1-before.txt out.txt
+    hwi-store export -m r50 -k logits v1.db | hwi-vec -n > out.txt
+    compare_ v1-logits-before.txt out.txt
+    sqlite3 v1.db "SELECT id, name, coalesce(label, '-'), split FROM images" > out.txt
+    compare_ v1-images-before.txt out.txt
+    hwi-store list v1.db > out.txt
+    compare_ v1-list-before.txt out.txt
+    sqlite3 v1.db 'SELECT sha256, date, place, lat, lon, encounter, photographer, note FROM images LIMIT 1' > /dev/null ||
+        fail_ "no v2 columns"
+    sqlite3 v1.db 'SELECT count(*) FROM decisions' > /dev/null || fail_ "no decisions table"
+fi
 exit 0
