@@ -81,6 +81,7 @@ int hwi_preds_load(struct hwi_preds *t, const char *path, char *err);
  * error. */
 int hwi_labels_write(const struct hwi_labels *t, FILE *fp);
 int hwi_preds_write(const struct hwi_preds *t, FILE *fp);
+int hwi_boxes_write(const struct hwi_boxes *t, FILE *fp);
 
 /* Append a row (copies the strings).  Return 0, or -1 if out of memory. */
 int hwi_labels_add(struct hwi_labels *t, const char *image, const char *id);
