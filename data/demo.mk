@@ -70,15 +70,35 @@ split/train.csv: data/train.csv
 	mkdir -p split
 	$(SPLIT) --seed $(SEED) --train split/train.csv --val split/val.csv data/train.csv
 
+# BOXES=given (the data set's boxes), detect (hwi-detect trained on the
+# training photos' boxes predicts the boxes of the validation and test
+# photos), or none (whole photos).
+BOXES = given
+DETECT = $(BIN)hwi-detect
+DETECT_EPOCHS = 15
+VAL_BOXES_given = -b data/bounding_boxes.csv
+TEST_BOXES_given = -b data/bounding_boxes.csv
+VAL_BOXES_detect = -b val.boxes.csv
+TEST_BOXES_detect = -b test.boxes.csv
+TRAIN_BOXES = $(if $(filter none,$(BOXES)),,-b data/bounding_boxes.csv)
+DETECT_DEPS = $(if $(filter detect,$(BOXES)),val.boxes.csv test.boxes.csv,)
+detect.weights: split/train.csv
+	$(DETECT) -q --train -b data/bounding_boxes.csv -d data/train -i split/train.csv \
+	    --epochs $(DETECT_EPOCHS) -s $(SEED) -o detect
+val.boxes.csv: detect.weights split/val.csv
+	$(DETECT) -q -m detect -d data/train -i split/val.csv --eval data/bounding_boxes.csv -o $@
+test.boxes.csv: detect.weights test.list
+	$(DETECT) -q -m detect -d data/test -i test.list --eval data/bounding_boxes.csv -o $@
+
 # 3. crops of the fluke boxes, SIZE x SIZE gray, as pixel streams
 train.pix: split/train.csv
-	$(CROP) --quiet -S $(SIZE) -b data/bounding_boxes.csv -d data/train -i split/train.csv > $@
-val.pix: split/val.csv
-	$(CROP) --quiet -S $(SIZE) -b data/bounding_boxes.csv -d data/train -i split/val.csv > $@
+	$(CROP) --quiet -S $(SIZE) $(TRAIN_BOXES) -d data/train -i split/train.csv > $@
+val.pix: split/val.csv $(DETECT_DEPS)
+	$(CROP) --quiet -S $(SIZE) $(VAL_BOXES_$(BOXES)) -d data/train -i split/val.csv > $@
 test.list: data/train.csv
 	ls data/test | grep '\.jpg$$' > $@
-test.pix: test.list
-	$(CROP) --quiet -S $(SIZE) -b data/bounding_boxes.csv -d data/test -i test.list > $@
+test.pix: test.list $(DETECT_DEPS)
+	$(CROP) --quiet -S $(SIZE) $(TEST_BOXES_$(BOXES)) -d data/test -i test.list > $@
 
 # 4. the network, a classifier over the known whales (new_whale left out):
 #    the shipped CFG with its input set to SIZE x SIZE (the network is
@@ -141,4 +161,5 @@ report: submission.csv
 
 clean:
 	rm -rf data split test.list *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
-	    *.feat *.logits demo.db *.tsv *.fit val.submission.csv submission.csv
+	    *.feat *.logits demo.db *.tsv *.fit val.submission.csv submission.csv \
+	    detect.cfg detect.weights val.boxes.csv test.boxes.csv

@@ -365,6 +365,17 @@ int hwi_labels_write(const struct hwi_labels *t, FILE *fp)
     return ferror(fp) ? -1 : 0;
 }
 
+int hwi_boxes_write(const struct hwi_boxes *t, FILE *fp)
+{
+    fputs("Image,x0,y0,x1,y1\n", fp);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct hwi_box *b = &t->box[i];
+        put_field(fp, b->image);
+        fprintf(fp, ",%ld,%ld,%ld,%ld\n", b->x0, b->y0, b->x1, b->y1);
+    }
+    return ferror(fp) ? -1 : 0;
+}
+
 int hwi_preds_write(const struct hwi_preds *t, FILE *fp)
 {
     fputs("Image,Id\n", fp);

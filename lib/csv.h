@@ -85,6 +85,7 @@ int hwi_labels_write(const struct hwi_labels *t, FILE *fp);
  * a quote or a line break); the caller writes the commas and line ends. */
 void hwi_csv_put_field(FILE *fp, const char *s);
 int hwi_preds_write(const struct hwi_preds *t, FILE *fp);
+int hwi_boxes_write(const struct hwi_boxes *t, FILE *fp);
 
 /* Append a row (copies the strings).  Return 0, or -1 if out of memory. */
 int hwi_labels_add(struct hwi_labels *t, const char *image, const char *id);

@@ -267,7 +267,8 @@ static int to_gray8(VipsImage *in, VipsImage **t, VipsImage **out)
 /* hwi_image_crop's pipeline.  Returns 0, -1 with ERR set, or -2 with ERR
  * set from libvips' error buffer. */
 static int crop_run(const char *path, const struct hwi_rect *box,
-                    const struct hwi_crop_params *p, uint8_t *pix, char *err)
+                    const struct hwi_crop_params *p, uint8_t *pix, long *upright,
+                    char *err)
 {
     int size = p->size;
     struct stat st;
@@ -294,6 +295,10 @@ static int crop_run(const char *path, const struct hwi_rect *box,
     if (o < 1 || o > 8)
         o = 1;
     long uw = o >= 5 ? h : w, uh = o >= 5 ? w : h; /* upright size */
+    if (upright) {
+        upright[0] = uw;
+        upright[1] = uh;
+    }
     struct span s;
     if (crop_span(box, p->margin, uw, uh, &s)) {
         rc = hwi_seterr(err, "%s: box (%ld,%ld)-(%ld,%ld) lies outside the %ldx%ld image",
@@ -379,19 +384,36 @@ out:
  * ThreadSanitizer. */
 static pthread_rwlock_t crop_lock = PTHREAD_RWLOCK_INITIALIZER;
 
-int hwi_image_crop(const char *path, const struct hwi_rect *box,
-                   const struct hwi_crop_params *p, uint8_t *pix, char *err)
+static int crop_locked(const char *path, const struct hwi_rect *box,
+                       const struct hwi_crop_params *p, uint8_t *pix, long *upright,
+                       char *err)
 {
     pthread_rwlock_rdlock(&crop_lock);
-    int rc = crop_run(path, box, p, pix, err);
+    int rc = crop_run(path, box, p, pix, upright, err);
     pthread_rwlock_unlock(&crop_lock);
     if (rc != -2)
         return rc;
     pthread_rwlock_wrlock(&crop_lock);
     vips_error_clear();
-    rc = crop_run(path, box, p, pix, err);
+    rc = crop_run(path, box, p, pix, upright, err);
     pthread_rwlock_unlock(&crop_lock);
     return rc < 0 ? -1 : 0;
+}
+
+int hwi_image_crop(const char *path, const struct hwi_rect *box,
+                   const struct hwi_crop_params *p, uint8_t *pix, char *err)
+{
+    return crop_locked(path, box, p, pix, NULL, err);
+}
+
+int hwi_image_thumb(const char *path, const struct hwi_crop_params *p, uint8_t *pix,
+                    long *w, long *h, char *err)
+{
+    long upright[2] = {0, 0};
+    int rc = crop_locked(path, NULL, p, pix, upright, err);
+    *w = upright[0];
+    *h = upright[1];
+    return rc;
 }
 
 int hwi_image_text(const char *text, const char *font, uint8_t *pix, int w, int h,

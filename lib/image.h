@@ -101,4 +101,12 @@ int hwi_image_crop(const char *path, const struct hwi_rect *box,
 int hwi_image_text(const char *text, const char *font, uint8_t *pix, int w, int h,
                    size_t stride, char *err);
 
+/* The whole photo at PATH as hwi_image_crop makes it with no box (gray,
+ * squished to P->size x P->size, upright when P->autorotate, JPEG
+ * shrink-on-load when P->shrink_on_load), and in *W x *H the size of the
+ * photo that boxes refer to (upright when P->autorotate).  This is the
+ * input of a box detector (hwi-detect(1)).  Returns 0, or -1 with ERR. */
+int hwi_image_thumb(const char *path, const struct hwi_crop_params *p, uint8_t *pix,
+                    long *w, long *h, char *err);
+
 #endif /* HWI_IMAGE_H */

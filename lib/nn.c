@@ -249,6 +249,7 @@ static const struct section_spec specs[] = {
     {"[gem]", "p:F learnable:b strips:n strip:z from:i eps:F" COMMON_KEYS},
     {"[ring]", "lambda:Z radius:f learnable:b" COMMON_KEYS},
     {"[center]", "weight:Z rate:Z" COMMON_KEYS},
+    {"[box]", "beta:F" COMMON_KEYS},
 };
 
 static const char *const activations[] = {
@@ -816,6 +817,22 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
             l.backward = hwi_center_backward;
             l.update = hwi_center_update;
         }
+    } else if (strcmp(t, "[box]") == 0) {
+        if (img ? pp->inputs != 4 : flat.inputs != 4)
+            return hwi_seterr(b->err,
+                              "%s:%d: [box] needs the four box edges; layer %d gives %d "
+                              "values",
+                              cf->path, s->line, i - 1, pp->inputs);
+        if (i != b->cf->n - 2)
+            return hwi_seterr(b->err, "%s:%d: [box] must be the last layer", cf->path,
+                              s->line);
+        l = new_layer(&flat, BLANK, 1, 1, 4, &oom);
+        l.cost = xcalloc(1, sizeof(float), &oom);
+        a->kind = HWI_BOX;
+        a->eps = (float)opt_double(s, "beta", 0.05);
+        l.forward = hwi_box_forward;
+        l.backward = hwi_box_backward;
+        nn->boxes = 1;
     } else {
         return hwi_seterr(b->err, "%s:%d: %s is not implemented", cf->path, s->line, t);
     }
@@ -1020,6 +1037,12 @@ static struct hwi_nn *nn_build(const struct cfg *cf, int batch, int classes, cha
         hwi_nn_free(nn);
         return hwi_seterr(err, "%s: the network has classifier heads but no class count",
                           cf->path),
+               NULL;
+    }
+    if (nn->boxes && nn->heads) {
+        hwi_nn_free(nn);
+        return hwi_seterr(err, "%s: a network has classifier heads or a [box] layer, "
+                          "not both", cf->path),
                NULL;
     }
     if (nn->embed < 0) /* the last [l2norm], else none */
@@ -1398,6 +1421,8 @@ void hwi_nn_get_info(const struct hwi_nn *nn, struct hwi_nn_info *info)
     info->feature_dim = nn->embed >= 0 ? net->layers[nn->embed].outputs : 0;
     info->classes = nn->heads ? nn->classes : 0;
     info->heads = nn->heads;
+    info->outputs = net->outputs;
+    info->boxes = nn->boxes;
 }
 
 /* Darknet's forward_network (src/network.c) less what only training needs:
@@ -1447,24 +1472,12 @@ int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features,
     return 0;
 }
 
-int hwi_nn_train_step(struct hwi_nn *nn, const float *x, const int *labels, float lr,
-                      float *loss, char *err)
+/* One forward/backward/update of the batch in net->input against
+ * net->truth at rate LR. */
+static int train_run(struct hwi_nn *nn, float lr, float *loss, char *err)
 {
     network *net = nn->net;
-    int B = net->batch, K = nn->classes;
-    if (nn->heads && K <= 0)
-        return hwi_seterr(err, "the network has no class count");
-    if (!(lr >= 0) || !isfinite(lr))
-        return hwi_seterr(err, "learning rate %g: must be a finite number >= 0", lr);
-    memcpy(net->input, x, sizeof(float) * net->inputs * B);
-    memset(net->truth, 0, sizeof(float) * net->truths * B);
-    for (int b = 0; b < B; b++) {
-        if (K > 0 && (labels[b] < 0 || labels[b] >= K))
-            return hwi_seterr(err, "image %d: label %d is not in 0..%d", b, labels[b],
-                              K - 1);
-        if (K > 0)
-            net->truth[(size_t)b * net->truths + labels[b]] = 1;
-    }
+    int B = net->batch;
     net->learning_rate = lr;
     net->policy = CONSTANT;
     net->burn_in = 0;
@@ -1482,6 +1495,57 @@ int hwi_nn_train_step(struct hwi_nn *nn, const float *x, const int *labels, floa
         *loss = (float)(sum / B);
     if (!isfinite(sum))
         return hwi_seterr(err, "the loss is not finite: lower the learning rate");
+    return 0;
+}
+
+static int check_lr(float lr, char *err)
+{
+    if (!(lr >= 0) || !isfinite(lr))
+        return hwi_seterr(err, "learning rate %g: must be a finite number >= 0", lr);
+    return 0;
+}
+
+int hwi_nn_train_step(struct hwi_nn *nn, const float *x, const int *labels, float lr,
+                      float *loss, char *err)
+{
+    network *net = nn->net;
+    int B = net->batch, K = nn->classes;
+    if (nn->heads && K <= 0)
+        return hwi_seterr(err, "the network has no class count");
+    if (nn->boxes)
+        return hwi_seterr(err, "a [box] network trains on boxes, not labels");
+    if (check_lr(lr, err))
+        return -1;
+    memcpy(net->input, x, sizeof(float) * net->inputs * B);
+    memset(net->truth, 0, sizeof(float) * net->truths * B);
+    for (int b = 0; b < B; b++) {
+        if (K > 0 && (labels[b] < 0 || labels[b] >= K))
+            return hwi_seterr(err, "image %d: label %d is not in 0..%d", b, labels[b],
+                              K - 1);
+        if (K > 0)
+            net->truth[(size_t)b * net->truths + labels[b]] = 1;
+    }
+    return train_run(nn, lr, loss, err);
+}
+
+int hwi_nn_train_boxes(struct hwi_nn *nn, const float *x, const float *boxes, float lr,
+                       float *loss, char *err)
+{
+    network *net = nn->net;
+    if (!nn->boxes)
+        return hwi_seterr(err, "the network has no [box] layer");
+    if (check_lr(lr, err))
+        return -1;
+    memcpy(net->input, x, sizeof(float) * net->inputs * net->batch);
+    memcpy(net->truth, boxes, sizeof(float) * 4 * net->batch);
+    return train_run(nn, lr, loss, err);
+}
+
+int hwi_nn_predict(struct hwi_nn *nn, const float *x, int n, float *out, char *err)
+{
+    if (hwi_nn_forward(nn, x, n, NULL, NULL, err))
+        return -1;
+    memcpy(out, nn->net->output, sizeof(float) * (size_t)nn->net->outputs * n);
     return 0;
 }
 

@@ -24,6 +24,8 @@ struct hwi_nn_info {
     int feature_dim; /* size of the retrieval embedding (L2-normalised) */
     int classes;     /* logits per image (0: the model has no classifier) */
     int heads;       /* classifier heads trained at once */
+    int outputs;     /* values per image of the last layer */
+    int boxes;       /* 1: a box regressor (last layer [box], outputs 4) */
 };
 
 /* Threads for the matrix code (OpenBLAS); 0 means all cores.  Call before
@@ -52,6 +54,16 @@ int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features,
  * the heads' cross-entropies and the ring/center losses, per image). */
 int hwi_nn_train_step(struct hwi_nn *nn, const float *x, const int *labels, float lr,
                       float *loss, char *err);
+
+/* One training step of a box regressor on exactly batch images X with
+ * target boxes BOXES (batch x 4: x0, y0, x1, y1 as fractions of the
+ * image's width and height).  *LOSS gets the smooth-L1 loss per image. */
+int hwi_nn_train_boxes(struct hwi_nn *nn, const float *x, const float *boxes, float lr,
+                       float *loss, char *err);
+
+/* Run N (1..batch) images X in inference mode and copy the last layer's
+ * outputs (N x outputs; a box regressor's boxes) to OUT. */
+int hwi_nn_predict(struct hwi_nn *nn, const float *x, int n, float *out, char *err);
 
 /* Freeze (1) or unfreeze (0) every layer before the head, for the
  * head-only warm-up epochs of the method. */

@@ -76,6 +76,7 @@ enum hwi_kind {
     HWI_L2NORM,
     HWI_SOFTMAX, /* a classifier head's softmax + cross-entropy (P6) */
     HWI_DROUTE,  /* [route] detach=1 */
+    HWI_BOX,     /* [box]: box regression loss */
 };
 
 struct hwi_aux {
@@ -85,7 +86,7 @@ struct hwi_aux {
     int from;                         /* input layer ([gem]), -1 for the previous one */
     int strips, strip;                /* [gem]: strip STRIP of STRIPS vertical strips */
     int learnable;                    /* [gem] p / [ring] R learn */
-    float eps;                        /* BN, GeM, l2norm epsilon */
+    float eps;                        /* BN, GeM, l2norm epsilon; [box] beta */
     float momentum;                   /* BN rolling-statistics momentum */
     float weight;                     /* [ring] lambda, [center] weight */
     float rate;                       /* [center] update rate */
@@ -139,6 +140,8 @@ void hwi_l2norm_forward(layer l, network net);
 void hwi_l2norm_backward(layer l, network net);
 void hwi_softmax_forward(layer l, network net);
 void hwi_softmax_backward(layer l, network net);
+void hwi_box_forward(layer l, network net);
+void hwi_box_backward(layer l, network net);
 void hwi_nobackward(layer l, network net);
 
 /* The network, as lib/nn.c builds it. */
@@ -147,6 +150,7 @@ struct hwi_nn {
     struct hwi_aux *aux; /* net->n entries */
     int classes;         /* 0: no classifier */
     int heads;           /* softmax heads */
+    int boxes;           /* 1: the last layer is [box] */
     int embed;           /* layer of the retrieval embedding */
     int head_start;      /* first layer of the head (first [gem]) */
     int frozen;

@@ -20,7 +20,8 @@
  *   [center]                 y = f; L = w sum_b |f_b - c_(label b)|^2
  *   [l2norm]                 y = x / sqrt(sum_c x^2 + eps) (P10)
  *   [softmax]                p = softmax(x / T); L = -sum log p_label (P6)
- *   [route] detach=1         Darknet's route, no gradient back */
+ *   [route] detach=1         Darknet's route, no gradient back
+ *   [box]                    y = x (four box edges); L = sum smooth-L1(x - t) */
 #include <config.h>
 
 /* The batch-norm loops only vectorise at -O3 without FP traps (which
@@ -678,6 +679,43 @@ void hwi_softmax_forward(layer l, network net)
 }
 
 void hwi_softmax_backward(layer l, network net)
+{
+    if (net.delta)
+        for (int i = 0; i < l.batch * l.inputs; i++)
+            net.delta[i] += l.delta[i];
+}
+
+/* ------------------------------------------------------------------------
+ * [box]: x (B, 4) -> y = x, the box edges (x0, y0, x1, y1) as fractions of
+ * the photo's width and height; with targets t (net.truth, (B, 4)):
+ * L = sum_b sum_k s(x - t), the smooth-L1 (Huber) loss with knee BETA:
+ *   s(d) = d^2 / (2 beta)   for |d| < beta,   dL/dx = d / beta
+ *   s(d) = |d| - beta / 2   otherwise,        dL/dx = sign(d)
+ * delta = -dL/dx is set here; backward passes it on. */
+void hwi_box_forward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    int n = l.batch * l.inputs;
+    float beta = a->eps;
+    memcpy(l.output, net.input, sizeof(float) * (size_t)n);
+    l.cost[0] = 0;
+    if (!net.truth)
+        return;
+    double cost = 0;
+    for (int i = 0; i < n; i++) {
+        float d = net.input[i] - net.truth[i];
+        if (fabsf(d) < beta) {
+            cost += (double)d * d / (2 * beta);
+            l.delta[i] = -d / beta;
+        } else {
+            cost += fabsf(d) - beta / 2;
+            l.delta[i] = d > 0 ? -1.0f : 1.0f;
+        }
+    }
+    l.cost[0] = (float)cost;
+}
+
+void hwi_box_backward(layer l, network net)
 {
     if (net.delta)
         for (int i = 0; i < l.batch * l.inputs; i++)

@@ -758,8 +758,44 @@ START_TEST(p19_files)
 }
 END_TEST
 
+/* [box]: smooth-L1 after a connected layer (beta small enough that both
+ * branches of the loss occur). */
+static const char cfg_box[] = "[net]\nbatch=3\nwidth=1\nheight=1\nchannels=5\n"
+                              "[connected]\noutput=4\nactivation=linear\n"
+                              "[box]\nbeta=0.3\n";
+
+START_TEST(gc_box)
+{
+    struct hwi_nn *nn = load_text(cfg_box, 0, 0, 1);
+    set_batch(nn, -1, 1);
+    ck_assert_double_lt(gradcheck(nn, 20, 1e-3f, "box"), GRAD_TOL);
+    hwi_nn_free(nn);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Reference values, computed with numpy (see each test). */
+
+/* [box] smooth-L1, beta 0.05, x = [[.1,.2,.9,.7],[.5,.52,.3,1.2]], t =
+ * [[.12,.1,.8,.71],[.1,.5,.6,.6]]: sum of d^2/(2 beta) for |d| < beta,
+ * |d| - beta/2 otherwise, over 2 images = 0.692 (python3, plain floats). */
+START_TEST(ref_box)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_nn *nn =
+        load_text("[net]\nbatch=2\nwidth=1\nheight=1\nchannels=4\n[box]\n", 0, 0, 1);
+    float x[8] = {0.1f, 0.2f, 0.9f, 0.7f, 0.5f, 0.52f, 0.3f, 1.2f};
+    float t[8] = {0.12f, 0.1f, 0.8f, 0.71f, 0.1f, 0.5f, 0.6f, 0.6f}, loss, out[8];
+    ck_assert_int_eq(hwi_nn_train_boxes(nn, x, t, 0, &loss, err), 0);
+    ck_assert_double_eq_tol(loss, 0.692, 1e-6);
+    ck_assert_int_eq(hwi_nn_predict(nn, x, 2, out, err), 0);
+    for (int i = 0; i < 8; i++)
+        ck_assert_float_eq(out[i], x[i]);
+    int labels[2] = {0, 0};
+    ck_assert_int_eq(hwi_nn_train_step(nn, x, labels, 0, &loss, err), -1);
+    hwi_nn_free(nn);
+}
+END_TEST
 
 /* GeM p = 3.74 over x = arange(32).reshape(2,2,2,4) * 0.05 + 0.02 with
  * x[0,0,0,0] = -0.3 (clamped to eps):
@@ -1250,7 +1286,7 @@ static Suite *nn_suite(void)
     } cases[] = {
         {"gradcheck",
          {gc_conv, gc_connected_elu, gc_batchnorm_fixed, gc_head_layers,
-          gc_detached_route, gc_whole_tiny}},
+          gc_detached_route, gc_whole_tiny, gc_box}},
         {"P1", {gc_route_shortcut_1x1}},
         {"P2", {gc_batchnorm}},
         {"P3", {p3_bn_batch1}},
@@ -1265,7 +1301,7 @@ static Suite *nn_suite(void)
         {"threads", {train_threads}},
         {"P19", {p19_files}},
         {"P23", {p23_elu_large}},
-        {"reference", {ref_gem, ref_ring, ref_center, ref_softmax_l2norm}},
+        {"reference", {ref_gem, ref_ring, ref_center, ref_softmax_l2norm, ref_box}},
         {"parser", {parse_errors, parse_quiet_stdout}},
         {"weights", {weights_round_trip, weights_hwi_params, weights_darknet_reads}},
         {"cfgs", {cfg_small, cfg_big}},

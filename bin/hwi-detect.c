@@ -1,0 +1,742 @@
+/* hwi-detect: the fluke's box for photos that come without one.
+ *
+ * A small network (data/detect-small.cfg) sees the whole photo, gray and
+ * squished to S x S, and regresses the box's four edges as fractions of
+ * the photo's width and height ([box] in hwi-nn(5)).  --train fits it to
+ * a box file; otherwise -m MODEL predicts a box per photo and writes
+ * bounding_boxes.csv, the file hwi-crop reads, in the photo's own pixels
+ * (upright by its EXIF orientation, as hwi-crop reads boxes).
+ *
+ * Photos load on a pool of threads (lib/image.c, JPEG shrink-on-load),
+ * into memory (S*S bytes each); the network then runs on them in batches
+ * in the main thread, its matrix code on -j threads. */
+#include <config.h>
+
+#include "csv.h"
+#include "detect.h"
+#include "err.h"
+#include "image.h"
+#include "map.h"
+#include "nn.h"
+#include "opt.h"
+#include "train.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_CFG "detect-small"
+
+enum {
+    OPT_HELP = CHAR_MAX + 1,
+    OPT_VERSION,
+    OPT_TRAIN,
+    OPT_CFG,
+    OPT_EPOCHS,
+    OPT_LR,
+    OPT_BATCH,
+    OPT_NO_AUGMENT,
+    OPT_EVAL,
+    OPT_SCORES,
+    OPT_KEEP_GOING,
+    OPT_NO_AUTOROTATE,
+};
+
+static const struct option longopts[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"dir", required_argument, NULL, 'd'},
+    {"images", required_argument, NULL, 'i'},
+    {"boxes", required_argument, NULL, 'b'},
+    {"output", required_argument, NULL, 'o'},
+    {"threads", required_argument, NULL, 'j'},
+    {"seed", required_argument, NULL, 's'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"train", no_argument, NULL, OPT_TRAIN},
+    {"cfg", required_argument, NULL, OPT_CFG},
+    {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"lr", required_argument, NULL, OPT_LR},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"no-augment", no_argument, NULL, OPT_NO_AUGMENT},
+    {"eval", required_argument, NULL, OPT_EVAL},
+    {"scores", required_argument, NULL, OPT_SCORES},
+    {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
+    {"no-autorotate", no_argument, NULL, OPT_NO_AUTOROTATE},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static _Noreturn void usage(int status)
+{
+    if (status)
+        hwi_try_help();
+    printf("Usage: %s -m MODEL [OPTION]... [PHOTO]...\n"
+           "  or:  %s --train -b BOXES -o MODEL [OPTION]... [PHOTO]...\n",
+           hwi_program_name, hwi_program_name);
+    fputs("Predict the fluke's box of each photo, or train the network that does.\n"
+          "\n"
+          "The photos are the PHOTO operands, or the names in --images, or (with\n"
+          "--train) every photo of --boxes; names are paths under --dir and may\n"
+          "contain '/'.  The network sees the whole photo, gray, squished to its\n"
+          "input size (64 x 64 for detect-small) without keeping its shape.\n"
+          "\n"
+          "  -m, --model=MODEL     predict with MODEL.cfg and MODEL.weights\n"
+          "  -d, --dir=DIR         folder of the photos (default: .)\n"
+          "  -i, --images=FILE     the photos, one name per line, or a CSV whose\n"
+          "                        first column is Image (train.csv); - is stdin\n"
+          "  -o, --output=FILE     predicting: the box file (default: stdout);\n"
+          "                        training: the model's prefix (MODEL.cfg,\n"
+          "                        MODEL.weights)\n"
+          "      --eval=TRUTH      compare the predicted boxes with those of the box\n"
+          "                        file TRUTH: IoU figures on stderr\n"
+          "      --scores=FILE     also write a TSV '# image score' of how well each\n"
+          "                        box agrees with the box predicted on a 10%\n"
+          "                        zoomed view (IoU, 0 to 1: low means doubtful)\n"
+          "      --train           train a detector on the boxes of --boxes\n"
+          "  -b, --boxes=FILE      training boxes, bounding_boxes.csv (header\n"
+          "                        Image,x0,y0,x1,y1)\n"
+          "      --cfg=CFG         network to train (default " DEFAULT_CFG "; a name\n"
+          "                        in the data folder or a path)\n"
+          "      --epochs=N        training epochs (default 60)\n"
+          "      --lr=R            peak one-cycle learning rate (default 0.01)\n"
+          "      --batch=N         images per step (default: the cfg's batch)\n"
+          "      --no-augment      train without the random zoom, shift and\n"
+          "                        brightness/contrast changes\n"
+          "  -s, --seed=N          random seed of training (default 1)\n"
+          "  -j, --threads=N       threads for loading photos and for the network\n"
+          "                        (default: all CPUs)\n"
+          "      --keep-going      after a bad photo, go on with the others and\n"
+          "                        exit 1 at the end\n"
+          "      --no-autorotate   ignore the EXIF orientation: boxes refer to the\n"
+          "                        stored pixels\n"
+          "  -q, --quiet           no progress and no summary line\n"
+          "      --help            display this help and exit\n"
+          "      --version         output version information and exit\n"
+          "\n"
+          "Output: bounding_boxes.csv, header Image,x0,y0,x1,y1, one row per photo in\n"
+          "input order, pixels of the photo, x1 and y1 inclusive (hwi-formats(5));\n"
+          "it appears whole or not at all.\n"
+          "\n"
+          "Exit status: 0 on success, 1 on a bad photo, list or model (or any error\n"
+          "with --keep-going), 2 on a usage error.\n"
+          "See hwi-detect(1).\n",
+          stdout);
+    exit(status);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    return d;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The photos. */
+
+struct photo {
+    char *name;       /* path under --dir, the box file's Image */
+    const char *from; /* list naming it, or NULL */
+    long line;
+    char *err;        /* why it cannot be used, or NULL */
+    int has_box;      /* a box from --boxes or --eval */
+    float box[4];     /* that box, as fractions (once loaded) */
+    struct hwi_rect rect;
+    uint8_t *pix;     /* S x S gray */
+    long w, h;        /* the photo's size (upright) */
+};
+
+struct photos {
+    struct photo *p;
+    size_t n, cap;
+    struct hwi_map index;
+};
+
+static void add_photo(struct photos *ps, const char *name, const char *from, long line)
+{
+    if (ps->n == ps->cap) {
+        ps->cap = ps->cap ? 2 * ps->cap : 256;
+        ps->p = realloc(ps->p, ps->cap * sizeof *ps->p);
+        if (!ps->p)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+    }
+    struct photo *p = &ps->p[ps->n];
+    memset(p, 0, sizeof *p);
+    p->name = xstrdup(name);
+    p->from = from;
+    p->line = line;
+    size_t first;
+    if (!*name)
+        p->err = xstrdup("empty image name");
+    else if (strstr(name, "..") && (!strcmp(name, "..") || strstr(name, "../") == name ||
+                                    strstr(name, "/../") ||
+                                    !strcmp(name + strlen(name) - 3, "/..")))
+        p->err = xstrdup("image name leads out of --dir ('..')");
+    else if (name[0] == '/')
+        p->err = xstrdup("image name is an absolute path: names are paths under --dir");
+    else {
+        int put = hwi_map_put(&ps->index, name, ps->n, &first);
+        if (put < 0)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (put == 0)
+            p->err = xstrdup("listed twice");
+    }
+    ps->n++;
+}
+
+/* Add the photos named in PATH (one per line, or a CSV whose first column
+ * is Image) to PS. */
+static void load_list(struct photos *ps, const char *path, const char *name)
+{
+    char err[HWI_ERRLEN];
+    FILE *fp = hwi_fopen_in(path, err);
+    if (!fp)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_csv c;
+    hwi_csv_open(&c, fp, name, NULL);
+    int rc;
+    while ((rc = hwi_csv_next(&c)) == 1) {
+        if (c.line == 1 && !strcasecmp(c.field[0], "Image"))
+            continue; /* a header */
+        add_photo(ps, c.field[0], name, c.line);
+    }
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", c.err);
+    hwi_csv_close(&c);
+    hwi_fclose_in(fp);
+}
+
+/* Attach the boxes of B to the photos of PS that have one. */
+static void attach_boxes(struct photos *ps, const struct hwi_boxes *b)
+{
+    struct hwi_map m = {0};
+    for (size_t i = 0; i < b->n; i++) {
+        size_t first;
+        if (hwi_map_put(&m, b->box[i].image, i, &first) < 0)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+    }
+    for (size_t i = 0; i < ps->n; i++) {
+        size_t *k = hwi_map_get(&m, ps->p[i].name);
+        if (!k)
+            continue;
+        const struct hwi_box *x = &b->box[*k];
+        ps->p[i].has_box = 1;
+        ps->p[i].rect = (struct hwi_rect){x->x0, x->y0, x->x1, x->y1};
+    }
+    hwi_map_free(&m);
+}
+
+/* Report photo P's error WHY: "LIST:LINE: NAME: WHY" or "NAME: WHY". */
+static void report(const struct photo *p, const char *why)
+{
+    if (p->from)
+        hwi_warn("%s:%ld: %s: %s", p->from, p->line, p->name, why);
+    else
+        hwi_warn("%s: %s", p->name, why);
+}
+
+static struct {
+    struct photo *p;
+    size_t n;
+    const char *dir;
+    struct hwi_crop_params params;
+    pthread_mutex_t lock;
+    size_t next, done;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void load_one(struct photo *p)
+{
+    char err[HWI_ERRLEN];
+    size_t n = (size_t)pool.params.size * pool.params.size;
+    char *path = xmalloc(strlen(pool.dir) + strlen(p->name) + 2);
+    sprintf(path, "%s/%s", pool.dir, p->name);
+    p->pix = xmalloc(n);
+    if (hwi_image_thumb(path, &pool.params, p->pix, &p->w, &p->h, err)) {
+        p->err = xstrdup(err);
+        free(p->pix);
+        p->pix = NULL;
+    } else if (p->has_box && (p->rect.x0 >= p->w || p->rect.y0 >= p->h)) {
+        char msg[HWI_ERRLEN];
+        snprintf(msg, sizeof msg, "box (%ld,%ld)-(%ld,%ld) lies outside the %ldx%ld photo",
+                 p->rect.x0, p->rect.y0, p->rect.x1, p->rect.y1, p->w, p->h);
+        p->err = xstrdup(msg);
+    }
+    free(path);
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&pool.lock);
+        size_t i = pool.next++;
+        pthread_mutex_unlock(&pool.lock);
+        if (i >= pool.n)
+            break;
+        if (!pool.p[i].err)
+            load_one(&pool.p[i]);
+        pthread_mutex_lock(&pool.lock);
+        pool.done++;
+        pthread_mutex_unlock(&pool.lock);
+    }
+    return NULL;
+}
+
+/* Load every photo of PS at SIZE x SIZE on THREADS threads; report the
+ * bad ones.  Returns the number of bad photos. */
+static size_t load_photos(struct photos *ps, const char *dir, int size, int autorotate,
+                          int threads, int progress)
+{
+    pool.p = ps->p;
+    pool.n = ps->n;
+    pool.dir = dir;
+    pool.params = (struct hwi_crop_params){.size = size,
+                                           .margin = 0,
+                                           .kernel = HWI_KERNEL_LINEAR,
+                                           .autorotate = autorotate,
+                                           .shrink_on_load = 1};
+    pool.next = pool.done = 0;
+    pthread_t *tid = xmalloc((size_t)threads * sizeof *tid);
+    int nthr = 0;
+    for (; nthr < threads; nthr++)
+        if (pthread_create(&tid[nthr], NULL, worker, NULL) != 0)
+            break;
+    if (nthr == 0)
+        hwi_die(HWI_EXIT_FAIL, "cannot start a thread");
+    while (progress) {
+        pthread_mutex_lock(&pool.lock);
+        size_t done = pool.done;
+        pthread_mutex_unlock(&pool.lock);
+        fprintf(stderr, "\r%s: loading photos %zu/%zu", hwi_program_name, done, ps->n);
+        if (done >= ps->n) {
+            fputc('\n', stderr);
+            break;
+        }
+        usleep(200000);
+    }
+    for (int i = 0; i < nthr; i++)
+        pthread_join(tid[i], NULL);
+    free(tid);
+    size_t bad = 0;
+    for (size_t i = 0; i < ps->n; i++) {
+        struct photo *p = &ps->p[i];
+        if (p->err) {
+            report(p, p->err);
+            bad++;
+        } else if (p->has_box) {
+            hwi_detect_to_frac(&p->rect, p->w, p->h, p->box);
+        }
+    }
+    return bad;
+}
+
+static void to_float(const uint8_t *pix, float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = pix[i] / 255.0f;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Training. */
+
+static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo **set,
+                  size_t n, long epochs, double lr, unsigned long seed, int augment,
+                  int progress, int quiet)
+{
+    char err[HWI_ERRLEN];
+    int S = in->w;
+    size_t dim = (size_t)S * S, nb = (size_t)in->batch;
+    float *xb = xmalloc(nb * dim * sizeof *xb), *tb = xmalloc(nb * 4 * sizeof *tb);
+    float *src = xmalloc(dim * sizeof *src);
+    size_t *perm = xmalloc(n * sizeof *perm);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    struct hwi_train_rng rng;
+    hwi_train_rng_seed(&rng, seed);
+    long steps = (long)((n + nb - 1) / nb);
+    double t0 = now(), first = 0, last = 0;
+    for (long ep = 0; ep < epochs; ep++) {
+        hwi_train_rng_shuffle(&rng, perm, n);
+        double sum = 0;
+        size_t pos = 0;
+        for (long st = 0; st < steps; st++) {
+            for (size_t j = 0; j < nb; j++) {
+                const struct photo *p = set[perm[pos++ % n]];
+                if (augment) {
+                    to_float(p->pix, src, dim);
+                    hwi_detect_augment(&rng, 0.15, 0.1, src, xb + j * dim, S, p->box,
+                                       tb + 4 * j);
+                } else {
+                    to_float(p->pix, xb + j * dim, dim);
+                    memcpy(tb + 4 * j, p->box, sizeof p->box);
+                }
+            }
+            float rate = (float)hwi_train_onecycle(lr, ep * steps + st, epochs * steps);
+            float loss;
+            if (hwi_nn_train_boxes(nn, xb, tb, rate, &loss, err))
+                hwi_die(HWI_EXIT_FAIL, "epoch %ld, step %ld: %s", ep + 1, st + 1, err);
+            sum += loss;
+            if (progress)
+                fprintf(stderr, "\repoch %ld/%ld step %ld/%ld loss %.4f lr %.3g  ", ep + 1,
+                        epochs, st + 1, steps, sum / (st + 1), rate);
+        }
+        last = sum / steps;
+        if (ep == 0)
+            first = last;
+    }
+    if (progress)
+        fputc('\n', stderr);
+    if (!quiet)
+        hwi_warn("%ld epochs on %zu photos, %.1f photos/s; loss %.4f after the first "
+                 "epoch, %.4f after the last",
+                 epochs, n, (double)epochs * steps * nb / (now() - t0 + 1e-9), first, last);
+    free(xb);
+    free(tb);
+    free(src);
+    free(perm);
+}
+
+/* Copy the file SRC into OUT. */
+static void copy_file(const char *src, FILE *out)
+{
+    char err[HWI_ERRLEN], buf[8192];
+    FILE *in = hwi_fopen_in(src, err);
+    if (!in)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            break;
+    if (ferror(in))
+        hwi_die(HWI_EXIT_FAIL, "%s: read error", src);
+    fclose(in);
+}
+
+static char *cat(const char *a, const char *b)
+{
+    char *s = xmalloc(strlen(a) + strlen(b) + 1);
+    strcpy(s, a);
+    strcat(s, b);
+    return s;
+}
+
+/* Write PREFIX.cfg and PREFIX.weights, both renamed into place at the end. */
+static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg)
+{
+    char err[HWI_ERRLEN];
+    const char *suffix[2] = {".cfg", ".weights"};
+    struct hwi_outfile out[2];
+    for (int i = 0; i < 2; i++) {
+        char *path = cat(prefix, suffix[i]);
+        if (hwi_outfile_open(&out[i], path, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        free(path);
+    }
+    copy_file(cfg, out[0].fp);
+    if (hwi_nn_save(nn, out[1].tmp, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    for (int i = 0; i < 2; i++)
+        if (hwi_outfile_commit(&out[i], err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Prediction. */
+
+/* The zoom of the agreement score: the view of the middle 90%. */
+#define ZOOM 0.9
+
+/* Predict the boxes (fractions) of the N photos SET into OUT (n x 4); with
+ * AGREE, also the IoU of each box with the one predicted on the zoomed
+ * view. */
+static void predict(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo **set,
+                    size_t n, float *out, float *agree, int progress)
+{
+    char err[HWI_ERRLEN];
+    int S = in->w;
+    size_t dim = (size_t)S * S, nb = (size_t)in->batch;
+    float *xb = xmalloc(nb * dim * sizeof *xb), *src = xmalloc(dim * sizeof *src);
+    float *zb = xmalloc(nb * 4 * sizeof *zb);
+    /* the zoomed view: source = ZOOM x + c about the centre */
+    double c = (S - 1) / 2.0 * (1 - ZOOM), m[6] = {ZOOM, 0, c, 0, ZOOM, c};
+    for (size_t i = 0; i < n; i += nb) {
+        int k = (int)(n - i < nb ? n - i : nb);
+        for (int j = 0; j < k; j++)
+            to_float(set[i + j]->pix, xb + j * dim, dim);
+        if (hwi_nn_predict(nn, xb, k, out + 4 * i, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        if (agree) {
+            for (int j = 0; j < k; j++) {
+                to_float(set[i + j]->pix, src, dim);
+                hwi_aug_warp(src, xb + j * dim, S, S, m);
+            }
+            if (hwi_nn_predict(nn, xb, k, zb, err))
+                hwi_die(HWI_EXIT_FAIL, "%s", err);
+            for (int j = 0; j < k; j++) {
+                const struct photo *p = set[i + j];
+                float back[4];
+                for (int e = 0; e < 4; e++) /* the zoomed view's box in the photo */
+                    back[e] = (float)((ZOOM * (zb[4 * j + e] * S - 0.5) + c + 0.5) / S);
+                struct hwi_rect a, b;
+                hwi_detect_from_frac(out + 4 * (i + j), p->w, p->h, &a);
+                hwi_detect_from_frac(back, p->w, p->h, &b);
+                agree[i + j] = (float)hwi_detect_iou(&a, &b);
+            }
+        }
+        if (progress)
+            fprintf(stderr, "\r%s: %zu/%zu", hwi_program_name, i + k, n);
+    }
+    if (progress)
+        fputc('\n', stderr);
+    free(xb);
+    free(src);
+    free(zb);
+}
+
+/* ---------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    hwi_program_init(argv[0]);
+
+    const char *model = NULL, *dir = ".", *images = NULL, *boxes_path = NULL;
+    const char *output = NULL, *cfg_name = DEFAULT_CFG, *eval_path = NULL;
+    const char *scores_path = NULL;
+    int training = 0, quiet = 0, keep_going = 0, augment = 1, autorotate = 1;
+    long threads = 0, epochs = 60, batch = 0;
+    unsigned long seed = 1;
+    double lr = 0.01;
+    int c;
+    while ((c = getopt_long(argc, argv, "m:d:i:b:o:j:s:q", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'd': dir = optarg; break;
+        case 'i': images = optarg; break;
+        case 'b': boxes_path = optarg; break;
+        case 'o': output = optarg; break;
+        case 'j': threads = hwi_opt_long("threads", optarg, 1, 1024); break;
+        case 's': seed = (unsigned long)hwi_opt_long("seed", optarg, 0, UINT_MAX); break;
+        case 'q': quiet = 1; break;
+        case OPT_TRAIN: training = 1; break;
+        case OPT_CFG: cfg_name = optarg; break;
+        case OPT_EPOCHS: epochs = hwi_opt_long("epochs", optarg, 1, 1000000); break;
+        case OPT_LR: lr = hwi_opt_double("lr", optarg, 1e-12, 100); break;
+        case OPT_BATCH: batch = hwi_opt_long("batch", optarg, 1, 1 << 16); break;
+        case OPT_NO_AUGMENT: augment = 0; break;
+        case OPT_EVAL: eval_path = optarg; break;
+        case OPT_SCORES: scores_path = optarg; break;
+        case OPT_KEEP_GOING: keep_going = 1; break;
+        case OPT_NO_AUTOROTATE: autorotate = 0; break;
+        case OPT_HELP: usage(HWI_EXIT_OK);
+        case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
+        default: usage(HWI_EXIT_USAGE);
+        }
+    }
+    if (training) {
+        if (model || eval_path || scores_path) {
+            hwi_warn("--train goes with neither --model, --eval nor --scores");
+            usage(HWI_EXIT_USAGE);
+        }
+        if (!boxes_path) {
+            hwi_warn("--train needs --boxes");
+            usage(HWI_EXIT_USAGE);
+        }
+        if (!output || !*output || !strcmp(output, "-")) {
+            hwi_warn("--train needs --output (the model's file name prefix)");
+            usage(HWI_EXIT_USAGE);
+        }
+    } else {
+        if (!model) {
+            hwi_warn("missing --model (or --train)");
+            usage(HWI_EXIT_USAGE);
+        }
+        if (boxes_path) {
+            hwi_warn("--boxes is for --train; --eval compares with a box file");
+            usage(HWI_EXIT_USAGE);
+        }
+        if (!images && optind == argc) {
+            hwi_warn("no photos: give --images or PHOTO operands");
+            usage(HWI_EXIT_USAGE);
+        }
+    }
+    if (images && optind < argc) {
+        hwi_warn("--images and PHOTO operands cannot be used together");
+        usage(HWI_EXIT_USAGE);
+    }
+    if (threads == 0)
+        threads = hwi_ncpu();
+    int progress = !quiet && isatty(STDERR_FILENO);
+
+    /* Darknet prints on stdout: keep the real standard output for the data
+     * and point fd 1 at stderr. */
+    fflush(stdout);
+    int datafd = dup(STDOUT_FILENO);
+    if (datafd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+        hwi_die(HWI_EXIT_FAIL, "cannot redirect standard output");
+
+    char err[HWI_ERRLEN];
+    struct hwi_boxes boxes = {0};
+    const char *truth = training ? boxes_path : eval_path;
+    if (truth && hwi_boxes_load(&boxes, truth, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+
+    struct photos ps = {0};
+    if (images)
+        load_list(&ps, images, strcmp(images, "-") ? images : "(stdin)");
+    else if (optind < argc)
+        for (int i = optind; i < argc; i++)
+            add_photo(&ps, argv[i], NULL, 0);
+    else
+        for (size_t i = 0; i < boxes.n; i++)
+            add_photo(&ps, boxes.box[i].image, truth, (long)i + 2);
+    attach_boxes(&ps, &boxes);
+    if (training)
+        for (size_t i = 0; i < ps.n; i++)
+            if (!ps.p[i].err && !ps.p[i].has_box) {
+                char msg[HWI_ERRLEN];
+                snprintf(msg, sizeof msg, "no box in %s", boxes_path);
+                ps.p[i].err = xstrdup(msg);
+            }
+
+    /* the network */
+    hwi_nn_set_threads((int)threads);
+    char *cfg = training ? hwi_train_datafile(cfg_name, ".cfg") : cat(model, ".cfg");
+    char *weights = training ? NULL : cat(model, ".weights");
+    if (!cfg)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    srand((unsigned)seed);
+    struct hwi_nn *nn = hwi_nn_load(cfg, weights, training ? (int)batch : 32, 0,
+                                    (unsigned)seed, err);
+    if (!nn)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_nn_info in;
+    hwi_nn_get_info(nn, &in);
+    if (!in.boxes || in.c != 1 || in.w != in.h)
+        hwi_die(HWI_EXIT_FAIL,
+                "%s: not a box detector (it needs a square gray input and a last "
+                "[box] layer)",
+                cfg);
+
+    double t0 = now();
+    if (hwi_image_init(argv[0], threads > 1 ? 1 : 0, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    size_t bad = load_photos(&ps, dir, in.w, autorotate, (int)threads, progress);
+    if (bad && !keep_going)
+        hwi_die(HWI_EXIT_FAIL, "%zu of %zu photos failed (--keep-going goes on without "
+                "them)", bad, ps.n);
+    double t_load = now() - t0;
+    struct photo **set = xmalloc(ps.n * sizeof *set);
+    size_t n = 0;
+    for (size_t i = 0; i < ps.n; i++)
+        if (!ps.p[i].err)
+            set[n++] = &ps.p[i];
+    if (n == 0)
+        hwi_die(HWI_EXIT_FAIL, "no photo to %s", training ? "train on" : "detect");
+
+    if (training) {
+        train(nn, &in, set, n, epochs, lr, seed, augment, progress, quiet);
+        save_model(nn, output, cfg);
+    } else {
+        float *pred = xmalloc(n * 4 * sizeof *pred);
+        float *agree = scores_path ? xmalloc(n * sizeof *agree) : NULL;
+        double t1 = now();
+        predict(nn, &in, set, n, pred, agree, progress);
+        double t_net = now() - t1;
+        struct hwi_boxes out = {n, xmalloc(n * sizeof *out.box)};
+        struct hwi_detect_eval ev = {0}, whole = {0};
+        for (size_t i = 0; i < n; i++) {
+            struct hwi_rect r;
+            hwi_detect_from_frac(pred + 4 * i, set[i]->w, set[i]->h, &r);
+            out.box[i] = (struct hwi_box){set[i]->name, r.x0, r.y0, r.x1, r.y1};
+            if (eval_path && set[i]->has_box) {
+                struct hwi_rect all = {0, 0, set[i]->w - 1, set[i]->h - 1};
+                hwi_detect_eval_add(&ev, hwi_detect_iou(&r, &set[i]->rect));
+                hwi_detect_eval_add(&whole, hwi_detect_iou(&all, &set[i]->rect));
+            }
+        }
+        struct hwi_outfile of, sf;
+        if (output && strcmp(output, "-")) {
+            if (hwi_outfile_open(&of, output, err))
+                hwi_die(HWI_EXIT_FAIL, "%s", err);
+        } else {
+            memset(&of, 0, sizeof of);
+            if (!(of.fp = fdopen(datafd, "w")))
+                hwi_die(HWI_EXIT_FAIL, "standard output: cannot open");
+        }
+        if (scores_path && hwi_outfile_open(&sf, scores_path, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        if (hwi_boxes_write(&out, of.fp))
+            hwi_die(HWI_EXIT_FAIL, "%s: write error", output ? output : "standard output");
+        if (scores_path) {
+            fputs("# image\tscore\n", sf.fp);
+            for (size_t i = 0; i < n; i++) {
+                if (strpbrk(set[i]->name, "\t\n"))
+                    hwi_die(HWI_EXIT_FAIL, "%s: a TAB or line break in an image name",
+                            set[i]->name);
+                fprintf(sf.fp, "%s\t%.4f\n", set[i]->name, agree[i]);
+            }
+            if (hwi_outfile_commit(&sf, err))
+                hwi_die(HWI_EXIT_FAIL, "%s", err);
+        }
+        if (of.path) {
+            if (hwi_outfile_commit(&of, err))
+                hwi_die(HWI_EXIT_FAIL, "%s", err);
+        } else if (fclose(of.fp) != 0) {
+            hwi_die(HWI_EXIT_FAIL, "standard output: write error");
+        }
+        if (!quiet)
+            hwi_warn("%zu photos: %zu boxes, %zu failed; %.1f photos/s (loading %.1f s, "
+                     "network %.1f s)",
+                     ps.n, n, bad, n / (t_load + t_net + 1e-9), t_load, t_net);
+        if (eval_path) {
+            if (ev.n == 0)
+                hwi_die(HWI_EXIT_FAIL, "%s: no box for any of the photos", eval_path);
+            /* the figures, whatever --quiet says: they are what was asked */
+            hwi_warn("IoU with %s over %zu photos: mean %.4f; >= 0.5: %.4f, >= 0.75: "
+                     "%.4f, >= 0.9: %.4f (whole photo: mean %.4f, >= 0.5: %.4f)",
+                     eval_path, ev.n, ev.sum / ev.n, (double)ev.at50 / ev.n,
+                     (double)ev.at75 / ev.n, (double)ev.at90 / ev.n, whole.sum / whole.n,
+                     (double)whole.at50 / whole.n);
+        }
+        free(out.box);
+        free(pred);
+        free(agree);
+    }
+
+    for (size_t i = 0; i < ps.n; i++) {
+        free(ps.p[i].name);
+        free(ps.p[i].err);
+        free(ps.p[i].pix);
+    }
+    free(ps.p);
+    hwi_map_free(&ps.index);
+    hwi_boxes_free(&boxes);
+    free(set);
+    free(cfg);
+    free(weights);
+    hwi_nn_free(nn);
+    hwi_image_shutdown();
+    return bad ? HWI_EXIT_FAIL : HWI_EXIT_OK;
+}
