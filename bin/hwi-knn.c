@@ -13,6 +13,7 @@
 #include "knn.h"
 #include "map.h"
 #include "opt.h"
+#include "rerank.h"
 #include "stream.h"
 #include "tsv.h"
 
@@ -31,6 +32,9 @@ enum {
     OPT_NO_NEW_WHALE,
     OPT_KEEP_SELF,
     OPT_PHOTO,
+    OPT_QE,
+    OPT_CENTROID,
+    OPT_RERANK,
 };
 
 static const struct option longopts[] = {
@@ -43,6 +47,9 @@ static const struct option longopts[] = {
     {"no-new-whale", no_argument, NULL, OPT_NO_NEW_WHALE},
     {"keep-self", no_argument, NULL, OPT_KEEP_SELF},
     {"photo", no_argument, NULL, OPT_PHOTO},
+    {"qe", required_argument, NULL, OPT_QE},
+    {"centroid", no_argument, NULL, OPT_CENTROID},
+    {"rerank", optional_argument, NULL, OPT_RERANK},
     {"threads", required_argument, NULL, 'j'},
     {"output", required_argument, NULL, 'o'},
     {"verbose", no_argument, NULL, 'v'},
@@ -81,6 +88,16 @@ static _Noreturn void usage(int status)
           "                       (by default it never does, for leave-one-out)\n"
           "      --photo          add a 4th column: the gallery photo that gave each\n"
           "                       score (the nearest photo of that label)\n"
+          "      --qe=N[,ALPHA]   alpha query expansion: each query becomes the\n"
+          "                       normalised sum of itself and its N nearest gallery\n"
+          "                       images weighted by max(0, q.g)^ALPHA (default 3;\n"
+          "                       0: average query expansion)\n"
+          "      --centroid       score each label by the mean of its images (L2-\n"
+          "                       normalised; a query that is a gallery image is left\n"
+          "                       out of its label's mean); new_whale images one by one\n"
+          "      --rerank[=K1,K2,LAMBDA]  k-reciprocal re-ranking (Zhong et al. 2017)\n"
+          "                       over all the queries and the gallery; score 1 - the\n"
+          "                       final distance (default 20,6,0.3)\n"
           "  -j, --threads=N      OpenBLAS threads (default: OPENBLAS_NUM_THREADS or\n"
           "                       every core)\n"
           "\n"
@@ -103,6 +120,36 @@ static _Noreturn void usage(int status)
           "See hwi-knn(1), hwi-formats(5) and hwi-store(5).\n",
           stdout);
     exit(status);
+}
+
+/* --qe=N[,ALPHA], or exit 2. */
+static void parse_qe(const char *arg, long *n, double *alpha)
+{
+    char buf[64];
+    const char *comma = strchr(arg, ',');
+    size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+    if (len >= sizeof buf)
+        hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --qe", arg);
+    memcpy(buf, arg, len);
+    buf[len] = 0;
+    *n = hwi_opt_long("qe", buf, 1, 10000);
+    if (comma && hwi_parse_double(comma + 1, 0, 100, alpha))
+        hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --qe: ALPHA must be a number "
+                "from 0 to 100", arg);
+}
+
+/* --rerank=K1,K2,LAMBDA, or exit 2. */
+static void parse_rerank(const char *arg, struct hwi_rerank_opts *o)
+{
+    int k1, k2, used = 0;
+    double lambda;
+    if (sscanf(arg, "%d,%d,%lf%n", &k1, &k2, &lambda, &used) != 3 || arg[used] ||
+        k1 < 1 || k1 > 1000 || k2 < 1 || k2 > 1000 || !(lambda >= 0 && lambda <= 1))
+        hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --rerank: expected K1,K2,LAMBDA "
+                "with K1 and K2 from 1 to 1000 and LAMBDA from 0 to 1", arg);
+    o->k1 = k1;
+    o->k2 = k2;
+    o->lambda = lambda;
 }
 
 /* Parse --split's LIST into OUT (room for 5), or exit 2. */
@@ -186,6 +233,36 @@ static void load_stream(struct hwi_knn *k, const char *path, const char *labels_
     hwi_labels_free(&t);
 }
 
+/* The queries kept for --rerank. */
+struct kept {
+    float *q;
+    char **keys;
+    size_t n, cap;
+};
+
+static int keep_queries(struct kept *a, const float *q, const char *const *keys, size_t b,
+                        uint32_t dim)
+{
+    if (a->n + b > a->cap) {
+        size_t cap = 2 * (a->n + b);
+        float *nq = realloc(a->q, cap * dim * sizeof *nq);
+        if (!nq)
+            return -1;
+        a->q = nq;
+        char **nk = realloc(a->keys, cap * sizeof *nk);
+        if (!nk)
+            return -1;
+        a->keys = nk;
+        a->cap = cap;
+    }
+    memcpy(a->q + a->n * dim, q, b * dim * sizeof *q);
+    for (size_t i = 0; i < b; i++)
+        if (!(a->keys[a->n + i] = strdup(keys[i])))
+            return -1;
+    a->n += b;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     hwi_program_init(argv[0]);
@@ -194,6 +271,10 @@ int main(int argc, char **argv)
                *labels = NULL, *output = NULL;
     long top = DEFAULT_TOP, threads = 0;
     unsigned flags = 0;
+    long qe = 0;
+    double qe_alpha = 3;
+    int centroid = 0, rerank = 0;
+    struct hwi_rerank_opts ro = {20, 6, 0.3};
     int verbose = isatty(STDERR_FILENO), photo = 0;
     int c;
     while ((c = getopt_long(argc, argv, "d:m:s:g:l:t:j:o:v", longopts, NULL)) != -1) {
@@ -210,6 +291,13 @@ int main(int argc, char **argv)
         case OPT_NO_NEW_WHALE: flags |= HWI_KNN_NO_NEW_WHALE; break;
         case OPT_KEEP_SELF: flags |= HWI_KNN_KEEP_SELF; break;
         case OPT_PHOTO: photo = 1; break;
+        case OPT_QE: parse_qe(optarg, &qe, &qe_alpha); break;
+        case OPT_CENTROID: centroid = 1; break;
+        case OPT_RERANK:
+            rerank = 1;
+            if (optarg)
+                parse_rerank(optarg, &ro);
+            break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
@@ -236,6 +324,15 @@ int main(int argc, char **argv)
     }
     if (splits)
         parse_splits(splits, (const char *[5]){0});
+    if (photo && (centroid || rerank)) {
+        hwi_warn("--photo cannot be used with --centroid or --rerank: their scores come "
+                 "from no single gallery photo");
+        usage(HWI_EXIT_USAGE);
+    }
+    if (centroid && rerank) {
+        hwi_warn("--centroid and --rerank cannot be used together");
+        usage(HWI_EXIT_USAGE);
+    }
     const char *path = optind < argc ? argv[optind] : "-";
     const char *name = strcmp(path, "-") ? path : "(stdin)";
     if ((gallery && !strcmp(gallery, "-")) + (labels && !strcmp(labels, "-")) +
@@ -289,6 +386,7 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     unsigned long long nq = 0;
     struct hwi_map seen = {0}; /* query keys */
+    struct kept all = {0};     /* --rerank: every query */
     for (int eof = 0; !eof;) {
         size_t b = 0;
         while (b < HWI_KNN_QBLOCK) {
@@ -319,8 +417,19 @@ int main(int argc, char **argv)
         }
         if (b == 0)
             break;
-        if (hwi_knn_rank(&k, q, b, (const char *const *)keys, stride, hits, nhits))
-            hwi_die(HWI_EXIT_FAIL, "%s: %s", name, k.err);
+        if (rerank) { /* all queries at once, after the stream */
+            if (keep_queries(&all, q, (const char *const *)keys, b, k.dim))
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            nq += b;
+            continue;
+        }
+        if (qe && hwi_qe_expand(&k, q, b, (const char *const *)keys, (int)qe, qe_alpha, err))
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", name, err);
+        if (centroid ? hwi_centroid_rank(&k, q, b, (const char *const *)keys, stride, hits,
+                                         nhits, err)
+                     : hwi_knn_rank(&k, q, b, (const char *const *)keys, stride, hits,
+                                    nhits))
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", name, centroid ? err : k.err);
         for (size_t i = 0; i < b; i++)
             for (size_t j = 0; j < nhits[i]; j++) {
                 const struct hwi_knn_hit *h = hits + i * stride + j;
@@ -334,6 +443,27 @@ int main(int argc, char **argv)
         nq += b;
         if (verbose && isatty(STDERR_FILENO))
             fprintf(stderr, "\r%s: %llu queries", hwi_program_name, nq);
+    }
+    if (rerank && all.n) {
+        if (qe && hwi_qe_expand(&k, all.q, all.n, (const char *const *)all.keys, (int)qe,
+                                qe_alpha, err))
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", name, err);
+        struct hwi_knn_hit *h = malloc(all.n * stride * sizeof *h);
+        size_t *nh = malloc(all.n * sizeof *nh);
+        if (!h || !nh)
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        if (hwi_rerank(&k, all.q, all.n, (const char *const *)all.keys, &ro, stride, h, nh,
+                       err))
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", name, err);
+        for (size_t i = 0; i < all.n; i++)
+            for (size_t j = 0; j < nh[i]; j++)
+                if (hwi_tsv_write(out.fp, all.keys[i], k.label[h[i * stride + j].label],
+                                  h[i * stride + j].score))
+                    hwi_die(HWI_EXIT_FAIL, "%s: record %zu: query '%s' or label '%s' "
+                            "cannot be written to a TSV", name, i + 1, all.keys[i],
+                            k.label[h[i * stride + j].label]);
+        free(h);
+        free(nh);
     }
     if (hwi_outfile_commit(&out, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -352,6 +482,10 @@ int main(int argc, char **argv)
     free(hits);
     free(nhits);
     hwi_map_free(&seen);
+    for (size_t i = 0; i < all.n; i++)
+        free(all.keys[i]);
+    free(all.keys);
+    free(all.q);
     hwi_knn_free(&k);
     return HWI_EXIT_OK;
 }

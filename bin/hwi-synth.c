@@ -18,13 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION, OPT_SHIFT };
 
 static const struct option longopts[] = {
     {"scale", required_argument, NULL, 's'},
     {"seed", required_argument, NULL, 'S'},
     {"threads", required_argument, NULL, 't'},
     {"stats", no_argument, NULL, 'l'},
+    {"shift", no_argument, NULL, OPT_SHIFT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -52,6 +53,10 @@ static _Noreturn void usage(int status)
           "  -S, --seed=N        random seed (default 1); the same seed gives the same\n"
           "                      bytes whatever the number of threads\n"
           "  -t, --threads=N     render with N threads (default: the number of CPUs)\n"
+"      --shift         render the test photos under conditions that no train\n"
+          "                      photo has (another camera, light, sea state and\n"
+          "                      viewpoint range, every whale with its new scar);\n"
+          "                      train photos stay as without it\n"
           "  -l, --stats         print the label statistics of the data set to stdout\n"
           "                      as KEY<TAB>VALUE lines; with no OUTDIR, write nothing\n"
           "  -q, --quiet         no progress and no summary line on stderr\n"
@@ -89,7 +94,7 @@ int main(int argc, char **argv)
 
     const char *scale = "small";
     long seed = 1, threads = hwi_ncpu();
-    int stats = 0, quiet = 0, c;
+    int stats = 0, quiet = 0, shift = 0, c;
     while ((c = getopt_long(argc, argv, "s:S:t:lq", longopts, NULL)) != -1) {
         switch (c) {
         case 's': scale = optarg; break;
@@ -97,6 +102,7 @@ int main(int argc, char **argv)
         case 't': threads = hwi_opt_long("threads", optarg, 1, 256); break;
         case 'l': stats = 1; break;
         case 'q': quiet = 1; break;
+        case OPT_SHIFT: shift = 1; break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
@@ -117,6 +123,7 @@ int main(int argc, char **argv)
         usage(HWI_EXIT_USAGE);
     }
     cfg.seed = (uint64_t)seed;
+    cfg.shift = shift;
     struct hwi_synth_plan plan;
     if (hwi_synth_plan_make(&plan, &cfg, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);

@@ -250,6 +250,7 @@ static const struct section_spec specs[] = {
     {"[ring]", "lambda:Z radius:f learnable:b" COMMON_KEYS},
     {"[center]", "weight:Z rate:Z" COMMON_KEYS},
     {"[box]", "beta:F" COMMON_KEYS},
+    {"[arcface] [cosface]", "s:F m:Z" COMMON_KEYS},
 };
 
 static const char *const activations[] = {
@@ -833,6 +834,35 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
         l.forward = hwi_box_forward;
         l.backward = hwi_box_backward;
         nn->boxes = 1;
+    } else if (word_in("[arcface] [cosface]", t)) {
+        if (nn->classes <= 0)
+            return hwi_seterr(b->err, "%s:%d: %s needs a class count", cf->path, s->line,
+                              t);
+        int arc = t[1] == 'a', D = flat.inputs, K = nn->classes;
+        a->kind = arc ? HWI_ARCFACE : HWI_COSFACE;
+        a->weight = (float)opt_double(s, "m", arc ? 0.5 : 0.35);
+        if (arc && a->weight > 1.5)
+            return hwi_seterr(b->err, "%s:%d: [arcface] m=%g: at most 1.5 (radians)",
+                              cf->path, s->line, a->weight);
+        l = new_layer(&flat, BLANK, 1, 1, K, &oom);
+        l.scale = (float)opt_double(s, "s", arc ? 64 : 30);
+        l.weights = xcalloc((size_t)K * D, sizeof(float), &oom);
+        l.weight_updates = xcalloc((size_t)K * D, sizeof(float), &oom);
+        l.x = xcalloc((size_t)l.batch * K, sizeof(float), &oom);
+        l.norms = xcalloc(l.batch, sizeof(float), &oom);
+        l.indexes = xcalloc(l.batch, sizeof(int), &oom);
+        a->scratch = xcalloc(K, sizeof(float), &oom);
+        if (net->adam) {
+            a->m = xcalloc((size_t)K * D, sizeof(float), &oom);
+            a->v = xcalloc((size_t)K * D, sizeof(float), &oom);
+        }
+        for (size_t k = 0; !oom && k < (size_t)K * D; k++) /* Xavier uniform */
+            l.weights[k] = (float)((2.0 * rand() / RAND_MAX - 1) * sqrt(6.0 / (D + K)));
+        l.forward = hwi_margin_forward;
+        l.backward = hwi_margin_backward;
+        l.update = hwi_margin_update;
+        if (nn->head_start < 0)
+            nn->head_start = i;
     } else {
         return hwi_seterr(b->err, "%s:%d: %s is not implemented", cf->path, s->line, t);
     }
@@ -1064,7 +1094,7 @@ static struct hwi_nn *nn_build(const struct cfg *cf, int batch, int classes, cha
  *   u32 CRC-32 of every byte before it
  * All little-endian. */
 #define HWI_WEIGHTS_VERSION 1
-enum { BLOCK_RING = 1, BLOCK_GEM = 2, BLOCK_CENTER = 3, BLOCK_BN = 4 };
+enum { BLOCK_RING = 1, BLOCK_GEM = 2, BLOCK_CENTER = 3, BLOCK_BN = 4, BLOCK_MARGIN = 5 };
 
 static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
 {
@@ -1124,6 +1154,10 @@ static int hwi_block(const struct hwi_nn *nn, int i, float **arr, size_t *len)
     case HWI_CENTER:
         *arr = l->weights, *len = (size_t)nn->classes * l->inputs;
         return BLOCK_CENTER;
+    case HWI_ARCFACE:
+    case HWI_COSFACE:
+        *arr = l->weights, *len = (size_t)l->inputs * l->outputs;
+        return BLOCK_MARGIN;
     case HWI_BN:
         *arr = l->biases, *len = l->out_c;
         return l->biases ? BLOCK_BN : 0;

@@ -77,6 +77,8 @@ enum hwi_kind {
     HWI_SOFTMAX, /* a classifier head's softmax + cross-entropy (P6) */
     HWI_DROUTE,  /* [route] detach=1 */
     HWI_BOX,     /* [box]: box regression loss */
+    HWI_ARCFACE, /* [arcface]: cosine logits, additive angular margin */
+    HWI_COSFACE, /* [cosface]: cosine logits, additive cosine margin */
 };
 
 struct hwi_aux {
@@ -88,7 +90,7 @@ struct hwi_aux {
     int learnable;                    /* [gem] p / [ring] R learn */
     float eps;                        /* BN, GeM, l2norm epsilon; [box] beta */
     float momentum;                   /* BN rolling-statistics momentum */
-    float weight;                     /* [ring] lambda, [center] weight */
+    float weight;                     /* [ring] lambda, [center] weight, margin m */
     float rate;                       /* [center] update rate */
     int classes;                      /* [center] */
     float *zeros;                     /* n zero biases (wrapped BN layers) */
@@ -143,6 +145,9 @@ void hwi_softmax_backward(layer l, network net);
 void hwi_box_forward(layer l, network net);
 void hwi_box_backward(layer l, network net);
 void hwi_nobackward(layer l, network net);
+void hwi_margin_forward(layer l, network net);
+void hwi_margin_backward(layer l, network net);
+void hwi_margin_update(layer l, update_args a);
 
 /* The network, as lib/nn.c builds it. */
 struct hwi_nn {

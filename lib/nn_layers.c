@@ -21,6 +21,7 @@
  *   [l2norm]                 y = x / sqrt(sum_c x^2 + eps) (P10)
  *   [softmax]                p = softmax(x / T); L = -sum log p_label (P6)
  *   [route] detach=1         Darknet's route, no gradient back
+ *   [arcface] [cosface]      z_k = s cos(f, w_k), the label's with a margin
  *   [box]                    y = x (four box edges); L = sum smooth-L1(x - t) */
 #include <config.h>
 
@@ -726,4 +727,115 @@ void hwi_nobackward(layer l, network net)
 {
     (void)l;
     (void)net;
+}
+
+/* ------------------------------------------------------------------------
+ * [arcface] / [cosface] (Deng et al. 2019; Wang et al. 2018): f (B, D),
+ * class weights W (K, D) in l.weights -> z (B, K), z_k = s c_k with
+ * c_k = f.w_k / (|f| |w_k|), and for the label y (when net.truth is set)
+ * z_y = s phi(c_y):
+ *   cosface  phi(c) = c - m
+ *   arcface  phi(c) = cos(acos(c) + m) while acos(c) + m <= pi, beyond it
+ *            c - m sin(m) (continuous there, as insightface's).
+ * A [softmax] follows and gives the cross-entropy.  Backward, with
+ * g_k = s -dL/dz_k (times phi'(c_y) for the label):
+ *   -dL/df   = sum_k g_k (w^_k - c_k f^) / |f|
+ *   -dL/dw_k = sum_b g_k (f^ - c_k w^_k) / |w_k|
+ * |f_b| in l.norms, |w_k| in aux scratch, c in l.x, the label in l.indexes
+ * (-1: none). */
+static inline double margin_phi(int arc, double m, double c, double *dphi)
+{
+    if (!arc) {
+        *dphi = 1;
+        return c - m;
+    }
+    if (c > cos(M_PI - m)) {
+        double sn = sqrt(fmax(1 - c * c, 1e-12));
+        *dphi = cos(m) + sin(m) * c / sn;
+        return c * cos(m) - sn * sin(m);
+    }
+    *dphi = 1;
+    return c - m * sin(m);
+}
+
+void hwi_margin_forward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    int D = l.inputs, K = l.outputs, arc = a->kind == HWI_ARCFACE;
+    float *wn = a->scratch;
+    for (int k = 0; k < K; k++) {
+        double q = 0;
+        for (int i = 0; i < D; i++)
+            q += (double)l.weights[(size_t)k * D + i] * l.weights[(size_t)k * D + i];
+        wn[k] = (float)fmax(sqrt(q), 1e-12);
+    }
+    for (int b = 0; b < l.batch; b++) {
+        const float *f = net.input + (size_t)b * D;
+        double q = 0;
+        for (int i = 0; i < D; i++)
+            q += (double)f[i] * f[i];
+        float fn = l.norms[b] = (float)fmax(sqrt(q), 1e-12);
+        int y = net.truth ? truth_label(net, b) : -1;
+        l.indexes[b] = y;
+        for (int k = 0; k < K; k++) {
+            const float *w = l.weights + (size_t)k * D;
+            float dot = 0;
+            for (int i = 0; i < D; i++)
+                dot += f[i] * w[i];
+            float c = dot / (fn * wn[k]);
+            c = c > 1 ? 1 : c < -1 ? -1 : c;
+            l.x[(size_t)b * K + k] = c;
+            double dphi;
+            l.output[(size_t)b * K + k] =
+                l.scale * (float)(k == y ? margin_phi(arc, a->weight, c, &dphi) : c);
+        }
+    }
+}
+
+void hwi_margin_backward(layer l, network net)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    int D = l.inputs, K = l.outputs, arc = a->kind == HWI_ARCFACE;
+    const float *wn = a->scratch;
+    for (int b = 0; b < l.batch; b++) {
+        const float *f = net.input + (size_t)b * D;
+        float fn = l.norms[b];
+        float *dx = net.delta ? net.delta + (size_t)b * D : NULL;
+        for (int k = 0; k < K; k++) {
+            float c = l.x[(size_t)b * K + k];
+            double dphi = 1;
+            if (k == l.indexes[b])
+                margin_phi(arc, a->weight, c, &dphi);
+            float g = l.scale * l.delta[(size_t)b * K + k] * (float)dphi;
+            if (g == 0)
+                continue;
+            const float *w = l.weights + (size_t)k * D;
+            float *dw = l.weight_updates + (size_t)k * D;
+            float gx = g / (fn * wn[k]), cx = g * c / (fn * fn);
+            float gw = g / (fn * wn[k]), cw = g * c / (wn[k] * wn[k]);
+            if (dx)
+                for (int i = 0; i < D; i++)
+                    dx[i] += gx * w[i] - cx * f[i];
+            for (int i = 0; i < D; i++)
+                dw[i] += gw * f[i] - cw * w[i];
+        }
+    }
+}
+
+/* SGD with momentum and weight decay as Darknet's connected layer, or Adam
+ * when [net] adam=1. */
+void hwi_margin_update(layer l, update_args u)
+{
+    struct hwi_aux *a = HWI_AUX(l);
+    size_t n = (size_t)l.inputs * l.outputs;
+    float lr = u.learning_rate * l.learning_rate_scale;
+    if (u.adam) {
+        adam_step(l.weights, l.weight_updates, a->m, a->v, (int)n, lr, u.decay, u);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        l.weight_updates[i] -= u.decay * u.batch * l.weights[i];
+        l.weights[i] += lr / u.batch * l.weight_updates[i];
+        l.weight_updates[i] *= u.momentum;
+    }
 }

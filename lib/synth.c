@@ -1127,6 +1127,9 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
 {
     const struct hwi_synth_config *c = &p->config;
     const struct fluke *f = &t->f;
+    /* a shifted test photo (config.shift): another camera, light, sea and
+     * viewpoint range than any train photo; train photos never change */
+    int sh = c->shift && p->photo[idx].split == HWI_SYNTH_TEST;
     struct rng r;
     rng_seed(&r, c->seed, RNG_PHOTO, idx);
     uint32_t ps = (uint32_t)rng_next(&r); /* noise seed of the photo */
@@ -1154,6 +1157,10 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
     float twist = (float)fmax(-0.08, fmin(0.08, normal(&r) * 0.03));
     double yaw = unif(&r, -38, 38) * M_PI / 180;
     double pitch = unif(&r, -20, 30) * M_PI / 180;
+    if (sh) { /* beyond train's ranges: |yaw| 38-52, pitch -32..-20 or 30..40 */
+        yaw = (chance(&r, 0.5) ? 1 : -1) * unif(&r, 38, 52) * M_PI / 180;
+        pitch = (chance(&r, 0.5) ? unif(&r, -32, -20) : unif(&r, 30, 40)) * M_PI / 180;
+    }
     double D = unif(&r, 2.5, 12);
     double span_frac = unif(&r, 0.42, 0.9);
     double S = W * span_frac / 2;
@@ -1211,8 +1218,8 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
                        (float)unif(&r, 0.12, 0.32)};
     /* skin colour = brightness x a tint (black skin bluish, white warm) */
     float skin_dark[3], skin_white[3];
-    float fl = (float)(chance(&r, 0.1) ? unif(&r, 0.15, 0.35)  /* backlit */
-                                        : unif(&r, 0.55, 1.2)); /* light on the fluke */
+    float fl = (float)(chance(&r, sh ? 0.4 : 0.1) ? unif(&r, 0.15, 0.35) /* backlit */
+                                                 : unif(&r, 0.55, 1.2)); /* light on the fluke */
     float tint = (float)unif(&r, -0.04, 0.04);
     skin_dark[0] = fl * 0.92f;
     skin_dark[1] = fl * 0.97f;
@@ -1221,11 +1228,15 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
     skin_white[1] = fl * 0.98f;
     skin_white[2] = fl * (0.95f - tint);
     float shade_y = (float)unif(&r, -0.5, 0.3), shade_x = (float)unif(&r, -0.25, 0.25);
+    if (sh) { /* low sun from one side: a strong gradient across the fluke */
+        shade_x = (float)((chance(&r, 0.5) ? 1 : -1) * unif(&r, 0.35, 0.6));
+        shade_y = (float)unif(&r, -0.8, -0.5);
+    }
     float sheen = (float)(chance(&r, 0.5) ? unif(&r, 0.05, 0.25) : 0);
 
     /* waves and glare */
     float wave_f = (float)unif(&r, 0.03, 0.09) * 600.0f / (float)W;
-    float wave_a = (float)unif(&r, 0.15, 0.5);
+    float wave_a = (float)(sh ? unif(&r, 0.55, 0.9) : unif(&r, 0.15, 0.5)); /* rough sea */
     float glare_y = (float)unif(&r, 0, H), glare_w = (float)unif(&r, 0.1, 0.4) * H;
     float glare_a = (float)(chance(&r, 0.4) ? unif(&r, 0.15, 0.7) : 0);
     float foam_w = (float)unif(&r, 0.01, 0.04) * (float)S;
@@ -1233,7 +1244,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
 
     /* water running off the fluke */
     struct stream st[12];
-    int nst = chance(&r, 0.6) ? 1 + (int)irand(&r, 10) : 0;
+    int nst = chance(&r, sh ? 1.0 : 0.6) ? 1 + (int)irand(&r, sh ? 11 : 10) : 0;
     for (int i = 0; i < nst; i++) {
         float x = (float)unif(&r, -0.9, 0.9), T, L;
         int side = x >= 0;
@@ -1398,7 +1409,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
     free(fgrid);
 
     /* spray: drops falling from the trailing edge */
-    int ndrop = chance(&r, 0.5) ? (int)irand(&r, 250) : 0;
+    int ndrop = sh ? 150 + (int)irand(&r, 250) : chance(&r, 0.5) ? (int)irand(&r, 250) : 0;
     for (int i = 0; i < ndrop; i++) {
         float x = (float)unif(&r, -0.95, 0.95), T, L;
         int side = x >= 0;
@@ -1435,11 +1446,17 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
     float expo = (float)exp(unif(&r, -0.45, 0.35));
     float contrast = (float)unif(&r, 0.75, 1.3);
     float gamma = (float)exp(unif(&r, -0.3, 0.3));
+    /* the shifted camera: flat, bright-gamma, warm, noisy, small JPEGs */
+    static const float sh_cast[3][2] = {{1.1f, 1.25f}, {0.95f, 1.05f}, {0.7f, 0.85f}};
+    if (sh) {
+        contrast = (float)unif(&r, 0.5, 0.72);
+        gamma = (float)exp(unif(&r, -0.7, -0.35));
+    }
     enum { NLUT = 1024 };
     static const float lut_max = 2.0f;
     float lut[3][NLUT + 1];
     for (int b = 0; b < 3; b++) {
-        float cast = (float)unif(&r, 0.9, 1.1);
+        float cast = (float)(sh ? unif(&r, sh_cast[b][0], sh_cast[b][1]) : unif(&r, 0.9, 1.1));
         for (int k = 0; k <= NLUT; k++) {
             float q = (float)k / NLUT * lut_max * expo * cast;
             q = q / (1 + 0.35f * q) * 1.35f; /* soft shoulder: highlights roll off */
@@ -1449,7 +1466,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
     }
     int gray = chance(&r, 0.18);
     int bands = gray && chance(&r, 0.6) ? 1 : 3;
-    float noise = (float)unif(&r, 0.5, 6.0) / 255;
+    float noise = (float)(sh ? unif(&r, 6.0, 14.0) : unif(&r, 0.5, 6.0)) / 255;
     uint8_t *pix = malloc(npx * (size_t)bands);
     free(grid);
     if (!pix) {
@@ -1498,7 +1515,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
     im->w = W;
     im->h = H;
     im->bands = bands;
-    im->quality = (int)unif(&r, 55, 96);
+    im->quality = (int)(sh ? unif(&r, 25, 45) : unif(&r, 55, 96));
     im->pix = pix;
     return 0;
 }
@@ -1516,6 +1533,8 @@ static struct tmpl *tmpl_new(const struct hwi_synth_plan *p, size_t whale, int n
 static int shows_scar(const struct hwi_synth_plan *p, size_t i)
 {
     const struct hwi_synth_photo *ph = &p->photo[i];
+    if (p->config.shift && ph->split == HWI_SYNTH_TEST) /* every shifted photo */
+        return 1;
     return ph->time >= p->whale[ph->whale].scar_time;
 }
 

@@ -46,6 +46,12 @@ struct hwi_synth_config {
     double test_nw;     /* fraction of test photos whose truth is new_whale, 0.28 */
     int min_w, max_w;   /* photo widths in pixels, e.g. 320..800 */
     double scar_frac;   /* named individuals that gain a scar over time, 0.05 */
+    int shift;          /* 1: test photos from conditions absent from train (another
+                           camera: flat, warm, noisy, JPEG quality 25-45; low side
+                           light, 40% backlit; rough sea, spray, running water;
+                           |yaw| 38-52 and pitch -32..-20 or 30..40 degrees where
+                           train has |yaw| < 38, pitch -20..30; every individual
+                           shows its new scar); train photos stay the same */
 };
 
 /* Fill C with the preset NAME: "tiny" (tests: ~80 small photos), "small"

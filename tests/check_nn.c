@@ -194,6 +194,11 @@ static int tensors(struct hwi_nn *nn, int i, struct tensor *t)
         t[k++] =
             (struct tensor){l->biases, l->bias_updates, l->out_c, "[batchnorm] biases"};
         break;
+    case HWI_ARCFACE:
+    case HWI_COSFACE:
+        t[k++] = (struct tensor){l->weights, l->weight_updates, l->inputs * l->outputs,
+                                 "margin class weights"};
+        break;
     case HWI_GEM:
     case HWI_RING:
         if (nn->aux[i].learnable)
@@ -428,6 +433,27 @@ static const char cfg_l2[] = "[net]\nbatch=2\nwidth=1\nheight=1\nchannels=4\n"
                              "[l2norm]\n"
                              "[connected]\noutput=classes\nactivation=linear\n"
                              "[softmax]\n";
+
+/* Margin heads: input, the features' weights and the class weights,
+ * with the label's angle on both sides of the arcface continuation. */
+START_TEST(gc_margin)
+{
+    static const char *const secs[] = {"[arcface]\ns=4\nm=0.5\n", "[cosface]\ns=5\nm=0.35\n",
+                                       "[arcface]\ns=3\nm=1.4\n"};
+    static const char *const names[] = {"arcface m=0.5", "cosface", "arcface m=1.4"};
+    for (size_t c = 0; c < 3; c++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "[net]\nbatch=3\nwidth=1\nheight=1\nchannels=4\n"
+                 "[connected]\noutput=5\nactivation=elu\n%s[softmax]\n",
+                 secs[c]);
+        struct hwi_nn *nn = load_text(text, 0, 3, 1);
+        set_batch(nn, -1, 1);
+        ck_assert_double_lt(gradcheck(nn, 32, 1e-3f, names[c]), GRAD_TOL);
+        hwi_nn_free(nn);
+    }
+}
+END_TEST
 
 START_TEST(gc_l2norm)
 {
@@ -885,6 +911,63 @@ START_TEST(ref_softmax_l2norm)
 }
 END_TEST
 
+/* ArcFace and CosFace heads on f = [[1,2,2],[0.3,-0.4,0]] with class
+ * weights W = [[1,0,0],[0,1,0],[0.5,0.5,-1],[1,1,1]], labels [2, 0]; numpy:
+ *   c = (f/|f|) @ (W/|W|).T; z = s c; z[b,y] = s phi(c[b,y]);
+ *   mean(logsumexp(z) - z[b,y])
+ * arcface phi = cos(acos(c) + m) (c - m sin m once acos(c) + m > pi: image 0
+ * at m = 1.5), cosface phi = c - m.  Inference gives s c, no margin. */
+START_TEST(ref_margin)
+{
+    static const struct {
+        const char *sec;
+        double s, m, loss;
+    } cases[] = {
+        {"arcface", 4, 0.5, 3.56761383},
+        {"cosface", 4, 0.35, 3.26824307},
+        {"arcface", 8, 1.2, 9.86616158},
+        {"arcface", 8, 1.5, 13.407493},
+    };
+    static const float W[12] = {1, 0, 0, 0, 1, 0, 0.5f, 0.5f, -1, 1, 1, 1};
+    static const double logits[8] = {1.33333333, 2.66666667, -0.54433105, 3.84900179,
+                                     2.4,        -3.2,       -0.32659863, -0.46188022};
+    char err[HWI_ERRLEN], text[256];
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        snprintf(text, sizeof text,
+                 "[net]\nbatch=2\nwidth=1\nheight=1\nchannels=3\n"
+                 "[%s]\ns=%g\nm=%g\n[softmax]\n",
+                 cases[c].sec, cases[c].s, cases[c].m);
+        struct hwi_nn *nn = load_text(text, 0, 4, 1);
+        memcpy(nn->net->layers[0].weights, W, sizeof W);
+        float f[6] = {1, 2, 2, 0.3f, -0.4f, 0}, loss, z[8];
+        int labels[2] = {2, 0};
+        ck_assert_int_eq(hwi_nn_train_step(nn, f, labels, 0, &loss, err), 0);
+        ck_assert_msg(fabs(loss - cases[c].loss) < 2e-5, "%s s=%g m=%g: loss %.7f, want %.7f",
+                      cases[c].sec, cases[c].s, cases[c].m, loss, cases[c].loss);
+        /* lr 0 and no decay: W as it was; inference logits s c */
+        ck_assert_int_eq(hwi_nn_forward(nn, f, 2, NULL, z, err), 0);
+        for (int k = 0; k < 8 && cases[c].s == 4; k++)
+            ck_assert_double_eq_tol(z[k], logits[k], 2e-6);
+        /* the class weights go through the weights file */
+        ck_assert_int_eq(hwi_nn_save(nn, tmppath("margin.weights"), err), 0);
+        hwi_nn_free(nn);
+        nn = hwi_nn_load(tmppath("net.cfg"), tmppath("margin.weights"), 0, 4, 7, err);
+        ck_assert_msg(nn != NULL, "%s", err);
+        ck_assert_mem_eq(nn->net->layers[0].weights, W, sizeof W);
+        hwi_nn_free(nn);
+    }
+    const char *e = load_error("[net]\nwidth=1\nheight=1\nchannels=3\n[arcface]\n"
+                               "[softmax]\n",
+                               0);
+    ck_assert_msg(strstr(e, "bad.cfg:5: [arcface] needs a class count"), "%s", e);
+    e = load_error("[net]\nwidth=1\nheight=1\nchannels=3\n[cosface]\nm=0.2\ns=0\n[softmax]\n",
+                   3);
+    ck_assert_msg(strstr(e, "bad.cfg:7: s: '0'"), "%s", e);
+    e = load_error("[net]\nwidth=1\nheight=1\nchannels=3\n[arcface]\nm=2\n[softmax]\n", 3);
+    ck_assert_msg(strstr(e, "bad.cfg:5: [arcface] m=2: at most 1.5 (radians)"), "%s", e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * The parser's errors. */
 START_TEST(parse_errors)
@@ -1301,7 +1384,8 @@ static Suite *nn_suite(void)
         {"threads", {train_threads}},
         {"P19", {p19_files}},
         {"P23", {p23_elu_large}},
-        {"reference", {ref_gem, ref_ring, ref_center, ref_softmax_l2norm, ref_box}},
+        {"reference", {ref_gem, ref_ring, ref_center, ref_softmax_l2norm, ref_box, ref_margin}},
+        {"margin", {gc_margin}},
         {"parser", {parse_errors, parse_quiet_stdout}},
         {"weights", {weights_round_trip, weights_hwi_params, weights_darknet_reads}},
         {"cfgs", {cfg_small, cfg_big}},

@@ -161,6 +161,49 @@ START_TEST(test_render)
 }
 END_TEST
 
+/* --shift: train photos as without it, test photos from the other camera
+ * (JPEG quality 25-45), deterministic. */
+START_TEST(test_shift)
+{
+    char err[HWI_ERRLEN];
+    ck_assert_int_eq(hwi_image_init("check_hwi", 1, err), 0);
+    struct hwi_synth_config c;
+    hwi_synth_config_preset(&c, "tiny", err);
+    struct hwi_synth_plan p, q;
+    ck_assert_int_eq(hwi_synth_plan_make(&p, &c, err), 0);
+    c.shift = 1;
+    ck_assert_int_eq(hwi_synth_plan_make(&q, &c, err), 0);
+    int ntest = 0;
+    for (size_t i = 0; i < p.nphoto; i += 3) {
+        struct hwi_synth_image a, b, b2;
+        ck_assert_int_eq(hwi_synth_render(&p, i, &a, err), 0);
+        ck_assert_int_eq(hwi_synth_render(&q, i, &b, err), 0);
+        ck_assert_int_eq(hwi_synth_render(&q, i, &b2, err), 0);
+        ck_assert_int_eq(b.w, b2.w);
+        ck_assert_int_eq(b.h, b2.h);
+        ck_assert_mem_eq(b.pix, b2.pix, (size_t)b.w * b.h * b.bands);
+        if (p.photo[i].split == HWI_SYNTH_TRAIN) {
+            ck_assert_int_eq(a.w, b.w);
+            ck_assert_int_eq(a.h, b.h);
+            ck_assert_int_eq(a.quality, b.quality);
+            ck_assert_int_eq(a.x0, b.x0);
+            ck_assert_mem_eq(a.pix, b.pix, (size_t)a.w * a.h * a.bands);
+        } else {
+            ntest++;
+            ck_assert(a.quality >= 55 && b.quality >= 25 && b.quality <= 45);
+            ck_assert(0 <= b.x0 && b.x0 <= b.x1 && b.x1 < b.w);
+            ck_assert(b.x1 - b.x0 > b.w / 5);
+        }
+        free(a.pix);
+        free(b.pix);
+        free(b2.pix);
+    }
+    ck_assert_int_gt(ntest, 3);
+    hwi_synth_plan_free(&p);
+    hwi_synth_plan_free(&q);
+}
+END_TEST
+
 Suite *make_synth_suite(void); /* called by check_hwi.c */
 Suite *make_synth_suite(void)
 {
@@ -171,6 +214,7 @@ Suite *make_synth_suite(void)
     tcase_add_test(tc, test_full_stats);
     tcase_add_test(tc, test_plan_seed);
     tcase_add_test(tc, test_render);
+    tcase_add_test(tc, test_shift);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -84,6 +84,22 @@ if command -v vipsheader > /dev/null 2>&1; then
                             END { exit bad }' || fail_ "box outside its photo"
 fi
 
+# --shift: the same plan and train photos, other test photos; still the
+# same bytes whatever the number of threads
+hwi-synth -q -s tiny -S 3 -t 1 --shift sa
+hwi-synth -q -s tiny -S 3 -t 2 --shift sb
+diff -r sa sb > /dev/null || fail_ "--shift: two thread counts differ"
+diff -r a/train sa/train > /dev/null || fail_ "--shift changed train photos"
+for f in train.csv solution.csv; do
+    cmp a/$f sa/$f || fail_ "--shift changed $f"
+done
+for f in a/test/*.jpg; do
+    cmp "$f" "s$f" > /dev/null && fail_ "--shift left $f as it was"
+done
+# the other camera's small JPEGs: the shifted test set is smaller
+[ "$(cat sa/test/*.jpg | wc -c)" -lt "$(cat a/test/*.jpg | wc -c)" ] ||
+    fail_ "shifted test photos are not smaller"
+
 # another seed, another data set
 hwi-synth -q -s tiny -S 4 c
 cmp a/train.csv c/train.csv > /dev/null && fail_ "seeds 3 and 4 gave the same train.csv"
