@@ -17,12 +17,16 @@
 #include "metric.h"
 #include "nn.h"
 #include "opt.h"
+#include "progress.h"
 #include "stream.h"
 #include "train.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +40,8 @@ enum {
     OPT_HEAD_EPOCHS,
     OPT_LR,
     OPT_NO_AUGMENT,
+    OPT_INIT,
+    OPT_LOG,
     OPT_RESUME,
     OPT_VAL,
     OPT_VAL_LABELS,
@@ -52,7 +58,9 @@ static const struct option longopts[] = {
     {"seed", required_argument, NULL, 's'},
     {"threads", required_argument, NULL, 't'},
     {"no-augment", no_argument, NULL, OPT_NO_AUGMENT},
-    {"resume", required_argument, NULL, OPT_RESUME},
+    {"init", required_argument, NULL, OPT_INIT},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"resume", no_argument, NULL, OPT_RESUME},
     {"val", required_argument, NULL, OPT_VAL},
     {"val-labels", required_argument, NULL, OPT_VAL_LABELS},
     {"help", no_argument, NULL, OPT_HELP},
@@ -88,29 +96,29 @@ static _Noreturn void usage(int status)
           "  -t, --threads=N        threads for the matrix code (default 0: all cores)\n"
           "      --no-augment       train on the pixels as they are (no random affine\n"
           "                         warp and brightness/contrast; never flips anyway)\n"
-          "      --resume=WEIGHTS   start from WEIGHTS (a MODEL.weights with the same\n"
+          "      --init=WEIGHTS     start from WEIGHTS (a MODEL.weights with the same\n"
           "                         classes) instead of random weights\n"
+          "      --log=FILE         write one TSV row per epoch to FILE: loss per\n"
+          "                         head, ring radii, learning rate, speed, time and\n"
+          "                         the --val metrics (columns: hwi-train(1))\n"
+          "      --resume           continue from MODEL.ckpt, the checkpoint written\n"
+          "                         after every epoch, if there is one\n"
           "      --val=PIXELS       after each epoch report the classifier's top-1 and\n"
           "                         MAP@5 on this pixel stream (needs --val-labels)\n"
           "      --val-labels=CSV   the true labels of the --val images (Image,Id)\n"
           "      --help             display this help and exit\n"
           "      --version          output version information and exit\n"
           "\n"
-          "Progress goes to standard error when it is a terminal; a summary line\n"
-          "(epochs, images/s, final loss) ends the run.  The same seed gives the same\n"
-          "weights with --threads=1.\n"
+          "After every epoch the whole training state goes to MODEL.ckpt (removed\n"
+          "when the model is written); --resume continues an interrupted run to the\n"
+          "weights the uninterrupted run gives.  Progress goes to standard error\n"
+          "when it is a terminal; a summary line (epochs, images/s, final loss) ends\n"
+          "the run.  The same seed gives the same weights on the same --threads.\n"
           "\n"
           "Exit status: 0 on success, 1 on bad input or an I/O error, 2 on a usage error.\n"
           "See hwi-train(1), hwi-embed(1) and hwi-formats(5).\n",
           stdout);
     exit(status);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* Open PATH as a pixel stream; dies on error. */
@@ -134,11 +142,18 @@ static void check_size(const struct hwi_stream *s, const struct hwi_nn_info *in,
             s->dim, cfg, in->w, in->h, in->c, in->w * in->h * in->c);
 }
 
+/* The --val metrics of one epoch. */
+struct val_metrics {
+    double top1, map5;             /* every image with a label */
+    double known_top1, known_map5; /* images of whales the classifier knows */
+    size_t n, known_n;
+};
+
 /* Top-1 and MAP@5 of the classifier on V (images of unknown whales count
  * as misses, as they would in a submission without new_whale). */
 static void validate(struct hwi_nn *nn, const struct hwi_nn_info *in,
                      const struct hwi_trainset *t, const struct hwi_trainset *v,
-                     float *logits, int epoch, double loss)
+                     float *logits, struct val_metrics *m)
 {
     char err[HWI_ERRLEN];
     struct hwi_eval e = {0}, known = {0};
@@ -158,10 +173,12 @@ static void validate(struct hwi_nn *nn, const struct hwi_nn_info *in,
                 hwi_eval_add(&known, v->truth[i + j], pred, k);
         }
     }
-    hwi_warn("epoch %d: loss %.4f; val top-1 %.4f MAP@5 %.4f (%zu images); known whales "
-             "top-1 %.4f MAP@5 %.4f (%zu images)",
-             epoch, loss, hwi_eval_top1(&e), hwi_eval_map5(&e), e.n, hwi_eval_top1(&known),
-             hwi_eval_map5(&known), known.n);
+    m->top1 = hwi_eval_top1(&e);
+    m->map5 = hwi_eval_map5(&e);
+    m->n = e.n;
+    m->known_top1 = hwi_eval_top1(&known);
+    m->known_map5 = hwi_eval_map5(&known);
+    m->known_n = known.n;
 }
 
 /* PATH with its suffix OLD replaced by NEW (or NEW appended); malloc'd. */
@@ -178,8 +195,8 @@ static char *with_suffix(const char *path, const char *old, const char *new)
     return p;
 }
 
-/* --resume: if a label list sits beside WEIGHTS it must be T's classes. */
-static void check_resume_labels(const char *weights, const struct hwi_trainset *t)
+/* --init: if a label list sits beside WEIGHTS it must be T's classes. */
+static void check_init_labels(const char *weights, const struct hwi_trainset *t)
 {
     char err[HWI_ERRLEN];
     char *path = with_suffix(weights, ".weights", ".labels");
@@ -241,16 +258,111 @@ static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg,
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 }
 
+/* --log: the columns are fixed by the network (its loss terms and rings)
+ * and by --val; see hwi-train(1). */
+#define MAX_TERMS 64
+struct trainlog {
+    FILE *fp;
+    const char *path;
+    int terms, rings;
+    char name[MAX_TERMS][24];
+    int ring_index[MAX_TERMS];
+};
+
+/* Open the log: a fresh one with its header, or, when resuming after
+ * epoch EPOCH, the old one less any row of a later epoch (written after
+ * the checkpoint by the run that was interrupted). */
+static void log_open(struct trainlog *lg, const char *path, struct hwi_nn *nn, int val,
+                     long epoch)
+{
+    lg->path = path;
+    lg->terms = hwi_nn_loss_terms(nn, lg->name, NULL, MAX_TERMS);
+    lg->rings = hwi_nn_ring_radii(nn, lg->ring_index, NULL, MAX_TERMS);
+    if (lg->terms > MAX_TERMS || lg->rings > MAX_TERMS)
+        hwi_die(HWI_EXIT_FAIL, "%s: more than %d loss terms or rings", path, MAX_TERMS);
+    char *keep = NULL;
+    size_t keep_n = 0;
+    if (epoch > 0) {
+        FILE *old = fopen(path, "r");
+        if (old) {
+            FILE *mem = open_memstream(&keep, &keep_n);
+            char *line = NULL;
+            size_t cap = 0;
+            if (!mem)
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            while (getline(&line, &cap, old) > 0)
+                if (line[0] == '#' || strtol(line, NULL, 10) <= epoch)
+                    fputs(line, mem);
+            free(line);
+            fclose(old);
+            fclose(mem);
+        }
+    }
+    if (!(lg->fp = fopen(path, "w")))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, strerror(errno));
+    if (keep_n) {
+        fwrite(keep, 1, keep_n, lg->fp);
+    } else {
+        fputs("# epoch\tstep\tloss", lg->fp);
+        for (int i = 0; i < lg->terms; i++)
+            fprintf(lg->fp, "\tloss_%s", lg->name[i]);
+        for (int i = 0; i < lg->rings; i++)
+            fprintf(lg->fp, "\tradius%d", lg->ring_index[i]);
+        fputs("\tlr\timages_per_s\telapsed", lg->fp);
+        if (val)
+            fputs("\tval_top1\tval_map5\tval_known_top1\tval_known_map5", lg->fp);
+        fputc('\n', lg->fp);
+    }
+    free(keep);
+    fflush(lg->fp);
+}
+
+static void log_row(struct trainlog *lg, struct hwi_nn *nn, long epoch, long step,
+                    double loss, const double *term, double lr, double speed,
+                    double elapsed, const struct val_metrics *m)
+{
+    float radius[MAX_TERMS];
+    hwi_nn_ring_radii(nn, NULL, radius, MAX_TERMS);
+    fprintf(lg->fp, "%ld\t%ld\t%.9g", epoch, step, loss);
+    for (int i = 0; i < lg->terms; i++)
+        fprintf(lg->fp, "\t%.9g", term[i]);
+    for (int i = 0; i < lg->rings; i++)
+        fprintf(lg->fp, "\t%.9g", radius[i]);
+    fprintf(lg->fp, "\t%.9g\t%.1f\t%.1f", lr, speed, elapsed);
+    if (m)
+        fprintf(lg->fp, "\t%.9g\t%.9g\t%.9g\t%.9g", m->top1, m->map5, m->known_top1,
+                m->known_map5);
+    fputc('\n', lg->fp);
+    if (fflush(lg->fp) || ferror(lg->fp))
+        hwi_die(HWI_EXIT_FAIL, "%s: write error", lg->path);
+}
+
+/* For tests: HWI_TRAIN_TEST_KILL=E:S sends the process SIGKILL before
+ * step S of epoch E (both from 1), as a crash or kill -9 would. */
+static void test_kill(long epoch, long step)
+{
+    static int init;
+    static long ke = -1, ks = -1;
+    if (!init) {
+        const char *v = getenv("HWI_TRAIN_TEST_KILL");
+        if (v && sscanf(v, "%ld:%ld", &ke, &ks) != 2)
+            ke = ks = -1;
+        init = 1;
+    }
+    if (epoch == ke && step == ks)
+        raise(SIGKILL);
+}
+
 int main(int argc, char **argv)
 {
     hwi_program_init(argv[0]);
 
     const char *labels_path = NULL, *prefix = NULL, *cfg_name = DEFAULT_CFG;
-    const char *resume = NULL, *val_path = NULL, *val_labels = NULL;
+    const char *init = NULL, *val_path = NULL, *val_labels = NULL, *log_path = NULL;
     long epochs = 10, head_epochs = 0, batch = 0, threads = 0;
     unsigned long seed = 1;
     double lr = 0.01;
-    int augment = 1;
+    int augment = 1, resume = 0;
     int c;
     while ((c = getopt_long(argc, argv, "l:o:c:e:b:s:t:", longopts, NULL)) != -1) {
         switch (c) {
@@ -266,7 +378,9 @@ int main(int argc, char **argv)
         case 's': seed = (unsigned long)hwi_opt_long("seed", optarg, 0, UINT_MAX); break;
         case 't': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
         case OPT_NO_AUGMENT: augment = 0; break;
-        case OPT_RESUME: resume = optarg; break;
+        case OPT_INIT: init = optarg; break;
+        case OPT_LOG: log_path = optarg; break;
+        case OPT_RESUME: resume = 1; break;
         case OPT_VAL: val_path = optarg; break;
         case OPT_VAL_LABELS: val_labels = optarg; break;
         case OPT_HELP: usage(HWI_EXIT_OK);
@@ -306,6 +420,7 @@ int main(int argc, char **argv)
 
     char err[HWI_ERRLEN];
     char *cfg = hwi_train_datafile(cfg_name, ".cfg");
+    char *ckpt_path = with_suffix(prefix, "", ".ckpt");
     if (!cfg)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
 
@@ -323,13 +438,13 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL,
                 "%s: no image to train on (%zu unlabelled, %zu new_whale in %s)",
                 ps.name, t.unlabelled, t.new_whale, labels_path);
-    if (resume)
-        check_resume_labels(resume, &t);
+    if (init)
+        check_init_labels(init, &t);
 
     /* the network */
     hwi_nn_set_threads((int)threads);
     srand((unsigned)seed);
-    struct hwi_nn *nn = hwi_nn_load(cfg, resume, (int)batch, t.classes, (unsigned)seed, err);
+    struct hwi_nn *nn = hwi_nn_load(cfg, init, (int)batch, t.classes, (unsigned)seed, err);
     if (!nn)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_nn_info in;
@@ -359,41 +474,86 @@ int main(int argc, char **argv)
     size_t dim = (size_t)t.dim, nb = (size_t)in.batch;
     float *xb = malloc(nb * dim * sizeof *xb);
     int *yb = malloc(nb * sizeof *yb);
-    size_t *perm = malloc(t.n * sizeof *perm);
     float *logits = val_path ? malloc(nb * (size_t)in.classes * sizeof *logits) : NULL;
-    if (!xb || !yb || !perm || (val_path && !logits))
+    if (!xb || !yb || (val_path && !logits))
         hwi_die(HWI_EXIT_FAIL, "out of memory");
-    for (size_t i = 0; i < t.n; i++)
-        perm[i] = i;
-    struct hwi_train_rng rng;
-    hwi_train_rng_seed(&rng, seed);
     struct hwi_aug aug;
     hwi_aug_default(&aug);
 
-    int tty = isatty(STDERR_FILENO);
+    /* what a checkpoint must agree on to be continued */
+    char settings[1024];
+    snprintf(settings, sizeof settings,
+             "cfg=%s epochs=%ld head-epochs=%ld lr=%.17g batch=%d seed=%lu augment=%d "
+             "init=%s images=%zu classes=%d",
+             cfg, epochs, head_epochs, lr, in.batch, seed, augment, init ? init : "",
+             t.n, t.classes);
+    struct hwi_ckpt ck = {0};
+    ck.settings = settings;
+    ck.n = t.n;
+    if (!(ck.perm = malloc(t.n * sizeof *ck.perm)))
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; i < t.n; i++)
+        ck.perm[i] = i;
+    hwi_train_rng_seed(&ck.rng, seed);
+    double elapsed0 = 0; /* wall seconds of earlier (interrupted) runs */
+    if (resume && access(ckpt_path, F_OK) == 0) {
+        struct hwi_ckpt old;
+        if (hwi_ckpt_read(ckpt_path, &old, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        if (strcmp(old.settings, settings))
+            hwi_die(HWI_EXIT_FAIL, "%s: made by another run (%s), not this one (%s)",
+                    ckpt_path, old.settings, settings);
+        if (hwi_nn_state_set(nn, old.state, old.state_size, err))
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", ckpt_path, err);
+        free(ck.perm);
+        ck.perm = old.perm;
+        old.perm = NULL;
+        ck.epoch = old.epoch;
+        ck.rng = old.rng;
+        ck.busy = old.busy;
+        ck.seen = old.seen;
+        elapsed0 = old.elapsed;
+        hwi_ckpt_free(&old);
+        hwi_warn("%s: resuming after epoch %ld", ckpt_path, ck.epoch);
+    } else if (resume) {
+        hwi_warn("%s: no checkpoint; starting from the beginning", ckpt_path);
+    }
+
+    struct trainlog lg = {0};
+    if (log_path)
+        log_open(&lg, log_path, nn, val_path != NULL, ck.epoch);
+    double term_sum[MAX_TERMS];
+    float term[MAX_TERMS];
+
     long steps = (long)((t.n + nb - 1) / nb); /* per epoch; the last batch wraps */
     long total = epochs + head_epochs;
-    double busy = 0, last_loss = 0; /* busy: seconds spent training */
-    size_t seen = 0;
-    for (long ep = 0; ep < total; ep++) {
+    double last_loss = 0, start = hwi_progress_now();
+    struct hwi_progress pr;
+    hwi_progress_start(&pr, "steps", (uint64_t)(total * steps), 0);
+    for (long ep = ck.epoch; ep < total; ep++) {
         int head = ep < head_epochs;
         long phase_ep = head ? ep : ep - head_epochs;
         long phase_n = (head ? head_epochs : epochs) * steps;
-        if (ep == 0 || ep == head_epochs)
+        if (ep == ck.epoch || ep == head_epochs)
             hwi_nn_freeze_backbone(nn, head);
-        hwi_train_rng_shuffle(&rng, perm, t.n);
-        double sum = 0, t1 = now();
+        hwi_train_rng_shuffle(&ck.rng, ck.perm, t.n);
+        double sum = 0, t1 = hwi_progress_now();
+        float rate = 0;
         size_t pos = 0;
+        for (int i = 0; i < lg.terms; i++)
+            term_sum[i] = 0;
         for (long st = 0; st < steps; st++) {
+            test_kill(ep + 1, st + 1);
             for (size_t j = 0; j < nb; j++) {
-                size_t i = perm[pos++ % t.n];
+                size_t i = ck.perm[pos++ % t.n];
                 if (augment)
-                    hwi_augment(&aug, &rng, t.x + i * dim, xb + j * dim, in.w, in.h, in.c);
+                    hwi_augment(&aug, &ck.rng, t.x + i * dim, xb + j * dim, in.w, in.h,
+                                in.c);
                 else
                     memcpy(xb + j * dim, t.x + i * dim, dim * sizeof *xb);
                 yb[j] = t.y[i];
             }
-            float rate = (float)hwi_train_onecycle(lr, phase_ep * steps + st, phase_n);
+            rate = (float)hwi_train_onecycle(lr, phase_ep * steps + st, phase_n);
             float loss;
             if (hwi_nn_train_step(nn, xb, yb, rate, &loss, err))
                 hwi_die(HWI_EXIT_FAIL, "epoch %ld, step %ld: %s", ep + 1, st + 1, err);
@@ -402,25 +562,59 @@ int main(int argc, char **argv)
                         "epoch %ld, step %ld: the loss diverged (try a smaller --lr)",
                         ep + 1, st + 1);
             sum += loss;
-            seen += nb;
-            if (tty)
-                fprintf(stderr, "\repoch %ld/%ld%s step %ld/%ld loss %.4f lr %.3g %.1f img/s  ",
-                        ep + 1, total, head ? " (head)" : "", st + 1, steps, sum / (st + 1),
-                        rate, seen / (busy + now() - t1));
+            ck.seen += nb;
+            if (lg.fp) {
+                hwi_nn_loss_terms(nn, NULL, term, MAX_TERMS);
+                for (int i = 0; i < lg.terms; i++)
+                    term_sum[i] += term[i];
+            }
+            char extra[128];
+            snprintf(extra, sizeof extra, "epoch %ld/%ld%s step %ld/%ld loss %.4f %.1f img/s",
+                     ep + 1, total, head ? " (head)" : "", st + 1, steps, sum / (st + 1),
+                     (double)(st + 1) * nb / (hwi_progress_now() - t1));
+            hwi_progress_show(&pr, (uint64_t)(ep * steps + st + 1), extra);
         }
-        busy += now() - t1;
+        double busy = hwi_progress_now() - t1;
+        ck.busy += busy;
         last_loss = sum / steps;
-        if (tty)
-            fprintf(stderr, "\n");
-        if (val_path)
-            validate(nn, &in, &t, &v, logits, (int)ep + 1, last_loss);
+        struct val_metrics m;
+        if (val_path) {
+            validate(nn, &in, &t, &v, logits, &m);
+            hwi_progress_clear(&pr);
+            hwi_warn("epoch %ld: loss %.4f; val top-1 %.4f MAP@5 %.4f (%zu images); known "
+                     "whales top-1 %.4f MAP@5 %.4f (%zu images)",
+                     ep + 1, last_loss, m.top1, m.map5, m.n, m.known_top1, m.known_map5,
+                     m.known_n);
+        }
+        /* the checkpoint first: a log row is never ahead of it for long, and
+         * a resumed run drops such a row */
+        ck.epoch = ep + 1;
+        ck.elapsed = elapsed0 + hwi_progress_now() - start;
+        if (hwi_nn_state_get(nn, &ck.state, &ck.state_size, err))
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", ckpt_path, err);
+        if (hwi_ckpt_write(ckpt_path, &ck, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        free(ck.state);
+        ck.state = NULL;
+        if (lg.fp) {
+            for (int i = 0; i < lg.terms; i++)
+                term_sum[i] /= steps;
+            log_row(&lg, nn, ep + 1, (ep + 1) * steps, last_loss, term_sum, rate,
+                    (double)steps * nb / busy, ck.elapsed, val_path ? &m : NULL);
+        }
     }
+    hwi_progress_end(&pr);
 
     save_model(nn, prefix, cfg, &t);
+    if (remove(ckpt_path) && errno != ENOENT)
+        hwi_warn("%s: %s", ckpt_path, strerror(errno));
+    if (lg.fp && fclose(lg.fp))
+        hwi_die(HWI_EXIT_FAIL, "%s: write error", log_path);
     hwi_warn("%ld epochs (%ld head-only) on %zu images of %d whales, %.1f images/s, "
              "final loss %.4f; skipped %zu new_whale and %zu unlabelled images",
-             total, head_epochs, t.n, t.classes, seen / (busy > 0 ? busy : 1e-9), last_loss,
-             t.new_whale, t.unlabelled);
+             total, head_epochs, t.n, t.classes,
+             (double)ck.seen / (ck.busy > 0 ? ck.busy : 1e-9), last_loss, t.new_whale,
+             t.unlabelled);
 
     hwi_nn_free(nn);
     hwi_trainset_free(&t);
@@ -428,8 +622,9 @@ int main(int argc, char **argv)
     hwi_labels_free(&labels);
     free(xb);
     free(yb);
-    free(perm);
+    free(ck.perm);
     free(logits);
     free(cfg);
+    free(ckpt_path);
     return HWI_EXIT_OK;
 }

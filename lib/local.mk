@@ -4,6 +4,7 @@
 noinst_LTLIBRARIES += lib/libhwi.la
 lib_libhwi_la_SOURCES = \
 	lib/err.c lib/err.h \
+	lib/progress.c lib/progress.h \
 	lib/opt.c lib/opt.h \
 	lib/map.c lib/map.h \
 	lib/csv.c lib/csv.h \

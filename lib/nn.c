@@ -1250,12 +1250,15 @@ static const unsigned char *getf(const unsigned char *p, float *a, size_t n)
     return p;
 }
 
-int hwi_nn_save(struct hwi_nn *nn, const char *path, char *err)
+/* The weights file of NN as bytes: a malloc'd buffer of *SIZE bytes, or
+ * NULL when out of memory. */
+static unsigned char *pack_weights(struct hwi_nn *nn, size_t *size)
 {
-    size_t dk = dk_bytes(nn), size = dk + trailer_bytes(nn);
-    unsigned char *buf = malloc(size), *p = buf;
+    size_t dk = dk_bytes(nn);
+    *size = dk + trailer_bytes(nn);
+    unsigned char *buf = malloc(*size), *p = buf;
     if (!buf)
-        return hwi_seterr(err, "%s: out of memory (%zu bytes)", path, size);
+        return NULL;
     p = put32(p, 0); /* major */
     p = put32(p, 2); /* minor */
     p = put32(p, 0); /* revision */
@@ -1289,6 +1292,15 @@ int hwi_nn_save(struct hwi_nn *nn, const char *path, char *err)
     }
     p = put64(p, dk);
     p = put32(p, crc32_update(0, buf, (size_t)(p - buf)));
+    return buf;
+}
+
+int hwi_nn_save(struct hwi_nn *nn, const char *path, char *err)
+{
+    size_t size;
+    unsigned char *buf = pack_weights(nn, &size);
+    if (!buf)
+        return hwi_seterr(err, "%s: out of memory", path);
     struct hwi_outfile out;
     int rc = hwi_outfile_open(&out, path, err);
     if (!rc) {
@@ -1608,4 +1620,179 @@ void hwi_nn_freeze_backbone(struct hwi_nn *nn, int frozen)
             nn->aux[i].frozen = frozen;
         }
     nn->frozen = frozen;
+}
+
+/* ------------------------------------------------------------------------
+ * Training state (checkpoints).  Beyond the weights file, what the next
+ * update step reads: the momentum buffers (*_updates; Darknet's SGD keeps
+ * momentum times the last update there), hwi's Adam moments, Darknet's
+ * update counter *net->t, hwi's [center] accumulators, and the position of
+ * rand(), which Darknet's [dropout] draws from (P15). */
+
+/* The optimizer arrays of layer I, in a fixed order; returns how many. */
+static int state_arrays(const struct hwi_nn *nn, int i, float **arr, size_t *len)
+{
+    const layer *l = &nn->net->layers[i];
+    const struct hwi_aux *a = &nn->aux[i];
+    size_t n = 0, nw = 0;
+    int k = 0;
+    switch (a->kind) {
+    case HWI_CONV: n = (size_t)l->n, nw = (size_t)l->nweights; break;
+    case HWI_CONN: n = (size_t)l->outputs, nw = n * (size_t)l->inputs; break;
+    case HWI_BN: n = (size_t)l->out_c; break;
+    case HWI_GEM:
+    case HWI_RING: nw = 1; break;
+    case HWI_CENTER:
+        nw = (size_t)a->classes * l->inputs;
+        arr[k] = a->counts, len[k++] = (size_t)a->classes;
+        break;
+    default: return 0;
+    }
+    float *cand[9] = {l->weight_updates, l->bias_updates, l->scale_updates, a->m, a->v,
+                      a->bm, a->bv, a->sm, a->sv};
+    size_t clen[9] = {nw, n, n, nw, nw, n, n, n, n};
+    for (int j = 0; j < 9; j++)
+        if (cand[j] && clen[j])
+            arr[k] = cand[j], len[k++] = clen[j];
+    return k;
+}
+
+/* glibc keeps rand()'s state in a table of 128 bytes (srand's TYPE_3) whose
+ * first word records the position; initstate() stores the position of the
+ * table it leaves and returns it, setstate() returns to it. */
+#define RAND_STATE_BYTES 128
+static void rand_snapshot(unsigned char *out, const unsigned char *in)
+{
+    char tmp[RAND_STATE_BYTES];
+    char *cur = initstate(1, tmp, sizeof tmp);
+    if (out)
+        memcpy(out, cur, RAND_STATE_BYTES);
+    if (in)
+        memcpy(cur, in, RAND_STATE_BYTES);
+    setstate(cur);
+}
+
+#define STATE_MAGIC "HWIS"
+#define STATE_VERSION 1
+
+int hwi_nn_state_get(struct hwi_nn *nn, unsigned char **out, size_t *size, char *err)
+{
+    size_t wsize;
+    unsigned char *w = pack_weights(nn, &wsize);
+    if (!w)
+        return hwi_seterr(err, "out of memory");
+    size_t n = 4 + 4 + 4 + 8 + wsize + 4 + 4 + RAND_STATE_BYTES;
+    for (int i = 0; i < nn->net->n; i++) {
+        float *arr[9];
+        size_t len[9];
+        int k = state_arrays(nn, i, arr, len);
+        for (int j = 0; j < k; j++)
+            n += 4 * len[j];
+    }
+    unsigned char *buf = malloc(n), *p = buf;
+    if (!buf) {
+        free(w);
+        return hwi_seterr(err, "out of memory");
+    }
+    memcpy(p, STATE_MAGIC, 4);
+    p = put32(p + 4, STATE_VERSION);
+    p = put32(p, layout_hash(nn));
+    p = put64(p, wsize);
+    memcpy(p, w, wsize);
+    p += wsize;
+    free(w);
+    p = put32(p, (uint32_t)*nn->net->t);
+    for (int i = 0; i < nn->net->n; i++) {
+        float *arr[9];
+        size_t len[9];
+        int k = state_arrays(nn, i, arr, len);
+        for (int j = 0; j < k; j++)
+            p = putf(p, arr[j], len[j]);
+    }
+    p = put32(p, RAND_STATE_BYTES);
+    rand_snapshot(p, NULL);
+    p += RAND_STATE_BYTES;
+    *out = buf;
+    *size = (size_t)(p - buf);
+    return 0;
+}
+
+int hwi_nn_state_set(struct hwi_nn *nn, const unsigned char *buf, size_t size, char *err)
+{
+    if (size < 20 || memcmp(buf, STATE_MAGIC, 4) != 0)
+        return hwi_seterr(err, "not an hwi training state");
+    if (get32(buf + 4) != STATE_VERSION)
+        return hwi_seterr(err, "training state version %u; this hwi reads version %d",
+                          get32(buf + 4), STATE_VERSION);
+    if (get32(buf + 8) != layout_hash(nn))
+        return hwi_seterr(err, "the training state is for another network");
+    uint64_t wsize = get64(buf + 12);
+    size_t need = 20 + 4 + 4 + RAND_STATE_BYTES;
+    for (int i = 0; i < nn->net->n; i++) {
+        float *arr[9];
+        size_t len[9];
+        int k = state_arrays(nn, i, arr, len);
+        for (int j = 0; j < k; j++)
+            need += 4 * len[j];
+    }
+    if (wsize > size || size - wsize != need)
+        return hwi_seterr(err, "the training state is for another network or truncated");
+    if (nn_load_weights(nn, "training state", buf + 20, (long)wsize, err))
+        return -1;
+    const unsigned char *p = buf + 20 + wsize;
+    *nn->net->t = (int)get32(p);
+    p += 4;
+    for (int i = 0; i < nn->net->n; i++) {
+        float *arr[9];
+        size_t len[9];
+        int k = state_arrays(nn, i, arr, len);
+        for (int j = 0; j < k; j++)
+            p = getf(p, arr[j], len[j]);
+    }
+    if (get32(p) != RAND_STATE_BYTES)
+        return hwi_seterr(err, "training state: bad rand() state");
+    rand_snapshot(NULL, p + 4);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * What the training log shows. */
+int hwi_nn_loss_terms(const struct hwi_nn *nn, char (*name)[24], float *value, int max)
+{
+    const network *net = nn->net;
+    int k = 0;
+    for (int i = 0; i < net->n; i++) {
+        const layer *l = &net->layers[i];
+        if (!l->cost)
+            continue;
+        if (k < max) {
+            const char *kind = nn->aux[i].kind == HWI_SOFTMAX ? "softmax"
+                               : nn->aux[i].kind == HWI_RING  ? "ring"
+                               : nn->aux[i].kind == HWI_CENTER ? "center"
+                                                               : "cost";
+            if (name)
+                snprintf(name[k], sizeof name[k], "%s%d", kind, i);
+            if (value)
+                value[k] = l->cost[0] / net->batch;
+        }
+        k++;
+    }
+    return k;
+}
+
+int hwi_nn_ring_radii(const struct hwi_nn *nn, int *index, float *radius, int max)
+{
+    int k = 0;
+    for (int i = 0; i < nn->net->n; i++) {
+        if (nn->aux[i].kind != HWI_RING)
+            continue;
+        if (k < max) {
+            if (index)
+                index[k] = i;
+            if (radius)
+                radius[k] = nn->net->layers[i].weights[0];
+        }
+        k++;
+    }
+    return k;
 }

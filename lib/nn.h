@@ -72,6 +72,28 @@ void hwi_nn_freeze_backbone(struct hwi_nn *nn, int frozen);
 /* Save all parameters to WEIGHTS (whole or not at all). */
 int hwi_nn_save(struct hwi_nn *nn, const char *weights, char *err);
 
+/* The whole training state of NN as a malloc'd byte string (*OUT, *SIZE
+ * bytes): the weights file, the optimizer state (momentum buffers, Adam
+ * moments and step count, [center] accumulators) and the position of
+ * rand(), which Darknet's dropout draws from.  hwi_nn_state_set on a
+ * network built from the same cfg, batch and classes restores it, so the
+ * following training steps are those the saved network would have taken. */
+int hwi_nn_state_get(struct hwi_nn *nn, unsigned char **out, size_t *size, char *err);
+int hwi_nn_state_set(struct hwi_nn *nn, const unsigned char *buf, size_t size, char *err);
+
+/* The loss terms of the last training step, per image, in layer order: one
+ * per layer with a cost (each classifier head's cross-entropy, each [ring]
+ * and [center] loss; they sum to hwi_nn_train_step's *LOSS), named
+ * "softmaxI", "ringI", "centerI" with I the layer index.  Fills up to MAX
+ * entries of NAME and VALUE (either may be NULL); returns how many terms
+ * the network has. */
+int hwi_nn_loss_terms(const struct hwi_nn *nn, char (*name)[24], float *value, int max);
+
+/* The radii R of the [ring] layers, in layer order, with their layer
+ * INDEX.  Fills up to MAX entries (either array may be NULL); returns how
+ * many [ring] layers there are. */
+int hwi_nn_ring_radii(const struct hwi_nn *nn, int *index, float *radius, int max);
+
 void hwi_nn_free(struct hwi_nn *nn);
 
 #endif /* HWI_NN_H */

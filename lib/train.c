@@ -413,3 +413,184 @@ char *hwi_train_datafile(const char *name, const char *suffix)
         return NULL;
     return p;
 }
+
+/* ------------------------------------------------------------------------
+ * Checkpoints. */
+
+#define CKPT_VERSION 1
+
+static void put_u32(FILE *fp, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        putc((int)(v >> (8 * i)) & 0xff, fp);
+}
+
+static void put_u64(FILE *fp, uint64_t v)
+{
+    put_u32(fp, (uint32_t)v);
+    put_u32(fp, (uint32_t)(v >> 32));
+}
+
+int hwi_ckpt_write(const char *path, const struct hwi_ckpt *c, char *err)
+{
+    struct hwi_outfile out;
+    if (hwi_outfile_open(&out, path, err))
+        return -1;
+    FILE *fp = out.fp;
+    size_t slen = strlen(c->settings);
+    uint64_t busy;
+    memcpy(&busy, &c->busy, sizeof busy);
+    fwrite("HWIC", 1, 4, fp);
+    put_u32(fp, CKPT_VERSION);
+    put_u32(fp, (uint32_t)c->epoch);
+    put_u32(fp, (uint32_t)slen);
+    fwrite(c->settings, 1, slen, fp);
+    put_u64(fp, c->rng.s);
+    put_u64(fp, c->n);
+    for (size_t i = 0; i < c->n; i++)
+        put_u64(fp, c->perm[i]);
+    put_u64(fp, busy);
+    memcpy(&busy, &c->elapsed, sizeof busy);
+    put_u64(fp, busy);
+    put_u64(fp, c->seen);
+    put_u64(fp, c->state_size);
+    fwrite(c->state, 1, c->state_size, fp);
+    put_u32(fp, (uint32_t)(4 * 4 + slen + 8 * 2 + 8 * c->n + 8 * 4 + c->state_size + 4));
+    if (ferror(fp)) {
+        hwi_outfile_abort(&out);
+        return hwi_seterr(err, "%s: write error", path);
+    }
+    return hwi_outfile_commit(&out, err);
+}
+
+/* Bytes of the checkpoint being read: P to END. */
+struct reader {
+    const unsigned char *p, *end;
+    int short_read;
+};
+
+static uint64_t get_u(struct reader *r, int bytes)
+{
+    uint64_t v = 0;
+    if (r->end - r->p < bytes) {
+        r->short_read = 1;
+        r->p = r->end;
+        return 0;
+    }
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += bytes;
+    return v;
+}
+
+static const unsigned char *get_bytes(struct reader *r, uint64_t n)
+{
+    if ((uint64_t)(r->end - r->p) < n) {
+        r->short_read = 1;
+        r->p = r->end;
+        return NULL;
+    }
+    const unsigned char *q = r->p;
+    r->p += n;
+    return q;
+}
+
+int hwi_ckpt_read(const char *path, struct hwi_ckpt *c, char *err)
+{
+    memset(c, 0, sizeof *c);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return hwi_seterr(err, "%s: %s", path, strerror(errno));
+    unsigned char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            unsigned char *b = realloc(buf, cap = cap ? 2 * cap : 1 << 16);
+            if (!b) {
+                free(buf);
+                fclose(fp);
+                return hwi_seterr(err, "%s: out of memory", path);
+            }
+            buf = b;
+        }
+        size_t got = fread(buf + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int rerr = ferror(fp);
+    fclose(fp);
+    if (rerr) {
+        free(buf);
+        return hwi_seterr(err, "%s: read error", path);
+    }
+    int rc = -1;
+    struct reader r = {buf, buf + n, 0};
+    const unsigned char *magic = get_bytes(&r, 4);
+    if (!magic || memcmp(magic, "HWIC", 4) != 0) {
+        hwi_seterr(err, "%s: not an hwi-train checkpoint", path);
+        goto out;
+    }
+    uint32_t v = (uint32_t)get_u(&r, 4);
+    if (v != CKPT_VERSION) {
+        hwi_seterr(err, "%s: checkpoint version %u; this hwi reads version %d", path, v,
+                   CKPT_VERSION);
+        goto out;
+    }
+    c->epoch = (long)get_u(&r, 4);
+    uint64_t slen = get_u(&r, 4);
+    const unsigned char *s = get_bytes(&r, slen);
+    c->rng.s = get_u(&r, 8);
+    c->n = (size_t)get_u(&r, 8);
+    if (r.short_read || c->n > (size_t)(r.end - r.p) / 8)
+        goto truncated;
+    c->settings = malloc(slen + 1);
+    c->perm = malloc((c->n ? c->n : 1) * sizeof *c->perm);
+    if (!c->settings || !c->perm) {
+        hwi_seterr(err, "%s: out of memory", path);
+        goto out;
+    }
+    memcpy(c->settings, s, slen);
+    c->settings[slen] = '\0';
+    for (size_t i = 0; i < c->n; i++)
+        if ((c->perm[i] = (size_t)get_u(&r, 8)) >= c->n) {
+            hwi_seterr(err, "%s: corrupt checkpoint (image order)", path);
+            goto out;
+        }
+    uint64_t busy = get_u(&r, 8);
+    memcpy(&c->busy, &busy, sizeof busy);
+    busy = get_u(&r, 8);
+    memcpy(&c->elapsed, &busy, sizeof busy);
+    c->seen = get_u(&r, 8);
+    c->state_size = (size_t)get_u(&r, 8);
+    const unsigned char *st = get_bytes(&r, c->state_size);
+    uint64_t total = get_u(&r, 4);
+    if (r.short_read)
+        goto truncated;
+    if (r.p != r.end || total != n) {
+        hwi_seterr(err, "%s: corrupt checkpoint (size)", path);
+        goto out;
+    }
+    if (!(c->state = malloc(c->state_size ? c->state_size : 1))) {
+        hwi_seterr(err, "%s: out of memory", path);
+        goto out;
+    }
+    memcpy(c->state, st, c->state_size);
+    rc = 0;
+    goto out;
+truncated:
+    hwi_seterr(err, "%s: truncated checkpoint", path);
+out:
+    free(buf);
+    if (rc)
+        hwi_ckpt_free(c);
+    return rc;
+}
+
+void hwi_ckpt_free(struct hwi_ckpt *c)
+{
+    free(c->settings);
+    free(c->perm);
+    free(c->state);
+    memset(c, 0, sizeof *c);
+}

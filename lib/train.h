@@ -129,4 +129,34 @@ void hwi_train_topk(const float *v, int n, int k, int *out);
  * Returns a malloc'd string, or NULL if out of memory. */
 char *hwi_train_datafile(const char *name, const char *suffix);
 
+/* ------------------------------------------------------------------------
+ * Checkpoints: what hwi-train needs to continue a run after epoch EPOCH
+ * as if it had never stopped.  The file (little-endian, hwi-nn(5)):
+ *   "HWIC", u32 version = 1, u32 epoch, u32 settings length, the settings
+ *   text (no NUL), u64 rng state, u64 n, n x u64 perm, f64 busy seconds,
+ *   f64 elapsed seconds, u64 images seen, u64 state length, the network's state
+ *   (hwi_nn_state_get), u32 total file size. */
+struct hwi_ckpt {
+    long epoch;             /* epochs done */
+    char *settings;         /* the options that must not change, as text */
+    struct hwi_train_rng rng;
+    size_t n;               /* images */
+    size_t *perm;           /* [n] the image order after the last shuffle */
+    double busy;            /* seconds spent in training steps so far */
+    double elapsed;         /* wall seconds of the run so far */
+    uint64_t seen;          /* images trained on so far */
+    unsigned char *state;   /* the network's training state */
+    size_t state_size;
+};
+
+/* Write C to PATH whole or not at all (hwi_outfile).  Returns 0, or -1
+ * with ERR set. */
+int hwi_ckpt_write(const char *path, const struct hwi_ckpt *c, char *err);
+
+/* Read PATH into C (malloc'd members; hwi_ckpt_free).  A truncated or
+ * foreign file is an error.  Returns 0, or -1 with ERR set. */
+int hwi_ckpt_read(const char *path, struct hwi_ckpt *c, char *err);
+
+void hwi_ckpt_free(struct hwi_ckpt *c);
+
 #endif /* HWI_TRAIN_H */

@@ -42,9 +42,64 @@ train --head-epochs 1 -e 1 --no-augment --lr 0.005 --val pix.bin --val-labels tr
 [ "$(grep -c '^hwi-train: epoch [12]: loss [0-9.]*; val top-1 [0-9.]* MAP@5 [0-9.]* (13 images); known whales top-1 [0-9.]* MAP@5 [0-9.]* (12 images)$' err)" = 2 ] \
     || fail_ "--val: $(cat err)"
 grep -q '2 epochs (1 head-only)' err || fail_ "--head-epochs: $(cat err)"
-train --resume m.weights -e 1 -o r pix.bin 2> err
+train --init m.weights -e 1 -o r pix.bin 2> err
 compare_ m.labels r.labels
-cmp -s m.weights r.weights && fail_ "--resume did not train"
+cmp -s m.weights r.weights && fail_ "--init did not train"
+
+# checkpoints: a run killed (SIGKILL) in the middle of epoch 2 leaves the
+# checkpoint of epoch 1; --resume then ends with the weights of the
+# uninterrupted run, byte for byte, and the log of the same epochs
+vtrain() { train -e 3 -s 5 --val pix.bin --val-labels train.csv "$@" pix.bin; }
+vtrain -o u --log u.log 2> /dev/null
+[ -e u.ckpt ] && fail_ "the checkpoint outlived the model"
+returns_ 137 env HWI_TRAIN_TEST_KILL=2:2 sh -c \
+    'exec hwi-train -c pcb-tiny -b 4 -t 1 -l train.csv -e 3 -s 5 --val pix.bin \
+     --val-labels train.csv --log k.log -o k pix.bin' 2> /dev/null
+[ -s k.ckpt ] || fail_ "no checkpoint after epoch 1"
+ls k.weights 2> /dev/null && fail_ "a killed run wrote weights"
+[ "$(grep -vc '^#' k.log)" = 1 ] || fail_ "killed log: $(cat k.log)"
+vtrain -o k --log k.log --resume 2> err
+grep -q '^hwi-train: k.ckpt: resuming after epoch 1$' err || fail_ "resume: $(cat err)"
+cmp u.weights k.weights || fail_ "--resume gave other weights than an uninterrupted run"
+cut -f 1-5 u.log > u.cut
+cut -f 1-5 k.log > k.cut
+compare_ u.cut k.cut
+# a checkpoint of another run is refused; --resume without one starts over
+returns_ 137 env HWI_TRAIN_TEST_KILL=3:1 sh -c \
+    'exec hwi-train -c pcb-tiny -b 4 -t 1 -l train.csv -e 3 -s 5 -o k2 pix.bin' 2> /dev/null
+returns_ 1 train -e 3 -s 6 -o k2 --resume pix.bin 2> err
+grep -q 'k2.ckpt: made by another run (.*seed=5.*), not this one (.*seed=6.*)' err \
+    || fail_ "other run: $(cat err)"
+head -c 1000 k2.ckpt > k3.ckpt
+returns_ 1 train -e 3 -s 5 -o k3 --resume pix.bin 2> err
+grep -q 'k3.ckpt: truncated checkpoint' err || fail_ "truncated checkpoint: $(cat err)"
+train -e 1 -s 5 -o k4 --resume pix.bin 2> err
+grep -q 'k4.ckpt: no checkpoint; starting from the beginning' err || fail_ "$(cat err)"
+
+# the log's columns are those hwi-train(1) lists under LOG FILE, in order:
+# KIND and N stand for the loss kinds and layer indices, and repeat
+cols=$(sed -n '/^\.SH LOG FILE/,/^\.SH /p' "$srcdir/man/hwi-train.1" |
+       sed -n '/^\.TP/{n;p;}' | sed -e 's/^\.BI* //' -e 's/\\|//g' -e 's/ //g')
+[ "$(echo "$cols" | wc -l)" -ge 10 ] || framework_failure_ "columns: $cols"
+re='^#'
+sep=' '
+for c in $cols; do
+    case $c in
+    *KIND*|*N) c=$(echo "$c" | sed -e 's/KIND/(softmax|ring|center)/' -e 's/N$/[0-9]+/')
+               re="$re($sep$c)*" ;;
+    *) re="$re$sep$c" ;;
+    esac
+    sep='\t'
+done
+re="$re\$"
+head -n 1 u.log | grep -Eq "$(printf "$re")" || fail_ "log header $(head -n 1 u.log) is not $re"
+head -n 1 u.log | grep -q 'loss_softmax[0-9]*.*radius[0-9]' || fail_ "no head or ring column"
+awk -F '\t' 'NR == 1 { n = NF } NR > 1 && (NF != n || $1 != NR - 1) { exit 1 }
+              END { if (NR != 4) exit 1 }' u.log || fail_ "log rows: $(cat u.log)"
+# the loss terms add up to the loss
+awk -F '\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^loss_/) t[i] = 1 }
+    NR > 1 { s = 0; for (i in t) s += $i; d = s - $3; if (d > 1e-4 || d < -1e-4) exit 1 }' u.log \
+    || fail_ "the loss terms do not add up: $(cat u.log)"
 
 # bad options: exit 2, nothing written
 returns_ 2 hwi-train -l train.csv pix.bin 2> err
@@ -91,19 +146,19 @@ head -c 2000 pix.bin > trunc.bin
 returns_ 1 train -o x trunc.bin 2> err
 grep -q 'trunc.bin: record .*truncated' err || fail_ "truncated: $(cat err)"
 
-# missing cfg, missing or truncated --resume weights, labels that differ
+# missing cfg, missing or truncated --init weights, labels that differ
 returns_ 1 train -c ./no-such.cfg -o x pix.bin 2> err
 grep -q 'no-such.cfg' err || fail_ "missing cfg: $(cat err)"
-returns_ 1 train --resume no-such.weights -o x pix.bin 2> err
+returns_ 1 train --init no-such.weights -o x pix.bin 2> err
 grep -q 'no-such.weights' err || fail_ "missing weights: $(cat err)"
 head -c 100 m.weights > t.weights
-returns_ 1 train --resume t.weights -o x pix.bin 2> err
+returns_ 1 train --init t.weights -o x pix.bin 2> err
 grep -q 't.weights' err || fail_ "truncated weights: $(cat err)"
 cp m.weights o.weights
 printf 'w_0000001\nw_0000002\nw_0000003\nw_0000009\n' > o.labels
-returns_ 1 train --resume o.weights -o x pix.bin 2> err
+returns_ 1 train --init o.weights -o x pix.bin 2> err
 grep -q "o.labels:4: class 'w_0000009', but the labels give 'w_0000004'" err \
-    || fail_ "resume labels: $(cat err)"
+    || fail_ "init labels: $(cat err)"
 ls x.* 2>/dev/null && fail_ "an error left model files behind"
 
 # the cfg, the weights and the labels: all three or none (the labels on a
