@@ -151,34 +151,6 @@ struct boxes {
     struct hwi_map index;
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (!p)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-    return d;
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s;
-    if (vasprintf(&s, fmt, ap) < 0)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-    va_end(ap);
-    return s;
-}
-
 /* Normalise NAME in place to its photo key (lib/photo.h: its path under
  * --dir, "card1/IMG_0001.JPG"), or say why it cannot be one (and NULL if
  * it can).  The key is the stream key and names the crop file in
@@ -186,7 +158,7 @@ static char *xasprintf(const char *fmt, ...)
 static const char *bad_name(char *name)
 {
     static char why[HWI_ERRLEN]; /* the main thread only */
-    char *key = xstrdup(name); /* NAME stays as given for the message */
+    char *key = hwi_xstrdup(name); /* NAME stays as given for the message */
     int bad = hwi_photo_key(name, key, why);
     if (!bad)
         strcpy(name, key);
@@ -199,13 +171,13 @@ static const char *bad_name(char *name)
 static char *make_subdirs(const char *outdir, const char *name)
 {
     for (const char *p = strchr(name, '/'); p; p = strchr(p + 1, '/')) {
-        char *dir = xasprintf("%s/%.*s", outdir, (int)(p - name), name);
+        char *dir = hwi_xasprintf("%s/%.*s", outdir, (int)(p - name), name);
         char *why = NULL;
         struct stat st;
         if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-            why = xasprintf("%s: %s", dir, strerror(errno));
+            why = hwi_xasprintf("%s: %s", dir, strerror(errno));
         else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-            why = xasprintf("%s: not a directory", dir);
+            why = hwi_xasprintf("%s: not a directory", dir);
         free(dir);
         if (why)
             return why;
@@ -220,16 +192,16 @@ static struct job *add_row(struct job **rows, size_t *n, size_t *cap, struct hwi
 {
     if (*n == *cap) {
         *cap = *cap ? 2 * *cap : 256;
-        *rows = xrealloc(*rows, *cap * sizeof **rows);
+        *rows = hwi_xrealloc(*rows, *cap * sizeof **rows);
     }
     struct job *r = &(*rows)[*n];
     memset(r, 0, sizeof *r);
-    r->name = xstrdup(name);
+    r->name = hwi_xstrdup(name);
     r->from = from;
     r->line = line;
     const char *why = bad_name(r->name);
     if (why) {
-        r->bad = xstrdup(why);
+        r->bad = hwi_xstrdup(why);
     } else {
         size_t first;
         int put = hwi_map_put(index, r->name, *n, &first);
@@ -239,8 +211,8 @@ static struct job *add_row(struct job **rows, size_t *n, size_t *cap, struct hwi
             (*rows)[first].dup = line ? line : -1;
         if (put == 0)
             r->bad = (*rows)[first].line
-                         ? xasprintf("listed twice (first at line %ld)", (*rows)[first].line)
-                         : xstrdup("listed twice");
+                         ? hwi_xasprintf("listed twice (first at line %ld)", (*rows)[first].line)
+                         : hwi_xstrdup("listed twice");
     }
     (*n)++;
     return r;
@@ -259,7 +231,7 @@ static FILE *slurp(const char *path, const char *name, char **buf)
     for (;;) {
         if (cap - len < 65536) {
             cap = cap ? 2 * cap : 65536;
-            b = xrealloc(b, cap);
+            b = hwi_xrealloc(b, cap);
         }
         size_t got = fread(b + len, 1, cap - len - 1, fp);
         len += got;
@@ -285,9 +257,9 @@ static char *parse_box(char **f, struct hwi_rect *r)
     long v[4];
     for (int i = 0; i < 4; i++)
         if (hwi_parse_long(f[i], 0, INT_MAX, &v[i]))
-            return xasprintf("%s is '%s', not a pixel coordinate", coord[i], f[i]);
+            return hwi_xasprintf("%s is '%s', not a pixel coordinate", coord[i], f[i]);
     if (v[2] < v[0] || v[3] < v[1])
-        return xasprintf("inverted box (%ld,%ld)-(%ld,%ld)", v[0], v[1], v[2], v[3]);
+        return hwi_xasprintf("inverted box (%ld,%ld)-(%ld,%ld)", v[0], v[1], v[2], v[3]);
     *r = (struct hwi_rect){v[0], v[1], v[2], v[3]};
     return NULL;
 }
@@ -407,11 +379,11 @@ static void crop_one(struct job *j)
     char *path = NULL, *out = NULL;
     if (!pix || asprintf(&path, "%s/%s", pool.dir, j->name) < 0) {
         path = NULL;
-        j->err = xstrdup("out of memory");
+        j->err = hwi_xstrdup("out of memory");
         goto done;
     }
     if (hwi_image_crop(path, j->has_box ? &j->box : NULL, &pool.params, pix, err)) {
-        j->err = xstrdup(err);
+        j->err = hwi_xstrdup(err);
         goto done;
     }
     if (pool.outdir) {
@@ -419,12 +391,12 @@ static void crop_one(struct job *j)
         int base = dot && dot != j->name ? (int)(dot - j->name) : (int)strlen(j->name);
         if (asprintf(&out, "%s/%.*s.%s", pool.outdir, base, j->name, pool.suffix) < 0) {
             out = NULL;
-            j->err = xstrdup("out of memory");
+            j->err = hwi_xstrdup("out of memory");
             goto done;
         }
         int s = pool.params.size;
         if (hwi_image_save(pix, s, s, 1, pool.quality, pool.compression, out, err)) {
-            j->err = xstrdup(err);
+            j->err = hwi_xstrdup(err);
             goto done;
         }
     }
@@ -609,9 +581,9 @@ int main(int argc, char **argv)
         j->has_box = b->has_box;
         j->box = b->box;
         if (b->bad)
-            j->bad = xstrdup(b->bad);
+            j->bad = hwi_xstrdup(b->bad);
         else if (b->dup)
-            j->bad = xasprintf("two boxes in %s (lines %ld and %ld)", boxes_name, b->line,
+            j->bad = hwi_xasprintf("two boxes in %s (lines %ld and %ld)", boxes_name, b->line,
                                b->dup);
     }
 
@@ -629,13 +601,13 @@ int main(int argc, char **argv)
                 continue;
             const char *dot = strrchr(j->name, '.');
             size_t base = dot && dot != j->name ? (size_t)(dot - j->name) : strlen(j->name);
-            char *out = xasprintf("%.*s", (int)base, j->name);
+            char *out = hwi_xasprintf("%.*s", (int)base, j->name);
             size_t first;
             int put = hwi_map_put(&outnames, out, i, &first);
             if (put < 0)
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
             if (put == 0)
-                j->bad = xasprintf("its crop %s.%s would overwrite that of %s", out,
+                j->bad = hwi_xasprintf("its crop %s.%s would overwrite that of %s", out,
                                    formats[fi], jobs.job[first].name);
             free(out);
             if (!j->bad)
@@ -701,7 +673,7 @@ int main(int argc, char **argv)
             } else {
                 nwhole++;
                 if (boxes_path) {
-                    char *msg = xasprintf("no box in %s: using the whole photo", boxes_name);
+                    char *msg = hwi_xasprintf("no box in %s: using the whole photo", boxes_name);
                     report(j, msg);
                     free(msg);
                 }

@@ -137,22 +137,6 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-    return d;
-}
-
 /* ---------------------------------------------------------------------- */
 /* The photos. */
 
@@ -184,24 +168,24 @@ static void add_photo(struct photos *ps, const char *name, const char *from, lon
     }
     struct photo *p = &ps->p[ps->n];
     memset(p, 0, sizeof *p);
-    p->name = xstrdup(name);
+    p->name = hwi_xstrdup(name);
     p->from = from;
     p->line = line;
     size_t first;
     if (!*name)
-        p->err = xstrdup("empty image name");
+        p->err = hwi_xstrdup("empty image name");
     else if (strstr(name, "..") && (!strcmp(name, "..") || strstr(name, "../") == name ||
                                     strstr(name, "/../") ||
                                     !strcmp(name + strlen(name) - 3, "/..")))
-        p->err = xstrdup("image name leads out of --dir ('..')");
+        p->err = hwi_xstrdup("image name leads out of --dir ('..')");
     else if (name[0] == '/')
-        p->err = xstrdup("image name is an absolute path: names are paths under --dir");
+        p->err = hwi_xstrdup("image name is an absolute path: names are paths under --dir");
     else {
         int put = hwi_map_put(&ps->index, name, ps->n, &first);
         if (put < 0)
             hwi_die(HWI_EXIT_FAIL, "out of memory");
         if (put == 0)
-            p->err = xstrdup("listed twice");
+            p->err = hwi_xstrdup("listed twice");
     }
     ps->n++;
 }
@@ -270,18 +254,18 @@ static void load_one(struct photo *p)
 {
     char err[HWI_ERRLEN];
     size_t n = (size_t)pool.params.size * pool.params.size;
-    char *path = xmalloc(strlen(pool.dir) + strlen(p->name) + 2);
+    char *path = hwi_xmalloc(strlen(pool.dir) + strlen(p->name) + 2);
     sprintf(path, "%s/%s", pool.dir, p->name);
-    p->pix = xmalloc(n);
+    p->pix = hwi_xmalloc(n);
     if (hwi_image_thumb(path, &pool.params, p->pix, &p->w, &p->h, err)) {
-        p->err = xstrdup(err);
+        p->err = hwi_xstrdup(err);
         free(p->pix);
         p->pix = NULL;
     } else if (p->has_box && (p->rect.x0 >= p->w || p->rect.y0 >= p->h)) {
         char msg[HWI_ERRLEN];
         snprintf(msg, sizeof msg, "box (%ld,%ld)-(%ld,%ld) lies outside the %ldx%ld photo",
                  p->rect.x0, p->rect.y0, p->rect.x1, p->rect.y1, p->w, p->h);
-        p->err = xstrdup(msg);
+        p->err = hwi_xstrdup(msg);
     }
     free(path);
 }
@@ -318,7 +302,7 @@ static size_t load_photos(struct photos *ps, const char *dir, int size, int auto
                                            .autorotate = autorotate,
                                            .shrink_on_load = 1};
     pool.next = pool.done = 0;
-    pthread_t *tid = xmalloc((size_t)threads * sizeof *tid);
+    pthread_t *tid = hwi_xmalloc((size_t)threads * sizeof *tid);
     int nthr = 0;
     for (; nthr < threads; nthr++)
         if (pthread_create(&tid[nthr], NULL, worker, NULL) != 0)
@@ -368,9 +352,9 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
     char err[HWI_ERRLEN];
     int S = in->w;
     size_t dim = (size_t)S * S, nb = (size_t)in->batch;
-    float *xb = xmalloc(nb * dim * sizeof *xb), *tb = xmalloc(nb * 4 * sizeof *tb);
-    float *src = xmalloc(dim * sizeof *src);
-    size_t *perm = xmalloc(n * sizeof *perm);
+    float *xb = hwi_xmalloc(nb * dim * sizeof *xb), *tb = hwi_xmalloc(nb * 4 * sizeof *tb);
+    float *src = hwi_xmalloc(dim * sizeof *src);
+    size_t *perm = hwi_xmalloc(n * sizeof *perm);
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
     struct hwi_train_rng rng;
@@ -418,25 +402,9 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
     free(perm);
 }
 
-/* Copy the file SRC into OUT. */
-static void copy_file(const char *src, FILE *out)
-{
-    char err[HWI_ERRLEN], buf[8192];
-    FILE *in = hwi_fopen_in(src, err);
-    if (!in)
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            break;
-    if (ferror(in))
-        hwi_die(HWI_EXIT_FAIL, "%s: read error", src);
-    fclose(in);
-}
-
 static char *cat(const char *a, const char *b)
 {
-    char *s = xmalloc(strlen(a) + strlen(b) + 1);
+    char *s = hwi_xmalloc(strlen(a) + strlen(b) + 1);
     strcpy(s, a);
     strcat(s, b);
     return s;
@@ -454,7 +422,8 @@ static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg)
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         free(path);
     }
-    copy_file(cfg, out[0].fp);
+    if (hwi_copy_file(cfg, out[0].fp, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (hwi_nn_save(nn, out[1].tmp, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     for (int i = 0; i < 2; i++)
@@ -477,8 +446,8 @@ static void predict(struct hwi_nn *nn, const struct hwi_nn_info *in, struct phot
     char err[HWI_ERRLEN];
     int S = in->w;
     size_t dim = (size_t)S * S, nb = (size_t)in->batch;
-    float *xb = xmalloc(nb * dim * sizeof *xb), *src = xmalloc(dim * sizeof *src);
-    float *zb = xmalloc(nb * 4 * sizeof *zb);
+    float *xb = hwi_xmalloc(nb * dim * sizeof *xb), *src = hwi_xmalloc(dim * sizeof *src);
+    float *zb = hwi_xmalloc(nb * 4 * sizeof *zb);
     /* the zoomed view: source = ZOOM x + c about the centre */
     double c = (S - 1) / 2.0 * (1 - ZOOM), m[6] = {ZOOM, 0, c, 0, ZOOM, c};
     for (size_t i = 0; i < n; i += nb) {
@@ -617,7 +586,7 @@ int main(int argc, char **argv)
             if (!ps.p[i].err && !ps.p[i].has_box) {
                 char msg[HWI_ERRLEN];
                 snprintf(msg, sizeof msg, "no box in %s", boxes_path);
-                ps.p[i].err = xstrdup(msg);
+                ps.p[i].err = hwi_xstrdup(msg);
             }
 
     /* the network */
@@ -647,7 +616,7 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%zu of %zu photos failed (--keep-going goes on without "
                 "them)", bad, ps.n);
     double t_load = now() - t0;
-    struct photo **set = xmalloc(ps.n * sizeof *set);
+    struct photo **set = hwi_xmalloc(ps.n * sizeof *set);
     size_t n = 0;
     for (size_t i = 0; i < ps.n; i++)
         if (!ps.p[i].err)
@@ -659,12 +628,12 @@ int main(int argc, char **argv)
         train(nn, &in, set, n, epochs, lr, seed, augment, progress, quiet);
         save_model(nn, output, cfg);
     } else {
-        float *pred = xmalloc(n * 4 * sizeof *pred);
-        float *agree = scores_path ? xmalloc(n * sizeof *agree) : NULL;
+        float *pred = hwi_xmalloc(n * 4 * sizeof *pred);
+        float *agree = scores_path ? hwi_xmalloc(n * sizeof *agree) : NULL;
         double t1 = now();
         predict(nn, &in, set, n, pred, agree, progress);
         double t_net = now() - t1;
-        struct hwi_boxes out = {n, xmalloc(n * sizeof *out.box)};
+        struct hwi_boxes out = {n, hwi_xmalloc(n * sizeof *out.box)};
         struct hwi_detect_eval ev = {0}, whole = {0};
         for (size_t i = 0; i < n; i++) {
             struct hwi_rect r;

@@ -217,22 +217,6 @@ static void check_init_labels(const char *weights, const struct hwi_trainset *t)
     free(path);
 }
 
-/* Copy the file SRC into OUT. */
-static void copy_file(const char *src, FILE *out)
-{
-    char err[HWI_ERRLEN], buf[8192];
-    FILE *in = hwi_fopen_in(src, err);
-    if (!in)
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            break;
-    if (ferror(in))
-        hwi_die(HWI_EXIT_FAIL, "%s: read error", src);
-    fclose(in);
-}
-
 /* Write MODEL.cfg, MODEL.weights and MODEL.labels: each to a temporary
  * file first, then all three renamed into place, or none. */
 static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg,
@@ -247,7 +231,8 @@ static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg,
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         free(path);
     }
-    copy_file(cfg, out[0].fp);
+    if (hwi_copy_file(cfg, out[0].fp, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
     /* hwi_nn_save replaces the (empty) temporary file whole, so committing
      * out[1] renames the saved weights into place */
     if (hwi_nn_save(nn, out[1].tmp, err))

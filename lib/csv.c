@@ -439,3 +439,18 @@ void hwi_preds_free(struct hwi_preds *t)
     free(t->row);
     memset(t, 0, sizeof *t);
 }
+
+int hwi_copy_file(const char *src, FILE *out, char *err)
+{
+    FILE *in = hwi_fopen_in(src, err);
+    if (!in)
+        return -1;
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            break;
+    int bad = ferror(in);
+    fclose(in);
+    return bad ? hwi_seterr(err, "%s: read error", src) : 0;
+}

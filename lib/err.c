@@ -392,3 +392,39 @@ void hwi_outfile_abort(struct hwi_outfile *out)
         hwi_tmp_remove(out->tmp);
     release(out);
 }
+
+void *hwi_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    return p;
+}
+
+void *hwi_xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    return p;
+}
+
+char *hwi_xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    return d;
+}
+
+char *hwi_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s;
+    int rc = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    return s;
+}

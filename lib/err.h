@@ -111,4 +111,12 @@ int hwi_tmp_commit(const char *name, const char *path);
 /* Remove NAME and forget it. */
 void hwi_tmp_remove(const char *name);
 
+/* Allocation for programs (gnulib's xmalloc family): on failure,
+ * hwi_die(HWI_EXIT_FAIL, "out of memory").  Library code returns -1
+ * instead and never calls these. */
+void *hwi_xmalloc(size_t n);
+void *hwi_xrealloc(void *p, size_t n);
+char *hwi_xstrdup(const char *s);
+char *hwi_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif /* HWI_ERR_H */
