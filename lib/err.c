@@ -220,6 +220,11 @@ void hwi_close_stdout(void)
 void hwi_print_version(void)
 {
     printf("%s (%s) %s\n", hwi_program_name, PACKAGE_NAME, PACKAGE_VERSION);
+    fputs("Copyright (C) 2026 the hwi authors.\n"
+          "License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>.\n"
+          "This is free software: you are free to change and redistribute it.\n"
+          "There is NO WARRANTY, to the extent permitted by law.\n",
+          stdout);
 }
 
 _Noreturn void hwi_try_help(void)

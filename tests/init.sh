@@ -63,6 +63,7 @@ std_options_() {
     grep -q "^Usage: $prog" help.out || fail_ "$prog --help: no Usage line"
     "$prog" --version > version.out || fail_ "$prog --version failed"
     grep -q "^$prog (hwi) " version.out || fail_ "$prog --version: bad text"
+    grep -q '^License GPLv3+' version.out || fail_ "$prog --version: no licence line"
     if [ -w /dev/full ]; then
         returns_ 1 "$prog" --help > /dev/full 2> /dev/null
     fi

@@ -13,6 +13,13 @@ else
     echo "groff not found: lint skipped" >&2
 fi
 
+# Every page says where bugs go and under which licence it ships (COPYING).
+for page in "$mandir"/*.[157]; do
+    grep -q '^\.SH REPORTING BUGS' "$page" || fail_ "${page##*/}: no REPORTING BUGS section"
+    grep -q '^\.SH COPYRIGHT' "$page" || fail_ "${page##*/}: no COPYRIGHT section"
+    grep -q '^License GPLv3+' "$page" || fail_ "${page##*/}: no GPLv3+ licence line"
+done
+
 n=0
 for exe in "$HWI_BIN"/hwi-*; do
     [ -x "$exe" ] || continue
