@@ -9,6 +9,15 @@
 # the validation MAP@5 it reaches; the last line is the MAP@5 of the test
 # submission.
 #
+# A changed setting reruns exactly the stages it affects: `make -f demo.mk
+# EPOCHS=5` after a run retrains and redoes everything after training, and
+# nothing before it; SCALE= makes a new data set and redoes everything.
+#
+# Your own data: put a data set in the competition's layout in data/
+# (train/, test/, train.csv, bounding_boxes.csv, and solution.csv if you
+# have the test truth) before the first run, and the demo runs on it
+# instead; hwi-synth never touches a data/ folder it did not make.
+#
 #   hwi-synth   photos, train.csv, bounding_boxes.csv, solution.csv
 #   hwi-split   one image of every whale with >= 2 images + some new_whale
 #               -> validation; the rest -> training
@@ -59,14 +68,45 @@ fitted = $$(awk -F '\t' '$$1 == "$(1)" { print $$6 }' $(2))
 
 all: report
 
-# 1. the data set, in the competition's layout
-data/train.csv:
-	$(SYNTH) --scale $(SCALE) --seed $(SEED) --quiet data
+# Settings stamps.  .stamp/STAGE holds the settings STAGE's outputs depend
+# on, SETTINGS_STAGE below; it is rewritten (when make reads this file, so
+# `make -n` shows the truth) only when they differ from the last run's, and
+# the stage's outputs depend on it, so make's timestamps rerun that stage
+# and everything after it.  A new knob of a stage is one word on its line.
+SETTINGS_synth = scale=$(SCALE) seed=$(SEED)
+SETTINGS_split = seed=$(SEED)
+SETTINGS_detect = epochs=$(DETECT_EPOCHS) seed=$(SEED)
+SETTINGS_crop = size=$(SIZE) boxes=$(BOXES)
+SETTINGS_net = cfg=$(CFG) size=$(SIZE)
+SETTINGS_train = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED)
+
+# The data set is the user's when data/train.csv exists and hwi-synth did
+# not make it (no data/.hwi-synth): then no stage makes or removes data/.
+USER_DATA := $(if $(wildcard data/train.csv),$(if $(wildcard data/.hwi-synth),,yes),)
+DATA = $(if $(USER_DATA),data/train.csv,data/.hwi-synth)
+STAMPED = $(if $(USER_DATA),,synth) split detect crop net train
+
+same = $(and $(findstring x$(1),x$(2)),$(findstring x$(2),x$(1)))
+# (done at the end of this file, once every setting has its value)
+restamp = $(if $(call same,$(file <.stamp/$(1)),$(SETTINGS_$(1))),,$(file >.stamp/$(1),$(SETTINGS_$(1))))
+
+# 1. the data set, in the competition's layout, made in data.tmp and
+#    moved into place whole
+data/.hwi-synth: .stamp/synth
+	@if [ -e data ] && [ ! -e $@ ]; then \
+	    echo 'demo.mk: data/ was not made by hwi-synth: not touching it (data/train.csv missing?)' >&2; \
+	    exit 1; fi
+	rm -rf data.tmp
+	$(SYNTH) --scale $(SCALE) --seed $(SEED) --quiet data.tmp
+	touch data.tmp/.hwi-synth
+	rm -rf data && mv data.tmp data
 
 # 2. validation split: one image of every whale with two or more, and
 #    some new_whale images; the rest is for training
-split/val.csv: split/train.csv
-split/train.csv: data/train.csv
+#    (val.csv comes with train.csv; its empty recipe lets make -n and -t
+#    follow it, which a grouped target does not)
+split/val.csv: split/train.csv ;
+split/train.csv: $(DATA) .stamp/split
 	mkdir -p split
 	$(SPLIT) --seed $(SEED) --train split/train.csv --val split/val.csv data/train.csv
 
@@ -82,7 +122,7 @@ VAL_BOXES_detect = -b val.boxes.csv
 TEST_BOXES_detect = -b test.boxes.csv
 TRAIN_BOXES = $(if $(filter none,$(BOXES)),,-b data/bounding_boxes.csv)
 DETECT_DEPS = $(if $(filter detect,$(BOXES)),val.boxes.csv test.boxes.csv,)
-detect.weights: split/train.csv
+detect.weights: split/train.csv .stamp/detect
 	$(DETECT) -q --train -b data/bounding_boxes.csv -d data/train -i split/train.csv \
 	    --epochs $(DETECT_EPOCHS) -s $(SEED) -o detect
 val.boxes.csv: detect.weights split/val.csv
@@ -91,28 +131,28 @@ test.boxes.csv: detect.weights test.list
 	$(DETECT) -q -m detect -d data/test -i test.list --eval data/bounding_boxes.csv -o $@
 
 # 3. crops of the fluke boxes, SIZE x SIZE gray, as pixel streams
-train.pix: split/train.csv
+train.pix: split/train.csv .stamp/crop
 	$(CROP) --quiet -S $(SIZE) $(TRAIN_BOXES) -d data/train -i split/train.csv > $@
-val.pix: split/val.csv $(DETECT_DEPS)
+val.pix: split/val.csv $(DETECT_DEPS) .stamp/crop
 	$(CROP) --quiet -S $(SIZE) $(VAL_BOXES_$(BOXES)) -d data/train -i split/val.csv > $@
-test.list: data/train.csv
+test.list: $(DATA)
 	ls data/test | grep '\.jpg$$' > $@
-test.pix: test.list $(DETECT_DEPS)
+test.pix: test.list $(DETECT_DEPS) .stamp/crop
 	$(CROP) --quiet -S $(SIZE) $(TEST_BOXES_$(BOXES)) -d data/test -i test.list > $@
 
 # 4. the network, a classifier over the known whales (new_whale left out):
 #    the shipped CFG with its input set to SIZE x SIZE (the network is
 #    convolutional up to its GeM pooling, so any size works)
-net.cfg:
+net.cfg: .stamp/net
 	sed -e 's/^width=.*/width=$(SIZE)/' -e 's/^height=.*/height=$(SIZE)/' \
 	    '$(HWI_DATADIR)/$(CFG).cfg' > $@
-$(MODEL).weights: train.pix val.pix net.cfg
-	$(TRAIN) -c ./net.cfg -e $(EPOCHS) --lr $(LR) -b $(BATCH) -t $(THREADS) -s $(SEED) \
+$(MODEL).weights: train.pix val.pix net.cfg .stamp/train
+	$(TRAIN) -c ./net.cfg -e $(EPOCHS) --lr $(LR) -b $(BATCH) --threads $(THREADS) -s $(SEED) \
 	    -l split/train.csv --val val.pix --val-labels split/val.csv -o $(MODEL) train.pix
 
 # 5. embeddings (L2-normalised features) and logits of every image
 %.feat %.logits: %.pix $(MODEL).weights
-	$(EMBED) -m $(MODEL) -t $(THREADS) --logits $*.logits -o $*.feat $*.pix
+	$(EMBED) -m $(MODEL) --threads $(THREADS) --logits $*.logits -o $*.feat $*.pix
 
 # 6. the gallery: the training images (for validation), then train + val
 #    (for the test)
@@ -129,9 +169,11 @@ test.knn.tsv: test.feat demo.db
 	$(KNN) -d demo.db -m $(MODEL) -s train,val -o $@ test.feat
 
 # 8. classifier probabilities softmax(c * logits), c fitted on validation
-val.softmax.tsv: val.logits split/val.csv
+#    (X.feat beside X.logits: make -n marks only the first target of the
+#    embed rule as remade)
+val.softmax.tsv: val.logits val.feat split/val.csv
 	$(FUSE) --softmax --fit split/val.csv -r softmax.fit -o $@ val.logits
-test.softmax.tsv: test.logits val.softmax.tsv
+test.softmax.tsv: test.logits test.feat val.softmax.tsv
 	$(FUSE) --softmax $(call fitted,softmax-fitted,softmax.fit) -o $@ test.logits
 
 # 9. knn + softmax, weights fitted on validation
@@ -156,10 +198,15 @@ report: submission.csv
 	@awk -F '\t' '$$1 == "thresh" { printf "  submission         %s   (%s)\n", $$5, $$6 }' thresh.fit
 	@echo "validation, hwi-eval split/val.csv val.submission.csv:"
 	@$(EVAL) split/val.csv val.submission.csv | sed 's/^/  /'
-	@echo "test, hwi-eval data/solution.csv submission.csv:"
-	@$(EVAL) data/solution.csv submission.csv | sed 's/^/  /'
+	@if [ -f data/solution.csv ]; then \
+	    echo "test, hwi-eval data/solution.csv submission.csv:"; \
+	    $(EVAL) data/solution.csv submission.csv | sed 's/^/  /'; \
+	else echo "test: no data/solution.csv, no score; the submission is submission.csv"; fi
 
 clean:
-	rm -rf data split test.list *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
+	rm -rf $(if $(USER_DATA),,data) data.tmp .stamp split test.list *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
 	    *.feat *.logits demo.db *.tsv *.fit val.submission.csv submission.csv \
 	    detect.cfg detect.weights val.boxes.csv test.boxes.csv
+
+# Rewrite the settings stamps that changed (see SETTINGS_ above).
+$(if $(filter clean,$(MAKECMDGOALS)),,$(shell mkdir -p .stamp)$(foreach s,$(STAMPED),$(call restamp,$(s))))

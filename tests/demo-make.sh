@@ -1,0 +1,65 @@
+#!/bin/sh
+# data/demo.mk reruns exactly what a changed setting affects: after a run
+# (simulated with make -t, which marks every output made), `make -n` with
+# one setting changed must schedule the stages that use it and everything
+# after them, and nothing before.  Then the same with a data set in the
+# competition's layout put in data/: no hwi-synth, ever.
+. "${srcdir:-.}/tests/init.sh"
+
+command -v make > /dev/null 2>&1 || skip_ "no make"
+demo="$top_srcdir/data/demo.mk"
+mk() { make -f "$demo" HWI_BIN= HWI_DATADIR="$top_srcdir/data" SCALE=tiny "$@"; }
+
+# The programs `make -n ARGS` would run, one line, sorted.
+stages() {
+    mk -n "$@" > plan.out || fail_ "make -n $* failed"
+    sed -n 's/^\(hwi-[a-z]*\) .*/\1/p' plan.out | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+expect() {
+    want=$1
+    shift
+    got=$(stages "$@")
+    [ "$got" = "$want" ] || { cat plan.out >&2; fail_ "make -n $*: runs '$got', expected '$want'"; }
+}
+
+after_train='hwi-embed hwi-eval hwi-fuse hwi-knn hwi-store hwi-thresh'
+after_crop="hwi-crop $after_train hwi-train"
+after_crop=$(printf '%s\n' $after_crop | sort | tr '\n' ' ' | sed 's/ $//')
+all_synth=$(printf '%s\n' $after_crop hwi-split hwi-synth | sort | tr '\n' ' ' | sed 's/ $//')
+
+mkdir synth
+cd synth
+expect "$all_synth"                     # a fresh folder runs everything
+mkdir data split
+mk -t > /dev/null                       # "the run"
+[ -f .stamp/train ] || fail_ "no settings stamp .stamp/train"
+expect "hwi-eval"                       # only the report (phony)
+expect "hwi-embed hwi-eval hwi-fuse hwi-knn hwi-store hwi-thresh hwi-train" EPOCHS=5
+mk -t EPOCHS=5 > /dev/null
+expect "hwi-eval" EPOCHS=5              # done: nothing again
+expect "hwi-embed hwi-eval hwi-fuse hwi-knn hwi-store hwi-thresh hwi-train" EPOCHS=5 LR=0.01
+mk -t EPOCHS=5 LR=0.01 > /dev/null
+expect "$after_crop" EPOCHS=5 LR=0.01 SIZE=32
+mk -t EPOCHS=5 LR=0.01 SIZE=32 > /dev/null
+expect "$all_synth" EPOCHS=5 LR=0.01 SIZE=32 SCALE=small
+mk -t EPOCHS=5 LR=0.01 SIZE=32 SCALE=small > /dev/null
+expect "hwi-eval" THREADS=1 EPOCHS=5 LR=0.01 SIZE=32 SCALE=small  # not a setting
+cd ..
+
+# The competition's layout, put in data/ by the user: no hwi-synth, and
+# clean leaves data/ alone.
+mkdir -p kaggle/data/train kaggle/data/test
+cd kaggle
+printf 'Image,Id\n' > data/train.csv
+printf 'Image,x0,y0,x1,y1\n' > data/bounding_boxes.csv
+expect "$(printf '%s\n' $after_crop hwi-split | sort | tr '\n' ' ' | sed 's/ $//')"
+mkdir split
+mk -t > /dev/null
+[ -e data/.hwi-synth ] && fail_ "make -t marked the user's data as hwi-synth's"
+expect "hwi-eval" SCALE=small           # SCALE is hwi-synth's alone
+stages SEED=2 EPOCHS=5 > /dev/null
+grep -q 'hwi-synth ' plan.out && fail_ "hwi-synth scheduled on the user's data"
+grep -q '^hwi-split ' plan.out || fail_ "SEED=2: no new split"
+mk clean > /dev/null
+[ -f data/train.csv ] || fail_ "make clean removed the user's data"
+exit 0
