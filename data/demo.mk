@@ -22,7 +22,8 @@
 #   hwi-split   one image of every whale with >= 2 images + some new_whale
 #               -> validation; the rest -> training
 #   hwi-crop    SIZE x SIZE grayscale crops of the fluke boxes (pixel streams)
-#   hwi-train   the small PCB ring-head network, new_whale left out
+#   hwi-train   the small PCB ring-head network, new_whale left out;
+#               train.log, and `make -f demo.mk curves` draws it
 #   hwi-embed   features + logits of every image
 #   hwi-store   the gallery (train, then train + val for the test)
 #   hwi-knn     1-NN similarity per whale            -> val MAP@5 (knn)
@@ -63,7 +64,7 @@ EVAL = $(BIN)hwi-eval
 # options) gives for STAGE: $(call fitted,STAGE,REPORT)
 fitted = $$(awk -F '\t' '$$1 == "$(1)" { print $$6 }' $(2))
 
-.PHONY: all report clean
+.PHONY: all report curves clean
 .DELETE_ON_ERROR:
 
 all: report
@@ -148,7 +149,16 @@ net.cfg: .stamp/net
 	    '$(HWI_DATADIR)/$(CFG).cfg' > $@
 $(MODEL).weights: train.pix val.pix net.cfg .stamp/train
 	$(TRAIN) -c ./net.cfg -e $(EPOCHS) --lr $(LR) -b $(BATCH) --threads $(THREADS) -s $(SEED) \
-	    -l split/train.csv --val val.pix --val-labels split/val.csv -o $(MODEL) train.pix
+	    -l split/train.csv --val val.pix --val-labels split/val.csv --log train.log \
+	    -o $(MODEL) train.pix
+train.log: $(MODEL).weights ;
+
+# 4b. `make -f demo.mk curves`: the loss and validation MAP@5 of the
+#     training log against the epoch, as curves.png (gnuplot)
+GNUPLOT = gnuplot
+curves: curves.png
+curves.png: train.log $(HWI_DATADIR)/curves.gp
+	$(GNUPLOT) -e "log='train.log'; out='$@.tmp'" '$(HWI_DATADIR)/curves.gp' && mv $@.tmp $@
 
 # 5. embeddings (L2-normalised features) and logits of every image
 %.feat %.logits: %.pix $(MODEL).weights
@@ -204,7 +214,7 @@ report: submission.csv
 	else echo "test: no data/solution.csv, no score; the submission is submission.csv"; fi
 
 clean:
-	rm -rf $(if $(USER_DATA),,data) data.tmp .stamp split test.list *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
+	rm -rf $(if $(USER_DATA),,data) data.tmp .stamp split test.list train.log curves.png *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
 	    *.feat *.logits demo.db *.tsv *.fit val.submission.csv submission.csv \
 	    detect.cfg detect.weights val.boxes.csv test.boxes.csv
 

@@ -25,7 +25,7 @@ endif
 ## The demo (data/demo.mk): the whole method on the synthetic data set, in
 ## demo/ under the build tree.  `make demo DEMO_FLAGS='EPOCHS=5'` passes
 ## variables to it.
-dist_pkgdata_DATA += data/demo.mk
+dist_pkgdata_DATA += data/demo.mk data/curves.gp
 DEMO_FLAGS =
 demo: all
 	$(MKDIR_P) demo

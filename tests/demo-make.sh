@@ -62,4 +62,19 @@ grep -q 'hwi-synth ' plan.out && fail_ "hwi-synth scheduled on the user's data"
 grep -q '^hwi-split ' plan.out || fail_ "SEED=2: no new split"
 mk clean > /dev/null
 [ -f data/train.csv ] || fail_ "make clean removed the user's data"
+cd ..
+
+# make curves: gnuplot draws a --log file (columns found by name) as a PNG.
+grep -q '^gnuplot ' kaggle/plan.out && fail_ "make all draws curves"
+command -v gnuplot > /dev/null 2>&1 || skip_ "no gnuplot: curves not tested"
+tab=$(printf '\t')
+{
+    printf '# epoch\tstep\tloss\tlr\tval_top1\tval_map5\n'
+    printf '1\t4\t9.5\t0.01\t0.1\t0.2\n2\t8\t7.25\t0.02\t0.2\t0.35\n3\t12\t6\t0.01\t0.3\t0.5\n'
+} > train.log
+gnuplot -e "log='train.log'; out='c.png'" "$top_srcdir/data/curves.gp" 2> gp.err ||
+    { cat gp.err >&2; fail_ "curves.gp failed"; }
+[ "$(od -An -c -N4 c.png | tr -d ' ')" = '211PNG' ] || fail_ "curves.gp: c.png is not a PNG"
+sed "1s/${tab}loss${tab}/${tab}lost${tab}/" train.log > bad.log
+returns_ 1 gnuplot -e "log='bad.log'; out='d.png'" "$top_srcdir/data/curves.gp" 2> /dev/null
 exit 0
