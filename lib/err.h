@@ -2,7 +2,7 @@
  *
  * Programs print "hwi-X: message" on stderr through hwi_warn/hwi_die, never
  * through glibc's error(): Darknet's library exports a function of that name
- * which replaces glibc's in any program that links it (darknet-notes §1).
+ * which replaces glibc's in any program that links it (docs/darknet.md §2).
  *
  * Library functions never print.  They return 0 or -1 and keep a message in
  * a char[HWI_ERRLEN] that the caller owns; hwi_seterr fills one. */

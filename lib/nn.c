@@ -1,7 +1,7 @@
 /* nn.c: hwi's networks on Darknet: the .cfg parser, the weights file, and
  * the API of nn.h.  With nn_layers.c, the only code that includes darknet.h.
  *
- * Parsing (darknet-notes §6.2, "route A"): hwi reads the .cfg itself, keeping
+ * Parsing (docs/darknet.md §4, "route A"): hwi reads the .cfg itself, keeping
  * line numbers, checks every section and key against the table below
  * (unknown section or key, bad or missing value: an error naming FILE:LINE),
  * then builds each layer: Darknet's own sections through Darknet's exported
@@ -12,7 +12,7 @@
  * builds layers; that output goes to /dev/null (HWI_NN_VERBOSE=1 in the
  * environment sends it to stderr), and never to stdout.
  *
- * Darknet's bugs that a classifier meets (darknet-notes §8) and what hwi
+ * Darknet's bugs that a classifier meets (docs/darknet.md §5) and what hwi
  * does about each (tests/check_nn.c has a test for each):
  *   P1  1x1 conv backward overwrites the input delta: the wrapper saves and
  *       adds it back (nn_layers.c).  1x1 convs with stride > 1, which
@@ -32,7 +32,7 @@
  *   P15 weights are initialised from rand(): hwi_nn_load calls srand(seed)
  *       first; dropout draws from the same rand(), so training is
  *       reproducible with one thread.
- *   P23 (not in the notes) Darknet's ELU is (x >= 0) x + (x < 0) (exp(x) - 1),
+ *   P23 Darknet's ELU is (x >= 0) x + (x < 0) (exp(x) - 1),
  *       NaN for x > 709 (exp overflows): the wrappers compute ELU themselves.
  *   P17 image loading: hwi never uses Darknet's image code (pixels come in
  *       as float arrays).

@@ -4,7 +4,7 @@
  * multiplies matrices with its own loops, about 5 GFLOP/s here, where
  * OpenBLAS's sgemm gives 175-180 on two threads.  libdarknet.so calls
  * every function through its PLT and takes layer function pointers from
- * its GOT (darknet-notes §0), so the definitions below, linked into the
+ * its GOT (docs/darknet.md §1), so the definitions below, linked into the
  * program, replace the library's for all its layers.  Replaced, with the
  * library's names and arguments (source files of darknet 61c9d02e):
  *   gemm, gemm_cpu              cblas_sgemm (src/gemm.c); conv and connected
@@ -523,7 +523,7 @@ void col2im_cpu(float *data_col, int channels, int height, int width, int ksize,
  * stride > 1 (or padding) uses the input as if it were its im2col matrix
  * in Darknet, which is wrong (the forward output is garbage); here it is a
  * real strided convolution.  The input gradient of every 1x1 convolution
- * still overwrites net.delta as Darknet's does (darknet-notes P1), so a
+ * still overwrites net.delta as Darknet's does (docs/darknet.md P1), so a
  * workaround for P1 stays valid.  Groups, binary and xnor layers go to
  * Darknet's own code. */
 

@@ -3,10 +3,10 @@
  * Darknet's header declares only part of what libdarknet.so exports.  The
  * declarations below complete it; they match pjreddie/darknet commit
  * 61c9d02e (2018-09-14), the source of Debian's darknet 0.0.0+git20180914
- * (darknet-notes §1, §5).  Never define GPU or CUDNN here: they change the
+ * (docs/darknet.md §2).  Never define GPU or CUDNN here: they change the
  * layout of struct layer and struct network.
  *
- * Conventions of Darknet kept by every hwi layer (darknet-notes §3.3):
+ * Conventions of Darknet kept by every hwi layer (docs/darknet.md §3):
  * l.delta holds -dL/d(output) summed over the batch; backward ADDS
  * -dL/d(input) into net.delta and -dL/d(param) into the *_updates arrays;
  * update adds lr/batch times the updates. */
@@ -100,7 +100,7 @@ struct hwi_aux {
     float *m, *v, *bm, *bv, *sm, *sv; /* Adam moments (P5) */
 };
 
-/* Darknet bugs worked around (darknet-notes §8), one bit each.  All are on;
+/* Darknet bugs worked around (docs/darknet.md §5), one bit each.  All are on;
  * tests/check_nn clears one (HWI_NN_TEST_DISABLE=p1,...) to show that its
  * test then fails.  Nothing else may change it. */
 enum {

@@ -2,7 +2,7 @@
  * Darknet's convolutional and connected layers.
  *
  * Each layer is a forward/backward(/update) triple with Darknet's calling
- * convention (darknet-notes §6.1): arrays are batch-major, CHW inside a
+ * convention (docs/darknet.md §3): arrays are batch-major, CHW inside a
  * sample; l.delta holds -dL/d(output) summed over the batch; backward ADDS
  * -dL/d(input) into the input's delta and -dL/d(param) into *_updates;
  * update moves parameters by lr/batch times the updates.  hwi's state for

@@ -5,7 +5,7 @@
  *
  * - finite-difference gradient checks of every layer type the shipped cfgs
  *   use and of a whole small network (errors printed on stderr);
- * - one test per Darknet bug hwi works around (darknet-notes §8).  Each
+ * - one test per Darknet bug hwi works around (docs/darknet.md §5).  Each
  *   fails when its workaround is off: HWI_NN_TEST_DISABLE=p1,p4,... turns
  *   workarounds off (nn_int.h), e.g.
  *       HWI_NN_TEST_DISABLE=p1 CK_RUN_CASE=P1 tests/check_nn   (fails)
@@ -524,7 +524,7 @@ START_TEST(gc_whole_tiny)
 END_TEST
 
 /* ------------------------------------------------------------------------
- * Darknet bugs (darknet-notes §8). */
+ * Darknet bugs (docs/darknet.md §5). */
 
 /* P3: BN over one value per statistic (connected, batch 1) gives NaN. */
 static const char cfg_bn1[] = "[net]\nbatch=1\nwidth=1\nheight=1\nchannels=4\n"
@@ -550,7 +550,7 @@ START_TEST(p3_bn_batch1)
 END_TEST
 
 /* P4: Darknet's BN gradient is inconsistent with its forward pass (error
- * 0.41 at batch 4 for connected + BN, darknet-notes §8). */
+ * 0.41 at batch 4 for connected + BN, docs/darknet.md §5). */
 static const char cfg_bn4[] = "[net]\nbatch=4\nwidth=1\nheight=1\nchannels=6\n"
                               "[connected]\noutput=5\nbatch_normalize=1\nactivation=elu\n"
                               "[connected]\noutput=classes\nactivation=linear\n"

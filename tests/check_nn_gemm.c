@@ -316,7 +316,7 @@ START_TEST(test_conv_chunks)
 END_TEST
 
 /* 1x1, stride 1: Darknet writes the input gradient over net.delta instead
- * of adding (darknet-notes P1); hwi's layer does the same, which
+ * of adding (docs/darknet.md P1); hwi's layer does the same, which
  * check_conv's prefilled net.delta shows. */
 START_TEST(test_conv_1x1)
 {
