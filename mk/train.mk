@@ -26,6 +26,7 @@ endif
 ## demo/ under the build tree.  `make demo DEMO_FLAGS='EPOCHS=5'` passes
 ## variables to it.
 dist_pkgdata_DATA += data/demo.mk data/curves.gp
+EXTRA_DIST += docs/curves.png
 DEMO_FLAGS =
 demo: all
 	$(MKDIR_P) demo
