@@ -33,6 +33,9 @@
 
 enum {
     OPT_HELP = CHAR_MAX + 1,
+    OPT_STREAM,
+    OPT_MARGIN,
+    OPT_KEEP_GOING,
     OPT_VERSION,
     OPT_NO_AUTOROTATE,
     OPT_NO_SHRINK,
@@ -43,10 +46,10 @@ static const struct option longopts[] = {
     {"dir", required_argument, NULL, 'd'},
     {"images", required_argument, NULL, 'i'},
     {"output", required_argument, NULL, 'o'},
-    {"stream", no_argument, NULL, 's'},
+    {"stream", no_argument, NULL, OPT_STREAM},
     {"force", no_argument, NULL, 'f'},
     {"size", required_argument, NULL, 'S'},
-    {"margin", required_argument, NULL, 'm'},
+    {"margin", required_argument, NULL, OPT_MARGIN},
     {"kernel", required_argument, NULL, 'K'},
     {"format", required_argument, NULL, 'F'},
     {"quality", required_argument, NULL, 'Q'},
@@ -54,7 +57,7 @@ static const struct option longopts[] = {
     {"no-autorotate", no_argument, NULL, OPT_NO_AUTOROTATE},
     {"no-shrink-on-load", no_argument, NULL, OPT_NO_SHRINK},
     {"threads", required_argument, NULL, 'j'},
-    {"keep-going", no_argument, NULL, 'k'},
+    {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -88,10 +91,10 @@ static _Noreturn void usage(int status)
           "                        whose first column is Image (train.csv)\n"
           "  -o, --output=DIR      write one crop per photo into DIR, named after\n"
           "                        the photo with the format's suffix\n"
-          "  -s, --stream          write the pixel stream to stdout also with --output\n"
+          "      --stream          write the pixel stream to stdout also with --output\n"
           "  -f, --force           write the stream even to a terminal\n"
           "  -S, --size=N          crops are N x N pixels (default 384)\n"
-          "  -m, --margin=F        enlarge the box by F times its size on each\n"
+          "      --margin=F        enlarge the box by F times its size on each\n"
           "                        side (default 0.1)\n"
           "  -K, --kernel=NAME     resize kernel: nearest, linear, cubic, mitchell,\n"
           "                        lanczos2, lanczos3 (default)\n"
@@ -103,7 +106,7 @@ static _Noreturn void usage(int status)
           "                        stored pixels\n"
           "      --no-shrink-on-load  always decode JPEG at full size\n"
           "  -j, --threads=N       crop N photos at once (default: all CPUs)\n"
-          "  -k, --keep-going      after a bad photo or box, go on with the others\n"
+          "      --keep-going      after a bad photo or box, go on with the others\n"
           "                        and exit 1 at the end\n"
           "  -q, --quiet           no summary line\n"
           "      --help            display this help and exit\n"
@@ -492,16 +495,16 @@ int main(int argc, char **argv)
         .shrink_on_load = 1,
     };
     int c;
-    while ((c = getopt_long(argc, argv, "b:d:i:o:sfS:m:K:F:Q:z:j:kq", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:d:i:o:fS:K:F:Q:z:j:q", longopts, NULL)) != -1) {
         switch (c) {
         case 'b': boxes_path = optarg; break;
         case 'd': dir = optarg; break;
         case 'i': images_path = optarg; break;
         case 'o': outdir = optarg; break;
-        case 's': stream = 1; break;
+        case OPT_STREAM: stream = 1; break;
         case 'f': force = 1; break;
         case 'S': params.size = (int)hwi_opt_long("size", optarg, 1, 8192); break;
-        case 'm': params.margin = hwi_opt_double("margin", optarg, 0, 10); break;
+        case OPT_MARGIN: params.margin = hwi_opt_double("margin", optarg, 0, 10); break;
         case 'K':
             if ((params.kernel = hwi_image_kernel(optarg)) < 0) {
                 hwi_warn("invalid value '%s' for --kernel: expected nearest, linear, cubic, "
@@ -515,7 +518,7 @@ int main(int argc, char **argv)
         case OPT_NO_AUTOROTATE: params.autorotate = 0; break;
         case OPT_NO_SHRINK: params.shrink_on_load = 0; break;
         case 'j': threads = (int)hwi_opt_long("threads", optarg, 1, 1024); break;
-        case 'k': keep_going = 1; break;
+        case OPT_KEEP_GOING: keep_going = 1; break;
         case 'q': quiet = 1; break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;

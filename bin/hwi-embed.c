@@ -23,6 +23,7 @@
 
 enum {
     OPT_HELP = CHAR_MAX + 1,
+    OPT_BATCH,
     OPT_VERSION,
     OPT_CFG,
     OPT_WEIGHTS,
@@ -37,8 +38,8 @@ static const struct option longopts[] = {
     {"labels", required_argument, NULL, OPT_LABELS},
     {"output", required_argument, NULL, 'o'},
     {"logits", required_argument, NULL, OPT_LOGITS},
-    {"batch", required_argument, NULL, 'b'},
-    {"threads", required_argument, NULL, 't'},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"threads", required_argument, NULL, 'j'},
     {"force", no_argument, NULL, 'f'},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -68,8 +69,8 @@ static _Noreturn void usage(int status)
           "  -o, --output=FILE      write the features to FILE (whole or not at all)\n"
           "                         instead of standard output\n"
           "      --logits=FILE      also write the logits to FILE\n"
-          "  -b, --batch=N          images per forward pass (default: the cfg's batch)\n"
-          "  -t, --threads=N        threads for the matrix code (default 0: all cores)\n"
+          "      --batch=N          images per forward pass (default: the cfg's batch)\n"
+          "  -j, --threads=N        threads for the matrix code (default 0: all cores)\n"
           "  -f, --force            write a binary stream even to a terminal\n"
           "      --help             display this help and exit\n"
           "      --version          output version information and exit\n"
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
     long batch = 0, threads = 0;
     int force = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "m:o:b:t:f", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:o:j:f", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case OPT_CFG: cfg_opt = optarg; break;
@@ -143,8 +144,8 @@ int main(int argc, char **argv)
         case OPT_LABELS: labels_opt = optarg; break;
         case 'o': output = optarg; break;
         case OPT_LOGITS: logits_path = optarg; break;
-        case 'b': batch = hwi_opt_long("batch", optarg, 1, 1 << 16); break;
-        case 't': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
+        case OPT_BATCH: batch = hwi_opt_long("batch", optarg, 1, 1 << 16); break;
+        case 'j': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
         case 'f': force = 1; break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;

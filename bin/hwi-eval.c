@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_PER_IMAGE, OPT_VERSION };
 
 static const struct option longopts[] = {
-    {"per-image", no_argument, NULL, 'p'},
+    {"per-image", no_argument, NULL, OPT_PER_IMAGE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -31,7 +31,7 @@ static _Noreturn void usage(int status)
           "hwi-split).  With no SUBMISSION_CSV, or when it is -, read standard input.\n"
           "Every truth image needs exactly one row, and every row a truth image.\n"
           "\n"
-          "  -p, --per-image    first print one line per truth image:\n"
+          "      --per-image    first print one line per truth image:\n"
           "                     IMAGE<TAB>TRUTH<TAB>AP (its average precision at 5)\n"
           "      --help         display this help and exit\n"
           "      --version      output version information and exit\n"
@@ -58,9 +58,9 @@ int main(int argc, char **argv)
     hwi_program_init(argv[0]);
 
     int per_image = 0, c;
-    while ((c = getopt_long(argc, argv, "p", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'p': per_image = 1; break;
+        case OPT_PER_IMAGE: per_image = 1; break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);

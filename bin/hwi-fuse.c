@@ -25,17 +25,17 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_SOFTMAX, OPT_MULTIPLIER, OPT_NW_WEIGHTS, OPT_MISSING, OPT_FIT, OPT_VERSION };
 
 static const struct option longopts[] = {
-    {"softmax", no_argument, NULL, 's'},
-    {"multiplier", required_argument, NULL, 'c'},
+    {"softmax", no_argument, NULL, OPT_SOFTMAX},
+    {"multiplier", required_argument, NULL, OPT_MULTIPLIER},
     {"weights", required_argument, NULL, 'w'},
-    {"nw-weights", required_argument, NULL, 'n'},
-    {"missing", required_argument, NULL, 'm'},
+    {"nw-weights", required_argument, NULL, OPT_NW_WEIGHTS},
+    {"missing", required_argument, NULL, OPT_MISSING},
     {"top", required_argument, NULL, 'k'},
     {"unsorted", no_argument, NULL, 'u'},
-    {"fit", required_argument, NULL, 'f'},
+    {"fit", required_argument, NULL, OPT_FIT},
     {"grid", required_argument, NULL, 'g'},
     {"nw-grid", required_argument, NULL, 'G'},
     {"new-whale", required_argument, NULL, 'N'},
@@ -67,13 +67,13 @@ static _Noreturn void usage(int status)
           "With --fit, choose C or the weights that give the best validation MAP@5.\n"
           "FILE - is standard input (once); --softmax reads it when FILE is absent.\n"
           "\n"
-          "  -s, --softmax           FILE is a logits stream (keyed, with the class\n"
+          "      --softmax           FILE is a logits stream (keyed, with the class\n"
           "                          labels as column names); write its softmax\n"
-          "  -c, --multiplier=C      softmax multiplier (default 1)\n"
+          "      --multiplier=C      softmax multiplier (default 1)\n"
           "  -w, --weights=W1,W2...  weight of each FILE (default 1 each)\n"
-          "  -n, --nw-weights=V1,V2...  weight of each FILE's new_whale score\n"
+          "      --nw-weights=V1,V2...  weight of each FILE's new_whale score\n"
           "                          (default: the FILE's weight)\n"
-          "  -m, --missing=VALUE|min|error  score of a label absent from one FILE's\n"
+          "      --missing=VALUE|min|error  score of a label absent from one FILE's\n"
           "                          list for a query: a number (default 0), the\n"
           "                          lowest score of that list, or an error\n"
           "  -k, --top=K             write only the K best labels of each query (and\n"
@@ -81,7 +81,7 @@ static _Noreturn void usage(int status)
           "  -u, --unsorted          FILEs are not sorted by query: read them whole\n"
           "                          (several FILEs are merge-joined otherwise, and\n"
           "                          must be sorted by query in byte order)\n"
-          "  -f, --fit=TRUTH         choose C (--softmax) or the weights by grid search\n"
+          "      --fit=TRUTH         choose C (--softmax) or the weights by grid search\n"
           "                          for the best MAP@5 against TRUTH (CSV Image,Id);\n"
           "                          then write the scores with the chosen values\n"
           "  -g, --grid=GRID         with --fit: values of C (default " DEFAULT_C_GRID ")\n"
@@ -752,10 +752,10 @@ int main(int argc, char **argv)
     o.c = 1;
     o.mode = HWI_NW_MAX;
     int c;
-    while ((c = getopt_long(argc, argv, "sc:w:n:m:k:uf:g:G:N:T:r:o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "w:k:ug:G:N:T:r:o:", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': o.softmax = 1; break;
-        case 'c':
+        case OPT_SOFTMAX: o.softmax = 1; break;
+        case OPT_MULTIPLIER:
             o.c = hwi_opt_double("multiplier", optarg, 0, WMAX);
             o.have_c = 1;
             break;
@@ -763,11 +763,11 @@ int main(int argc, char **argv)
             free(o.w);
             o.w = parse_weights_opt("weights", "W1,W2,...", optarg, &o.nw);
             break;
-        case 'n':
+        case OPT_NW_WEIGHTS:
             free(o.v);
             o.v = parse_weights_opt("nw-weights", "V1,V2,...", optarg, &o.nv);
             break;
-        case 'm':
+        case OPT_MISSING:
             if (hwi_missing_parse(optarg, &o.miss)) {
                 hwi_warn("invalid value '%s' for --missing: expected a number, min or error",
                          optarg);
@@ -777,7 +777,7 @@ int main(int argc, char **argv)
             break;
         case 'k': o.top = hwi_opt_long("top", optarg, 1, LONG_MAX); break;
         case 'u': o.unsorted = 1; break;
-        case 'f': o.fit = optarg; break;
+        case OPT_FIT: o.fit = optarg; break;
         case 'g':
         case 'G': {
             size_t n;

@@ -28,6 +28,8 @@
 
 enum {
     OPT_HELP = CHAR_MAX + 1,
+    OPT_SPLIT,
+    OPT_GALLERY,
     OPT_VERSION,
     OPT_NO_NEW_WHALE,
     OPT_KEEP_SELF,
@@ -38,12 +40,12 @@ enum {
 };
 
 static const struct option longopts[] = {
-    {"db", required_argument, NULL, 'd'},
+    {"db", required_argument, NULL, 'D'},
     {"model", required_argument, NULL, 'm'},
-    {"split", required_argument, NULL, 's'},
-    {"gallery", required_argument, NULL, 'g'},
+    {"split", required_argument, NULL, OPT_SPLIT},
+    {"gallery", required_argument, NULL, OPT_GALLERY},
     {"labels", required_argument, NULL, 'l'},
-    {"top", required_argument, NULL, 't'},
+    {"top", required_argument, NULL, 'k'},
     {"no-new-whale", no_argument, NULL, OPT_NO_NEW_WHALE},
     {"keep-self", no_argument, NULL, OPT_KEEP_SELF},
     {"photo", no_argument, NULL, OPT_PHOTO},
@@ -72,16 +74,16 @@ static _Noreturn void usage(int status)
           "FILE is -, read standard input.\n"
           "\n"
           "Gallery:\n"
-          "  -d, --db=STORE       read the gallery from the hwi store STORE ...\n"
+          "  -D, --db=STORE       read the gallery from the hwi store STORE ...\n"
           "  -m, --model=NAME     ... the 'features' vectors of model NAME ...\n"
-          "  -s, --split=LIST     ... of images in the comma-separated splits LIST\n"
+          "      --split=LIST     ... of images in the comma-separated splits LIST\n"
           "                       (e.g. train,val; default: all images)\n"
-          "  -g, --gallery=STREAM read the gallery from a keyed vector stream ...\n"
+          "      --gallery=STREAM read the gallery from a keyed vector stream ...\n"
           "  -l, --labels=CSV     ... labelled by a Kaggle CSV (Image,Id)\n"
           "                       Images with no label are left out of the gallery.\n"
           "\n"
           "Scoring:\n"
-          "  -t, --top=N          write the N best labels of each query (default 100;\n"
+          "  -k, --top=N          write the N best labels of each query (default 100;\n"
           "                       0 writes every label)\n"
           "      --no-new-whale   leave new_whale images out (no new_whale label)\n"
           "      --keep-self      let a query match the gallery image of the same name\n"
@@ -277,14 +279,14 @@ int main(int argc, char **argv)
     struct hwi_rerank_opts ro = {20, 6, 0.3};
     int verbose = isatty(STDERR_FILENO), photo = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "d:m:s:g:l:t:j:o:v", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "D:m:l:k:j:o:v", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': dbpath = optarg; break;
+        case 'D': dbpath = optarg; break;
         case 'm': model = optarg; break;
-        case 's': splits = optarg; break;
-        case 'g': gallery = optarg; break;
+        case OPT_SPLIT: splits = optarg; break;
+        case OPT_GALLERY: gallery = optarg; break;
         case 'l': labels = optarg; break;
-        case 't': top = hwi_opt_long("top", optarg, 0, LONG_MAX / 2); break;
+        case 'k': top = hwi_opt_long("top", optarg, 0, LONG_MAX / 2); break;
         case 'j': threads = hwi_opt_long("threads", optarg, 1, 1024); break;
         case 'o': output = optarg; break;
         case 'v': verbose = 1; break;

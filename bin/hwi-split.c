@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_TRAIN, OPT_VAL, OPT_NEW_WHALE, OPT_NEW_WHALE_FRACTION, OPT_VERSION };
 
 static const struct option longopts[] = {
-    {"train", required_argument, NULL, 't'},
-    {"val", required_argument, NULL, 'v'},
-    {"new-whale", required_argument, NULL, 'n'},
-    {"new-whale-fraction", required_argument, NULL, 'f'},
+    {"train", required_argument, NULL, OPT_TRAIN},
+    {"val", required_argument, NULL, OPT_VAL},
+    {"new-whale", required_argument, NULL, OPT_NEW_WHALE},
+    {"new-whale-fraction", required_argument, NULL, OPT_NEW_WHALE_FRACTION},
     {"seed", required_argument, NULL, 's'},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -39,10 +39,10 @@ static _Noreturn void usage(int status)
           "Both keep the input's order.  With no TRAIN_CSV, or when it is -, read\n"
           "standard input.\n"
           "\n"
-          "  -t, --train=FILE       write the train part to FILE (Image,Id)\n"
-          "  -v, --val=FILE         write the validation part to FILE (Image,Id)\n"
-          "  -n, --new-whale=N      put N new_whale photos in the validation part\n"
-          "  -f, --new-whale-fraction=F  put this fraction of the new_whale photos in\n"
+          "      --train=FILE       write the train part to FILE (Image,Id)\n"
+          "      --val=FILE         write the validation part to FILE (Image,Id)\n"
+          "      --new-whale=N      put N new_whale photos in the validation part\n"
+          "      --new-whale-fraction=F  put this fraction of the new_whale photos in\n"
           "                         the validation part (default 0.1035, the original's\n"
           "                         1000 of 9664)\n"
           "  -s, --seed=N           random seed of the draw (default 1)\n"
@@ -82,12 +82,12 @@ int main(int argc, char **argv)
     const char *train = NULL, *valpath = NULL;
     struct hwi_split_opts o = {.seed = 1, .nw_count = -1, .nw_frac = DEFAULT_FRACTION};
     int c;
-    while ((c = getopt_long(argc, argv, "t:v:n:f:s:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
         switch (c) {
-        case 't': train = optarg; break;
-        case 'v': valpath = optarg; break;
-        case 'n': o.nw_count = hwi_opt_long("new-whale", optarg, 0, LONG_MAX); break;
-        case 'f':
+        case OPT_TRAIN: train = optarg; break;
+        case OPT_VAL: valpath = optarg; break;
+        case OPT_NEW_WHALE: o.nw_count = hwi_opt_long("new-whale", optarg, 0, LONG_MAX); break;
+        case OPT_NEW_WHALE_FRACTION:
             o.nw_frac = hwi_opt_double("new-whale-fraction", optarg, 0, 1);
             o.nw_count = -1;
             break;

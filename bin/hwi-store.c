@@ -22,12 +22,12 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION, OPT_ROOT, OPT_CFG, OPT_WEIGHTS };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_KIND, OPT_SPLIT, OPT_VERSION, OPT_ROOT, OPT_CFG, OPT_WEIGHTS };
 
 static const struct option longopts[] = {
     {"model", required_argument, NULL, 'm'},
-    {"kind", required_argument, NULL, 'k'},
-    {"split", required_argument, NULL, 's'},
+    {"kind", required_argument, NULL, OPT_KIND},
+    {"split", required_argument, NULL, OPT_SPLIT},
     {"labels", required_argument, NULL, 'l'},
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, 'f'},
@@ -78,8 +78,8 @@ static _Noreturn void usage(int status)
           "           date,place,lat,lon,encounter,photographer,note\n"
           "\n"
           "  -m, --model=NAME   the model (add creates it when it is new)\n"
-          "  -k, --kind=KIND    features (the default) or logits\n"
-          "  -s, --split=SPLIT  add: put the images in SPLIT, one of train, val, test,\n"
+          "      --kind=KIND    features (the default) or logits\n"
+          "      --split=SPLIT  add: put the images in SPLIT, one of train, val, test,\n"
           "                     gallery, query (default: keep an image's split, train\n"
           "                     for a new image); export: only images in the\n"
           "                     comma-separated splits SPLIT (default: all)\n"
@@ -526,17 +526,17 @@ int main(int argc, char **argv)
     }
     struct opts o = {.kind = "features", .verbose = isatty(STDERR_FILENO)};
     int c;
-    while ((c = getopt_long(argc, argv, "m:k:s:l:o:fv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:l:o:fv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o.model = optarg; break;
-        case 'k':
+        case OPT_KIND:
             if (strcmp(optarg, "features") && strcmp(optarg, "logits"))
                 hwi_die(HWI_EXIT_USAGE,
                         "invalid value '%s' for --kind: expected features or logits",
                         optarg);
             o.kind = optarg;
             break;
-        case 's': o.split = optarg; break;
+        case OPT_SPLIT: o.split = optarg; break;
         case 'l': o.labels = optarg; break;
         case 'o': o.output = optarg; break;
         case 'f': o.force = 1; break;

@@ -18,13 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION, OPT_SHIFT };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_SCALE, OPT_STATS, OPT_VERSION, OPT_SHIFT };
 
 static const struct option longopts[] = {
-    {"scale", required_argument, NULL, 's'},
-    {"seed", required_argument, NULL, 'S'},
-    {"threads", required_argument, NULL, 't'},
-    {"stats", no_argument, NULL, 'l'},
+    {"scale", required_argument, NULL, OPT_SCALE},
+    {"seed", required_argument, NULL, 's'},
+    {"threads", required_argument, NULL, 'j'},
+    {"stats", no_argument, NULL, OPT_STATS},
     {"shift", no_argument, NULL, OPT_SHIFT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, OPT_HELP},
@@ -46,18 +46,18 @@ static _Noreturn void usage(int status)
           "  OUTDIR/solution.csv        Image,Id: the truth of the test photos\n"
           "  OUTDIR/bounding_boxes.csv  Image,x0,y0,x1,y1 of every photo (inclusive)\n"
           "\n"
-          "  -s, --scale=SCALE   tiny (tests: 80 small photos), small (the demo: 1666\n"
+          "      --scale=SCALE   tiny (tests: 80 small photos), small (the demo: 1666\n"
           "                      photos, 250 named whales) or full (the competition's\n"
           "                      counts: 25361 train, 7960 test, 5004 named whales);\n"
           "                      default small\n"
-          "  -S, --seed=N        random seed (default 1); the same seed gives the same\n"
+          "  -s, --seed=N        random seed (default 1); the same seed gives the same\n"
           "                      bytes whatever the number of threads\n"
-          "  -t, --threads=N     render with N threads (default: the number of CPUs)\n"
+          "  -j, --threads=N     render with N threads (default: the number of CPUs)\n"
 "      --shift         render the test photos under conditions that no train\n"
           "                      photo has (another camera, light, sea state and\n"
           "                      viewpoint range, every whale with its new scar);\n"
           "                      train photos stay as without it\n"
-          "  -l, --stats         print the label statistics of the data set to stdout\n"
+          "      --stats         print the label statistics of the data set to stdout\n"
           "                      as KEY<TAB>VALUE lines; with no OUTDIR, write nothing\n"
           "  -q, --quiet         no progress and no summary line on stderr\n"
           "      --help          display this help and exit\n"
@@ -95,12 +95,12 @@ int main(int argc, char **argv)
     const char *scale = "small";
     long seed = 1, threads = hwi_ncpu();
     int stats = 0, quiet = 0, shift = 0, c;
-    while ((c = getopt_long(argc, argv, "s:S:t:lq", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:j:q", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': scale = optarg; break;
-        case 'S': seed = hwi_opt_long("seed", optarg, 0, LONG_MAX); break;
-        case 't': threads = hwi_opt_long("threads", optarg, 1, 256); break;
-        case 'l': stats = 1; break;
+        case OPT_SCALE: scale = optarg; break;
+        case 's': seed = hwi_opt_long("seed", optarg, 0, LONG_MAX); break;
+        case 'j': threads = hwi_opt_long("threads", optarg, 1, 256); break;
+        case OPT_STATS: stats = 1; break;
         case 'q': quiet = 1; break;
         case OPT_SHIFT: shift = 1; break;
         case OPT_HELP: usage(HWI_EXIT_OK);

@@ -23,15 +23,15 @@
 #include <string.h>
 #include <strings.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_THRESHOLD, OPT_FIT, OPT_PAD, OPT_VERSION };
 
 static const struct option longopts[] = {
-    {"threshold", required_argument, NULL, 't'},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"new-whale", required_argument, NULL, 'N'},
-    {"fit", required_argument, NULL, 'f'},
+    {"fit", required_argument, NULL, OPT_FIT},
     {"grid", required_argument, NULL, 'g'},
     {"images", required_argument, NULL, 'i'},
-    {"pad", required_argument, NULL, 'p'},
+    {"pad", required_argument, NULL, OPT_PAD},
     {"report", required_argument, NULL, 'r'},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, OPT_HELP},
@@ -51,13 +51,13 @@ static _Noreturn void usage(int status)
           "With --fit, choose T for the best MAP@5 against TRUTH and report it.\n"
           "With no FILE, or when FILE is -, read standard input.\n"
           "\n"
-          "  -t, --threshold=T       new_whale's score (see --new-whale)\n"
+          "      --threshold=T       new_whale's score (see --new-whale)\n"
           "  -N, --new-whale=MODE    max (default): new_whale scores max(T, its own\n"
           "                          score), so it enters where the scores fall\n"
           "                          below T and a new_whale line competes as a\n"
           "                          label; add: its own score + T (0 if none);\n"
           "                          none: only its own line places it\n"
-          "  -f, --fit=TRUTH         choose T for the best MAP@5 against TRUTH (CSV\n"
+          "      --fit=TRUTH         choose T for the best MAP@5 against TRUTH (CSV\n"
           "                          Image,Id holding every query); report it and\n"
           "                          write the submission at T\n"
           "  -g, --grid=GRID         with --fit: thresholds to try, V1,V2,... or\n"
@@ -69,7 +69,7 @@ static _Noreturn void usage(int status)
           "                          sample_submission.csv): rows come in its order,\n"
           "                          images without scores get new_whale and padding,\n"
           "                          and a query not in FILE is an error\n"
-          "  -p, --pad=ID1,ID2...    ids that fill rows with fewer than 5 (default:\n"
+          "      --pad=ID1,ID2...    ids that fill rows with fewer than 5 (default:\n"
           "                          the ids most often ranked first in the input,\n"
           "                          then most often among the five best)\n"
           "  -r, --report=FILE       write the fit report to FILE (default: stderr)\n"
@@ -268,9 +268,9 @@ int main(int argc, char **argv)
     size_t ngrid = 0;
     char err[HWI_ERRLEN];
     int c;
-    while ((c = getopt_long(argc, argv, "t:N:f:g:i:p:r:o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "N:g:i:r:o:", longopts, NULL)) != -1) {
         switch (c) {
-        case 't':
+        case OPT_THRESHOLD:
             /* any double: a fit may place T beyond the extreme scores */
             thr = hwi_opt_double("threshold", optarg, -DBL_MAX, DBL_MAX);
             have_thr = 1;
@@ -283,7 +283,7 @@ int main(int argc, char **argv)
             }
             have_mode = 1;
             break;
-        case 'f': fit = optarg; break;
+        case OPT_FIT: fit = optarg; break;
         case 'g':
             free(grid);
             if (hwi_parse_grid(optarg, -FLT_MAX, FLT_MAX, &grid, &ngrid, err)) {
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
             }
             break;
         case 'i': images = optarg; break;
-        case 'p': padarg = optarg; break;
+        case OPT_PAD: padarg = optarg; break;
         case 'r': report = optarg; break;
         case 'o': output = optarg; break;
         case OPT_HELP: usage(HWI_EXIT_OK);

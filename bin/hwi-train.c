@@ -36,6 +36,7 @@
 
 enum {
     OPT_HELP = CHAR_MAX + 1,
+    OPT_BATCH,
     OPT_VERSION,
     OPT_HEAD_EPOCHS,
     OPT_LR,
@@ -54,9 +55,9 @@ static const struct option longopts[] = {
     {"epochs", required_argument, NULL, 'e'},
     {"head-epochs", required_argument, NULL, OPT_HEAD_EPOCHS},
     {"lr", required_argument, NULL, OPT_LR},
-    {"batch", required_argument, NULL, 'b'},
+    {"batch", required_argument, NULL, OPT_BATCH},
     {"seed", required_argument, NULL, 's'},
-    {"threads", required_argument, NULL, 't'},
+    {"threads", required_argument, NULL, 'j'},
     {"no-augment", no_argument, NULL, OPT_NO_AUGMENT},
     {"init", required_argument, NULL, OPT_INIT},
     {"log", required_argument, NULL, OPT_LOG},
@@ -90,10 +91,10 @@ static _Noreturn void usage(int status)
           "  -e, --epochs=N         epochs on all layers (default 10)\n"
           "      --head-epochs=N    epochs with the backbone frozen first (default 0)\n"
           "      --lr=RATE          peak learning rate of each one-cycle (default 0.01)\n"
-          "  -b, --batch=N          images per step (default: the cfg's batch)\n"
+          "      --batch=N          images per step (default: the cfg's batch)\n"
           "  -s, --seed=N           seed of initialisation, order and augmentation\n"
           "                         (default 1)\n"
-          "  -t, --threads=N        threads for the matrix code (default 0: all cores)\n"
+          "  -j, --threads=N        threads for the matrix code (default 0: all cores)\n"
           "      --no-augment       train on the pixels as they are (no random affine\n"
           "                         warp and brightness/contrast; never flips anyway)\n"
           "      --init=WEIGHTS     start from WEIGHTS (a MODEL.weights with the same\n"
@@ -349,7 +350,7 @@ int main(int argc, char **argv)
     double lr = 0.01;
     int augment = 1, resume = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "l:o:c:e:b:s:t:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:o:c:e:s:j:", longopts, NULL)) != -1) {
         switch (c) {
         case 'l': labels_path = optarg; break;
         case 'o': prefix = optarg; break;
@@ -359,9 +360,9 @@ int main(int argc, char **argv)
             head_epochs = hwi_opt_long("head-epochs", optarg, 0, 1000000);
             break;
         case OPT_LR: lr = hwi_opt_double("lr", optarg, 1e-12, 100); break;
-        case 'b': batch = hwi_opt_long("batch", optarg, 1, 1 << 16); break;
+        case OPT_BATCH: batch = hwi_opt_long("batch", optarg, 1, 1 << 16); break;
         case 's': seed = (unsigned long)hwi_opt_long("seed", optarg, 0, UINT_MAX); break;
-        case 't': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
+        case 'j': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
         case OPT_NO_AUGMENT: augment = 0; break;
         case OPT_INIT: init = optarg; break;
         case OPT_LOG: log_path = optarg; break;

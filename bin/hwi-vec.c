@@ -18,15 +18,15 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_PACK, OPT_INFO, OPT_NAMES, OPT_VERSION };
 
 /* FLT_MAX plus half its last place: larger magnitudes round to infinity. */
 #define FLOAT_LIMIT 0x1.fffffefffffffp127
 
 static const struct option longopts[] = {
-    {"pack", no_argument, NULL, 'p'},
-    {"info", no_argument, NULL, 'i'},
-    {"names", no_argument, NULL, 'n'},
+    {"pack", no_argument, NULL, OPT_PACK},
+    {"info", no_argument, NULL, OPT_INFO},
+    {"names", no_argument, NULL, OPT_NAMES},
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, 'f'},
     {"help", no_argument, NULL, OPT_HELP},
@@ -42,12 +42,12 @@ static _Noreturn void usage(int status)
     fputs("Print a vector stream as text, or with --pack write one from text.\n"
           "With no FILE, or when FILE is -, read standard input.\n"
           "\n"
-          "  -p, --pack         read text lines 'KEY<TAB>V1<TAB>V2...' and write a\n"
+          "      --pack         read text lines 'KEY<TAB>V1<TAB>V2...' and write a\n"
           "                     keyed vector stream; a first line '# key NAME...'\n"
           "                     gives the column names\n"
-          "  -i, --info         print the header (dimension, flags, count) and the\n"
+          "      --info         print the header (dimension, flags, count) and the\n"
           "                     number of records, and check every record\n"
-          "  -n, --names        when printing text, start with a '# key NAME...' line\n"
+          "      --names        when printing text, start with a '# key NAME...' line\n"
           "                     (the column names, or c1, c2, ...)\n"
           "  -o, --output=FILE  write to FILE (whole or not at all) instead of stdout\n"
           "  -f, --force        write a binary stream even to a terminal\n"
@@ -198,11 +198,11 @@ int main(int argc, char **argv)
     int do_pack = 0, do_info = 0, names = 0, force = 0;
     const char *output = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "pino:f", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:f", longopts, NULL)) != -1) {
         switch (c) {
-        case 'p': do_pack = 1; break;
-        case 'i': do_info = 1; break;
-        case 'n': names = 1; break;
+        case OPT_PACK: do_pack = 1; break;
+        case OPT_INFO: do_info = 1; break;
+        case OPT_NAMES: names = 1; break;
         case 'o': output = optarg; break;
         case 'f': force = 1; break;
         case OPT_HELP: usage(HWI_EXIT_OK);

@@ -148,7 +148,7 @@ net.cfg: .stamp/net
 	sed -e 's/^width=.*/width=$(SIZE)/' -e 's/^height=.*/height=$(SIZE)/' \
 	    '$(HWI_DATADIR)/$(CFG).cfg' > $@
 $(MODEL).weights: train.pix val.pix net.cfg .stamp/train
-	$(TRAIN) -c ./net.cfg -e $(EPOCHS) --lr $(LR) -b $(BATCH) --threads $(THREADS) -s $(SEED) \
+	$(TRAIN) -c ./net.cfg -e $(EPOCHS) --lr $(LR) --batch $(BATCH) --threads $(THREADS) -s $(SEED) \
 	    -l split/train.csv --val val.pix --val-labels split/val.csv --log train.log \
 	    -o $(MODEL) train.pix
 train.log: $(MODEL).weights ;
@@ -169,14 +169,14 @@ curves.png: train.log $(HWI_DATADIR)/curves.gp
 demo.db: train.feat val.feat
 	rm -f $@
 	$(STORE) create $@
-	$(STORE) add -m $(MODEL) -s train -l split/train.csv $@ train.feat
-	$(STORE) add -m $(MODEL) -s val -l split/val.csv $@ val.feat
+	$(STORE) add -m $(MODEL) --split train -l split/train.csv $@ train.feat
+	$(STORE) add -m $(MODEL) --split val -l split/val.csv $@ val.feat
 
 # 7. 1-NN similarity per whale
 val.knn.tsv: val.feat demo.db
-	$(KNN) -d demo.db -m $(MODEL) -s train -o $@ val.feat
+	$(KNN) -D demo.db -m $(MODEL) --split train -o $@ val.feat
 test.knn.tsv: test.feat demo.db
-	$(KNN) -d demo.db -m $(MODEL) -s train,val -o $@ test.feat
+	$(KNN) -D demo.db -m $(MODEL) --split train,val -o $@ test.feat
 
 # 8. classifier probabilities softmax(c * logits), c fitted on validation
 #    (X.feat beside X.logits: make -n marks only the first target of the

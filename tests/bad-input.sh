@@ -31,10 +31,10 @@ printf 'Image,Id\na.jpg,w_1\nb.jpg\000,w_2\n' > nul.csv
 verdict_ csv-nul hwi-eval nul.csv nul.csv
 verdict_ csv-devzero hwi-eval /dev/zero
 printf 'q\tw_1\t0.5\nq\tw_2\000\t0.2\n' > nul.tsv
-verdict_ tsv-nul hwi-thresh -t 0.5 nul.tsv
-verdict_ tsv-devzero hwi-thresh -t 0.5 /dev/zero
+verdict_ tsv-nul hwi-thresh --threshold 0.5 nul.tsv
+verdict_ tsv-devzero hwi-thresh --threshold 0.5 /dev/zero
 printf 'q\tw_1\tnan\n' > nan.tsv
-verdict_ tsv-nan hwi-thresh -t 0.5 nan.tsv
+verdict_ tsv-nan hwi-thresh --threshold 0.5 nan.tsv
 : > empty.bin
 verdict_ stream-empty hwi-vec empty.bin
 printf 'NOPE0000000000000000000000000000' > magic.bin
@@ -62,7 +62,7 @@ if command -v sqlite3 > /dev/null 2>&1; then
         WHERE name='images';"
     sqlite3 n.db "UPDATE images SET name = NULL WHERE id = 3"
     verdict_ store-null-export hwi-store export -m r50 -o e.bin n.db
-    verdict_ store-null-knn hwi-knn -d n.db -m r50 v.bin
+    verdict_ store-null-knn hwi-knn -D n.db -m r50 v.bin
     cp s.db l.db
     sqlite3 l.db "PRAGMA writable_schema=1; UPDATE sqlite_schema SET rootpage=4
         WHERE name='images'"
@@ -81,7 +81,7 @@ for fill in garbage zero emptyleaf; do
     verdict_ "store-$fill-list" hwi-store list c.db
     verdict_ "store-$fill-export" hwi-store export -m r50 -o e.bin c.db
     [ -e e.bin ] && fail_ "store-$fill-export left e.bin"
-    verdict_ "store-$fill-knn" hwi-knn -d c.db -m r50 v.bin
+    verdict_ "store-$fill-knn" hwi-knn -D c.db -m r50 v.bin
 done
 head -c 3000 s.db > cut.db
 verdict_ store-truncated hwi-store list cut.db
@@ -111,24 +111,24 @@ hwi-vec --pack -o pix.bin pix.txt
 { head -n 5 "$cfg"; printf 'width=6\0004\n'; tail -n +7 "$cfg"; } > nul.cfg
 grep -q '^width=64' "$cfg" && sed -n 6p "$cfg" | grep -q '^width' ||
     framework_failure_ "pcb-tiny.cfg changed: line 6 is not width"
-verdict_ cfg-nul hwi-train -c ./nul.cfg -b 4 -t 1 -l train.csv -o m pix.bin
+verdict_ cfg-nul hwi-train -c ./nul.cfg --batch 4 -j 1 -l train.csv -o m pix.bin
 sed 's/^filters=8$/filters=4000000/' "$cfg" > filters.cfg
-verdict_ cfg-filters hwi-train -c ./filters.cfg -b 4 -t 1 -l train.csv -o m pix.bin
+verdict_ cfg-filters hwi-train -c ./filters.cfg --batch 4 -j 1 -l train.csv -o m pix.bin
 grep -q 'filters.cfg:[0-9]*: \[convolutional\] filters=' err.cfg-filters 2> /dev/null || true
 sed 's/^width=64$/width=100000/; s/^height=64$/height=100000/' "$cfg" > wide.cfg
-verdict_ cfg-input hwi-train -c ./wide.cfg -b 4 -t 1 -l train.csv -o m pix.bin
+verdict_ cfg-input hwi-train -c ./wide.cfg --batch 4 -j 1 -l train.csv -o m pix.bin
 sed '0,/^size=3$/s//size=30000/' "$cfg" > kernel.cfg
-verdict_ cfg-kernel hwi-train -c ./kernel.cfg -b 4 -t 1 -l train.csv -o m pix.bin
+verdict_ cfg-kernel hwi-train -c ./kernel.cfg --batch 4 -j 1 -l train.csv -o m pix.bin
 grep -v '^\[net\]' "$cfg" > nonet.cfg
-verdict_ cfg-no-net hwi-train -c ./nonet.cfg -b 4 -t 1 -l train.csv -o m pix.bin
-verdict_ cfg-devzero hwi-train -c /dev/zero -b 4 -t 1 -l train.csv -o m pix.bin
-verdict_ train-batch hwi-train -c pcb-tiny -b 65536 -t 1 -l train.csv -o m pix.bin
+verdict_ cfg-no-net hwi-train -c ./nonet.cfg --batch 4 -j 1 -l train.csv -o m pix.bin
+verdict_ cfg-devzero hwi-train -c /dev/zero --batch 4 -j 1 -l train.csv -o m pix.bin
+verdict_ train-batch hwi-train -c pcb-tiny --batch 65536 -j 1 -l train.csv -o m pix.bin
 ls m.* > /dev/null 2>&1 && fail_ "a failed hwi-train left m.*"
 
 # the messages name file, line, key and size
-hwi-train -c ./filters.cfg -b 4 -t 1 -l train.csv -o m pix.bin 2> err || true
+hwi-train -c ./filters.cfg --batch 4 -j 1 -l train.csv -o m pix.bin 2> err || true
 grep -Eq '^hwi-train: \./filters\.cfg:[0-9]+: \[convolutional\] filters=4000000: .*GB' err ||
     fail_ "no file, line, key and size: $(cat err)"
-hwi-train -c ./nul.cfg -b 4 -t 1 -l train.csv -o m pix.bin 2> err || true
+hwi-train -c ./nul.cfg --batch 4 -j 1 -l train.csv -o m pix.bin 2> err || true
 grep -q '^hwi-train: \./nul\.cfg:6: NUL byte' err || fail_ "cfg NUL: $(cat err)"
 exit 0

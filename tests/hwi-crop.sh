@@ -73,20 +73,20 @@ printf 'ramp.png\t0.192156866\n' > want   # float32(49) / float32(255)
 compare_ want got
 
 # margin 0: columns [5, 14), rows [2, 11), as apply_bboxes.py
-hwi-crop -q -b boxes.csv -d photos -S 9 -K nearest -m 0 | values > got
+hwi-crop -q -b boxes.csv -d photos -S 9 -K nearest --margin 0 | values > got
 awk 'BEGIN { printf "ramp.png"; for (y = 2; y <= 10; y++) for (x = 5; x <= 13; x++) printf " %d", 12 * x + y; print "" }' > want
 compare_ want got
 
 # clamping: box (14,6)-(19,11), margin 0.5: columns floor(11.5) = 11 ..
 # min(20, 21) = 20, rows floor(3.5) = 3 .. min(12, 13) = 12: 9 x 9
 printf 'ramp.png\t14\t6\t19\t11\n' > boxes.tsv
-hwi-crop -q -b boxes.tsv -d photos -S 9 -K nearest -m 0.5 | values > got
+hwi-crop -q -b boxes.tsv -d photos -S 9 -K nearest --margin 0.5 | values > got
 awk 'BEGIN { printf "ramp.png"; for (y = 3; y <= 11; y++) for (x = 11; x <= 19; x++) printf " %d", 12 * x + y; print "" }' > want
 compare_ want got
 
 # the same box from the CSV and from the TSV, through stdin
-printf 'Image,x0,y0,x1,y1\nramp.png,14,6,19,11\n' | hwi-crop -q -b - -d photos -S 9 -m 0.5 > a.bin
-printf '# a comment\nramp.png\t14\t6\t19\t11\n' | hwi-crop -q -b - -d photos -S 9 -m 0.5 > b.bin
+printf 'Image,x0,y0,x1,y1\nramp.png,14,6,19,11\n' | hwi-crop -q -b - -d photos -S 9 --margin 0.5 > a.bin
+printf '# a comment\nramp.png\t14\t6\t19\t11\n' | hwi-crop -q -b - -d photos -S 9 --margin 0.5 > b.bin
 cmp a.bin b.bin || fail_ "CSV and TSV boxes differ"
 
 # ---------------------------------------------------------------------------
@@ -205,7 +205,7 @@ hwi-crop -q -b boxes.csv -d photos -S 8 > nf.bin
 cmp f.bin nf.bin || fail_ "--force changed the stream"
 # --stream writes the stream too
 tab=$(printf '\t')
-hwi-crop -q -b boxes.csv -d photos -o out2 -s -S 8 | hwi-vec --info | grep -q "^records${tab}1\$" ||
+hwi-crop -q -b boxes.csv -d photos -o out2 --stream -S 8 | hwi-vec --info | grep -q "^records${tab}1\$" ||
     fail_ "--stream"
 [ -f out2/ramp.png ] || fail_ "--stream: no crop file"
 
@@ -266,7 +266,7 @@ returns_ 1 hwi-crop -b bad.csv -d photos -o badout -S 8 > s.bin 2> err
 grep -q 'bad.csv:3: photos/missing.jpg' err || fail_ "first error: $(cat err)"
 grep -q 'the rest skipped' err || fail_ "summary: $(cat err)"
 # --keep-going: every error reported in order, the good photos done, exit 1
-returns_ 1 hwi-crop -k -b bad.csv -d photos -o badout -s -S 8 > s.bin 2> err
+returns_ 1 hwi-crop --keep-going -b bad.csv -d photos -o badout --stream -S 8 > s.bin 2> err
 grep -o '^hwi-crop: bad.csv:[0-9]*:' err | cut -d' ' -f2 > got
 cat > want << 'EOF'
 bad.csv:3:
@@ -302,7 +302,7 @@ while [ $i -lt 6 ]; do
     i=$((i + 1))
 done
 # shellcheck disable=SC2046
-returns_ 1 hwi-crop -q -k -j 4 -S 8 -d photos $(cat args) > /dev/null 2> err
+returns_ 1 hwi-crop -q --keep-going -j 4 -S 8 -d photos $(cat args) > /dev/null 2> err
 grep -c 'photos/text[0-5].jpg: VipsForeignLoad: "photos/text[0-5].jpg" is not a known file format$' err > got
 grep -c 'photos/trunc[0-5].jpg: VipsJpeg: Premature end of input file$' err >> got
 printf '6\n6\n' > want
@@ -334,7 +334,7 @@ returns_ 1 hwi-crop -q -S 8 -d photos card1/IMG_0001.png ./card1/IMG_0001.png \
 grep -q 'listed twice' err || fail_ "$(cat err)"
 # two photos whose crops would have the same name
 cp photos/ramp.png photos/ramp.jpg
-returns_ 1 hwi-crop -q -k -d photos -o out ramp.png ramp.jpg 2> err
+returns_ 1 hwi-crop -q --keep-going -d photos -o out ramp.png ramp.jpg 2> err
 grep -q 'ramp.jpg: its crop ramp.png would overwrite that of ramp.png' err || fail_ "$(cat err)"
 # a bad box file ends the run before any photo
 printf 'Image,x,y\n' > hdr.csv

@@ -7,7 +7,7 @@
 std_options_ hwi-detect
 command -v vips > /dev/null || skip_ "vips (libvips-tools) not found"
 
-"$HWI_BIN/hwi-synth" -q -s tiny -t 2 d
+"$HWI_BIN/hwi-synth" -q --scale tiny -j 2 d
 ls d/train > train.list
 ls d/test > test.list
 

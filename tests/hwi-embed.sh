@@ -13,8 +13,8 @@ make_pixels_ "$S" 2
 hwi-vec --pack -o pix.bin pix.txt
 
 # pipeline: train, embed standard input to standard output, describe
-hwi-train -c pcb-tiny -b 4 -t 1 -e 1 -l train.csv -o m pix.bin 2> /dev/null
-hwi-vec --pack < pix.txt | hwi-embed -m m -t 1 2> err | hwi-vec --info > info.txt
+hwi-train -c pcb-tiny --batch 4 -j 1 -e 1 -l train.csv -o m pix.bin 2> /dev/null
+hwi-vec --pack < pix.txt | hwi-embed -m m -j 1 2> err | hwi-vec --info > info.txt
 sed -n '2,5p' info.txt > got.txt
 printf 'keyed\tyes\nnamed\tno\ncount\t0\nrecords\t14\n' > want.txt
 compare_ want.txt got.txt
@@ -48,8 +48,8 @@ hwi-embed --cfg m.cfg --weights m.weights --labels m.labels --logits l3.bin pix.
     2> /dev/null > f4.bin
 cmp f.bin f4.bin || fail_ "--cfg/--weights differ from --model"
 cmp l.bin l3.bin || fail_ "--labels differs from --model"
-hwi-embed -m m -b 1 pix.bin 2> /dev/null | hwi-vec > b1.txt
-hwi-embed -m m -b 3 pix.bin 2> /dev/null | hwi-vec > b3.txt
+hwi-embed -m m --batch 1 pix.bin 2> /dev/null | hwi-vec > b1.txt
+hwi-embed -m m --batch 3 pix.bin 2> /dev/null | hwi-vec > b3.txt
 paste b1.txt b3.txt | awk -F '\t' '{ n = NF / 2; if ($1 != $(n + 1)) exit 1
     for (i = 2; i <= n; i++) { d = $i - $(n + i); if (d < -1e-5 || d > 1e-5) exit 1 } }' \
     || fail_ "--batch changes the features"
@@ -65,7 +65,7 @@ grep -q 'missing --model' err || fail_ "no model: $(cat err)"
 returns_ 2 hwi-embed --cfg m.cfg --weights m.weights --logits l.bin pix.bin > out 2> err
 grep -q -- '--logits needs the label list' err || fail_ "no labels: $(cat err)"
 returns_ 2 hwi-embed -m m --logits - pix.bin > out 2> err
-returns_ 2 hwi-embed -m m -b 0 pix.bin > out 2> err
+returns_ 2 hwi-embed -m m --batch 0 pix.bin > out 2> err
 grep -q "invalid value '0' for --batch" err || fail_ "batch: $(cat err)"
 returns_ 2 hwi-embed -m m --threads x pix.bin > out 2> err
 returns_ 2 hwi-embed -m m pix.bin extra > out 2> err

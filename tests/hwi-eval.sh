@@ -63,7 +63,7 @@ cat want >> want-per
 hwi-eval --per-image truth.csv sub.csv > out
 compare_ want-per out
 # awk-friendly: the per-image lines average to map5
-hwi-eval -p truth.csv sub.csv | awk -F'\t' 'NF == 3 { s += $3; n++ } END { printf "%.6f\n", s / n }' > out
+hwi-eval --per-image truth.csv sub.csv | awk -F'\t' 'NF == 3 { s += $3; n++ } END { printf "%.6f\n", s / n }' > out
 echo 0.478333 > want1
 compare_ want1 out
 

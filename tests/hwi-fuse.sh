@@ -14,7 +14,7 @@ printf 'q1\tw_b\t0.7\nq1\tw_a\t0.2\nq1\tw_c\t0.1\nq2\tw_c\t0.4\nq2\tw_a\t0.3\nq2
 printf 'Image,Id\nq1,w_b\nq2,new_whale\n' > truth.csv
 
 # 2*knn + 0.5*sm, new_whale weights 1 and 0
-hwi-fuse -w 2,0.5 -n 1,0 knn.tsv sm.tsv > out.tsv
+hwi-fuse -w 2,0.5 --nw-weights 1,0 knn.tsv sm.tsv > out.tsv
 cat > want.tsv <<EOF
 # query${T}label${T}score
 q1${T}w_a${T}1.89999995
@@ -42,7 +42,7 @@ EOF
 compare_ want.tsv out.tsv
 
 # --missing=min: q1's w_c is missing from knn.tsv, whose lowest q1 score is 0.5
-hwi-fuse -m min knn.tsv sm.tsv | grep "^q1${T}w_c${T}" > out.tsv
+hwi-fuse --missing min knn.tsv sm.tsv | grep "^q1${T}w_c${T}" > out.tsv
 printf 'q1\tw_c\t0.600000001\n' > want.tsv
 compare_ want.tsv out.tsv
 
@@ -62,7 +62,7 @@ compare_ want.tsv out.tsv
 
 # --softmax: softmax(2 * logits), numpy values
 printf '# key\tw_a\tw_b\tw_c\nq1\t1\t2\t0.5\nq2\t0\t0\t3\n' | pack > lg.bin
-hwi-fuse --softmax -c 2 lg.bin > out.tsv
+hwi-fuse --softmax --multiplier 2 lg.bin > out.tsv
 cat > want.tsv <<EOF
 # query${T}label${T}score
 q1${T}w_b${T}0.843794734
@@ -74,19 +74,19 @@ q2${T}w_b${T}0.00246652437
 EOF
 compare_ want.tsv out.tsv
 # standard input, and --output
-hwi-fuse -s -c 2 -o out2.tsv < lg.bin
+hwi-fuse --softmax --multiplier 2 -o out2.tsv < lg.bin
 compare_ want.tsv out2.tsv
 
 # a pipeline: softmax -> sorted -> fused with knn (knn.tsv from stdin) -> thresh
-hwi-fuse -s -c 2 lg.bin | LC_ALL=C sort -s -t "$T" -k1,1 |
-    hwi-fuse -w 1,1 - knn.tsv | hwi-thresh -t 0.9 -p w_x,w_y > sub.csv
+hwi-fuse --softmax --multiplier 2 lg.bin | LC_ALL=C sort -s -t "$T" -k1,1 |
+    hwi-fuse -w 1,1 - knn.tsv | hwi-thresh --threshold 0.9 --pad w_x,w_y > sub.csv
 printf 'Image,Id\nq1,w_b w_a new_whale w_c w_x\nq2,w_c new_whale w_b w_a w_x\n' > want.csv
 compare_ want.csv sub.csv
 
 # --unsorted reads whole files in any order and gives the same scores
 { grep q2 sm.tsv; grep q1 sm.tsv; } > sm-rev.tsv
-hwi-fuse -w 2,0.5 -n 1,0 knn.tsv sm.tsv | LC_ALL=C sort > a.tsv
-hwi-fuse -u -w 2,0.5 -n 1,0 knn.tsv sm-rev.tsv | LC_ALL=C sort > b.tsv
+hwi-fuse -w 2,0.5 --nw-weights 1,0 knn.tsv sm.tsv | LC_ALL=C sort > a.tsv
+hwi-fuse -u -w 2,0.5 --nw-weights 1,0 knn.tsv sm-rev.tsv | LC_ALL=C sort > b.tsv
 compare_ a.tsv b.tsv
 
 # --fit: each input alone, then the fused grid; sm.tsv alone ranks q1 right
@@ -99,7 +99,7 @@ alone:sm.tsv${T}2${T}0.500000${T}0.5${T}1.000000${T}--weights=0,1 --nw-weights=0
 fused${T}2${T}0.500000${T}0.5${T}1.000000${T}--weights=0,1 --nw-weights=0,0
 EOF
 compare_ want.tsv rep.tsv
-hwi-fuse -w 0,1 -n 0,0 knn.tsv sm.tsv > want.tsv
+hwi-fuse -w 0,1 --nw-weights 0,0 knn.tsv sm.tsv > want.tsv
 compare_ want.tsv fit.tsv
 # the report goes to stderr without --report; grids per file; the original's
 # threshold grid
@@ -107,7 +107,7 @@ hwi-fuse --fit truth.csv -g 1 -g 0:1:0.5 -G 0,1 -T 0:0.95:0.0079166667 \
     knn.tsv sm.tsv > /dev/null 2> err
 grep -q "^fused${T}2${T}" err || fail_ "no fused line: $(cat err)"
 # softmax --fit: c = 1, then the best c on the grid
-hwi-fuse -s --fit truth.csv -g 0.5,2 -N add lg.bin > /dev/null 2> err
+hwi-fuse --softmax --fit truth.csv -g 0.5,2 -N add lg.bin > /dev/null 2> err
 [ "$(cut -f1 err | tr '\n' ' ')" = "# stage softmax softmax-fitted " ] ||
     fail_ "softmax report: $(cat err)"
 
@@ -131,7 +131,7 @@ grep -q "inf.tsv:1:" err || fail_ "inf: $(cat err)"
 printf 'Image,Id\nq1,w_b\n' > short.csv
 returns_ 1 hwi-fuse --fit short.csv knn.tsv sm.tsv > /dev/null 2> err
 grep -q "short.csv: no label for query 'q2' (knn.tsv:5)" err || fail_ "truth: $(cat err)"
-returns_ 1 hwi-fuse -s --fit short.csv lg.bin > /dev/null 2> err
+returns_ 1 hwi-fuse --softmax --fit short.csv lg.bin > /dev/null 2> err
 grep -q "short.csv: no label for query 'q2' (lg.bin: record 2)" err ||
     fail_ "truth logits: $(cat err)"
 # empty weight grids
@@ -146,23 +146,23 @@ grep -q "only zeros" err || fail_ "zero grid: $(cat err)"
 returns_ 2 hwi-fuse --fit truth.csv -g 1 -g 2 -g 3 knn.tsv sm.tsv > /dev/null 2> err
 # a logits stream without column names, or without keys
 printf 'q1\t1\t2\n' | pack > nonames.bin
-returns_ 1 hwi-fuse -s nonames.bin > /dev/null 2> err
+returns_ 1 hwi-fuse --softmax nonames.bin > /dev/null 2> err
 grep -q "nonames.bin: no column names: a logits stream needs the class labels" err ||
     fail_ "no names: $(cat err)"
-returns_ 1 hwi-fuse -s knn.tsv > /dev/null 2> err
+returns_ 1 hwi-fuse --softmax knn.tsv > /dev/null 2> err
 grep -q "knn.tsv: not a vector stream" err || fail_ "not a stream: $(cat err)"
 printf '# key\tw_a\tw_a\nq1\t1\t2\n' | pack > dup.bin
-returns_ 1 hwi-fuse -s dup.bin > /dev/null 2> err
+returns_ 1 hwi-fuse --softmax dup.bin > /dev/null 2> err
 grep -q "column name 'w_a' appears twice" err || fail_ "dup names: $(cat err)"
 printf '# key\tw_a\nq1\t1\nq1\t2\n' | pack > dupkey.bin
-returns_ 1 hwi-fuse -s dupkey.bin > /dev/null 2> err
+returns_ 1 hwi-fuse --softmax dupkey.bin > /dev/null 2> err
 grep -q "dupkey.bin: record 2: key 'q1' appears twice" err || fail_ "dup key: $(cat err)"
 printf 'q1\tw_a\t1e39\n' > big.tsv
 returns_ 1 hwi-fuse big.tsv > /dev/null 2> err
 grep -q "big.tsv:1: query 'q1': score 1e+39 of 'w_a' is beyond float range" err ||
     fail_ "big: $(cat err)"
 # mismatched label sets: --missing=error names the label; disjoint sets fail
-returns_ 1 hwi-fuse -m error knn.tsv sm.tsv > /dev/null 2> err
+returns_ 1 hwi-fuse --missing error knn.tsv sm.tsv > /dev/null 2> err
 grep -q "query 'q1': label 'w_c' is in sm.tsv but not in knn.tsv" err ||
     fail_ "missing=error: $(cat err)"
 printf 'q1\tc1\t0.5\nq2\tc2\t0.5\n' > other.tsv
@@ -183,13 +183,13 @@ returns_ 2 hwi-fuse -w 1:2:1 knn.tsv 2> err
 returns_ 2 hwi-fuse -w -1 knn.tsv 2> err
 returns_ 2 hwi-fuse --fit truth.csv -w 1,1 knn.tsv sm.tsv 2> err
 returns_ 2 hwi-fuse -g 1 knn.tsv 2> err
-returns_ 2 hwi-fuse -c 2 knn.tsv 2> err
-returns_ 2 hwi-fuse -s lg.bin lg.bin 2> err
+returns_ 2 hwi-fuse --multiplier 2 knn.tsv 2> err
+returns_ 2 hwi-fuse --softmax lg.bin lg.bin 2> err
 returns_ 2 hwi-fuse - - < knn.tsv 2> err
 returns_ 2 hwi-fuse --fit - - sm.tsv < truth.csv 2> err
 grep -q 'standard input (-) given twice' err || fail_ "--fit - -: $(cat err)"
-returns_ 2 hwi-fuse -s --fit - < lg.bin 2> err
-returns_ 2 hwi-fuse -m maybe knn.tsv 2> err
+returns_ 2 hwi-fuse --softmax --fit - < lg.bin 2> err
+returns_ 2 hwi-fuse --missing maybe knn.tsv 2> err
 returns_ 2 hwi-fuse -k 0 knn.tsv 2> err
 returns_ 2 hwi-fuse --fit truth.csv -N sometimes knn.tsv 2> err
 returns_ 1 hwi-fuse no-such-file.tsv 2> err

@@ -24,7 +24,7 @@ returns_ 2 hwi-identify -D s.db -m m -o out --top 2> /dev/null
 
 # a catalogue: the tiny synthetic set's training photos spread over cards,
 # four to a card, so every card has an IMG_0001.JPG
-hwi-synth -q -s tiny -S 7 -t 1 syn
+hwi-synth -q --scale tiny -s 7 -j 1 syn
 mkdir root
 printf 'Image,Id\n' > labels.csv
 printf 'Image,x0,y0,x1,y1\n' > boxes.csv
@@ -43,7 +43,7 @@ done < map.txt > cat.txt
 cfg="$HWI_DATADIR/pcb-tiny.cfg"
 S=$(sed -n 's/^width *= *\([0-9]*\).*/\1/p' "$cfg" | head -n 1)
 hwi-crop -q -d root -b boxes.csv -S "$S" -i cat.txt > cat.pix
-hwi-train -c pcb-tiny -b 4 -t 1 -e 1 -l labels.csv -o m cat.pix 2> /dev/null
+hwi-train -c pcb-tiny --batch 4 -j 1 -e 1 -l labels.csv -o m cat.pix 2> /dev/null
 hwi-embed -m m -o cat.vec cat.pix 2> /dev/null
 hwi-store create cat.db
 hwi-store add --model m --labels labels.csv cat.db cat.vec

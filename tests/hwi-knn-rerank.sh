@@ -23,7 +23,7 @@ for mode in "--qe 3,3" "--qe 2,0" "--centroid" "--rerank 20,6,0.3" "--rerank 4,1
     name=$(echo "$mode" | sed 's/--//g; s/ /_/g; s/,/-/g')
     opts=$(echo "$mode" | sed 's/--\([a-z]*\) \([^ ]*\)/--\1=\2/g')
     # shellcheck disable=SC2086
-    hwi-knn -g g.vec -l "$fx/labels.csv" -t 5 $opts q.vec | grep -v '^#' > got
+    hwi-knn --gallery g.vec -l "$fx/labels.csv" -k 5 $opts q.vec | grep -v '^#' > got
     same_ "$fx/$name.tsv" got || fail_ "hwi-knn $opts differs from tests/rerank/$name.tsv"
     if [ $havenumpy = yes ]; then
         # shellcheck disable=SC2086
@@ -33,19 +33,19 @@ for mode in "--qe 3,3" "--qe 2,0" "--centroid" "--rerank 20,6,0.3" "--rerank 4,1
 done
 
 # --rerank with no value: 20,6,0.3
-hwi-knn -g g.vec -l "$fx/labels.csv" -t 5 --rerank q.vec | grep -v '^#' > got
+hwi-knn --gallery g.vec -l "$fx/labels.csv" -k 5 --rerank q.vec | grep -v '^#' > got
 same_ "$fx/rerank_20-6-0.3.tsv" got || fail_ "--rerank's defaults"
 # re-ranking changes the ranking of this fixture (it is not a no-op)
-hwi-knn -g g.vec -l "$fx/labels.csv" -t 5 q.vec | grep -v '^#' > plain
+hwi-knn --gallery g.vec -l "$fx/labels.csv" -k 5 q.vec | grep -v '^#' > plain
 same_ plain got && fail_ "--rerank gave the plain ranking"
 # usage errors: exit 2
-returns_ 2 hwi-knn -g g.vec -l "$fx/labels.csv" --qe=0 q.vec 2> err
-returns_ 2 hwi-knn -g g.vec -l "$fx/labels.csv" --qe=3,-1 q.vec 2> err
+returns_ 2 hwi-knn --gallery g.vec -l "$fx/labels.csv" --qe=0 q.vec 2> err
+returns_ 2 hwi-knn --gallery g.vec -l "$fx/labels.csv" --qe=3,-1 q.vec 2> err
 grep -q "invalid value '3,-1' for --qe" err || fail_ "qe: $(cat err)"
-returns_ 2 hwi-knn -g g.vec -l "$fx/labels.csv" --rerank=20,6 q.vec 2> err
+returns_ 2 hwi-knn --gallery g.vec -l "$fx/labels.csv" --rerank=20,6 q.vec 2> err
 grep -q "invalid value '20,6' for --rerank" err || fail_ "rerank: $(cat err)"
-returns_ 2 hwi-knn -g g.vec -l "$fx/labels.csv" --rerank=20,6,1.5 q.vec 2> err
-returns_ 2 hwi-knn -g g.vec -l "$fx/labels.csv" --rerank=0,6,0.3 q.vec 2> err
-returns_ 2 hwi-knn -g g.vec -l "$fx/labels.csv" --centroid --rerank q.vec 2> err
+returns_ 2 hwi-knn --gallery g.vec -l "$fx/labels.csv" --rerank=20,6,1.5 q.vec 2> err
+returns_ 2 hwi-knn --gallery g.vec -l "$fx/labels.csv" --rerank=0,6,0.3 q.vec 2> err
+returns_ 2 hwi-knn --gallery g.vec -l "$fx/labels.csv" --centroid --rerank q.vec 2> err
 grep -q -- '--centroid and --rerank cannot be used together' err || fail_ "both: $(cat err)"
 exit 0

@@ -31,19 +31,19 @@ hwi-knn --gallery g.bin --labels labels.csv q.bin > out.tsv
 compare_ want.tsv out.tsv
 
 # queries from stdin; the TSV sorts and awks as text
-hwi-knn -g g.bin -l labels.csv < q.bin > out2.tsv
+hwi-knn --gallery g.bin -l labels.csv < q.bin > out2.tsv
 compare_ want.tsv out2.tsv
 grep -v '^#' out.tsv | sort -k3,3gr | head -n 1 | cut -f1,2 > best.txt
 printf 'q1\tw_a\n' > want-best.txt
 compare_ want-best.txt best.txt
 
 # --top, --no-new-whale, --keep-self
-hwi-knn -g g.bin -l labels.csv --top 1 --no-new-whale --keep-self q.bin > out.tsv
+hwi-knn --gallery g.bin -l labels.csv --top 1 --no-new-whale --keep-self q.bin > out.tsv
 printf '# query\tlabel\tscore\nq1\tw_a\t1\nq2\tw_b\t0\ng1\tw_a\t1\n' > want-top.tsv
 compare_ want-top.tsv out.tsv
-hwi-knn -g g.bin -l labels.csv -t 0 q.bin > out.tsv
+hwi-knn --gallery g.bin -l labels.csv -k 0 q.bin > out.tsv
 compare_ want.tsv out.tsv
-hwi-knn -g g.bin -l labels.csv -t 2 --no-new-whale q.bin > out.tsv
+hwi-knn --gallery g.bin -l labels.csv -k 2 --no-new-whale q.bin > out.tsv
 printf '# query\tlabel\tscore\nq1\tw_a\t1\nq1\tw_b\t0.5\nq2\tw_b\t0\nq2\tw_a\t-0.5\ng1\tw_b\t0.5\n' \
     > want-2.tsv
 compare_ want-2.tsv out.tsv
@@ -52,7 +52,7 @@ compare_ want-2.tsv out.tsv
 # argmax of the similarity): for q3 = (5,7) w_b's nearest is g2 (d^2 = 13),
 # not g3 (d^2 = 65), new_whale's g5 (2), not g4 (50)
 printf 'q1\t0\t0\nq3\t5\t7\n' | hwi-vec --pack > q3.bin
-hwi-knn -g g.bin -l labels.csv --photo q3.bin > out.tsv
+hwi-knn --gallery g.bin -l labels.csv --photo q3.bin > out.tsv
 cat > want-photo.tsv <<'OUT'
 # query	label	score	photo
 q1	w_a	1	g1
@@ -75,43 +75,43 @@ fi
 printf 'u1\t1\t0\n' | hwi-vec --pack > u.bin
 printf 'v1\t0.6\t0.8\n' | hwi-vec --pack > uq.bin
 printf 'Image,Id\nu1,w_u\n' > ul.csv
-hwi-knn -g u.bin -l ul.csv uq.bin | awk -F '\t' '
+hwi-knn --gallery u.bin -l ul.csv uq.bin | awk -F '\t' '
     !/^#/ { d = $3 - (2 - sqrt(0.8)) / 2; if (d < 0) d = -d; if (d > 1e-7) exit 1; n++ }
     END { exit n != 1 }' || fail_ "unit-vector score"
 
 # the same gallery from a store: train holds g1..g3, val g4..g6
 hwi-store create s.db
-head -n 3 g.txt | hwi-vec --pack | hwi-store add -m r50 -s train -l labels.csv s.db
-tail -n 3 g.txt | hwi-vec --pack | hwi-store add -m r50 -s val -l labels.csv s.db
+head -n 3 g.txt | hwi-vec --pack | hwi-store add -m r50 --split train -l labels.csv s.db
+tail -n 3 g.txt | hwi-vec --pack | hwi-store add -m r50 --split val -l labels.csv s.db
 hwi-knn --db s.db --model r50 q.bin > out.tsv
 compare_ want.tsv out.tsv
-hwi-knn -d s.db -m r50 --split train,val -j 1 -o out3.tsv q.bin
+hwi-knn -D s.db -m r50 --split train,val -j 1 -o out3.tsv q.bin
 compare_ want.tsv out3.tsv
-hwi-knn -d s.db -m r50 -s val q.bin > out.tsv
+hwi-knn -D s.db -m r50 --split val q.bin > out.tsv
 printf '# query\tlabel\tscore\nq1\tnew_whale\t0\nq2\tnew_whale\t-0.802775638\ng1\tnew_whale\t0\n' \
     > want-val.tsv
 compare_ want-val.tsv out.tsv
 
 # pipeline: text -> stream -> knn -> best label per query
-printf 'x\t0\t1.5\n' | hwi-vec -p | hwi-knn -d s.db -m r50 --top 1 | grep -v '^#' > out.tsv
+printf 'x\t0\t1.5\n' | hwi-vec --pack | hwi-knn -D s.db -m r50 --top 1 | grep -v '^#' > out.tsv
 printf 'x\tnew_whale\t0.75\n' > want-x.tsv
 compare_ want-x.tsv out.tsv
 
 # an empty query stream (a header only) gives the header only
 head -c 32 q.bin > empty.bin
-hwi-knn -g g.bin -l labels.csv empty.bin > out.tsv
+hwi-knn --gallery g.bin -l labels.csv empty.bin > out.tsv
 printf '# query\tlabel\tscore\n' > want-empty.tsv
 compare_ want-empty.tsv out.tsv
 
 # --verbose: a summary on stderr, stdout unchanged
-hwi-knn -v -g g.bin -l labels.csv q.bin > out.tsv 2> err
+hwi-knn -v --gallery g.bin -l labels.csv q.bin > out.tsv 2> err
 compare_ want.tsv out.tsv
 grep -q '3 queries against 5 gallery images (3 labels, 1 left out)' err ||
     fail_ "summary: $(cat err)"
 
 # bad input: a query of another dimension names the record, no output file
 printf 'a\t1\t2\t3\n' | hwi-vec --pack > q3.bin
-returns_ 1 hwi-knn -g g.bin -l labels.csv -o bad.tsv q3.bin 2> err
+returns_ 1 hwi-knn --gallery g.bin -l labels.csv -o bad.tsv q3.bin 2> err
 grep -q "q3.bin: record 1 (key 'a'): dimension 3, the gallery's is 2" err ||
     fail_ "dimension: $(cat err)"
 [ -e bad.tsv ] && fail_ "partial output left behind"
@@ -119,68 +119,68 @@ ls bad.tsv.tmp* 2> /dev/null && fail_ "temporary file left behind"
 
 # a truncated query stream
 head -c 50 q.bin > trunc.bin
-returns_ 1 hwi-knn -g g.bin -l labels.csv trunc.bin > /dev/null 2> err
+returns_ 1 hwi-knn --gallery g.bin -l labels.csv trunc.bin > /dev/null 2> err
 grep -q 'trunc.bin: record 2.*truncated' err || fail_ "truncated: $(cat err)"
 
 # an image twice in the gallery
 cat g.txt g.txt | hwi-vec --pack > dup.bin
-returns_ 1 hwi-knn -g dup.bin -l labels.csv q.bin > /dev/null 2> err
+returns_ 1 hwi-knn --gallery dup.bin -l labels.csv q.bin > /dev/null 2> err
 grep -q "dup.bin: image 'g1' is in the gallery twice" err || fail_ "duplicate: $(cat err)"
 
 # a query twice (two streams concatenated, say)
 printf 'q1\t0\t0\nq1\t1\t1\n' | hwi-vec --pack > dupq.bin
-returns_ 1 hwi-knn -g g.bin -l labels.csv -o dupq.tsv dupq.bin 2> err
+returns_ 1 hwi-knn --gallery g.bin -l labels.csv -o dupq.tsv dupq.bin 2> err
 grep -q "dupq.bin: record 2: key 'q1' appears twice" err || fail_ "dup query: $(cat err)"
 [ -e dupq.tsv ] && fail_ "dup query: output left behind"
 
 # vectors so long that float distances overflow: an error, not missing labels
 printf 'big\t3e38\t0\n' | hwi-vec --pack > big.bin
 printf 'Image,Id\nbig,w_big\n' > big.csv
-returns_ 1 hwi-knn -g big.bin -l big.csv q.bin > /dev/null 2> err
+returns_ 1 hwi-knn --gallery big.bin -l big.csv q.bin > /dev/null 2> err
 grep -q "big.bin: record 1: image 'big': vector too long" err || fail_ "long image: $(cat err)"
-returns_ 1 hwi-knn -g g.bin -l labels.csv big.bin > /dev/null 2> err
+returns_ 1 hwi-knn --gallery g.bin -l labels.csv big.bin > /dev/null 2> err
 grep -q "big.bin: query 'big': vector too long" err || fail_ "long query: $(cat err)"
 
 # no image with a known label
 printf 'Image,Id\nzz,w_z\n' > none.csv
-returns_ 1 hwi-knn -g g.bin -l none.csv q.bin > /dev/null 2> err
+returns_ 1 hwi-knn --gallery g.bin -l none.csv q.bin > /dev/null 2> err
 grep -q 'g.bin: the gallery is empty: none of its 6 images has a known label$' err || fail_ "empty gallery: $(cat err)"
 
 # bad labels CSV, missing files, a model not in the store, not a store
 printf 'Image,Name\n' > badhdr.csv
-returns_ 1 hwi-knn -g g.bin -l badhdr.csv q.bin > /dev/null 2> err
+returns_ 1 hwi-knn --gallery g.bin -l badhdr.csv q.bin > /dev/null 2> err
 grep -q 'badhdr.csv:1:' err || fail_ "bad CSV: $(cat err)"
-returns_ 1 hwi-knn -g g.bin -l labels.csv no-such.bin > /dev/null 2> err
+returns_ 1 hwi-knn --gallery g.bin -l labels.csv no-such.bin > /dev/null 2> err
 grep -q 'no-such.bin' err || fail_ "missing queries: $(cat err)"
-returns_ 1 hwi-knn -g no-such.bin -l labels.csv q.bin > /dev/null 2> err
-returns_ 1 hwi-knn -d s.db -m r152 q.bin > /dev/null 2> err
+returns_ 1 hwi-knn --gallery no-such.bin -l labels.csv q.bin > /dev/null 2> err
+returns_ 1 hwi-knn -D s.db -m r152 q.bin > /dev/null 2> err
 grep -q "s.db: no model 'r152' in the store" err || fail_ "missing model: $(cat err)"
-returns_ 1 hwi-knn -d no-such.db -m r50 q.bin > /dev/null 2> err
+returns_ 1 hwi-knn -D no-such.db -m r50 q.bin > /dev/null 2> err
 grep -q 'no-such.db' err || fail_ "missing store: $(cat err)"
 [ -e no-such.db ] && fail_ "hwi-knn created a store"
 
 # usage errors exit 2
 returns_ 2 hwi-knn q.bin 2> err
 grep -q 'no gallery' err || fail_ "no gallery: $(cat err)"
-returns_ 2 hwi-knn -d s.db -g g.bin -l labels.csv q.bin 2> err
-returns_ 2 hwi-knn -d s.db q.bin 2> err
+returns_ 2 hwi-knn -D s.db --gallery g.bin -l labels.csv q.bin 2> err
+returns_ 2 hwi-knn -D s.db q.bin 2> err
 grep -q -- '--db needs --model' err || fail_ "no model: $(cat err)"
-returns_ 2 hwi-knn -g g.bin q.bin 2> err
+returns_ 2 hwi-knn --gallery g.bin q.bin 2> err
 grep -q -- '--gallery needs --labels' err || fail_ "no labels: $(cat err)"
-returns_ 2 hwi-knn -g g.bin -l labels.csv -s train q.bin 2> err
-returns_ 2 hwi-knn -d s.db -m r50 -l labels.csv q.bin 2> err
-returns_ 2 hwi-knn -d s.db -m r50 -s train,nope q.bin 2> err
+returns_ 2 hwi-knn --gallery g.bin -l labels.csv --split train q.bin 2> err
+returns_ 2 hwi-knn -D s.db -m r50 -l labels.csv q.bin 2> err
+returns_ 2 hwi-knn -D s.db -m r50 --split train,nope q.bin 2> err
 grep -q "unknown split 'nope'" err || fail_ "bad split: $(cat err)"
-returns_ 2 hwi-knn -d s.db -m r50 -s train,train q.bin 2> err
-returns_ 2 hwi-knn -d s.db -m r50 --top -1 q.bin 2> err
+returns_ 2 hwi-knn -D s.db -m r50 --split train,train q.bin 2> err
+returns_ 2 hwi-knn -D s.db -m r50 --top -1 q.bin 2> err
 grep -q -- "invalid value '-1' for --top" err || fail_ "bad top: $(cat err)"
-returns_ 2 hwi-knn -d s.db -m r50 --threads 0 q.bin 2> err
-returns_ 2 hwi-knn -d s.db -m r50 --top x q.bin 2> err
-returns_ 2 hwi-knn -d s.db -m r50 q.bin extra 2> err
-returns_ 2 hwi-knn -g - -l labels.csv 2> err < q.bin
+returns_ 2 hwi-knn -D s.db -m r50 --threads 0 q.bin 2> err
+returns_ 2 hwi-knn -D s.db -m r50 --top x q.bin 2> err
+returns_ 2 hwi-knn -D s.db -m r50 q.bin extra 2> err
+returns_ 2 hwi-knn --gallery - -l labels.csv 2> err < q.bin
 grep -q 'only one of the queries, --gallery and --labels can be standard input' err ||
     fail_ "two stdins: $(cat err)"
-returns_ 2 hwi-knn -g g.bin -l - 2> err < q.bin
+returns_ 2 hwi-knn --gallery g.bin -l - 2> err < q.bin
 
 # a stream without keys cannot name queries or gallery images
 printf 'HWIF\001\000\040\000\002\000\000\000\000\000\000\000' > nokeys.bin
@@ -189,8 +189,8 @@ printf '\000\000\200\077\000\000\000\000' >> nokeys.bin
 hwi-vec nokeys.bin > out.txt
 printf -- '-\t1\t0\n' > want-nokeys.txt
 compare_ want-nokeys.txt out.txt
-returns_ 1 hwi-knn -g g.bin -l labels.csv nokeys.bin > /dev/null 2> err
+returns_ 1 hwi-knn --gallery g.bin -l labels.csv nokeys.bin > /dev/null 2> err
 grep -q 'nokeys.bin: the query stream has no keys' err || fail_ "no keys: $(cat err)"
-returns_ 1 hwi-knn -g nokeys.bin -l labels.csv q.bin > /dev/null 2> err
+returns_ 1 hwi-knn --gallery nokeys.bin -l labels.csv q.bin > /dev/null 2> err
 grep -q 'nokeys.bin: the gallery stream has no keys' err || fail_ "no keys: $(cat err)"
 exit 0

@@ -11,7 +11,7 @@ for b in chromium chromium-browser google-chrome; do
 done
 [ -n "$browser" ] || skip_ "no chromium found"
 
-hwi-synth -q -s tiny -S 5 -t 1 syn
+hwi-synth -q --scale tiny -s 5 -j 1 syn
 set -- $(sed -n '2,4s/,.*//p' syn/train.csv)
 mkdir -p root/c1 root/c2
 cp "syn/train/$1" root/c1/IMG_0001.JPG

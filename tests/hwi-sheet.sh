@@ -9,7 +9,7 @@ command -v vips > /dev/null || skip_ "vips (libvips-tools) not found"
 
 # photos in folders, with a repeated camera name and a name that needs
 # escaping in HTML
-hwi-synth -q -s tiny -S 5 -t 1 syn
+hwi-synth -q --scale tiny -s 5 -j 1 syn
 set -- $(sed -n '2,5s/,.*//p' syn/train.csv)
 mkdir -p root/card1 root/card2
 cp "syn/train/$1" root/card1/IMG_0001.JPG

@@ -27,7 +27,7 @@ compare_ want.txt out.txt
 
 # logits with column names; a second model; images keep their labels
 printf '# key\tw_1\tnew_whale\na.jpg\t2\t-1\nd.jpg\t0\t1\n' > l.txt
-hwi-vec --pack l.txt | hwi-store add -m r50 -k logits -s train s.db
+hwi-vec --pack l.txt | hwi-store add -m r50 --kind logits --split train s.db
 hwi-vec --pack v.txt | hwi-store add -m r152 s.db
 hwi-store export -m r50 --kind logits s.db | hwi-vec --names > out.txt
 compare_ l.txt out.txt
@@ -41,7 +41,7 @@ r50	features	val	3	2
 r50	logits	train	2	2
 OUT
 compare_ want.txt out.txt
-hwi-store export -m r50 -s val,test s.db | hwi-vec | cut -f1 > out.txt
+hwi-store export -m r50 --split val,test s.db | hwi-vec | cut -f1 > out.txt
 printf 'b.jpg\nc.jpg\n' > want.txt
 compare_ want.txt out.txt
 
@@ -59,7 +59,7 @@ if command -v sqlite3 > /dev/null 2>&1; then
     compare_ want.txt out.txt
     # ... and edits it: a label set there is what hwi-knn sees
     sqlite3 s.db "UPDATE images SET label = 'w_3' WHERE name = 'c.jpg'"
-    printf 'q\t0\t0.25\t-0.125\n' | hwi-vec -p | hwi-knn -d s.db -m r50 -t 1 > out.txt
+    printf 'q\t0\t0.25\t-0.125\n' | hwi-vec --pack | hwi-knn -D s.db -m r50 -k 1 > out.txt
     printf '# query\tlabel\tscore\nq\tw_3\t1\n' > want.txt
     compare_ want.txt out.txt
 
@@ -84,7 +84,7 @@ else
 fi
 
 # two hwi-store writers at once both land
-awk 'BEGIN { for (i = 0; i < 2000; i++) printf "i%05d\t%d\t1\n", i, i }' | hwi-vec -p > big.bin
+awk 'BEGIN { for (i = 0; i < 2000; i++) printf "i%05d\t%d\t1\n", i, i }' | hwi-vec --pack > big.bin
 hwi-store add -m w1 s.db big.bin 2> err1 &
 p1=$!
 hwi-store add -m w2 s.db big.bin 2> err2 &
@@ -98,19 +98,19 @@ compare_ want.txt out.txt
 # all or nothing: a truncated stream or a wrong dimension adds nothing
 hwi-store list s.db > before.txt
 head -c 60 v.bin > trunc.bin
-returns_ 1 hwi-store add -m r50 -s test s.db trunc.bin 2> err
+returns_ 1 hwi-store add -m r50 --split test s.db trunc.bin 2> err
 grep -q 'trunc.bin: record 2.*truncated' err || fail_ "truncated: $(cat err)"
-printf 'z.jpg\t1\t2\n' | hwi-vec -p > two.bin
+printf 'z.jpg\t1\t2\n' | hwi-vec --pack > two.bin
 returns_ 1 hwi-store add -m r50 s.db two.bin 2> err
 grep -q "two.bin: dimension 2, but the store's features vectors of model 'r50' have 3" err ||
     fail_ "dimension: $(cat err)"
-printf 'dup.jpg\t1\t2\t3\nnew.jpg\t1\t1\t1\ndup.jpg\t3\t2\t1\n' | hwi-vec -p > dup.bin
+printf 'dup.jpg\t1\t2\t3\nnew.jpg\t1\t1\t1\ndup.jpg\t3\t2\t1\n' | hwi-vec --pack > dup.bin
 returns_ 1 hwi-store add -m r50 s.db dup.bin 2> err
 grep -q "dup.bin: record 3 (key 'dup.jpg'): image repeated (first at record 1)" err ||
     fail_ "duplicate key: $(cat err)"
 hwi-store list s.db > after.txt
 compare_ before.txt after.txt
-hwi-store export -m r50 -s test s.db | hwi-vec > out.txt
+hwi-store export -m r50 --split test s.db | hwi-vec > out.txt
 [ -s out.txt ] && fail_ "a failed add left vectors"
 
 # --verbose prints a summary
@@ -124,7 +124,7 @@ grep -q 'no-such.db' err || fail_ "missing store: $(cat err)"
 [ -e no-such.db ] && fail_ "add created a store"
 returns_ 1 hwi-store export -m r18 s.db > /dev/null 2> err
 grep -q "no model 'r18'" err || fail_ "missing model: $(cat err)"
-returns_ 1 hwi-store export -m r152 -k logits s.db > /dev/null 2> err
+returns_ 1 hwi-store export -m r152 --kind logits s.db > /dev/null 2> err
 grep -q "model 'r152' has no logits vectors" err || fail_ "no vectors: $(cat err)"
 returns_ 1 hwi-store list no-such.db 2> err
 if command -v sqlite3 > /dev/null 2>&1; then
@@ -147,10 +147,10 @@ grep -q "unknown command 'frobnicate'" err || fail_ "bad command: $(cat err)"
 returns_ 2 hwi-store add s.db v.bin 2> err
 grep -q 'add needs --model' err || fail_ "no model: $(cat err)"
 returns_ 2 hwi-store add -m r50 2> err
-returns_ 2 hwi-store add -m r50 -k probs s.db v.bin 2> err
+returns_ 2 hwi-store add -m r50 --kind probs s.db v.bin 2> err
 grep -q "invalid value 'probs' for --kind" err || fail_ "bad kind: $(cat err)"
-returns_ 2 hwi-store add -m r50 -s train,val s.db v.bin 2> err
-returns_ 2 hwi-store export -m r50 -s nope s.db 2> err
+returns_ 2 hwi-store add -m r50 --split train,val s.db v.bin 2> err
+returns_ 2 hwi-store export -m r50 --split nope s.db 2> err
 returns_ 2 hwi-store export -m r50 -l labels.csv s.db 2> err
 returns_ 2 hwi-store list -m r50 s.db 2> err
 returns_ 2 hwi-store add -m r50 -o x s.db v.bin 2> err
@@ -254,7 +254,7 @@ EOF2
     printf 'q/IMG_0001.JPG same w_a\nq/IMG_0002.JPG new w_new\nq/IMG_0003.JPG not_same w_b\nq/IMG_0004.JPG skip -\n' > want.txt
     compare_ want.txt out.txt
     # the confirmed photo is now in the gallery under its individual
-    hwi-knn -d f.db -m r50 --photo q.bin | awk -F '\t' '$1 == "q/IMG_0003.JPG" && $4 == "q/IMG_0001.JPG" { n++ } END { exit !n }' ||
+    hwi-knn -D f.db -m r50 --photo q.bin | awk -F '\t' '$1 == "q/IMG_0003.JPG" && $4 == "q/IMG_0001.JPG" { n++ } END { exit !n }' ||
         fail_ "the decided photo is not in the gallery"
 
     # individuals: photos and first/last sighting date
@@ -304,7 +304,7 @@ EOF2
     sqlite3 v1.db < "$srcdir/tests/store-v1.sql"
     test "$(sqlite3 v1.db 'PRAGMA user_version')" = 1 || framework_failure_ "v1 fixture"
     hwi-store export -m r50 v1.db | hwi-vec > v1-before.txt
-    hwi-store export -m r50 -k logits v1.db | hwi-vec -n > v1-logits-before.txt
+    hwi-store export -m r50 --kind logits v1.db | hwi-vec --names > v1-logits-before.txt
     sqlite3 v1.db "SELECT id, name, coalesce(label, '-'), split FROM images" > v1-images-before.txt
     hwi-store list v1.db > v1-list-before.txt     # read-only: stays version 1
     test "$(sqlite3 v1.db 'PRAGMA user_version')" = 1 || fail_ "a reader upgraded the store"
@@ -313,7 +313,7 @@ EOF2
     sqlite3 v1.db "UPDATE images SET label = NULL WHERE name = 'c.jpg'"
     hwi-store export -m r50 v1.db | hwi-vec > out.txt
     compare_ v1-before.txt out.txt
-    hwi-store export -m r50 -k logits v1.db | hwi-vec -n > out.txt
+    hwi-store export -m r50 --kind logits v1.db | hwi-vec --names > out.txt
     compare_ v1-logits-before.txt out.txt
     sqlite3 v1.db "SELECT id, name, coalesce(label, '-'), split FROM images" > out.txt
     compare_ v1-images-before.txt out.txt

@@ -37,7 +37,7 @@ compare_ want out
 # a tiny data set, twice with the same seed and different thread counts
 hwi-synth --quiet --scale tiny --seed 3 --threads 1 a 2> err
 [ -s err ] && fail_ "--quiet wrote to stderr: $(cat err)"
-hwi-synth -s tiny -S 3 -t 3 b 2> err
+hwi-synth --scale tiny -s 3 -j 3 b 2> err
 grep -q '^hwi-synth: wrote 60 train and 20 test photos of 12 named whales to b in ' err ||
     fail_ "summary: $(cat err)"
 (cd a && find . -type f | sort) > list-a
@@ -86,8 +86,8 @@ fi
 
 # --shift: the same plan and train photos, other test photos; still the
 # same bytes whatever the number of threads
-hwi-synth -q -s tiny -S 3 -t 1 --shift sa
-hwi-synth -q -s tiny -S 3 -t 2 --shift sb
+hwi-synth -q --scale tiny -s 3 -j 1 --shift sa
+hwi-synth -q --scale tiny -s 3 -j 2 --shift sb
 diff -r sa sb > /dev/null || fail_ "--shift: two thread counts differ"
 diff -r a/train sa/train > /dev/null || fail_ "--shift changed train photos"
 for f in train.csv solution.csv; do
@@ -101,11 +101,11 @@ done
     fail_ "shifted test photos are not smaller"
 
 # another seed, another data set
-hwi-synth -q -s tiny -S 4 c
+hwi-synth -q --scale tiny -s 4 c
 cmp a/train.csv c/train.csv > /dev/null && fail_ "seeds 3 and 4 gave the same train.csv"
 
 # pipeline: split the tiny set, score a perfect and a new_whale-only answer
-hwi-split -n 2 -t tr.csv -v va.csv a/train.csv 2> /dev/null
+hwi-split --new-whale 2 --train tr.csv --val va.csv a/train.csv 2> /dev/null
 awk -F, 'NR == 1 { print; next } { print $1 "," $2 }' va.csv | hwi-eval va.csv | head -1 > out
 printf 'map5\t1.000000\n' > want
 compare_ want out
@@ -125,8 +125,8 @@ returns_ 2 hwi-synth d e 2> err
 [ -e d ] && fail_ "a usage error created OUTDIR"
 # OUTDIR that cannot be one: exit 1
 : > file
-returns_ 1 hwi-synth -s tiny file 2> err
+returns_ 1 hwi-synth --scale tiny file 2> err
 grep -q '^hwi-synth: file: not a directory' err || fail_ "file: $(cat err)"
-returns_ 1 hwi-synth -s tiny no/such/dir 2> err
+returns_ 1 hwi-synth --scale tiny no/such/dir 2> err
 grep -q '^hwi-synth: no/such/dir: cannot create directory' err || fail_ "parent: $(cat err)"
 exit 0

@@ -22,7 +22,7 @@ printf 'Image,Id\nq1,w_a\nq2,new_whale\nq3,w_d\n' > truth.csv
 
 # max: new_whale scores max(0.5, own); padding ranks w_b (first twice),
 # w_d (first once), then w_a, w_c (twice in a top 5), w_e
-hwi-thresh -t 0.5 fused.tsv > sub.csv
+hwi-thresh --threshold 0.5 fused.tsv > sub.csv
 cat > want.csv <<EOF
 Image,Id
 q1,w_b w_a new_whale w_c w_d
@@ -53,7 +53,7 @@ compare_ want.csv sub.csv
 
 # the images list sets the rows and their order; q0 has no scores
 printf 'q3\nq0\nq1\nq2\n' > list.txt
-hwi-thresh -t 0.5 --images=list.txt -o sub.csv fused.tsv
+hwi-thresh --threshold 0.5 --images=list.txt -o sub.csv fused.tsv
 cat > want.csv <<EOF
 Image,Id
 q3,w_d new_whale w_e w_b w_a
@@ -64,7 +64,7 @@ EOF
 compare_ want.csv sub.csv
 # a sample_submission.csv works as the list
 printf 'Image,Id\nq3,new_whale\nq0,new_whale\nq1,new_whale\nq2,new_whale\n' > sample.csv
-hwi-thresh -t 0.5 -i sample.csv fused.tsv > sub2.csv
+hwi-thresh --threshold 0.5 -i sample.csv fused.tsv > sub2.csv
 compare_ want.csv sub2.csv
 # every row has 5 distinct ids, every listed image appears once
 tail -n +2 sub.csv | while IFS=, read -r img ids; do
@@ -82,7 +82,7 @@ cat > want.tsv <<EOF
 thresh${T}3${T}0.500000${T}0.6${T}0.611111${T}--threshold=0.6
 EOF
 compare_ want.tsv rep.tsv
-hwi-thresh -t 0.6 fused.tsv > want.csv
+hwi-thresh --threshold 0.6 fused.tsv > want.csv
 compare_ want.csv sub.csv
 # MAP@5 recomputed from the written submission agrees
 awk -F, 'NR == FNR { if (FNR > 1) truth[$1] = $2; next }
@@ -106,14 +106,14 @@ grep -q -- "--new-whale=add" err || fail_ "add fit: $(cat err)"
 
 # ---- bad input ----
 printf 'q1\tw_a\tnan\n' > nan.tsv
-returns_ 1 hwi-thresh -t 0 nan.tsv > /dev/null 2> err
+returns_ 1 hwi-thresh --threshold 0 nan.tsv > /dev/null 2> err
 grep -q "nan.tsv:1: score 'nan' is not a finite number" err || fail_ "nan: $(cat err)"
 printf 'q1\tw_a\t1\nq2\tw_a\t1\nq1\tw_b\t1\n' > split.tsv
-returns_ 1 hwi-thresh -t 0 split.tsv > /dev/null 2> err
+returns_ 1 hwi-thresh --threshold 0 split.tsv > /dev/null 2> err
 grep -q "split.tsv:3: query 'q1' appears again after other queries" err ||
     fail_ "split: $(cat err)"
 printf 'q1\tw_a\t1\nq1\tw_a\t2\n' > rep.tsv
-returns_ 1 hwi-thresh -t 0 rep.tsv > /dev/null 2> err
+returns_ 1 hwi-thresh --threshold 0 rep.tsv > /dev/null 2> err
 grep -q "rep.tsv:2: label 'w_a' repeated" err || fail_ "repeat: $(cat err)"
 printf 'Image,Id\nq1,w_a\nq2,new_whale\n' > short.csv
 returns_ 1 hwi-thresh --fit short.csv fused.tsv > /dev/null 2> err
@@ -121,44 +121,44 @@ grep -q "short.csv: no label for query 'q3' (fused.tsv:9)" err || fail_ "truth: 
 returns_ 1 hwi-thresh --fit truth.csv -i list.txt fused.tsv > /dev/null 2> err
 grep -q "truth.csv: no label for query 'q0' (list.txt:2)" err || fail_ "truth list: $(cat err)"
 printf 'q1\nq2\n' > list2.txt
-returns_ 1 hwi-thresh -t 0 -i list2.txt fused.tsv > /dev/null 2> err
+returns_ 1 hwi-thresh --threshold 0 -i list2.txt fused.tsv > /dev/null 2> err
 grep -q "fused.tsv:9: query 'q3' is not in the image list list2.txt" err ||
     fail_ "not listed: $(cat err)"
 printf 'q1\nq2\nq1\n' > dup.txt
-returns_ 1 hwi-thresh -t 0 -i dup.txt fused.tsv > /dev/null 2> err
+returns_ 1 hwi-thresh --threshold 0 -i dup.txt fused.tsv > /dev/null 2> err
 grep -q "dup.txt:3: image 'q1' is listed twice (first on line 1)" err || fail_ "dup: $(cat err)"
-returns_ 1 hwi-thresh -t 0 -o part.csv nan.tsv 2> /dev/null
+returns_ 1 hwi-thresh --threshold 0 -o part.csv nan.tsv 2> /dev/null
 [ -e part.csv ] && fail_ "partial output left behind"
-returns_ 1 hwi-thresh -t 0 no-such-file 2> err
+returns_ 1 hwi-thresh --threshold 0 no-such-file 2> err
 # scores beyond float range are refused, as hwi-fuse does, so that a fitted
 # threshold is one --threshold takes back
 printf 'q1\tw_a\t1e308\nq1\tw_b\t0\n' > huge.tsv
-returns_ 1 hwi-thresh -t 0 huge.tsv > /dev/null 2> err
+returns_ 1 hwi-thresh --threshold 0 huge.tsv > /dev/null 2> err
 grep -q "huge.tsv:1: query 'q1': score 1e+308 of 'w_a' is beyond float range" err ||
     fail_ "huge: $(cat err)"
-hwi-thresh -t 5e38 fused.tsv > /dev/null
+hwi-thresh --threshold 5e38 fused.tsv > /dev/null
 # usage errors: empty grids, conflicting or missing options
 returns_ 2 hwi-thresh --fit truth.csv --grid= fused.tsv 2> err
 grep -q "invalid value for --grid: empty grid" err || fail_ "empty grid: $(cat err)"
 returns_ 2 hwi-thresh --fit truth.csv --grid=0.9:0.1:0.1 fused.tsv 2> err
 returns_ 2 hwi-thresh fused.tsv 2> err
 grep -q "give --threshold=T, or --fit=TRUTH" err || fail_ "no T: $(cat err)"
-returns_ 2 hwi-thresh -t 0.5 --fit truth.csv fused.tsv 2> err
+returns_ 2 hwi-thresh --threshold 0.5 --fit truth.csv fused.tsv 2> err
 returns_ 2 hwi-thresh -N none --fit truth.csv fused.tsv 2> err
-returns_ 2 hwi-thresh -t 0.5 -g 0:1:0.1 fused.tsv 2> err
-returns_ 2 hwi-thresh -t abc fused.tsv 2> err
-returns_ 2 hwi-thresh -t 0.5 -N most fused.tsv 2> err
-returns_ 2 hwi-thresh -t 0.5 --pad='a b' fused.tsv 2> err
-returns_ 2 hwi-thresh -t 0.5 fused.tsv extra 2> err
+returns_ 2 hwi-thresh --threshold 0.5 -g 0:1:0.1 fused.tsv 2> err
+returns_ 2 hwi-thresh --threshold abc fused.tsv 2> err
+returns_ 2 hwi-thresh --threshold 0.5 -N most fused.tsv 2> err
+returns_ 2 hwi-thresh --threshold 0.5 --pad='a b' fused.tsv 2> err
+returns_ 2 hwi-thresh --threshold 0.5 fused.tsv extra 2> err
 # the images list and the scores cannot both be standard input (the scores
 # read after the list would be empty)
-returns_ 2 hwi-thresh -t 0.5 -i - < fused.tsv > out 2> err
+returns_ 2 hwi-thresh --threshold 0.5 -i - < fused.tsv > out 2> err
 grep -q "only one of the scores, --images and --fit can be standard input" err ||
     fail_ "two stdin: $(cat err)"
 [ -s out ] && fail_ "two stdin: output written"
 returns_ 2 hwi-thresh --fit - fused.tsv - < truth.csv 2> err
 # the list alone on standard input is named so
-printf 'q1\nq1\n' | returns_ 1 hwi-thresh -t 0.5 -i - fused.tsv > /dev/null 2> err
+printf 'q1\nq1\n' | returns_ 1 hwi-thresh --threshold 0.5 -i - fused.tsv > /dev/null 2> err
 grep -q "(stdin):2: image 'q1' is listed twice" err || fail_ "list on stdin: $(cat err)"
 # the report and the submission: both or neither
 echo previous > rep.tsv

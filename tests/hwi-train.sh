@@ -13,7 +13,7 @@ S=$(cfg_size_ "$cfg")
 make_pixels_ "$S" 1
 hwi-vec --pack -o pix.bin pix.txt
 
-train() { hwi-train -c pcb-tiny -b 4 -t 1 -l train.csv "$@"; }
+train() { hwi-train -c pcb-tiny --batch 4 -j 1 -l train.csv "$@"; }
 
 # happy path: three files; the labels are the whales, sorted, without
 # new_whale; the cfg is a copy; the summary counts what was skipped
@@ -32,8 +32,8 @@ cmp m.weights m2.weights || fail_ "same seed, different weights"
 train -e 2 -s 8 -o m3 pix.bin 2> /dev/null
 cmp -s m.weights m3.weights && fail_ "different seeds, same weights"
 # ... and so does the same seed on the same number of threads
-train -e 2 -s 7 -t 2 -o t2a pix.bin 2> /dev/null
-train -e 2 -s 7 -t 2 -o t2b pix.bin 2> /dev/null
+train -e 2 -s 7 -j 2 -o t2a pix.bin 2> /dev/null
+train -e 2 -s 7 -j 2 -o t2b pix.bin 2> /dev/null
 cmp t2a.weights t2b.weights || fail_ "same seed on two threads, different weights"
 
 # head-only epochs, no augmentation, validation each epoch, then resume
@@ -53,7 +53,7 @@ vtrain() { train -e 3 -s 5 --val pix.bin --val-labels train.csv "$@" pix.bin; }
 vtrain -o u --log u.log 2> /dev/null
 [ -e u.ckpt ] && fail_ "the checkpoint outlived the model"
 returns_ 137 env HWI_TRAIN_TEST_KILL=2:2 sh -c \
-    'exec hwi-train -c pcb-tiny -b 4 -t 1 -l train.csv -e 3 -s 5 --val pix.bin \
+    'exec hwi-train -c pcb-tiny --batch 4 -j 1 -l train.csv -e 3 -s 5 --val pix.bin \
      --val-labels train.csv --log k.log -o k pix.bin' 2> /dev/null
 [ -s k.ckpt ] || fail_ "no checkpoint after epoch 1"
 ls k.weights 2> /dev/null && fail_ "a killed run wrote weights"
@@ -66,7 +66,7 @@ cut -f 1-5 k.log > k.cut
 compare_ u.cut k.cut
 # a checkpoint of another run is refused; --resume without one starts over
 returns_ 137 env HWI_TRAIN_TEST_KILL=3:1 sh -c \
-    'exec hwi-train -c pcb-tiny -b 4 -t 1 -l train.csv -e 3 -s 5 -o k2 pix.bin' 2> /dev/null
+    'exec hwi-train -c pcb-tiny --batch 4 -j 1 -l train.csv -e 3 -s 5 -o k2 pix.bin' 2> /dev/null
 returns_ 1 train -e 3 -s 6 -o k2 --resume pix.bin 2> err
 grep -q 'k2.ckpt: made by another run (.*seed=5.*), not this one (.*seed=6.*)' err \
     || fail_ "other run: $(cat err)"

@@ -13,10 +13,10 @@ compare_ in.txt out.txt
 
 # the extremes of float32 survive text -> stream -> text too
 printf 'max\t3.40282347e+38\t-3.40282347e+38\t1.40129846e-45\n' > ext.txt
-hwi-vec -p ext.txt | hwi-vec > ext.out
+hwi-vec --pack ext.txt | hwi-vec > ext.out
 compare_ ext.txt ext.out
 printf 'over\t3.4028236e+38\n' > over.txt
-returns_ 1 hwi-vec -p over.txt > /dev/null 2> err
+returns_ 1 hwi-vec --pack over.txt > /dev/null 2> err
 grep -q 'over.txt:1: value 1' err || fail_ "overflow: $(cat err)"
 
 # the header is 32 bytes with the magic first
@@ -26,12 +26,12 @@ printf 'dim\t2\nkeyed\tyes\nnamed\tyes\ncount\t0\nrecords\t2\n' > want.txt
 compare_ want.txt info.txt
 
 # pipeline: stdin to stdout
-grep -v '^#' in.txt | hwi-vec -p | hwi-vec > out2.txt
+grep -v '^#' in.txt | hwi-vec --pack | hwi-vec > out2.txt
 grep -v '^#' in.txt > want2.txt
 compare_ want2.txt out2.txt
 
 # --output writes whole or not at all
-hwi-vec -p -o o.bin in.txt
+hwi-vec --pack -o o.bin in.txt
 cmp s.bin o.bin || fail_ "--output differs"
 
 # --output to a FIFO or a device writes into it and never replaces it (as
@@ -46,7 +46,7 @@ if mkfifo fifo 2> /dev/null; then
     [ "$line" = "$(printf 'a.jpg\t1\t-2.5')" ] || fail_ "FIFO got '$line'"
     # only once the FIFO has shown that nothing is renamed over a device
     if [ -c /dev/full ] && [ -w /dev/full ]; then
-        returns_ 1 hwi-vec -p -o /dev/full in.txt 2> err
+        returns_ 1 hwi-vec --pack -o /dev/full in.txt 2> err
         grep -q '^hwi-vec: /dev/full: write error' err || fail_ "/dev/full: $(cat err)"
         [ -c /dev/full ] || framework_failure_ "/dev/full is no longer a device"
     fi
@@ -59,7 +59,7 @@ grep -q '^hwi-vec: d: Is a directory' err || fail_ "directory: $(cat err)"
 mkdir sub
 : > sub/target.bin
 ln -s sub/target.bin link.bin
-hwi-vec -p -o link.bin in.txt
+hwi-vec --pack -o link.bin in.txt
 [ -L link.bin ] || fail_ "--output replaced the symbolic link"
 cmp s.bin sub/target.bin || fail_ "--output did not write through the link"
 
@@ -77,15 +77,15 @@ grep -q 'bad magic' err || fail_ "magic: $(cat err)"
 
 # mixed dimensions and NaN in text
 printf 'a\t1\t2\nb\t1\n' > mixed.txt
-returns_ 1 hwi-vec -p mixed.txt > /dev/null 2> err
+returns_ 1 hwi-vec --pack mixed.txt > /dev/null 2> err
 grep -q 'mixed.txt:2:' err || fail_ "mixed: $(cat err)"
 printf 'a\tnan\n' > nan.txt
-returns_ 1 hwi-vec -p nan.txt > /dev/null 2> err
+returns_ 1 hwi-vec --pack nan.txt > /dev/null 2> err
 grep -q 'nan.txt:1:' err || fail_ "nan: $(cat err)"
 
 # a NUL byte would cut the line short
 printf 'a\t1\000\t2\n' > nul.txt
-returns_ 1 hwi-vec -p nul.txt > /dev/null 2> err
+returns_ 1 hwi-vec --pack nul.txt > /dev/null 2> err
 grep -q 'nul.txt:1: NUL byte in line' err || fail_ "NUL: $(cat err)"
 
 # missing file, extra operand

@@ -19,8 +19,8 @@ cfg="$HWI_DATADIR/pcb-tiny.cfg"
 [ -f "$cfg" ] || framework_failure_ "no $cfg"
 make_pixels_ "$(cfg_size_ "$cfg")" 1
 hwi-vec --pack -o pix.bin pix.txt
-hwi-train -c pcb-tiny -b 4 -t 1 -e 1 -s 1 -l train.csv -o m pix.bin 2> /dev/null
-hwi-synth -s tiny -q -t 1 syn
+hwi-train -c pcb-tiny --batch 4 -j 1 -e 1 -s 1 -l train.csv -o m pix.bin 2> /dev/null
+hwi-synth --scale tiny -q -j 1 syn
 cut -d, -f1 syn/train.csv | sed 1d | head -n 20 > crop.list
 
 # now_ms: milliseconds since the epoch
@@ -97,13 +97,13 @@ trial_() {
 
 mkdir old new
 # hwi-train: the cfg, weights and labels (old: another seed's model)
-hwi-train -c pcb-tiny -b 4 -t 1 -e 1 -s 2 -l train.csv -o old/t pix.bin 2> /dev/null
+hwi-train -c pcb-tiny --batch 4 -j 1 -e 1 -s 2 -l train.csv -o old/t pix.bin 2> /dev/null
 trial_ hwi-train "t.cfg t.weights t.labels" -- \
-    hwi-train -c pcb-tiny -b 4 -t 1 -e 2 -s 3 -l train.csv -o t pix.bin
+    hwi-train -c pcb-tiny --batch 4 -j 1 -e 2 -s 3 -l train.csv -o t pix.bin
 # hwi-embed -o, hwi-knn -o, hwi-fuse -o: old is arbitrary text
 for f in e.bin k.tsv fu.tsv; do echo "previous $f" > "old/$f"; done
-trial_ hwi-embed e.bin -- hwi-embed -m m -t 1 -o e.bin pix.bin
-trial_ hwi-knn k.tsv -- hwi-knn -g pix.bin -l train.csv -o k.tsv pix.bin
+trial_ hwi-embed e.bin -- hwi-embed -m m -j 1 -o e.bin pix.bin
+trial_ hwi-knn k.tsv -- hwi-knn --gallery pix.bin -l train.csv -o k.tsv pix.bin
 grep -v '^nolabel' new/k.tsv | LC_ALL=C sort -s -t "$(printf '\t')" -k1,1 > ks.tsv
 trial_ hwi-fuse fu.tsv -- hwi-fuse -o fu.tsv ks.tsv ks.tsv
 # hwi-crop -o: every crop file (old: crops of another size)

@@ -40,11 +40,13 @@ TESTS += \
 	tests/signals.sh \
 	tests/kill9.sh \
 	tests/bad-input.sh \
-	tests/demo-make.sh
+	tests/demo-make.sh \
+	tests/options.sh
 EXTRA_DIST += \
 	tests/hwi-vec.sh \
 	tests/man.sh \
 	tests/signals.sh \
 	tests/kill9.sh \
 	tests/bad-input.sh \
-	tests/demo-make.sh
+	tests/demo-make.sh \
+	tests/options.sh

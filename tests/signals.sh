@@ -16,8 +16,8 @@ cfg="$HWI_DATADIR/pcb-tiny.cfg"
 [ -f "$cfg" ] || framework_failure_ "no $cfg"
 make_pixels_ "$(cfg_size_ "$cfg")" 1
 hwi-vec --pack -o pix.bin pix.txt
-hwi-train -c pcb-tiny -b 4 -t 1 -e 1 -l train.csv -o m pix.bin 2> /dev/null
-hwi-knn -g pix.bin -l train.csv pix.bin | grep -v "^nolabel" | LC_ALL=C sort -s -t "$(printf '\t')" -k1,1 > k.tsv
+hwi-train -c pcb-tiny --batch 4 -j 1 -e 1 -l train.csv -o m pix.bin 2> /dev/null
+hwi-knn --gallery pix.bin -l train.csv pix.bin | grep -v "^nolabel" | LC_ALL=C sort -s -t "$(printf '\t')" -k1,1 > k.tsv
 head -c 40000 pix.bin > part.bin # the header and a few records
 head -n 5 pix.txt > part.txt
 head -n 20 k.tsv > part.tsv
@@ -63,8 +63,8 @@ n=0
 for s in INT:130 TERM:143 HUP:129; do
     sig=${s%:*} st=${s#*:}
     stop_ "$sig" "$st" v.bin part.txt hwi-vec --pack -o v.bin in.fifo
-    stop_ "$sig" "$st" k.out part.bin hwi-knn -g pix.bin -l train.csv -o k.out in.fifo
-    stop_ "$sig" "$st" f.bin part.bin hwi-embed -m m -t 1 -o f.bin in.fifo
+    stop_ "$sig" "$st" k.out part.bin hwi-knn --gallery pix.bin -l train.csv -o k.out in.fifo
+    stop_ "$sig" "$st" f.bin part.bin hwi-embed -m m -j 1 -o f.bin in.fifo
     stop_ "$sig" "$st" fu.tsv part.tsv hwi-fuse -o fu.tsv k.tsv in.fifo
 done
 [ $n -eq 12 ] || framework_failure_ "$n cases"

@@ -36,7 +36,7 @@ measure() {
 
 echo
 printf '%-34s %10s %10s %13s\n' "fuse 2 inputs, weights 3,0.4 / 1,0" "wall" "cpu" "peak RSS"
-measure hwi-fuse "$bin/hwi-fuse" -w 3,0.4 -n 1,0 "$tmp/knn.tsv" "$tmp/sm.tsv"
+measure hwi-fuse "$bin/hwi-fuse" -w 3,0.4 --nw-weights 1,0 "$tmp/knn.tsv" "$tmp/sm.tsv"
 hs=$secs hc=$cpu hr=$rss
 measure pandas $py "$here/fuse_pandas.py" 3,0.4 1,0 "$tmp/knn.tsv" "$tmp/sm.tsv"
 ps=$secs pc=$cpu pr=$rss
@@ -50,7 +50,7 @@ echo
 awk -F'\t' 'BEGIN { srand(1); print "Image,Id" } !/^#/ && !seen[$1]++ {
                 print $1 "," (rand() < 0.33 ? "new_whale" : sprintf("w_%07x", int(rand() * 50))) }' \
     "$tmp/knn.tsv" > "$tmp/truth.csv"
-measure "hwi-thresh -t 1.2" "$bin/hwi-thresh" -t 1.2 "$tmp/hwi-fuse.out"
+measure "hwi-thresh --threshold 1.2" "$bin/hwi-thresh" --threshold 1.2 "$tmp/hwi-fuse.out"
 measure "hwi-thresh --fit (exact)" "$bin/hwi-thresh" --fit "$tmp/truth.csv" -r "$tmp/th.rep" "$tmp/hwi-fuse.out"
 measure "hwi-fuse --fit (5x5 grid)" "$bin/hwi-fuse" --fit "$tmp/truth.csv" -g 0:4:1 -r "$tmp/fit.rep" \
     "$tmp/knn.tsv" "$tmp/sm.tsv"
