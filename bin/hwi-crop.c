@@ -18,6 +18,7 @@
 #include "map.h"
 #include "opt.h"
 #include "photo.h"
+#include "progress.h"
 #include "stream.h"
 
 #include <errno.h>
@@ -627,8 +628,8 @@ int main(int argc, char **argv)
     struct hwi_stream s = {0};
     if (stream &&
         hwi_stream_open_write(&s, stdout, "(stdout)", (uint32_t)(params.size * params.size),
-                              HWI_STREAM_KEYED, NULL, 0))
-        hwi_die(HWI_EXIT_FAIL, "%s", s.err);
+                              HWI_STREAM_KEYED, NULL, keep_going ? 0 : jobs.n))
+        hwi_die(HWI_EXIT_FAIL, "%s", s.err); /* the count: "N of total" downstream */
     size_t dim = (size_t)params.size * params.size;
     float *vec = stream ? malloc(dim * sizeof *vec) : NULL;
     if (stream && !vec)
@@ -657,7 +658,8 @@ int main(int argc, char **argv)
     if (nthr == 0)
         hwi_die(HWI_EXIT_FAIL, "cannot start a thread");
 
-    int progress = !quiet && isatty(STDERR_FILENO);
+    struct hwi_progress pr;
+    hwi_progress_start(&pr, "photos", jobs.n, quiet);
     size_t ncrop = 0, nfail = 0, i;
     int fatal = 0;
     for (i = 0; i < jobs.n; i++) {
@@ -665,6 +667,7 @@ int main(int argc, char **argv)
         const char *why = j->bad ? j->bad : j->err;
         if (why) {
             nfail++;
+            hwi_progress_clear(&pr);
             report(j, why);
             if (!keep_going) {
                 fatal = 1;
@@ -677,6 +680,7 @@ int main(int argc, char **argv)
                 nwhole++;
                 if (boxes_path) {
                     char *msg = hwi_xasprintf("no box in %s: using the whole photo", boxes_name);
+                    hwi_progress_clear(&pr);
                     report(j, msg);
                     free(msg);
                 }
@@ -694,12 +698,10 @@ int main(int argc, char **argv)
         free(j->pix);
         j->pix = NULL;
         release_job(i);
-        if (progress && (i + 1) % 100 == 0)
-            fprintf(stderr, "\r%s: %zu/%zu", hwi_program_name, i + 1, jobs.n);
+        hwi_progress_show(&pr, i + 1, NULL);
     }
     stop_workers(tid, nthr);
-    if (progress && jobs.n >= 100)
-        fputc('\n', stderr);
+    hwi_progress_end(&pr);
     if (stream && !fatal && hwi_stream_finish(&s)) {
         hwi_warn("%s", s.err);
         fatal = 1;

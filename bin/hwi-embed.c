@@ -10,6 +10,7 @@
 #include "err.h"
 #include "nn.h"
 #include "opt.h"
+#include "progress.h"
 #include "stream.h"
 #include "train.h"
 
@@ -216,12 +217,12 @@ int main(int argc, char **argv)
     struct hwi_stream fs, ls;
     open_out(fout, output, datafd);
     if (hwi_stream_open_write(&fs, fout->fp, output ? output : "(stdout)",
-                              (uint32_t)info.feature_dim, HWI_STREAM_KEYED, NULL, 0))
+                              (uint32_t)info.feature_dim, HWI_STREAM_KEYED, NULL, in.count))
         hwi_die(HWI_EXIT_FAIL, "%s", fs.err);
     if (logits_path) {
         open_out(lout, logits_path, datafd);
         if (hwi_stream_open_write(&ls, lout->fp, logits_path, (uint32_t)info.classes,
-                                  HWI_STREAM_KEYED, label, 0))
+                                  HWI_STREAM_KEYED, label, in.count))
             hwi_die(HWI_EXIT_FAIL, "%s", ls.err);
     }
 
@@ -233,7 +234,8 @@ int main(int argc, char **argv)
     if (!x || !feat || !key || (logits_path && !logit))
         hwi_die(HWI_EXIT_FAIL, "out of memory");
 
-    int tty = isatty(STDERR_FILENO);
+    struct hwi_progress pr; /* "N of total" when the input's header has its count */
+    hwi_progress_start(&pr, "images", in.count, 0);
     double t0 = now();
     size_t total = 0;
     for (int done = 0; !done;) {
@@ -256,11 +258,9 @@ int main(int argc, char **argv)
         if (logits_path)
             put(&ls, key, logit, n);
         total += (size_t)n;
-        if (tty)
-            fprintf(stderr, "\r%zu images, %.1f images/s  ", total, total / (now() - t0));
+        hwi_progress_show(&pr, total, NULL);
     }
-    if (tty && total)
-        fprintf(stderr, "\n");
+    hwi_progress_end(&pr);
     double secs = now() - t0;
 
     if (hwi_stream_finish(&fs))

@@ -64,8 +64,13 @@ values < s.bin > got
 awk 'BEGIN { printf "ramp.png"; for (y = 1; y <= 10; y++) for (x = 4; x <= 13; x++) printf " %d", 12 * x + y; print "" }' > want
 compare_ want got
 
-# the stream contract: keyed, dim S*S, values pixel/255 as float32
+# the stream contract: keyed, dim S*S, values pixel/255 as float32; the
+# header announces the record count (so hwi-embed can show "N of total"),
+# except with --keep-going, which may skip photos
 hwi-vec --info s.bin > info
+printf 'dim\t100\nkeyed\tyes\nnamed\tno\ncount\t1\nrecords\t1\n' > want
+compare_ want info
+hwi-crop -q --keep-going -b boxes.csv -d photos -S 10 -K nearest | hwi-vec --info > info
 printf 'dim\t100\nkeyed\tyes\nnamed\tno\ncount\t0\nrecords\t1\n' > want
 compare_ want info
 hwi-vec s.bin | cut -f 1,2 > got
