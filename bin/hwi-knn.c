@@ -13,6 +13,7 @@
 #include "knn.h"
 #include "map.h"
 #include "opt.h"
+#include "progress.h"
 #include "rerank.h"
 #include "stream.h"
 #include "tsv.h"
@@ -369,6 +370,8 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
     if (!(s.flags & HWI_STREAM_KEYED))
         hwi_die(HWI_EXIT_FAIL, "%s: the query stream has no keys (image names)", name);
+    struct hwi_progress pr; /* of the total when the stream's header gives it */
+    hwi_progress_start(&pr, "queries", s.count, 0);
 
     struct hwi_outfile out;
     if (hwi_outfile_open(&out, output, err))
@@ -443,9 +446,9 @@ int main(int argc, char **argv)
                             k.label[h->label]);
             }
         nq += b;
-        if (verbose && isatty(STDERR_FILENO))
-            fprintf(stderr, "\r%s: %llu queries", hwi_program_name, nq);
+        hwi_progress_show(&pr, nq, NULL);
     }
+    hwi_progress_end(&pr);
     if (rerank && all.n) {
         if (qe && hwi_qe_expand(&k, all.q, all.n, (const char *const *)all.keys, (int)qe,
                                 qe_alpha, err))

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "map.h"
 #include "opt.h"
+#include "progress.h"
 #include "sha256.h"
 #include "stream.h"
 #include "tsv.h"
@@ -121,8 +122,11 @@ static struct hwi_db *open_db(const char *path, int mode)
 }
 
 /* Undo the transaction, close the store and exit 1 with MSG. */
+static struct hwi_progress add_progress; /* hwi-store add's progress line */
+
 static _Noreturn void abort_add(struct hwi_db *db, const char *msg)
 {
+    hwi_progress_clear(&add_progress);
     hwi_db_rollback(db);
     hwi_db_close(db);
     hwi_die(HWI_EXIT_FAIL, "%s", msg);
@@ -175,7 +179,9 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
     }
     struct hwi_map seen = {0}; /* a key twice in one stream is a mistake */
     int rc;
+    hwi_progress_start(&add_progress, "vectors", s.count, 0);
     while ((rc = hwi_stream_read(&s)) == 1) {
+        hwi_progress_show(&add_progress, s.nrec, NULL);
         size_t first;
         int put = hwi_map_put(&seen, s.key, (size_t)s.nrec, &first);
         if (put <= 0) {
@@ -210,6 +216,7 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
             abort_add(db, msg);
         }
     }
+    hwi_progress_end(&add_progress);
     if (rc < 0)
         abort_add(db, s.err);
     if (hwi_db_commit(db)) {

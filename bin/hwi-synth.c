@@ -9,6 +9,7 @@
 #include "err.h"
 #include "image.h"
 #include "opt.h"
+#include "progress.h"
 #include "synth.h"
 
 #include <getopt.h>
@@ -71,21 +72,11 @@ static _Noreturn void usage(int status)
     exit(status);
 }
 
-struct progress {
-    int tty;
-    time_t last;
-};
-
+/* hwi_synth_write's callback (one thread at a time): the progress line. */
 static void show_progress(void *arg, size_t done, size_t total)
 {
-    struct progress *pr = arg;
-    time_t now = time(NULL);
-    if (!pr->tty || (now == pr->last && done < total))
-        return;
-    pr->last = now;
-    fprintf(stderr, "\r%s: %zu/%zu photos", hwi_program_name, done, total);
-    if (done == total)
-        fputc('\n', stderr);
+    (void)total; /* given to hwi_progress_start */
+    hwi_progress_show(arg, done, NULL);
 }
 
 int main(int argc, char **argv)
@@ -138,9 +129,11 @@ int main(int argc, char **argv)
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        struct progress pr = {.tty = !quiet && isatty(STDERR_FILENO), .last = 0};
+        struct hwi_progress pr;
+        hwi_progress_start(&pr, "photos", plan.nphoto, quiet);
         if (hwi_synth_write(&plan, outdir, (int)threads, show_progress, &pr, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
+        hwi_progress_end(&pr);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (!quiet) {
             struct hwi_synth_stats s;
