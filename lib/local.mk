@@ -12,7 +12,8 @@ lib_libhwi_la_SOURCES = \
 	lib/stream.c lib/stream.h \
 	lib/db.c lib/db.h \
 	lib/metric.c lib/metric.h \
-	lib/pool.c lib/pool.h
+	lib/pool.c lib/pool.h \
+	lib/rng.c lib/rng.h
 nodist_lib_libhwi_la_SOURCES = lib/schema.h
 lib_libhwi_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 lib_libhwi_la_LIBADD = $(SQLITE_LIBS) $(PTHREAD_LIBS) -lm
