@@ -19,6 +19,7 @@
 #include "csv.h"
 #include "image.h"
 #include "map.h"
+#include "pool.h"
 #include "rng.h"
 
 #include <errno.h>
@@ -1523,73 +1524,55 @@ int hwi_synth_render(const struct hwi_synth_plan *p, size_t i, struct hwi_synth_
 }
 
 /* ------------------------------------------------------------------------
- * Writing a data set with a pool of threads. */
+ * Writing a data set: one hwi_pool_each item per whale, biggest first. */
 
 struct job {
     const struct hwi_synth_plan *p;
     const char *outdir;
-    long (*box)[4];     /* [nphoto] */
-    uint32_t *order;    /* whales, biggest first */
-    size_t next;        /* next index into order */
-    size_t done;        /* photos written */
-    int failed;
-    char err[HWI_ERRLEN];
+    long (*box)[4];       /* [nphoto] */
+    uint32_t *order;      /* whales, biggest first */
+    pthread_mutex_t lock; /* guards the two below */
+    size_t done;          /* photos written */
     hwi_synth_progress progress;
     void *arg;
-    pthread_mutex_t lock;
 };
 
-static void *worker(void *arg)
+/* Render and write the photos of the K-th whale of J's order (a
+ * hwi_pool_each item). */
+static int write_whale(void *arg, size_t k, char *err)
 {
     struct job *j = arg;
     const struct hwi_synth_plan *p = j->p;
-    char err[HWI_ERRLEN], path[4096];
-    for (;;) {
+    char path[4096];
+    size_t w = j->order[k];
+    struct tmpl *t[2] = {NULL, NULL};
+    int rc = 0;
+    for (size_t i = p->first[w]; i < p->first[w + 1] && rc == 0; i++) {
+        int s = shows_scar(p, i);
+        if (!t[s] && !(t[s] = tmpl_new(p, w, s))) {
+            rc = hwi_seterr(err, "out of memory");
+            break;
+        }
+        struct hwi_synth_image im;
+        if ((rc = render_photo(p, i, t[s], &im, err)))
+            break;
+        snprintf(path, sizeof path, "%s/%s/%s", j->outdir,
+                 p->photo[i].split == HWI_SYNTH_TRAIN ? "train" : "test", p->photo[i].name);
+        rc = hwi_image_write(im.pix, im.w, im.h, im.bands, im.quality, path, err);
+        free(im.pix);
+        j->box[i][0] = im.x0;
+        j->box[i][1] = im.y0;
+        j->box[i][2] = im.x1;
+        j->box[i][3] = im.y1;
         pthread_mutex_lock(&j->lock);
-        size_t k = j->failed ? p->nwhale : j->next++;
+        j->done++;
+        if (j->progress && rc == 0)
+            j->progress(j->arg, j->done, p->nphoto);
         pthread_mutex_unlock(&j->lock);
-        if (k >= p->nwhale)
-            break;
-        size_t w = j->order[k];
-        struct tmpl *t[2] = {NULL, NULL};
-        int rc = 0;
-        for (size_t i = p->first[w]; i < p->first[w + 1] && rc == 0; i++) {
-            int s = shows_scar(p, i);
-            if (!t[s] && !(t[s] = tmpl_new(p, w, s))) {
-                rc = hwi_seterr(err, "out of memory");
-                break;
-            }
-            struct hwi_synth_image im;
-            if ((rc = render_photo(p, i, t[s], &im, err)))
-                break;
-            snprintf(path, sizeof path, "%s/%s/%s", j->outdir,
-                     p->photo[i].split == HWI_SYNTH_TRAIN ? "train" : "test",
-                     p->photo[i].name);
-            rc = hwi_image_write(im.pix, im.w, im.h, im.bands, im.quality, path, err);
-            free(im.pix);
-            j->box[i][0] = im.x0;
-            j->box[i][1] = im.y0;
-            j->box[i][2] = im.x1;
-            j->box[i][3] = im.y1;
-            pthread_mutex_lock(&j->lock);
-            j->done++;
-            if (j->progress && rc == 0)
-                j->progress(j->arg, j->done, p->nphoto);
-            pthread_mutex_unlock(&j->lock);
-        }
-        free(t[0]);
-        free(t[1]);
-        if (rc) {
-            pthread_mutex_lock(&j->lock);
-            if (!j->failed) {
-                j->failed = 1;
-                memcpy(j->err, err, HWI_ERRLEN);
-            }
-            pthread_mutex_unlock(&j->lock);
-            break;
-        }
     }
-    return NULL;
+    free(t[0]);
+    free(t[1]);
+    return rc;
 }
 
 static int cmp_whale_size(const void *a, const void *b, void *arg)
@@ -1675,36 +1658,20 @@ int hwi_synth_write(const struct hwi_synth_plan *p, const char *outdir, int thre
     struct job j = {.p = p, .outdir = outdir, .progress = progress, .arg = arg};
     j.box = calloc(p->nphoto ? p->nphoto : 1, sizeof *j.box);
     j.order = malloc((p->nwhale ? p->nwhale : 1) * sizeof *j.order);
-    pthread_t *tid = malloc((size_t)(threads > 0 ? threads : 1) * sizeof *tid);
-    if (!j.box || !j.order || !tid) {
+    if (!j.box || !j.order) {
         free(j.box);
         free(j.order);
-        free(tid);
         return hwi_seterr(err, "out of memory");
     }
     for (size_t w = 0; w < p->nwhale; w++)
         j.order[w] = (uint32_t)w;
     qsort_r(j.order, p->nwhale, sizeof *j.order, cmp_whale_size, (void *)p);
     pthread_mutex_init(&j.lock, NULL);
-    int started = 0;
-    if (threads <= 1) {
-        worker(&j);
-    } else {
-        for (; started < threads; started++)
-            if (pthread_create(&tid[started], NULL, worker, &j) != 0)
-                break;
-        if (started == 0)
-            worker(&j);
-        for (int i = 0; i < started; i++)
-            pthread_join(tid[i], NULL);
-    }
+    rc = hwi_pool_each(p->nwhale, threads > 0 ? threads : 1, write_whale, &j, err);
     pthread_mutex_destroy(&j.lock);
-    if (j.failed)
-        rc = hwi_seterr(err, "%s", j.err);
-    else
+    if (rc == 0)
         rc = write_csvs(p, outdir, j.box, err);
     free(j.box);
     free(j.order);
-    free(tid);
     return rc;
 }

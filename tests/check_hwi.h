@@ -13,6 +13,7 @@ Suite *make_stream_suite(void);
 Suite *make_db_suite(void);
 Suite *make_metric_suite(void);
 Suite *make_rng_suite(void);
+Suite *make_pool_suite(void);
 
 /* A read-only in-memory FILE holding the LEN bytes at DATA (LEN -1: a
  * string). */
