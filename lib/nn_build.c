@@ -156,329 +156,536 @@ static int check_mem(struct build *b, const struct cfg_sec *s, const char *key, 
                                      : "this machine's memory");
 }
 
+/* ------------------------------------------------------------------------
+ * The layers: one make function per section type, dispatched by the table
+ * below.  Each builds M->l from its section M->s and the input M->pp (M->flat
+ * is the input seen as 1x1xD), fills its hwi_aux M->a, sets M->oom when an
+ * allocation fails, and returns 0, or -1 with a message in M->b->err. */
+struct mk {
+    struct build *b;
+    int i;                   /* the layer's index */
+    const struct cfg_sec *s; /* its section */
+    struct hwi_aux *a;
+    size_params *pp;         /* its input */
+    size_params flat;        /* the input as 1x1xD */
+    int img;                 /* the input is an image */
+    int oom;
+    layer l;                 /* the layer made */
+};
+
+/* [convolutional] [conv] */
+static int make_conv(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    network *net = m->b->net;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    const struct cfg_sec *s = m->s;
+    long size = hwi_nn_cfg_long(s, "size", 1), stride = hwi_nn_cfg_long(s, "stride", 1);
+    long groups = hwi_nn_cfg_long(s, "groups", 1), filters = hwi_nn_cfg_long(s, "filters", 1);
+    if (size == 1 && stride > 1)
+        return hwi_seterr(
+            b->err,
+            "%s:%d: a 1x1 convolution with stride > 1 is computed wrongly by "
+            "Darknet; use size=3 or a [maxpool]",
+            cf->path, s->line);
+    if (pp->c % groups || filters % groups)
+        return hwi_seterr(b->err,
+                          "%s:%d: groups=%ld must divide the %d input channels and "
+                          "the %ld filters",
+                          cf->path, s->line, groups, pp->c, filters);
+    long pad = hwi_nn_cfg_long(s, "pad", 0) ? size / 2 : hwi_nn_cfg_long(s, "padding", 0);
+    if ((pp->w + 2 * pad - size) / stride + 1 <= 0 ||
+        (pp->h + 2 * pad - size) / stride + 1 <= 0 || pp->w + 2 * pad < size ||
+        pp->h + 2 * pad < size)
+        return hwi_seterr(b->err,
+                          "%s:%d: the %dx%d input is too small for this layer",
+                          cf->path, s->line, pp->w, pp->h);
+    double ow = (pp->w + 2 * pad - size) / stride + 1;
+    double oh = (pp->h + 2 * pad - size) / stride + 1;
+    double kk = (double)size * size * pp->c / groups;
+    if (check_mem(b, s, filters > size * size ? "filters" : "size",
+                  (double)pp->batch * ow * oh * filters, kk * filters, ow * oh * kk))
+        return -1;
+    m->l = parse_convolutional(s->opts, *pp);
+    a->kind = HWI_CONV;
+    a->zeros = xcalloc(m->l.n, sizeof(float), &m->oom);
+    a->scratch = xcalloc(m->l.n, sizeof(float), &m->oom);
+    if (m->l.size == 1)
+        a->dsave = xcalloc((size_t)m->l.batch * m->l.inputs, sizeof(float), &m->oom);
+    if (net->adam) {
+        a->m = xcalloc(m->l.nweights, sizeof(float), &m->oom);
+        a->v = xcalloc(m->l.nweights, sizeof(float), &m->oom);
+    }
+    m->l.forward = hwi_conv_forward;
+    m->l.backward = hwi_conv_backward;
+    m->l.update = hwi_wrapped_update;
+    return 0;
+}
+
+/* [connected] [conn] */
+static int make_connected(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    network *net = m->b->net;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    size_params flat = m->flat;
+    const struct cfg_sec *s = m->s;
+    kvp *o = hwi_nn_cfg_find(s, "output", NULL);
+    if (o && strcmp(o->val, "classes") == 0) {
+        if (nn->classes <= 0)
+            return hwi_seterr(b->err,
+                              "%s:%d: output=classes, but no class count was "
+                              "given (and no weights file holds one)",
+                              cf->path, s->line);
+        o->val = b->classes_str;
+    }
+    long outputs = o ? strtol(o->val, NULL, 10) : 1;
+    if (check_mem(b, s, "output", (double)pp->batch * outputs,
+                  (double)flat.inputs * outputs, 0))
+        return -1;
+    m->l = parse_connected(s->opts, flat);
+    a->kind = HWI_CONN;
+    a->zeros = xcalloc(m->l.outputs, sizeof(float), &m->oom);
+    a->scratch = xcalloc(m->l.outputs, sizeof(float), &m->oom);
+    if (net->adam) {
+        a->m = xcalloc((size_t)m->l.inputs * m->l.outputs, sizeof(float), &m->oom);
+        a->v = xcalloc((size_t)m->l.inputs * m->l.outputs, sizeof(float), &m->oom);
+    }
+    m->l.forward = hwi_conn_forward;
+    m->l.backward = hwi_conn_backward;
+    m->l.update = hwi_wrapped_update;
+    return 0;
+}
+
+/* [maxpool] [max] */
+static int make_maxpool(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    size_params *pp = m->pp;
+    const struct cfg_sec *s = m->s;
+    long stride = hwi_nn_cfg_long(s, "stride", 1), size = hwi_nn_cfg_long(s, "size", stride);
+    long pad = hwi_nn_cfg_long(s, "padding", size - 1);
+    if (pp->w + pad < size || pp->h + pad < size)
+        return hwi_seterr(b->err,
+                          "%s:%d: the %dx%d input is too small for this layer",
+                          cf->path, s->line, pp->w, pp->h);
+    m->l = parse_maxpool(s->opts, *pp);
+    return 0;
+}
+
+/* [avgpool] [avg] */
+static int make_avgpool(struct mk *m)
+{
+    size_params *pp = m->pp;
+    const struct cfg_sec *s = m->s;
+    m->l = parse_avgpool(s->opts, *pp);
+    return 0;
+}
+
+/* [dropout] */
+static int make_dropout(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    network *net = m->b->net;
+    size_params *pp = m->pp;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    if (i == 0)
+        return hwi_seterr(b->err, "%s:%d: [dropout] cannot be the first layer",
+                          cf->path, s->line);
+    m->l = parse_dropout(s->opts, *pp);
+    m->l.output = net->layers[i - 1].output;
+    m->l.delta = net->layers[i - 1].delta;
+    m->l.out_h = pp->h;
+    m->l.out_w = pp->w;
+    m->l.out_c = pp->c;
+    return 0;
+}
+
+/* [route] */
+static int make_route(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    network *net = m->b->net;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    const char *v = hwi_nn_cfg_str(s, "layers");
+    if (!v)
+        return hwi_seterr(b->err, "%s:%d: [route] needs layers=", cf->path, s->line);
+    for (const char *p = v;; p = strchr(p, ',') + 1) {
+        int j;
+        if (layer_ref(b, s, "layers", strtol(p, NULL, 10), i, &j))
+            return -1;
+        if (!strchr(p, ','))
+            break;
+    }
+    m->l = parse_route(s->opts, *pp, net);
+    if (hwi_nn_cfg_long(s, "detach", 0)) {
+        a->kind = HWI_DROUTE;
+        m->l.backward = hwi_nobackward;
+    }
+    if (hwi_nn_cfg_long(s, "embedding", 0))
+        nn->embed = i;
+    return 0;
+}
+
+/* [shortcut] */
+static int make_shortcut(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    network *net = m->b->net;
+    size_params *pp = m->pp;
+    int img = m->img;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    const char *v = hwi_nn_cfg_str(s, "from");
+    int j;
+    if (!v)
+        return hwi_seterr(b->err, "%s:%d: [shortcut] needs from=", cf->path, s->line);
+    if (layer_ref(b, s, "from", strtol(v, NULL, 10), i, &j))
+        return -1;
+    layer f = net->layers[j];
+    if (!img || f.out_h <= 0 || f.out_w <= 0 || f.out_c <= 0)
+        return hwi_seterr(b->err,
+                          "%s:%d: [shortcut] joins two images; layer %d or %d is "
+                          "flat",
+                          cf->path, s->line, j, i - 1);
+    if ((pp->w > f.out_w ? pp->w % f.out_w : f.out_w % pp->w) ||
+        (long)pp->w * f.out_h != (long)pp->h * f.out_w) /* Darknet asserts */
+        return hwi_seterr(b->err, "%s:%d: [shortcut] from a %dx%d map to a %dx%d one",
+                          cf->path, s->line, f.out_w, f.out_h, pp->w, pp->h);
+    m->l = parse_shortcut(s->opts, *pp, net);
+    return 0;
+}
+
+/* [softmax] [soft] */
+static int make_softmax(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params flat = m->flat;
+    const struct cfg_sec *s = m->s;
+    if (hwi_nn_cfg_long(s, "groups", 1) != 1)
+        return hwi_seterr(b->err, "%s:%d: [softmax] groups= is not supported",
+                          cf->path, s->line);
+    m->l = parse_softmax(s->opts, flat);
+    a->kind = HWI_SOFTMAX;
+    m->l.forward = hwi_softmax_forward;
+    m->l.backward = hwi_softmax_backward;
+    m->l.out_h = m->l.out_w = 1;
+    m->l.out_c = m->l.outputs;
+    if (nn->classes > 0 && m->l.inputs != nn->classes)
+        return hwi_seterr(b->err,
+                          "%s:%d: [softmax] gets %d inputs, but the network has %d "
+                          "classes",
+                          cf->path, s->line, m->l.inputs, nn->classes);
+    nn->heads++;
+    return 0;
+}
+
+/* [batchnorm] */
+static int make_batchnorm(struct mk *m)
+{
+    network *net = m->b->net;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    int img = m->img;
+    size_params flat = m->flat;
+    const struct cfg_sec *s = m->s;
+    size_params q = img ? *pp : flat;
+    a->kind = HWI_BN;
+    a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-5);
+    a->momentum = (float)hwi_nn_cfg_double(s, "momentum", 0.1);
+    if (!(hwi_nn_fixes & HWI_FIX_P2)) {
+        m->l = parse_batchnorm(s->opts, q);
+    } else {
+        m->l = new_layer(&q, BATCHNORM, q.h, q.w, q.c, &m->oom);
+        int C = q.c;
+        m->l.scales = xcalloc(C, sizeof(float), &m->oom);
+        m->l.biases = xcalloc(C, sizeof(float), &m->oom);
+        m->l.scale_updates = xcalloc(C, sizeof(float), &m->oom);
+        m->l.bias_updates = xcalloc(C, sizeof(float), &m->oom);
+        m->l.mean = xcalloc(C, sizeof(float), &m->oom);
+        m->l.variance = xcalloc(C, sizeof(float), &m->oom);
+        m->l.rolling_mean = xcalloc(C, sizeof(float), &m->oom);
+        m->l.rolling_variance = xcalloc(C, sizeof(float), &m->oom);
+        m->l.x_norm = xcalloc((size_t)m->l.batch * m->l.outputs, sizeof(float), &m->oom);
+        if (net->adam) {
+            a->bm = xcalloc(C, sizeof(float), &m->oom);
+            a->bv = xcalloc(C, sizeof(float), &m->oom);
+            a->sm = xcalloc(C, sizeof(float), &m->oom);
+            a->sv = xcalloc(C, sizeof(float), &m->oom);
+        }
+        for (int c = 0; !m->oom && c < C; c++)
+            m->l.scales[c] = m->l.rolling_variance[c] = 1;
+        m->l.forward = hwi_bn_forward;
+        m->l.backward = hwi_bn_backward;
+        m->l.update = hwi_bn_update;
+    }
+    return 0;
+}
+
+/* [l2norm] */
+static int make_l2norm(struct mk *m)
+{
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    int img = m->img;
+    size_params flat = m->flat;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    size_params q = img ? *pp : flat;
+    m->l = new_layer(&q, BLANK, q.h, q.w, q.c, &m->oom);
+    a->kind = HWI_L2NORM;
+    a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-10);
+    m->l.norms = xcalloc((size_t)m->l.batch * q.h * q.w, sizeof(float), &m->oom);
+    m->l.forward = hwi_l2norm_forward;
+    m->l.backward = hwi_l2norm_backward;
+    if (hwi_nn_cfg_long(s, "embedding", 1))
+        nn->embed = i;
+    return 0;
+}
+
+/* [gem] */
+static int make_gem(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    network *net = m->b->net;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    size_params q = *pp;
+    if (hwi_nn_cfg_str(s, "from")) {
+        if (layer_ref(b, s, "from", hwi_nn_cfg_long(s, "from", 0), i, &a->from))
+            return -1;
+        layer f = net->layers[a->from];
+        q.h = f.out_h;
+        q.w = f.out_w;
+        q.c = f.out_c;
+        q.inputs = f.outputs;
+    }
+    if (!is_image(&q))
+        return hwi_seterr(b->err, "%s:%d: [gem] needs an image input", cf->path,
+                          s->line);
+    a->strips = (int)hwi_nn_cfg_long(s, "strips", 1);
+    a->strip = (int)hwi_nn_cfg_long(s, "strip", 0);
+    if (a->strip >= a->strips)
+        return hwi_seterr(b->err, "%s:%d: strip=%d: strips are numbered 0 to %d",
+                          cf->path, s->line, a->strip, a->strips - 1);
+    if (q.w % a->strips)
+        return hwi_seterr(b->err,
+                          "%s:%d: the map is %d wide, which %d strips do not divide",
+                          cf->path, s->line, q.w, a->strips);
+    m->l = new_layer(&q, BLANK, 1, 1, q.c, &m->oom);
+    a->kind = HWI_GEM;
+    a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-6);
+    a->learnable = (int)hwi_nn_cfg_long(s, "learnable", 0);
+    m->l.weights = xcalloc(1, sizeof(float), &m->oom);
+    m->l.weight_updates = xcalloc(1, sizeof(float), &m->oom);
+    if (!m->oom)
+        m->l.weights[0] = (float)hwi_nn_cfg_double(s, "p", 3.74);
+    m->l.forward = hwi_gem_forward;
+    m->l.backward = hwi_gem_backward;
+    m->l.update = hwi_scalar_update;
+    if (nn->head_start < 0)
+        nn->head_start = i;
+    return 0;
+}
+
+/* [ring] [center] */
+static int make_ring_center(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    const char *t = m->s->type;
+    int img = m->img;
+    size_params flat = m->flat;
+    const struct cfg_sec *s = m->s;
+    int ring = t[1] == 'r';
+    size_params q = img ? *pp : flat;
+    m->l = new_layer(&q, BLANK, q.h, q.w, q.c, &m->oom);
+    m->l.cost = xcalloc(1, sizeof(float), &m->oom);
+    if (ring) {
+        a->kind = HWI_RING;
+        a->weight = (float)hwi_nn_cfg_double(s, "lambda", 0.01);
+        a->learnable = (int)hwi_nn_cfg_long(s, "learnable", 1);
+        m->l.weights = xcalloc(1, sizeof(float), &m->oom);
+        m->l.weight_updates = xcalloc(1, sizeof(float), &m->oom);
+        m->l.norms = xcalloc(m->l.batch, sizeof(float), &m->oom);
+        if (!m->oom)
+            m->l.weights[0] = (float)hwi_nn_cfg_double(s, "radius", 1.5);
+        m->l.forward = hwi_ring_forward;
+        m->l.backward = hwi_ring_backward;
+        m->l.update = hwi_scalar_update;
+    } else {
+        if (nn->classes <= 0)
+            return hwi_seterr(b->err, "%s:%d: [center] needs a class count", cf->path,
+                              s->line);
+        a->kind = HWI_CENTER;
+        a->classes = nn->classes;
+        a->weight = (float)hwi_nn_cfg_double(s, "weight", 0.5);
+        a->rate = (float)hwi_nn_cfg_double(s, "rate", 0.5);
+        m->l.weights = xcalloc((size_t)nn->classes * m->l.inputs, sizeof(float), &m->oom);
+        m->l.weight_updates =
+            xcalloc((size_t)nn->classes * m->l.inputs, sizeof(float), &m->oom);
+        a->counts = xcalloc(nn->classes, sizeof(float), &m->oom);
+        m->l.forward = hwi_center_forward;
+        m->l.backward = hwi_center_backward;
+        m->l.update = hwi_center_update;
+    }
+    return 0;
+}
+
+/* [box] */
+static int make_box(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    int img = m->img;
+    size_params flat = m->flat;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    if (img ? pp->inputs != 4 : flat.inputs != 4)
+        return hwi_seterr(b->err,
+                          "%s:%d: [box] needs the four box edges; layer %d gives %d "
+                          "values",
+                          cf->path, s->line, i - 1, pp->inputs);
+    if (i != b->cf->n - 2)
+        return hwi_seterr(b->err, "%s:%d: [box] must be the last layer", cf->path,
+                          s->line);
+    m->l = new_layer(&flat, BLANK, 1, 1, 4, &m->oom);
+    m->l.cost = xcalloc(1, sizeof(float), &m->oom);
+    a->kind = HWI_BOX;
+    a->eps = (float)hwi_nn_cfg_double(s, "beta", 0.05);
+    m->l.forward = hwi_box_forward;
+    m->l.backward = hwi_box_backward;
+    nn->boxes = 1;
+    return 0;
+}
+
+/* [arcface] [cosface] */
+static int make_margin(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    network *net = m->b->net;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    const char *t = m->s->type;
+    size_params flat = m->flat;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    if (nn->classes <= 0)
+        return hwi_seterr(b->err, "%s:%d: %s needs a class count", cf->path, s->line,
+                          t);
+    int arc = t[1] == 'a', D = flat.inputs, K = nn->classes;
+    a->kind = arc ? HWI_ARCFACE : HWI_COSFACE;
+    a->weight = (float)hwi_nn_cfg_double(s, "m", arc ? 0.5 : 0.35);
+    if (arc && a->weight > 1.5)
+        return hwi_seterr(b->err, "%s:%d: [arcface] m=%g: at most 1.5 (radians)",
+                          cf->path, s->line, a->weight);
+    m->l = new_layer(&flat, BLANK, 1, 1, K, &m->oom);
+    m->l.scale = (float)hwi_nn_cfg_double(s, "s", arc ? 64 : 30);
+    m->l.weights = xcalloc((size_t)K * D, sizeof(float), &m->oom);
+    m->l.weight_updates = xcalloc((size_t)K * D, sizeof(float), &m->oom);
+    m->l.x = xcalloc((size_t)m->l.batch * K, sizeof(float), &m->oom);
+    m->l.norms = xcalloc(m->l.batch, sizeof(float), &m->oom);
+    m->l.indexes = xcalloc(m->l.batch, sizeof(int), &m->oom);
+    a->scratch = xcalloc(K, sizeof(float), &m->oom);
+    if (net->adam) {
+        a->m = xcalloc((size_t)K * D, sizeof(float), &m->oom);
+        a->v = xcalloc((size_t)K * D, sizeof(float), &m->oom);
+    }
+    for (size_t k = 0; !m->oom && k < (size_t)K * D; k++) /* Xavier uniform */
+        m->l.weights[k] = (float)((2.0 * rand() / RAND_MAX - 1) * sqrt(6.0 / (D + K)));
+    m->l.forward = hwi_margin_forward;
+    m->l.backward = hwi_margin_backward;
+    m->l.update = hwi_margin_update;
+    if (nn->head_start < 0)
+        nn->head_start = i;
+    return 0;
+}
+
+/* Section names (as in the spec table) -> make function; IMAGE: needs an
+ * image input. */
+static const struct maker {
+    const char *names;
+    int (*make)(struct mk *m);
+    int image;
+} makers[] = {
+    {"[convolutional] [conv]", make_conv, 1},
+    {"[connected] [conn]", make_connected, 0},
+    {"[maxpool] [max]", make_maxpool, 1},
+    {"[avgpool] [avg]", make_avgpool, 1},
+    {"[dropout]", make_dropout, 0},
+    {"[route]", make_route, 0},
+    {"[shortcut]", make_shortcut, 0},
+    {"[softmax] [soft]", make_softmax, 0},
+    {"[batchnorm]", make_batchnorm, 0},
+    {"[l2norm]", make_l2norm, 0},
+    {"[gem]", make_gem, 0},
+    {"[ring] [center]", make_ring_center, 0},
+    {"[box]", make_box, 0},
+    {"[arcface] [cosface]", make_margin, 0},
+};
+
 static int build_layer(struct build *b, int i, const struct cfg_sec *s)
 {
+    struct mk m = {.b = b, .i = i, .s = s, .a = &b->nn->aux[i], .pp = &b->params};
     const struct cfg *cf = b->cf;
     network *net = b->net;
-    struct hwi_nn *nn = b->nn;
-    struct hwi_aux *a = &nn->aux[i];
-    size_params *pp = &b->params;
+    struct hwi_aux *a = m.a;
+    size_params *pp = m.pp;
     const char *t = s->type;
-    int oom = 0;
-    layer l = {0};
     a->index = i;
     a->from = -1;
     a->kind = HWI_DARKNET;
     pp->index = i;
-    int img = is_image(pp);
+    m.img = is_image(pp);
     /* 1x1xD for flat inputs */
-    size_params flat = *pp;
-    if (!img) {
-        flat.h = flat.w = 1;
-        flat.c = flat.inputs;
+    m.flat = *pp;
+    if (!m.img) {
+        m.flat.h = m.flat.w = 1;
+        m.flat.c = m.flat.inputs;
     }
 
-    if (hwi_nn_word_in("[convolutional] [conv]", t) || hwi_nn_word_in("[maxpool] [max]", t) ||
-        hwi_nn_word_in("[avgpool] [avg]", t)) {
-        if (!img)
-            return hwi_seterr(b->err, "%s:%d: %s needs an image input; layer %d is flat",
-                              cf->path, s->line, t, i - 1);
-    }
-    if (hwi_nn_word_in("[convolutional] [conv]", t)) {
-        long size = hwi_nn_cfg_long(s, "size", 1), stride = hwi_nn_cfg_long(s, "stride", 1);
-        long groups = hwi_nn_cfg_long(s, "groups", 1), filters = hwi_nn_cfg_long(s, "filters", 1);
-        if (size == 1 && stride > 1)
-            return hwi_seterr(
-                b->err,
-                "%s:%d: a 1x1 convolution with stride > 1 is computed wrongly by "
-                "Darknet; use size=3 or a [maxpool]",
-                cf->path, s->line);
-        if (pp->c % groups || filters % groups)
-            return hwi_seterr(b->err,
-                              "%s:%d: groups=%ld must divide the %d input channels and "
-                              "the %ld filters",
-                              cf->path, s->line, groups, pp->c, filters);
-        long pad = hwi_nn_cfg_long(s, "pad", 0) ? size / 2 : hwi_nn_cfg_long(s, "padding", 0);
-        if ((pp->w + 2 * pad - size) / stride + 1 <= 0 ||
-            (pp->h + 2 * pad - size) / stride + 1 <= 0 || pp->w + 2 * pad < size ||
-            pp->h + 2 * pad < size)
-            return hwi_seterr(b->err,
-                              "%s:%d: the %dx%d input is too small for this layer",
-                              cf->path, s->line, pp->w, pp->h);
-        double ow = (pp->w + 2 * pad - size) / stride + 1;
-        double oh = (pp->h + 2 * pad - size) / stride + 1;
-        double kk = (double)size * size * pp->c / groups;
-        if (check_mem(b, s, filters > size * size ? "filters" : "size",
-                      (double)pp->batch * ow * oh * filters, kk * filters, ow * oh * kk))
-            return -1;
-        l = parse_convolutional(s->opts, *pp);
-        a->kind = HWI_CONV;
-        a->zeros = xcalloc(l.n, sizeof(float), &oom);
-        a->scratch = xcalloc(l.n, sizeof(float), &oom);
-        if (l.size == 1)
-            a->dsave = xcalloc((size_t)l.batch * l.inputs, sizeof(float), &oom);
-        if (net->adam) {
-            a->m = xcalloc(l.nweights, sizeof(float), &oom);
-            a->v = xcalloc(l.nweights, sizeof(float), &oom);
-        }
-        l.forward = hwi_conv_forward;
-        l.backward = hwi_conv_backward;
-        l.update = hwi_wrapped_update;
-    } else if (hwi_nn_word_in("[connected] [conn]", t)) {
-        kvp *o = hwi_nn_cfg_find(s, "output", NULL);
-        if (o && strcmp(o->val, "classes") == 0) {
-            if (nn->classes <= 0)
-                return hwi_seterr(b->err,
-                                  "%s:%d: output=classes, but no class count was "
-                                  "given (and no weights file holds one)",
-                                  cf->path, s->line);
-            o->val = b->classes_str;
-        }
-        long outputs = o ? strtol(o->val, NULL, 10) : 1;
-        if (check_mem(b, s, "output", (double)pp->batch * outputs,
-                      (double)flat.inputs * outputs, 0))
-            return -1;
-        l = parse_connected(s->opts, flat);
-        a->kind = HWI_CONN;
-        a->zeros = xcalloc(l.outputs, sizeof(float), &oom);
-        a->scratch = xcalloc(l.outputs, sizeof(float), &oom);
-        if (net->adam) {
-            a->m = xcalloc((size_t)l.inputs * l.outputs, sizeof(float), &oom);
-            a->v = xcalloc((size_t)l.inputs * l.outputs, sizeof(float), &oom);
-        }
-        l.forward = hwi_conn_forward;
-        l.backward = hwi_conn_backward;
-        l.update = hwi_wrapped_update;
-    } else if (hwi_nn_word_in("[maxpool] [max]", t)) {
-        long stride = hwi_nn_cfg_long(s, "stride", 1), size = hwi_nn_cfg_long(s, "size", stride);
-        long pad = hwi_nn_cfg_long(s, "padding", size - 1);
-        if (pp->w + pad < size || pp->h + pad < size)
-            return hwi_seterr(b->err,
-                              "%s:%d: the %dx%d input is too small for this layer",
-                              cf->path, s->line, pp->w, pp->h);
-        l = parse_maxpool(s->opts, *pp);
-    } else if (hwi_nn_word_in("[avgpool] [avg]", t)) {
-        l = parse_avgpool(s->opts, *pp);
-    } else if (strcmp(t, "[dropout]") == 0) {
-        if (i == 0)
-            return hwi_seterr(b->err, "%s:%d: [dropout] cannot be the first layer",
-                              cf->path, s->line);
-        l = parse_dropout(s->opts, *pp);
-        l.output = net->layers[i - 1].output;
-        l.delta = net->layers[i - 1].delta;
-        l.out_h = pp->h;
-        l.out_w = pp->w;
-        l.out_c = pp->c;
-    } else if (strcmp(t, "[route]") == 0) {
-        const char *v = hwi_nn_cfg_str(s, "layers");
-        if (!v)
-            return hwi_seterr(b->err, "%s:%d: [route] needs layers=", cf->path, s->line);
-        for (const char *p = v;; p = strchr(p, ',') + 1) {
-            int j;
-            if (layer_ref(b, s, "layers", strtol(p, NULL, 10), i, &j))
-                return -1;
-            if (!strchr(p, ','))
-                break;
-        }
-        l = parse_route(s->opts, *pp, net);
-        if (hwi_nn_cfg_long(s, "detach", 0)) {
-            a->kind = HWI_DROUTE;
-            l.backward = hwi_nobackward;
-        }
-        if (hwi_nn_cfg_long(s, "embedding", 0))
-            nn->embed = i;
-    } else if (strcmp(t, "[shortcut]") == 0) {
-        const char *v = hwi_nn_cfg_str(s, "from");
-        int j;
-        if (!v)
-            return hwi_seterr(b->err, "%s:%d: [shortcut] needs from=", cf->path, s->line);
-        if (layer_ref(b, s, "from", strtol(v, NULL, 10), i, &j))
-            return -1;
-        layer f = net->layers[j];
-        if (!img || f.out_h <= 0 || f.out_w <= 0 || f.out_c <= 0)
-            return hwi_seterr(b->err,
-                              "%s:%d: [shortcut] joins two images; layer %d or %d is "
-                              "flat",
-                              cf->path, s->line, j, i - 1);
-        if ((pp->w > f.out_w ? pp->w % f.out_w : f.out_w % pp->w) ||
-            (long)pp->w * f.out_h != (long)pp->h * f.out_w) /* Darknet asserts */
-            return hwi_seterr(b->err, "%s:%d: [shortcut] from a %dx%d map to a %dx%d one",
-                              cf->path, s->line, f.out_w, f.out_h, pp->w, pp->h);
-        l = parse_shortcut(s->opts, *pp, net);
-    } else if (hwi_nn_word_in("[softmax] [soft]", t)) {
-        if (hwi_nn_cfg_long(s, "groups", 1) != 1)
-            return hwi_seterr(b->err, "%s:%d: [softmax] groups= is not supported",
-                              cf->path, s->line);
-        l = parse_softmax(s->opts, flat);
-        a->kind = HWI_SOFTMAX;
-        l.forward = hwi_softmax_forward;
-        l.backward = hwi_softmax_backward;
-        l.out_h = l.out_w = 1;
-        l.out_c = l.outputs;
-        if (nn->classes > 0 && l.inputs != nn->classes)
-            return hwi_seterr(b->err,
-                              "%s:%d: [softmax] gets %d inputs, but the network has %d "
-                              "classes",
-                              cf->path, s->line, l.inputs, nn->classes);
-        nn->heads++;
-    } else if (strcmp(t, "[batchnorm]") == 0) {
-        size_params q = img ? *pp : flat;
-        a->kind = HWI_BN;
-        a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-5);
-        a->momentum = (float)hwi_nn_cfg_double(s, "momentum", 0.1);
-        if (!(hwi_nn_fixes & HWI_FIX_P2)) {
-            l = parse_batchnorm(s->opts, q);
-        } else {
-            l = new_layer(&q, BATCHNORM, q.h, q.w, q.c, &oom);
-            int C = q.c;
-            l.scales = xcalloc(C, sizeof(float), &oom);
-            l.biases = xcalloc(C, sizeof(float), &oom);
-            l.scale_updates = xcalloc(C, sizeof(float), &oom);
-            l.bias_updates = xcalloc(C, sizeof(float), &oom);
-            l.mean = xcalloc(C, sizeof(float), &oom);
-            l.variance = xcalloc(C, sizeof(float), &oom);
-            l.rolling_mean = xcalloc(C, sizeof(float), &oom);
-            l.rolling_variance = xcalloc(C, sizeof(float), &oom);
-            l.x_norm = xcalloc((size_t)l.batch * l.outputs, sizeof(float), &oom);
-            if (net->adam) {
-                a->bm = xcalloc(C, sizeof(float), &oom);
-                a->bv = xcalloc(C, sizeof(float), &oom);
-                a->sm = xcalloc(C, sizeof(float), &oom);
-                a->sv = xcalloc(C, sizeof(float), &oom);
-            }
-            for (int c = 0; !oom && c < C; c++)
-                l.scales[c] = l.rolling_variance[c] = 1;
-            l.forward = hwi_bn_forward;
-            l.backward = hwi_bn_backward;
-            l.update = hwi_bn_update;
-        }
-    } else if (strcmp(t, "[l2norm]") == 0) {
-        size_params q = img ? *pp : flat;
-        l = new_layer(&q, BLANK, q.h, q.w, q.c, &oom);
-        a->kind = HWI_L2NORM;
-        a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-10);
-        l.norms = xcalloc((size_t)l.batch * q.h * q.w, sizeof(float), &oom);
-        l.forward = hwi_l2norm_forward;
-        l.backward = hwi_l2norm_backward;
-        if (hwi_nn_cfg_long(s, "embedding", 1))
-            nn->embed = i;
-    } else if (strcmp(t, "[gem]") == 0) {
-        size_params q = *pp;
-        if (hwi_nn_cfg_str(s, "from")) {
-            if (layer_ref(b, s, "from", hwi_nn_cfg_long(s, "from", 0), i, &a->from))
-                return -1;
-            layer f = net->layers[a->from];
-            q.h = f.out_h;
-            q.w = f.out_w;
-            q.c = f.out_c;
-            q.inputs = f.outputs;
-        }
-        if (!is_image(&q))
-            return hwi_seterr(b->err, "%s:%d: [gem] needs an image input", cf->path,
-                              s->line);
-        a->strips = (int)hwi_nn_cfg_long(s, "strips", 1);
-        a->strip = (int)hwi_nn_cfg_long(s, "strip", 0);
-        if (a->strip >= a->strips)
-            return hwi_seterr(b->err, "%s:%d: strip=%d: strips are numbered 0 to %d",
-                              cf->path, s->line, a->strip, a->strips - 1);
-        if (q.w % a->strips)
-            return hwi_seterr(b->err,
-                              "%s:%d: the map is %d wide, which %d strips do not divide",
-                              cf->path, s->line, q.w, a->strips);
-        l = new_layer(&q, BLANK, 1, 1, q.c, &oom);
-        a->kind = HWI_GEM;
-        a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-6);
-        a->learnable = (int)hwi_nn_cfg_long(s, "learnable", 0);
-        l.weights = xcalloc(1, sizeof(float), &oom);
-        l.weight_updates = xcalloc(1, sizeof(float), &oom);
-        if (!oom)
-            l.weights[0] = (float)hwi_nn_cfg_double(s, "p", 3.74);
-        l.forward = hwi_gem_forward;
-        l.backward = hwi_gem_backward;
-        l.update = hwi_scalar_update;
-        if (nn->head_start < 0)
-            nn->head_start = i;
-    } else if (strcmp(t, "[ring]") == 0 || strcmp(t, "[center]") == 0) {
-        int ring = t[1] == 'r';
-        size_params q = img ? *pp : flat;
-        l = new_layer(&q, BLANK, q.h, q.w, q.c, &oom);
-        l.cost = xcalloc(1, sizeof(float), &oom);
-        if (ring) {
-            a->kind = HWI_RING;
-            a->weight = (float)hwi_nn_cfg_double(s, "lambda", 0.01);
-            a->learnable = (int)hwi_nn_cfg_long(s, "learnable", 1);
-            l.weights = xcalloc(1, sizeof(float), &oom);
-            l.weight_updates = xcalloc(1, sizeof(float), &oom);
-            l.norms = xcalloc(l.batch, sizeof(float), &oom);
-            if (!oom)
-                l.weights[0] = (float)hwi_nn_cfg_double(s, "radius", 1.5);
-            l.forward = hwi_ring_forward;
-            l.backward = hwi_ring_backward;
-            l.update = hwi_scalar_update;
-        } else {
-            if (nn->classes <= 0)
-                return hwi_seterr(b->err, "%s:%d: [center] needs a class count", cf->path,
-                                  s->line);
-            a->kind = HWI_CENTER;
-            a->classes = nn->classes;
-            a->weight = (float)hwi_nn_cfg_double(s, "weight", 0.5);
-            a->rate = (float)hwi_nn_cfg_double(s, "rate", 0.5);
-            l.weights = xcalloc((size_t)nn->classes * l.inputs, sizeof(float), &oom);
-            l.weight_updates =
-                xcalloc((size_t)nn->classes * l.inputs, sizeof(float), &oom);
-            a->counts = xcalloc(nn->classes, sizeof(float), &oom);
-            l.forward = hwi_center_forward;
-            l.backward = hwi_center_backward;
-            l.update = hwi_center_update;
-        }
-    } else if (strcmp(t, "[box]") == 0) {
-        if (img ? pp->inputs != 4 : flat.inputs != 4)
-            return hwi_seterr(b->err,
-                              "%s:%d: [box] needs the four box edges; layer %d gives %d "
-                              "values",
-                              cf->path, s->line, i - 1, pp->inputs);
-        if (i != b->cf->n - 2)
-            return hwi_seterr(b->err, "%s:%d: [box] must be the last layer", cf->path,
-                              s->line);
-        l = new_layer(&flat, BLANK, 1, 1, 4, &oom);
-        l.cost = xcalloc(1, sizeof(float), &oom);
-        a->kind = HWI_BOX;
-        a->eps = (float)hwi_nn_cfg_double(s, "beta", 0.05);
-        l.forward = hwi_box_forward;
-        l.backward = hwi_box_backward;
-        nn->boxes = 1;
-    } else if (hwi_nn_word_in("[arcface] [cosface]", t)) {
-        if (nn->classes <= 0)
-            return hwi_seterr(b->err, "%s:%d: %s needs a class count", cf->path, s->line,
-                              t);
-        int arc = t[1] == 'a', D = flat.inputs, K = nn->classes;
-        a->kind = arc ? HWI_ARCFACE : HWI_COSFACE;
-        a->weight = (float)hwi_nn_cfg_double(s, "m", arc ? 0.5 : 0.35);
-        if (arc && a->weight > 1.5)
-            return hwi_seterr(b->err, "%s:%d: [arcface] m=%g: at most 1.5 (radians)",
-                              cf->path, s->line, a->weight);
-        l = new_layer(&flat, BLANK, 1, 1, K, &oom);
-        l.scale = (float)hwi_nn_cfg_double(s, "s", arc ? 64 : 30);
-        l.weights = xcalloc((size_t)K * D, sizeof(float), &oom);
-        l.weight_updates = xcalloc((size_t)K * D, sizeof(float), &oom);
-        l.x = xcalloc((size_t)l.batch * K, sizeof(float), &oom);
-        l.norms = xcalloc(l.batch, sizeof(float), &oom);
-        l.indexes = xcalloc(l.batch, sizeof(int), &oom);
-        a->scratch = xcalloc(K, sizeof(float), &oom);
-        if (net->adam) {
-            a->m = xcalloc((size_t)K * D, sizeof(float), &oom);
-            a->v = xcalloc((size_t)K * D, sizeof(float), &oom);
-        }
-        for (size_t k = 0; !oom && k < (size_t)K * D; k++) /* Xavier uniform */
-            l.weights[k] = (float)((2.0 * rand() / RAND_MAX - 1) * sqrt(6.0 / (D + K)));
-        l.forward = hwi_margin_forward;
-        l.backward = hwi_margin_backward;
-        l.update = hwi_margin_update;
-        if (nn->head_start < 0)
-            nn->head_start = i;
-    } else {
+    const struct maker *mk = NULL;
+    for (size_t k = 0; k < sizeof makers / sizeof *makers && !mk; k++)
+        if (hwi_nn_word_in(makers[k].names, t))
+            mk = &makers[k];
+    if (!mk)
         return hwi_seterr(b->err, "%s:%d: %s is not implemented", cf->path, s->line, t);
-    }
+    if (mk->image && !m.img)
+        return hwi_seterr(b->err, "%s:%d: %s needs an image input; layer %d is flat",
+                          cf->path, s->line, t, i - 1);
+    if (mk->make(&m))
+        return -1;
+    layer l = m.l;
+    int oom = m.oom;
 
     /* BN layers of Darknet's conv/connected: hwi's statistics (P3, P4) */
     if ((a->kind == HWI_CONV || a->kind == HWI_CONN) && l.batch_normalize) {
