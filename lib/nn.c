@@ -1,5 +1,14 @@
-/* nn.c: hwi's networks on Darknet: the .cfg parser, the weights file, and
- * the API of nn.h.  With nn_layers.c, the only code that includes darknet.h.
+/* nn.c: hwi's networks on Darknet: the API of nn.h.  The code is in five
+ * files, the only ones that include darknet.h (through nn_int.h, which
+ * declares what they share):
+ *   nn.c         load, forward, train steps, freezing, the training log
+ *   nn_cfg.c     the .cfg parser and the table of what each section accepts
+ *   nn_build.c   the network builder: one make function per section type,
+ *                dispatched by a table; Darknet's layers through its parse_*
+ *   nn_layers.c  hwi's layers: make, forward, backward and update of each,
+ *                and the wrappers of Darknet's conv and connected layers
+ *   nn_weights.c the weights file and the training state of checkpoints
+ *   nn_gemm.c    Darknet's gemm and im2col replaced on OpenBLAS and the pool
  *
  * Parsing (darknet-notes §6.2, "route A"): hwi reads the .cfg itself, keeping
  * line numbers, checks every section and key against the table below
@@ -65,7 +74,6 @@
 #endif
 
 void set_batch_network(network *net, int b);
-layer parse_batchnorm(list *options, size_params params);
 
 /* ------------------------------------------------------------------------
  * Flush-to-zero (P14). */

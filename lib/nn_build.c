@@ -24,7 +24,6 @@
 
 
 void set_batch_network(network *net, int b);
-layer parse_batchnorm(list *options, size_params params);
 
 /* ------------------------------------------------------------------------
  * Darknet's chatter: fd 1 and 2 to /dev/null while it builds layers (or
@@ -68,17 +67,8 @@ static void quiet_end(struct quiet *q)
 
 /* ------------------------------------------------------------------------
  * Building the network. */
-struct build {
-    const struct cfg *cf;
-    struct hwi_nn *nn;
-    network *net;
-    size_params params;
-    size_t workspace;
-    char classes_str[24];
-    char *err;
-};
 
-static void *xcalloc(size_t n, size_t size, int *oom)
+void *hwi_nn_xcalloc(size_t n, size_t size, int *oom)
 {
     void *p = calloc(n ? n : 1, size);
     if (!p)
@@ -87,7 +77,7 @@ static void *xcalloc(size_t n, size_t size, int *oom)
 }
 
 /* A weightless hwi layer of input (h, w, c) / INPUTS and output shape. */
-static layer new_layer(const size_params *pp, LAYER_TYPE type, int oh, int ow, int oc,
+layer hwi_nn_new_layer(const size_params *pp, LAYER_TYPE type, int oh, int ow, int oc,
                        int *oom)
 {
     layer l = {0};
@@ -101,19 +91,19 @@ static layer new_layer(const size_params *pp, LAYER_TYPE type, int oh, int ow, i
     l.out_w = ow;
     l.out_c = oc;
     l.outputs = oh * ow * oc;
-    l.output = xcalloc((size_t)l.batch * l.outputs, sizeof(float), oom);
-    l.delta = xcalloc((size_t)l.batch * l.outputs, sizeof(float), oom);
+    l.output = hwi_nn_xcalloc((size_t)l.batch * l.outputs, sizeof(float), oom);
+    l.delta = hwi_nn_xcalloc((size_t)l.batch * l.outputs, sizeof(float), oom);
     l.learning_rate_scale = 1;
     return l;
 }
 
-static int is_image(const size_params *pp)
+int hwi_nn_is_image(const size_params *pp)
 {
     return pp->h > 0 && pp->w > 0 && pp->c > 0;
 }
 
 /* Resolve a layer reference V (negative: relative to I) of section S. */
-static int layer_ref(struct build *b, const struct cfg_sec *s, const char *key, long v,
+int hwi_nn_layer_ref(struct build *b, const struct cfg_sec *s, const char *key, long v,
                      int i, int *out)
 {
     int line = s->line;
@@ -161,17 +151,6 @@ static int check_mem(struct build *b, const struct cfg_sec *s, const char *key, 
  * below.  Each builds M->l from its section M->s and the input M->pp (M->flat
  * is the input seen as 1x1xD), fills its hwi_aux M->a, sets M->oom when an
  * allocation fails, and returns 0, or -1 with a message in M->b->err. */
-struct mk {
-    struct build *b;
-    int i;                   /* the layer's index */
-    const struct cfg_sec *s; /* its section */
-    struct hwi_aux *a;
-    size_params *pp;         /* its input */
-    size_params flat;        /* the input as 1x1xD */
-    int img;                 /* the input is an image */
-    int oom;
-    layer l;                 /* the layer made */
-};
 
 /* [convolutional] [conv] */
 static int make_conv(struct mk *m)
@@ -210,13 +189,13 @@ static int make_conv(struct mk *m)
         return -1;
     m->l = parse_convolutional(s->opts, *pp);
     a->kind = HWI_CONV;
-    a->zeros = xcalloc(m->l.n, sizeof(float), &m->oom);
-    a->scratch = xcalloc(m->l.n, sizeof(float), &m->oom);
+    a->zeros = hwi_nn_xcalloc(m->l.n, sizeof(float), &m->oom);
+    a->scratch = hwi_nn_xcalloc(m->l.n, sizeof(float), &m->oom);
     if (m->l.size == 1)
-        a->dsave = xcalloc((size_t)m->l.batch * m->l.inputs, sizeof(float), &m->oom);
+        a->dsave = hwi_nn_xcalloc((size_t)m->l.batch * m->l.inputs, sizeof(float), &m->oom);
     if (net->adam) {
-        a->m = xcalloc(m->l.nweights, sizeof(float), &m->oom);
-        a->v = xcalloc(m->l.nweights, sizeof(float), &m->oom);
+        a->m = hwi_nn_xcalloc(m->l.nweights, sizeof(float), &m->oom);
+        a->v = hwi_nn_xcalloc(m->l.nweights, sizeof(float), &m->oom);
     }
     m->l.forward = hwi_conv_forward;
     m->l.backward = hwi_conv_backward;
@@ -250,11 +229,11 @@ static int make_connected(struct mk *m)
         return -1;
     m->l = parse_connected(s->opts, flat);
     a->kind = HWI_CONN;
-    a->zeros = xcalloc(m->l.outputs, sizeof(float), &m->oom);
-    a->scratch = xcalloc(m->l.outputs, sizeof(float), &m->oom);
+    a->zeros = hwi_nn_xcalloc(m->l.outputs, sizeof(float), &m->oom);
+    a->scratch = hwi_nn_xcalloc(m->l.outputs, sizeof(float), &m->oom);
     if (net->adam) {
-        a->m = xcalloc((size_t)m->l.inputs * m->l.outputs, sizeof(float), &m->oom);
-        a->v = xcalloc((size_t)m->l.inputs * m->l.outputs, sizeof(float), &m->oom);
+        a->m = hwi_nn_xcalloc((size_t)m->l.inputs * m->l.outputs, sizeof(float), &m->oom);
+        a->v = hwi_nn_xcalloc((size_t)m->l.inputs * m->l.outputs, sizeof(float), &m->oom);
     }
     m->l.forward = hwi_conn_forward;
     m->l.backward = hwi_conn_backward;
@@ -325,7 +304,7 @@ static int make_route(struct mk *m)
         return hwi_seterr(b->err, "%s:%d: [route] needs layers=", cf->path, s->line);
     for (const char *p = v;; p = strchr(p, ',') + 1) {
         int j;
-        if (layer_ref(b, s, "layers", strtol(p, NULL, 10), i, &j))
+        if (hwi_nn_layer_ref(b, s, "layers", strtol(p, NULL, 10), i, &j))
             return -1;
         if (!strchr(p, ','))
             break;
@@ -354,7 +333,7 @@ static int make_shortcut(struct mk *m)
     int j;
     if (!v)
         return hwi_seterr(b->err, "%s:%d: [shortcut] needs from=", cf->path, s->line);
-    if (layer_ref(b, s, "from", strtol(v, NULL, 10), i, &j))
+    if (hwi_nn_layer_ref(b, s, "from", strtol(v, NULL, 10), i, &j))
         return -1;
     layer f = net->layers[j];
     if (!img || f.out_h <= 0 || f.out_w <= 0 || f.out_c <= 0)
@@ -397,239 +376,6 @@ static int make_softmax(struct mk *m)
     return 0;
 }
 
-/* [batchnorm] */
-static int make_batchnorm(struct mk *m)
-{
-    network *net = m->b->net;
-    struct hwi_aux *a = m->a;
-    size_params *pp = m->pp;
-    int img = m->img;
-    size_params flat = m->flat;
-    const struct cfg_sec *s = m->s;
-    size_params q = img ? *pp : flat;
-    a->kind = HWI_BN;
-    a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-5);
-    a->momentum = (float)hwi_nn_cfg_double(s, "momentum", 0.1);
-    if (!(hwi_nn_fixes & HWI_FIX_P2)) {
-        m->l = parse_batchnorm(s->opts, q);
-    } else {
-        m->l = new_layer(&q, BATCHNORM, q.h, q.w, q.c, &m->oom);
-        int C = q.c;
-        m->l.scales = xcalloc(C, sizeof(float), &m->oom);
-        m->l.biases = xcalloc(C, sizeof(float), &m->oom);
-        m->l.scale_updates = xcalloc(C, sizeof(float), &m->oom);
-        m->l.bias_updates = xcalloc(C, sizeof(float), &m->oom);
-        m->l.mean = xcalloc(C, sizeof(float), &m->oom);
-        m->l.variance = xcalloc(C, sizeof(float), &m->oom);
-        m->l.rolling_mean = xcalloc(C, sizeof(float), &m->oom);
-        m->l.rolling_variance = xcalloc(C, sizeof(float), &m->oom);
-        m->l.x_norm = xcalloc((size_t)m->l.batch * m->l.outputs, sizeof(float), &m->oom);
-        if (net->adam) {
-            a->bm = xcalloc(C, sizeof(float), &m->oom);
-            a->bv = xcalloc(C, sizeof(float), &m->oom);
-            a->sm = xcalloc(C, sizeof(float), &m->oom);
-            a->sv = xcalloc(C, sizeof(float), &m->oom);
-        }
-        for (int c = 0; !m->oom && c < C; c++)
-            m->l.scales[c] = m->l.rolling_variance[c] = 1;
-        m->l.forward = hwi_bn_forward;
-        m->l.backward = hwi_bn_backward;
-        m->l.update = hwi_bn_update;
-    }
-    return 0;
-}
-
-/* [l2norm] */
-static int make_l2norm(struct mk *m)
-{
-    struct hwi_nn *nn = m->b->nn;
-    struct hwi_aux *a = m->a;
-    size_params *pp = m->pp;
-    int img = m->img;
-    size_params flat = m->flat;
-    int i = m->i;
-    const struct cfg_sec *s = m->s;
-    size_params q = img ? *pp : flat;
-    m->l = new_layer(&q, BLANK, q.h, q.w, q.c, &m->oom);
-    a->kind = HWI_L2NORM;
-    a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-10);
-    m->l.norms = xcalloc((size_t)m->l.batch * q.h * q.w, sizeof(float), &m->oom);
-    m->l.forward = hwi_l2norm_forward;
-    m->l.backward = hwi_l2norm_backward;
-    if (hwi_nn_cfg_long(s, "embedding", 1))
-        nn->embed = i;
-    return 0;
-}
-
-/* [gem] */
-static int make_gem(struct mk *m)
-{
-    struct build *b = m->b;
-    const struct cfg *cf = m->b->cf;
-    network *net = m->b->net;
-    struct hwi_nn *nn = m->b->nn;
-    struct hwi_aux *a = m->a;
-    size_params *pp = m->pp;
-    int i = m->i;
-    const struct cfg_sec *s = m->s;
-    size_params q = *pp;
-    if (hwi_nn_cfg_str(s, "from")) {
-        if (layer_ref(b, s, "from", hwi_nn_cfg_long(s, "from", 0), i, &a->from))
-            return -1;
-        layer f = net->layers[a->from];
-        q.h = f.out_h;
-        q.w = f.out_w;
-        q.c = f.out_c;
-        q.inputs = f.outputs;
-    }
-    if (!is_image(&q))
-        return hwi_seterr(b->err, "%s:%d: [gem] needs an image input", cf->path,
-                          s->line);
-    a->strips = (int)hwi_nn_cfg_long(s, "strips", 1);
-    a->strip = (int)hwi_nn_cfg_long(s, "strip", 0);
-    if (a->strip >= a->strips)
-        return hwi_seterr(b->err, "%s:%d: strip=%d: strips are numbered 0 to %d",
-                          cf->path, s->line, a->strip, a->strips - 1);
-    if (q.w % a->strips)
-        return hwi_seterr(b->err,
-                          "%s:%d: the map is %d wide, which %d strips do not divide",
-                          cf->path, s->line, q.w, a->strips);
-    m->l = new_layer(&q, BLANK, 1, 1, q.c, &m->oom);
-    a->kind = HWI_GEM;
-    a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-6);
-    a->learnable = (int)hwi_nn_cfg_long(s, "learnable", 0);
-    m->l.weights = xcalloc(1, sizeof(float), &m->oom);
-    m->l.weight_updates = xcalloc(1, sizeof(float), &m->oom);
-    if (!m->oom)
-        m->l.weights[0] = (float)hwi_nn_cfg_double(s, "p", 3.74);
-    m->l.forward = hwi_gem_forward;
-    m->l.backward = hwi_gem_backward;
-    m->l.update = hwi_scalar_update;
-    if (nn->head_start < 0)
-        nn->head_start = i;
-    return 0;
-}
-
-/* [ring] [center] */
-static int make_ring_center(struct mk *m)
-{
-    struct build *b = m->b;
-    const struct cfg *cf = m->b->cf;
-    struct hwi_nn *nn = m->b->nn;
-    struct hwi_aux *a = m->a;
-    size_params *pp = m->pp;
-    const char *t = m->s->type;
-    int img = m->img;
-    size_params flat = m->flat;
-    const struct cfg_sec *s = m->s;
-    int ring = t[1] == 'r';
-    size_params q = img ? *pp : flat;
-    m->l = new_layer(&q, BLANK, q.h, q.w, q.c, &m->oom);
-    m->l.cost = xcalloc(1, sizeof(float), &m->oom);
-    if (ring) {
-        a->kind = HWI_RING;
-        a->weight = (float)hwi_nn_cfg_double(s, "lambda", 0.01);
-        a->learnable = (int)hwi_nn_cfg_long(s, "learnable", 1);
-        m->l.weights = xcalloc(1, sizeof(float), &m->oom);
-        m->l.weight_updates = xcalloc(1, sizeof(float), &m->oom);
-        m->l.norms = xcalloc(m->l.batch, sizeof(float), &m->oom);
-        if (!m->oom)
-            m->l.weights[0] = (float)hwi_nn_cfg_double(s, "radius", 1.5);
-        m->l.forward = hwi_ring_forward;
-        m->l.backward = hwi_ring_backward;
-        m->l.update = hwi_scalar_update;
-    } else {
-        if (nn->classes <= 0)
-            return hwi_seterr(b->err, "%s:%d: [center] needs a class count", cf->path,
-                              s->line);
-        a->kind = HWI_CENTER;
-        a->classes = nn->classes;
-        a->weight = (float)hwi_nn_cfg_double(s, "weight", 0.5);
-        a->rate = (float)hwi_nn_cfg_double(s, "rate", 0.5);
-        m->l.weights = xcalloc((size_t)nn->classes * m->l.inputs, sizeof(float), &m->oom);
-        m->l.weight_updates =
-            xcalloc((size_t)nn->classes * m->l.inputs, sizeof(float), &m->oom);
-        a->counts = xcalloc(nn->classes, sizeof(float), &m->oom);
-        m->l.forward = hwi_center_forward;
-        m->l.backward = hwi_center_backward;
-        m->l.update = hwi_center_update;
-    }
-    return 0;
-}
-
-/* [box] */
-static int make_box(struct mk *m)
-{
-    struct build *b = m->b;
-    const struct cfg *cf = m->b->cf;
-    struct hwi_nn *nn = m->b->nn;
-    struct hwi_aux *a = m->a;
-    size_params *pp = m->pp;
-    int img = m->img;
-    size_params flat = m->flat;
-    int i = m->i;
-    const struct cfg_sec *s = m->s;
-    if (img ? pp->inputs != 4 : flat.inputs != 4)
-        return hwi_seterr(b->err,
-                          "%s:%d: [box] needs the four box edges; layer %d gives %d "
-                          "values",
-                          cf->path, s->line, i - 1, pp->inputs);
-    if (i != b->cf->n - 2)
-        return hwi_seterr(b->err, "%s:%d: [box] must be the last layer", cf->path,
-                          s->line);
-    m->l = new_layer(&flat, BLANK, 1, 1, 4, &m->oom);
-    m->l.cost = xcalloc(1, sizeof(float), &m->oom);
-    a->kind = HWI_BOX;
-    a->eps = (float)hwi_nn_cfg_double(s, "beta", 0.05);
-    m->l.forward = hwi_box_forward;
-    m->l.backward = hwi_box_backward;
-    nn->boxes = 1;
-    return 0;
-}
-
-/* [arcface] [cosface] */
-static int make_margin(struct mk *m)
-{
-    struct build *b = m->b;
-    const struct cfg *cf = m->b->cf;
-    network *net = m->b->net;
-    struct hwi_nn *nn = m->b->nn;
-    struct hwi_aux *a = m->a;
-    const char *t = m->s->type;
-    size_params flat = m->flat;
-    int i = m->i;
-    const struct cfg_sec *s = m->s;
-    if (nn->classes <= 0)
-        return hwi_seterr(b->err, "%s:%d: %s needs a class count", cf->path, s->line,
-                          t);
-    int arc = t[1] == 'a', D = flat.inputs, K = nn->classes;
-    a->kind = arc ? HWI_ARCFACE : HWI_COSFACE;
-    a->weight = (float)hwi_nn_cfg_double(s, "m", arc ? 0.5 : 0.35);
-    if (arc && a->weight > 1.5)
-        return hwi_seterr(b->err, "%s:%d: [arcface] m=%g: at most 1.5 (radians)",
-                          cf->path, s->line, a->weight);
-    m->l = new_layer(&flat, BLANK, 1, 1, K, &m->oom);
-    m->l.scale = (float)hwi_nn_cfg_double(s, "s", arc ? 64 : 30);
-    m->l.weights = xcalloc((size_t)K * D, sizeof(float), &m->oom);
-    m->l.weight_updates = xcalloc((size_t)K * D, sizeof(float), &m->oom);
-    m->l.x = xcalloc((size_t)m->l.batch * K, sizeof(float), &m->oom);
-    m->l.norms = xcalloc(m->l.batch, sizeof(float), &m->oom);
-    m->l.indexes = xcalloc(m->l.batch, sizeof(int), &m->oom);
-    a->scratch = xcalloc(K, sizeof(float), &m->oom);
-    if (net->adam) {
-        a->m = xcalloc((size_t)K * D, sizeof(float), &m->oom);
-        a->v = xcalloc((size_t)K * D, sizeof(float), &m->oom);
-    }
-    for (size_t k = 0; !m->oom && k < (size_t)K * D; k++) /* Xavier uniform */
-        m->l.weights[k] = (float)((2.0 * rand() / RAND_MAX - 1) * sqrt(6.0 / (D + K)));
-    m->l.forward = hwi_margin_forward;
-    m->l.backward = hwi_margin_backward;
-    m->l.update = hwi_margin_update;
-    if (nn->head_start < 0)
-        nn->head_start = i;
-    return 0;
-}
-
 /* Section names (as in the spec table) -> make function; IMAGE: needs an
  * image input. */
 static const struct maker {
@@ -645,12 +391,12 @@ static const struct maker {
     {"[route]", make_route, 0},
     {"[shortcut]", make_shortcut, 0},
     {"[softmax] [soft]", make_softmax, 0},
-    {"[batchnorm]", make_batchnorm, 0},
-    {"[l2norm]", make_l2norm, 0},
-    {"[gem]", make_gem, 0},
-    {"[ring] [center]", make_ring_center, 0},
-    {"[box]", make_box, 0},
-    {"[arcface] [cosface]", make_margin, 0},
+    {"[batchnorm]", hwi_nn_make_batchnorm, 0},
+    {"[l2norm]", hwi_nn_make_l2norm, 0},
+    {"[gem]", hwi_nn_make_gem, 0},
+    {"[ring] [center]", hwi_nn_make_ring_center, 0},
+    {"[box]", hwi_nn_make_box, 0},
+    {"[arcface] [cosface]", hwi_nn_make_margin, 0},
 };
 
 static int build_layer(struct build *b, int i, const struct cfg_sec *s)
@@ -665,7 +411,7 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
     a->from = -1;
     a->kind = HWI_DARKNET;
     pp->index = i;
-    m.img = is_image(pp);
+    m.img = hwi_nn_is_image(pp);
     /* 1x1xD for flat inputs */
     m.flat = *pp;
     if (!m.img) {
@@ -693,23 +439,23 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
         a->eps = 1e-5f;
         a->momentum = 0.1f;
         if (!l.x_norm)
-            l.x_norm = xcalloc((size_t)l.batch * l.outputs, sizeof(float), &oom);
+            l.x_norm = hwi_nn_xcalloc((size_t)l.batch * l.outputs, sizeof(float), &oom);
         if (!l.x)
-            l.x = xcalloc((size_t)l.batch * l.outputs, sizeof(float), &oom);
+            l.x = hwi_nn_xcalloc((size_t)l.batch * l.outputs, sizeof(float), &oom);
         if (!l.rolling_variance)
-            l.rolling_variance = xcalloc(n, sizeof(float), &oom);
+            l.rolling_variance = hwi_nn_xcalloc(n, sizeof(float), &oom);
         if ((hwi_nn_fixes & HWI_FIX_P4) && !oom)
             for (int c = 0; c < n; c++)
                 l.rolling_variance[c] = 1;
         if (net->adam) {
-            a->sm = xcalloc(n, sizeof(float), &oom);
-            a->sv = xcalloc(n, sizeof(float), &oom);
+            a->sm = hwi_nn_xcalloc(n, sizeof(float), &oom);
+            a->sv = hwi_nn_xcalloc(n, sizeof(float), &oom);
         }
     }
     if ((a->kind == HWI_CONV || a->kind == HWI_CONN) && net->adam) {
         int n = a->kind == HWI_CONV ? l.n : l.outputs;
-        a->bm = xcalloc(n, sizeof(float), &oom);
-        a->bv = xcalloc(n, sizeof(float), &oom);
+        a->bm = hwi_nn_xcalloc(n, sizeof(float), &oom);
+        a->bv = hwi_nn_xcalloc(n, sizeof(float), &oom);
     }
     /* common keys (parser.c:840-849) */
     l.learning_rate_scale = (float)hwi_nn_cfg_double(s, "learning_rate", 1);

@@ -215,4 +215,43 @@ int hwi_nn_load_weights(struct hwi_nn *nn, const char *path, const unsigned char
                         long size, char *err);
 unsigned char *hwi_nn_pack_weights(struct hwi_nn *nn, size_t *size);
 
+/* nn_build.c: the network being built, and the make functions' view of one
+ * layer (see nn_build.c); the make functions of hwi's own layers are in
+ * nn_layers.c, beside their forward and backward. */
+struct build {
+    const struct cfg *cf;
+    struct hwi_nn *nn;
+    network *net;
+    size_params params;
+    size_t workspace;
+    char classes_str[24];
+    char *err;
+};
+
+struct mk {
+    struct build *b;
+    int i;                   /* the layer's index */
+    const struct cfg_sec *s; /* its section */
+    struct hwi_aux *a;
+    size_params *pp;         /* its input */
+    size_params flat;        /* the input as 1x1xD */
+    int img;                 /* the input is an image */
+    int oom;
+    layer l;                 /* the layer made */
+};
+
+void *hwi_nn_xcalloc(size_t n, size_t size, int *oom);
+layer hwi_nn_new_layer(const size_params *pp, LAYER_TYPE type, int oh, int ow, int oc,
+                       int *oom);
+int hwi_nn_is_image(const size_params *pp);
+int hwi_nn_layer_ref(struct build *b, const struct cfg_sec *s, const char *key, long v,
+                     int i, int *j);
+int hwi_nn_make_batchnorm(struct mk *m);
+int hwi_nn_make_l2norm(struct mk *m);
+int hwi_nn_make_gem(struct mk *m);
+int hwi_nn_make_ring_center(struct mk *m);
+int hwi_nn_make_box(struct mk *m);
+int hwi_nn_make_margin(struct mk *m);
+layer parse_batchnorm(list *options, size_params params);
+
 #endif /* HWI_NN_INT_H */
