@@ -1,5 +1,6 @@
 ## lib/local.mk: libhwi, all the logic the programs share.
-## libhwi.la: formats, store, metrics, the thread pool (links SQLite only).
+## libhwi.la: formats, store, metrics, random numbers, the thread pool (links
+## SQLite, pthreads and libm; no Darknet, no libvips).
 
 noinst_LTLIBRARIES += lib/libhwi.la
 lib_libhwi_la_SOURCES = \
