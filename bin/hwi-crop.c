@@ -6,10 +6,11 @@
  * image files, and/or to stdout as a vector stream of S*S values in [0,1]
  * keyed by the photo's name, which hwi-train and hwi-embed read.
  *
- * Photos run on a pool of threads; the main thread writes the stream and
- * reports errors in input order, so the output does not depend on the
- * number of threads.  A worker may run at most WINDOW photos ahead of the
- * writer, which bounds the memory held by finished crops. */
+ * Photos run on lib/pool.h's ordered pool; the main thread writes the
+ * stream and reports errors in input order, so the output does not depend
+ * on the number of threads.  A worker may run at most 4 * threads + 4
+ * photos ahead of the writer, which bounds the memory held by finished
+ * crops. */
 #include <config.h>
 
 #include "csv.h"
@@ -18,13 +19,13 @@
 #include "map.h"
 #include "opt.h"
 #include "photo.h"
+#include "pool.h"
 #include "progress.h"
 #include "stream.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,6 @@ struct job {
     char *bad;             /* an error found in the lists, or NULL */
     long dup;              /* line of a second row with this name, or 0 */
     /* set by the worker that crops it */
-    int done;
     char *err;             /* its error, or NULL */
     uint8_t *pix;          /* [size*size] gray, for the stream */
 };
@@ -353,7 +353,7 @@ static void load_images(const char *path, const char *name, struct jobs *j)
 }
 
 /* ---------------------------------------------------------------------- */
-/* The pool of workers. */
+/* The work of the pool's workers (lib/pool.h's ordered pool). */
 
 static struct {
     struct job *job;
@@ -365,14 +365,7 @@ static struct {
     int compression;    /* PNG zlib level */
     int stream;         /* keep pixels for the stream */
     struct hwi_crop_params params;
-    size_t window;      /* how far workers may run ahead of the writer */
-
-    pthread_mutex_t lock;
-    pthread_cond_t more; /* a job finished, or the writer moved on */
-    size_t next;         /* next job to claim */
-    size_t written;      /* jobs the writer has consumed */
-    int stop;            /* the writer gives up: claim nothing more */
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
+} pool;
 
 /* Crop job J; on failure set J->err. */
 static void crop_one(struct job *j)
@@ -414,53 +407,12 @@ done:
     free(out);
 }
 
-static void *worker(void *arg)
+/* Crop job I unless the lists already found it bad (a pool item). */
+static void crop_item(void *arg, size_t i)
 {
-    pthread_mutex_lock(&pool.lock);
-    for (;;) {
-        while (!pool.stop && pool.next < pool.n && pool.next >= pool.written + pool.window)
-            pthread_cond_wait(&pool.more, &pool.lock);
-        if (pool.stop || pool.next >= pool.n)
-            break;
-        struct job *j = &pool.job[pool.next++];
-        pthread_mutex_unlock(&pool.lock);
-        if (!j->bad)
-            crop_one(j);
-        pthread_mutex_lock(&pool.lock);
-        j->done = 1;
-        pthread_cond_broadcast(&pool.more);
-    }
-    pthread_mutex_unlock(&pool.lock);
-    return NULL;
-}
-
-/* Wait for job I to finish. */
-static struct job *wait_job(size_t i)
-{
-    pthread_mutex_lock(&pool.lock);
-    while (!pool.job[i].done)
-        pthread_cond_wait(&pool.more, &pool.lock);
-    pthread_mutex_unlock(&pool.lock);
-    return &pool.job[i];
-}
-
-/* Let workers run one job further. */
-static void release_job(size_t i)
-{
-    pthread_mutex_lock(&pool.lock);
-    pool.written = i + 1;
-    pthread_cond_broadcast(&pool.more);
-    pthread_mutex_unlock(&pool.lock);
-}
-
-static void stop_workers(pthread_t *tid, int n)
-{
-    pthread_mutex_lock(&pool.lock);
-    pool.stop = 1;
-    pthread_cond_broadcast(&pool.more);
-    pthread_mutex_unlock(&pool.lock);
-    for (int i = 0; i < n; i++)
-        pthread_join(tid[i], NULL);
+    (void)arg;
+    if (!pool.job[i].bad)
+        crop_one(&pool.job[i]);
 }
 
 /* Say WHY about job J: "LIST:LINE: NAME: WHY" for errors in the lists,
@@ -647,23 +599,18 @@ int main(int argc, char **argv)
     pool.compression = compression;
     pool.stream = stream;
     pool.params = params;
-    pool.window = 4 * (size_t)threads + 4;
-    pthread_t *tid = calloc((size_t)threads, sizeof *tid);
-    if (!tid)
+    struct hwi_pool_ordered *workers =
+        hwi_pool_ordered_start(jobs.n, threads, 4 * (size_t)threads + 4, crop_item, NULL);
+    if (!workers)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
-    int nthr = 0;
-    for (; nthr < threads; nthr++)
-        if (pthread_create(&tid[nthr], NULL, worker, NULL) != 0)
-            break;
-    if (nthr == 0)
-        hwi_die(HWI_EXIT_FAIL, "cannot start a thread");
 
     struct hwi_progress pr;
     hwi_progress_start(&pr, "photos", jobs.n, quiet);
     size_t ncrop = 0, nfail = 0, i;
     int fatal = 0;
     for (i = 0; i < jobs.n; i++) {
-        struct job *j = wait_job(i);
+        hwi_pool_ordered_wait(workers, i);
+        struct job *j = &jobs.job[i];
         const char *why = j->bad ? j->bad : j->err;
         if (why) {
             nfail++;
@@ -697,10 +644,10 @@ int main(int argc, char **argv)
         }
         free(j->pix);
         j->pix = NULL;
-        release_job(i);
+        hwi_pool_ordered_release(workers, i);
         hwi_progress_show(&pr, i + 1, NULL);
     }
-    stop_workers(tid, nthr);
+    hwi_pool_ordered_finish(workers);
     hwi_progress_end(&pr);
     if (stream && !fatal && hwi_stream_finish(&s)) {
         hwi_warn("%s", s.err);
@@ -725,7 +672,6 @@ int main(int argc, char **argv)
     free(boxes.row);
     hwi_map_free(&jobs.index);
     hwi_map_free(&boxes.index);
-    free(tid);
     free(vec);
     if (stream)
         hwi_stream_close(&s);

@@ -357,12 +357,12 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
     size_t *perm = hwi_xmalloc(n * sizeof *perm);
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
-    struct hwi_train_rng rng;
-    hwi_train_rng_seed(&rng, seed);
+    struct hwi_rng rng;
+    hwi_rng_seed(&rng, seed);
     long steps = (long)((n + nb - 1) / nb);
     double t0 = now(), first = 0, last = 0;
     for (long ep = 0; ep < epochs; ep++) {
-        hwi_train_rng_shuffle(&rng, perm, n);
+        hwi_rng_shuffle(&rng, perm, n);
         double sum = 0;
         size_t pos = 0;
         for (long st = 0; st < steps; st++) {

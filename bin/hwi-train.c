@@ -480,7 +480,7 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     for (size_t i = 0; i < t.n; i++)
         ck.perm[i] = i;
-    hwi_train_rng_seed(&ck.rng, seed);
+    hwi_rng_seed(&ck.rng, seed);
     double elapsed0 = 0; /* wall seconds of earlier (interrupted) runs */
     if (resume && access(ckpt_path, F_OK) == 0) {
         struct hwi_ckpt old;
@@ -522,7 +522,7 @@ int main(int argc, char **argv)
         long phase_n = (head ? head_epochs : epochs) * steps;
         if (ep == ck.epoch || ep == head_epochs)
             hwi_nn_freeze_backbone(nn, head);
-        hwi_train_rng_shuffle(&ck.rng, ck.perm, t.n);
+        hwi_rng_shuffle(&ck.rng, ck.perm, t.n);
         double sum = 0, t1 = hwi_progress_now();
         float rate = 0;
         size_t pos = 0;

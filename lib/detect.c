@@ -57,7 +57,7 @@ static float clamp01(double v)
     return (float)(v < 0 ? 0 : v > 1 ? 1 : v);
 }
 
-void hwi_detect_augment(struct hwi_train_rng *r, double scale, double shift,
+void hwi_detect_augment(struct hwi_rng *r, double scale, double shift,
                         const float *src, float *dst, int s, const float box[4],
                         float out[4])
 {
@@ -69,8 +69,8 @@ void hwi_detect_augment(struct hwi_train_rng *r, double scale, double shift,
     a.shift = shift;
     double m[6];
     hwi_aug_draw(&a, r, s, s, m);
-    double gain = hwi_train_rng_uniform(r, 1 - a.contrast, 1 + a.contrast);
-    double off = hwi_train_rng_uniform(r, -a.brightness, a.brightness);
+    double gain = hwi_rng_uniform(r, 1 - a.contrast, 1 + a.contrast);
+    double off = hwi_rng_uniform(r, -a.brightness, a.brightness);
     hwi_aug_warp(src, dst, s, s, m);
     hwi_aug_photometric(dst, (size_t)s * s, gain, off);
     /* without rotation or shear the warp is source = m0 x + m2 (and m4 y +

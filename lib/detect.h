@@ -32,7 +32,7 @@ double hwi_detect_iou(const struct hwi_rect *a, const struct hwi_rect *b);
  * side of the S x S plane SRC into DST (edges replicated), and a
  * brightness/contrast change as hwi_augment's; BOX (fractions) becomes
  * OUT, the same box in DST, clamped to [0, 1]. */
-void hwi_detect_augment(struct hwi_train_rng *r, double scale, double shift,
+void hwi_detect_augment(struct hwi_rng *r, double scale, double shift,
                         const float *src, float *dst, int s, const float box[4],
                         float out[4]);
 

@@ -1,5 +1,6 @@
 ## lib/local.mk: libhwi, all the logic the programs share.
-## libhwi.la: formats, store, metrics (links SQLite only).
+## libhwi.la: formats, store, metrics, random numbers, the thread pool (links
+## SQLite, pthreads and libm; no Darknet, no libvips).
 
 noinst_LTLIBRARIES += lib/libhwi.la
 lib_libhwi_la_SOURCES = \
@@ -11,10 +12,12 @@ lib_libhwi_la_SOURCES = \
 	lib/tsv.c lib/tsv.h \
 	lib/stream.c lib/stream.h \
 	lib/db.c lib/db.h \
-	lib/metric.c lib/metric.h
+	lib/metric.c lib/metric.h \
+	lib/pool.c lib/pool.h \
+	lib/rng.c lib/rng.h
 nodist_lib_libhwi_la_SOURCES = lib/schema.h
 lib_libhwi_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-lib_libhwi_la_LIBADD = $(SQLITE_LIBS) -lm
+lib_libhwi_la_LIBADD = $(SQLITE_LIBS) $(PTHREAD_LIBS) -lm
 
 # The store's schema is data/schema.sql, compiled in as a C string.
 BUILT_SOURCES += lib/schema.h

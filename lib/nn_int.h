@@ -164,4 +164,94 @@ struct hwi_nn {
     size_t workspace;                          /* bytes of net->workspace */
 };
 
+/* ---- The modules of lib/nn*.c ----
+ * nn_cfg.c: the .cfg as read, one section per [type] line, keys in order
+ * with their line numbers.  hwi_nn_cfg_read returns 0 or -1 with a
+ * message naming FILE:LINE; hwi_nn_cfg_check checks a section against the
+ * table of what it accepts and returns its entry in SPEC;
+ * hwi_nn_cfg_find/str/long/double look a key up (default DEF when absent). */
+/* As in Darknet, blanks are removed from every line and lines starting
+ * with '#' or ';' are comments. */
+struct cfg_sec {
+    char *type; /* "[gem]" */
+    int line;
+    list *opts;  /* of kvp: key and val in one malloc'd buffer */
+    int *klines; /* line of each key, in list order */
+    int nkeys;
+};
+
+struct cfg {
+    const char *path;
+    struct cfg_sec *secs;
+    int n;
+};
+struct section_spec;
+
+void hwi_nn_cfg_free(struct cfg *cf);
+int hwi_nn_cfg_read(struct cfg *cf, const char *path, char *err);
+/* Nonzero when W is one of the blank-separated WORDS. */
+int hwi_nn_word_in(const char *words, const char *w);
+int hwi_nn_cfg_check(const struct cfg *cf, const struct cfg_sec *s,
+                     const struct section_spec **spec, char *err);
+kvp *hwi_nn_cfg_find(const struct cfg_sec *s, const char *key, int *line);
+const char *hwi_nn_cfg_str(const struct cfg_sec *s, const char *key);
+long hwi_nn_cfg_long(const struct cfg_sec *s, const char *key, long def);
+double hwi_nn_cfg_double(const struct cfg_sec *s, const char *key, double def);
+
+/* nn_build.c: build the network of CF for BATCH (> 0: overrides the
+ * cfg's) and CLASSES; NULL with a message in ERR. */
+struct hwi_nn *hwi_nn_build(const struct cfg *cf, int batch, int classes, char *err);
+
+/* nn_weights.c: the weights file (man/hwi-nn.5).  hwi_nn_read_file reads
+ * PATH whole into *BUF (returns its size, or -1); hwi_nn_check_frame checks
+ * its frame (sizes, trailer, checksum), giving the Darknet part's size DK
+ * and the CLASSES it was saved with; hwi_nn_load_weights loads it into NN
+ * (layout checked); hwi_nn_pack_weights packs NN's weights (NULL when out
+ * of memory). */
+long hwi_nn_read_file(const char *path, unsigned char **buf, char *err);
+int hwi_nn_check_frame(const char *path, const unsigned char *buf, long size, size_t *dk,
+                       int *classes, char *err);
+int hwi_nn_load_weights(struct hwi_nn *nn, const char *path, const unsigned char *buf,
+                        long size, char *err);
+unsigned char *hwi_nn_pack_weights(struct hwi_nn *nn, size_t *size);
+
+/* nn_build.c: the network being built, and the make functions' view of one
+ * layer (see nn_build.c); the make functions of hwi's own layers are in
+ * nn_layers.c, beside their forward and backward. */
+struct build {
+    const struct cfg *cf;
+    struct hwi_nn *nn;
+    network *net;
+    size_params params;
+    size_t workspace;
+    char classes_str[24];
+    char *err;
+};
+
+struct mk {
+    struct build *b;
+    int i;                   /* the layer's index */
+    const struct cfg_sec *s; /* its section */
+    struct hwi_aux *a;
+    size_params *pp;         /* its input */
+    size_params flat;        /* the input as 1x1xD */
+    int img;                 /* the input is an image */
+    int oom;
+    layer l;                 /* the layer made */
+};
+
+void *hwi_nn_xcalloc(size_t n, size_t size, int *oom);
+layer hwi_nn_new_layer(const size_params *pp, LAYER_TYPE type, int oh, int ow, int oc,
+                       int *oom);
+int hwi_nn_is_image(const size_params *pp);
+int hwi_nn_layer_ref(struct build *b, const struct cfg_sec *s, const char *key, long v,
+                     int i, int *j);
+int hwi_nn_make_batchnorm(struct mk *m);
+int hwi_nn_make_l2norm(struct mk *m);
+int hwi_nn_make_gem(struct mk *m);
+int hwi_nn_make_ring_center(struct mk *m);
+int hwi_nn_make_box(struct mk *m);
+int hwi_nn_make_margin(struct mk *m);
+layer parse_batchnorm(list *options, size_params params);
+
 #endif /* HWI_NN_INT_H */

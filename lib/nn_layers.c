@@ -414,6 +414,48 @@ void hwi_bn_update(layer l, update_args u)
     }
 }
 
+/* [batchnorm] */
+int hwi_nn_make_batchnorm(struct mk *m)
+{
+    network *net = m->b->net;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    int img = m->img;
+    size_params flat = m->flat;
+    const struct cfg_sec *s = m->s;
+    size_params q = img ? *pp : flat;
+    a->kind = HWI_BN;
+    a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-5);
+    a->momentum = (float)hwi_nn_cfg_double(s, "momentum", 0.1);
+    if (!(hwi_nn_fixes & HWI_FIX_P2)) {
+        m->l = parse_batchnorm(s->opts, q);
+    } else {
+        m->l = hwi_nn_new_layer(&q, BATCHNORM, q.h, q.w, q.c, &m->oom);
+        int C = q.c;
+        m->l.scales = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+        m->l.biases = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+        m->l.scale_updates = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+        m->l.bias_updates = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+        m->l.mean = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+        m->l.variance = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+        m->l.rolling_mean = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+        m->l.rolling_variance = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+        m->l.x_norm = hwi_nn_xcalloc((size_t)m->l.batch * m->l.outputs, sizeof(float), &m->oom);
+        if (net->adam) {
+            a->bm = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+            a->bv = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+            a->sm = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+            a->sv = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
+        }
+        for (int c = 0; !m->oom && c < C; c++)
+            m->l.scales[c] = m->l.rolling_variance[c] = 1;
+        m->l.forward = hwi_bn_forward;
+        m->l.backward = hwi_bn_backward;
+        m->l.update = hwi_bn_update;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------------
  * [gem]: x (B, C, H, W) of layer FROM -> y (B, C), pooled over columns
  * [k W/N, (k+1) W/N) of strip k of N (whole map: N = 1).  p in weights[0]. */
@@ -494,6 +536,55 @@ void hwi_scalar_update(layer l, update_args u)
         l.weights[0] = 0.1f;
 }
 
+/* [gem] */
+int hwi_nn_make_gem(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    network *net = m->b->net;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    size_params q = *pp;
+    if (hwi_nn_cfg_str(s, "from")) {
+        if (hwi_nn_layer_ref(b, s, "from", hwi_nn_cfg_long(s, "from", 0), i, &a->from))
+            return -1;
+        layer f = net->layers[a->from];
+        q.h = f.out_h;
+        q.w = f.out_w;
+        q.c = f.out_c;
+        q.inputs = f.outputs;
+    }
+    if (!hwi_nn_is_image(&q))
+        return hwi_seterr(b->err, "%s:%d: [gem] needs an image input", cf->path,
+                          s->line);
+    a->strips = (int)hwi_nn_cfg_long(s, "strips", 1);
+    a->strip = (int)hwi_nn_cfg_long(s, "strip", 0);
+    if (a->strip >= a->strips)
+        return hwi_seterr(b->err, "%s:%d: strip=%d: strips are numbered 0 to %d",
+                          cf->path, s->line, a->strip, a->strips - 1);
+    if (q.w % a->strips)
+        return hwi_seterr(b->err,
+                          "%s:%d: the map is %d wide, which %d strips do not divide",
+                          cf->path, s->line, q.w, a->strips);
+    m->l = hwi_nn_new_layer(&q, BLANK, 1, 1, q.c, &m->oom);
+    a->kind = HWI_GEM;
+    a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-6);
+    a->learnable = (int)hwi_nn_cfg_long(s, "learnable", 0);
+    m->l.weights = hwi_nn_xcalloc(1, sizeof(float), &m->oom);
+    m->l.weight_updates = hwi_nn_xcalloc(1, sizeof(float), &m->oom);
+    if (!m->oom)
+        m->l.weights[0] = (float)hwi_nn_cfg_double(s, "p", 3.74);
+    m->l.forward = hwi_gem_forward;
+    m->l.backward = hwi_gem_backward;
+    m->l.update = hwi_scalar_update;
+    if (nn->head_start < 0)
+        nn->head_start = i;
+    return 0;
+}
+
 /* ------------------------------------------------------------------------
  * [ring]: f (B, D) -> f, L = lambda/2 sum_b (|f_b| - R)^2, R in weights[0],
  * |f_b| in norms[b]. */
@@ -527,6 +618,53 @@ void hwi_ring_backward(layer l, network net)
         if (a->learnable)
             l.weight_updates[0] += a->weight * (n - R);
     }
+}
+
+/* [ring] [center] */
+int hwi_nn_make_ring_center(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    const char *t = m->s->type;
+    int img = m->img;
+    size_params flat = m->flat;
+    const struct cfg_sec *s = m->s;
+    int ring = t[1] == 'r';
+    size_params q = img ? *pp : flat;
+    m->l = hwi_nn_new_layer(&q, BLANK, q.h, q.w, q.c, &m->oom);
+    m->l.cost = hwi_nn_xcalloc(1, sizeof(float), &m->oom);
+    if (ring) {
+        a->kind = HWI_RING;
+        a->weight = (float)hwi_nn_cfg_double(s, "lambda", 0.01);
+        a->learnable = (int)hwi_nn_cfg_long(s, "learnable", 1);
+        m->l.weights = hwi_nn_xcalloc(1, sizeof(float), &m->oom);
+        m->l.weight_updates = hwi_nn_xcalloc(1, sizeof(float), &m->oom);
+        m->l.norms = hwi_nn_xcalloc(m->l.batch, sizeof(float), &m->oom);
+        if (!m->oom)
+            m->l.weights[0] = (float)hwi_nn_cfg_double(s, "radius", 1.5);
+        m->l.forward = hwi_ring_forward;
+        m->l.backward = hwi_ring_backward;
+        m->l.update = hwi_scalar_update;
+    } else {
+        if (nn->classes <= 0)
+            return hwi_seterr(b->err, "%s:%d: [center] needs a class count", cf->path,
+                              s->line);
+        a->kind = HWI_CENTER;
+        a->classes = nn->classes;
+        a->weight = (float)hwi_nn_cfg_double(s, "weight", 0.5);
+        a->rate = (float)hwi_nn_cfg_double(s, "rate", 0.5);
+        m->l.weights = hwi_nn_xcalloc((size_t)nn->classes * m->l.inputs, sizeof(float), &m->oom);
+        m->l.weight_updates =
+            hwi_nn_xcalloc((size_t)nn->classes * m->l.inputs, sizeof(float), &m->oom);
+        a->counts = hwi_nn_xcalloc(nn->classes, sizeof(float), &m->oom);
+        m->l.forward = hwi_center_forward;
+        m->l.backward = hwi_center_backward;
+        m->l.update = hwi_center_update;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -644,6 +782,28 @@ void hwi_l2norm_backward(layer l, network net)
         }
 }
 
+/* [l2norm] */
+int hwi_nn_make_l2norm(struct mk *m)
+{
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    int img = m->img;
+    size_params flat = m->flat;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    size_params q = img ? *pp : flat;
+    m->l = hwi_nn_new_layer(&q, BLANK, q.h, q.w, q.c, &m->oom);
+    a->kind = HWI_L2NORM;
+    a->eps = (float)hwi_nn_cfg_double(s, "eps", 1e-10);
+    m->l.norms = hwi_nn_xcalloc((size_t)m->l.batch * q.h * q.w, sizeof(float), &m->oom);
+    m->l.forward = hwi_l2norm_forward;
+    m->l.backward = hwi_l2norm_backward;
+    if (hwi_nn_cfg_long(s, "embedding", 1))
+        nn->embed = i;
+    return 0;
+}
+
 /* ------------------------------------------------------------------------
  * [softmax]: x (B, K) -> p = softmax(x / T); with labels (net.truth, one-hot
  * (B, K)): L = -sum_b sum_k t log p, delta = (t - p) / T. */
@@ -727,6 +887,36 @@ void hwi_nobackward(layer l, network net)
 {
     (void)l;
     (void)net;
+}
+
+/* [box] */
+int hwi_nn_make_box(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    size_params *pp = m->pp;
+    int img = m->img;
+    size_params flat = m->flat;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    if (img ? pp->inputs != 4 : flat.inputs != 4)
+        return hwi_seterr(b->err,
+                          "%s:%d: [box] needs the four box edges; layer %d gives %d "
+                          "values",
+                          cf->path, s->line, i - 1, pp->inputs);
+    if (i != b->cf->n - 2)
+        return hwi_seterr(b->err, "%s:%d: [box] must be the last layer", cf->path,
+                          s->line);
+    m->l = hwi_nn_new_layer(&flat, BLANK, 1, 1, 4, &m->oom);
+    m->l.cost = hwi_nn_xcalloc(1, sizeof(float), &m->oom);
+    a->kind = HWI_BOX;
+    a->eps = (float)hwi_nn_cfg_double(s, "beta", 0.05);
+    m->l.forward = hwi_box_forward;
+    m->l.backward = hwi_box_backward;
+    nn->boxes = 1;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -839,3 +1029,46 @@ void hwi_margin_update(layer l, update_args u)
         l.weight_updates[i] *= u.momentum;
     }
 }
+/* [arcface] [cosface] */
+int hwi_nn_make_margin(struct mk *m)
+{
+    struct build *b = m->b;
+    const struct cfg *cf = m->b->cf;
+    network *net = m->b->net;
+    struct hwi_nn *nn = m->b->nn;
+    struct hwi_aux *a = m->a;
+    const char *t = m->s->type;
+    size_params flat = m->flat;
+    int i = m->i;
+    const struct cfg_sec *s = m->s;
+    if (nn->classes <= 0)
+        return hwi_seterr(b->err, "%s:%d: %s needs a class count", cf->path, s->line,
+                          t);
+    int arc = t[1] == 'a', D = flat.inputs, K = nn->classes;
+    a->kind = arc ? HWI_ARCFACE : HWI_COSFACE;
+    a->weight = (float)hwi_nn_cfg_double(s, "m", arc ? 0.5 : 0.35);
+    if (arc && a->weight > 1.5)
+        return hwi_seterr(b->err, "%s:%d: [arcface] m=%g: at most 1.5 (radians)",
+                          cf->path, s->line, a->weight);
+    m->l = hwi_nn_new_layer(&flat, BLANK, 1, 1, K, &m->oom);
+    m->l.scale = (float)hwi_nn_cfg_double(s, "s", arc ? 64 : 30);
+    m->l.weights = hwi_nn_xcalloc((size_t)K * D, sizeof(float), &m->oom);
+    m->l.weight_updates = hwi_nn_xcalloc((size_t)K * D, sizeof(float), &m->oom);
+    m->l.x = hwi_nn_xcalloc((size_t)m->l.batch * K, sizeof(float), &m->oom);
+    m->l.norms = hwi_nn_xcalloc(m->l.batch, sizeof(float), &m->oom);
+    m->l.indexes = hwi_nn_xcalloc(m->l.batch, sizeof(int), &m->oom);
+    a->scratch = hwi_nn_xcalloc(K, sizeof(float), &m->oom);
+    if (net->adam) {
+        a->m = hwi_nn_xcalloc((size_t)K * D, sizeof(float), &m->oom);
+        a->v = hwi_nn_xcalloc((size_t)K * D, sizeof(float), &m->oom);
+    }
+    for (size_t k = 0; !m->oom && k < (size_t)K * D; k++) /* Xavier uniform */
+        m->l.weights[k] = (float)((2.0 * rand() / RAND_MAX - 1) * sqrt(6.0 / (D + K)));
+    m->l.forward = hwi_margin_forward;
+    m->l.backward = hwi_margin_backward;
+    m->l.update = hwi_margin_update;
+    if (nn->head_start < 0)
+        nn->head_start = i;
+    return 0;
+}
+

@@ -4,40 +4,21 @@
 #include "split.h"
 
 #include "map.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* splitmix64: a small, good generator for a few thousand draws. */
-static uint64_t next64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n), n > 0 (rejection: no modulo bias). */
-static size_t below(uint64_t *x, size_t n)
-{
-    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
-    uint64_t v;
-    do
-        v = next64(x);
-    while (v >= lim);
-    return (size_t)(v % n);
-}
-
 /* A stream of its own for each key, so that one individual's draw does not
  * depend on the others. */
-static uint64_t key_seed(uint64_t seed, const char *key)
+static void key_rng(struct hwi_rng *r, uint64_t seed, const char *key)
 {
     uint64_t h = 1469598103934665603ULL ^ seed;
     for (; *key; key++)
         h = (h ^ (unsigned char)*key) * 1099511628211ULL;
-    next64(&h);
-    return h;
+    hwi_rng_seed(r, h);
+    hwi_rng_next(r); /* the first draw is skipped */
 }
 
 int hwi_split_make(const struct hwi_labels *t, const struct hwi_split_opts *o,
@@ -79,8 +60,9 @@ int hwi_split_make(const struct hwi_labels *t, const struct hwi_split_opts *o,
         if (count[k] < 2)
             continue;
         if (seen[k] == 0) {
-            uint64_t s = key_seed(o->seed, t->id[i]);
-            rank[k] = below(&s, count[k]);
+            struct hwi_rng r;
+            key_rng(&r, o->seed, t->id[i]);
+            rank[k] = (size_t)hwi_rng_below(&r, count[k]);
         }
         if (seen[k]++ == rank[k]) {
             val[i] = 1;
@@ -97,9 +79,10 @@ int hwi_split_make(const struct hwi_labels *t, const struct hwi_split_opts *o,
         *nval = 0;
         goto out;
     }
-    uint64_t s = key_seed(o->seed, HWI_NEW_WHALE);
+    struct hwi_rng r;
+    key_rng(&r, o->seed, HWI_NEW_WHALE);
     for (size_t k = 0; k < want; k++) {
-        size_t j = k + below(&s, nnw - k);
+        size_t j = k + (size_t)hwi_rng_below(&r, nnw - k);
         size_t tmp = nw[k];
         nw[k] = nw[j];
         nw[j] = tmp;

@@ -19,6 +19,8 @@
 #include "csv.h"
 #include "image.h"
 #include "map.h"
+#include "pool.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <math.h>
@@ -32,72 +34,42 @@
 #endif
 
 /* ------------------------------------------------------------------------
- * Random numbers: xoshiro256** seeded through splitmix64. */
-
-struct rng {
-    uint64_t s[4];
-};
-
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+ * Random numbers: xoshiro256** of lib/rng.c, one stream per purpose. */
 
 enum { RNG_PLAN = 1, RNG_WHALE = 2, RNG_PHOTO = 3, RNG_NAMES = 4 };
 
-static void rng_seed(struct rng *r, uint64_t seed, uint64_t kind, uint64_t index)
+/* The stream of (SEED, KIND, INDEX): one per purpose and item, so that a
+ * photo's draws do not depend on the order photos are rendered in. */
+static void rng_seed(struct hwi_rng256 *r, uint64_t seed, uint64_t kind, uint64_t index)
 {
-    uint64_t x = mix64(seed + 0x9e3779b97f4a7c15ULL) ^ mix64(kind * 0x632be59bd9b4e019ULL) ^
-                 mix64(index + 0x2545f4914f6cdd1dULL + kind);
-    for (int i = 0; i < 4; i++) {
-        x += 0x9e3779b97f4a7c15ULL;
-        r->s[i] = mix64(x);
-    }
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
+    hwi_rng256_seed(r, hwi_rng_mix(seed + 0x9e3779b97f4a7c15ULL) ^
+                           hwi_rng_mix(kind * 0x632be59bd9b4e019ULL) ^
+                           hwi_rng_mix(index + 0x2545f4914f6cdd1dULL + kind));
 }
 
 /* uniform in [0,1) */
-static double u01(struct rng *r)
+static double u01(struct hwi_rng256 *r)
 {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    return hwi_rng256_u01(r);
 }
 
-static double unif(struct rng *r, double a, double b)
+static double unif(struct hwi_rng256 *r, double a, double b)
 {
     return a + (b - a) * u01(r);
 }
 
 /* uniform integer in [0, n) */
-static long irand(struct rng *r, long n)
+static long irand(struct hwi_rng256 *r, long n)
 {
     return (long)(u01(r) * (double)n);
 }
 
-static int chance(struct rng *r, double p)
+static int chance(struct hwi_rng256 *r, double p)
 {
     return u01(r) < p;
 }
 
-static double normal(struct rng *r)
+static double normal(struct hwi_rng256 *r)
 {
     double u = u01(r), v = u01(r);
     return sqrt(-2.0 * log(1.0 - u)) * cos(2 * M_PI * v);
@@ -228,11 +200,11 @@ static int cmp_size_desc(const void *a, const void *b)
 
 /* Draw a unique name into OUT: PREFIX, DIGITS hex digits from R, SUFFIX;
  * not already in SEEN (which then holds it). */
-static int unique_hex(struct rng *r, struct hwi_map *seen, const char *prefix, int digits,
+static int unique_hex(struct hwi_rng256 *r, struct hwi_map *seen, const char *prefix, int digits,
                       char *out, size_t outlen, const char *suffix)
 {
     for (;;) {
-        uint64_t v = rng_next(r) >> (64 - 4 * digits);
+        uint64_t v = hwi_rng256_next(r) >> (64 - 4 * digits);
         snprintf(out, outlen, "%s%0*llx%s", prefix, digits, (unsigned long long)v, suffix);
         int rc = hwi_map_put(seen, out, 0, NULL);
         if (rc < 0)
@@ -264,7 +236,7 @@ int hwi_synth_plan_make(struct hwi_synth_plan *p, const struct hwi_synth_config 
         return hwi_seterr(err, "bad data set sizes: %ld named individuals, %ld train "
                                "photos (%ld of them named), %ld test photos",
                           c->named, c->train, train_named, c->test);
-    struct rng r;
+    struct hwi_rng256 r;
     rng_seed(&r, c->seed, RNG_PLAN, 0);
 
     /* Named individuals: counts at the quantiles of the competition's
@@ -360,7 +332,7 @@ int hwi_synth_plan_make(struct hwi_synth_plan *p, const struct hwi_synth_config 
 
     /* Ids, scars and photos. */
     struct hwi_map seen = {0};
-    struct rng rn;
+    struct hwi_rng256 rn;
     rng_seed(&rn, c->seed, RNG_NAMES, 0);
     int oom = 0;
     size_t np = 0;
@@ -560,7 +532,7 @@ static void add_capsule(struct fluke *f, float x0, float y0, float x1, float y1,
 }
 
 /* A rake: 2-4 parallel scratches from an orca's teeth, at (cx, cy). */
-static void add_rake(struct fluke *f, struct rng *r, float cx, float cy, float len,
+static void add_rake(struct fluke *f, struct hwi_rng256 *r, float cx, float cy, float len,
                      float v)
 {
     int n = 2 + (int)irand(r, 3);
@@ -585,7 +557,7 @@ static void add_rake(struct fluke *f, struct rng *r, float cx, float cy, float l
 }
 
 /* A random point inside the lobes (by rejection). */
-static void lobe_point(const struct fluke *f, struct rng *r, float *x, float *y)
+static void lobe_point(const struct fluke *f, struct hwi_rng256 *r, float *x, float *y)
 {
     for (int tries = 0; tries < 200; tries++) {
         int side = chance(r, 0.5);
@@ -603,10 +575,10 @@ static void lobe_point(const struct fluke *f, struct rng *r, float *x, float *y)
 
 static void fluke_make(struct fluke *f, uint64_t seed, size_t index)
 {
-    struct rng r;
+    struct hwi_rng256 r;
     rng_seed(&r, seed, RNG_WHALE, index);
     memset(f, 0, sizeof *f);
-    f->nseed = (uint32_t)rng_next(&r);
+    f->nseed = (uint32_t)hwi_rng256_next(&r);
     f->root_y = (float)unif(&r, -0.3, -0.22);
     float t0 = (float)unif(&r, 0.0, 0.06), tip = (float)unif(&r, 0.05, 0.22);
     float te = (float)unif(&r, 1.8, 3.5), le = (float)unif(&r, 2.0, 3.5);
@@ -1130,9 +1102,9 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
     /* a shifted test photo (config.shift): another camera, light, sea and
      * viewpoint range than any train photo; train photos never change */
     int sh = c->shift && p->photo[idx].split == HWI_SYNTH_TEST;
-    struct rng r;
+    struct hwi_rng256 r;
     rng_seed(&r, c->seed, RNG_PHOTO, idx);
-    uint32_t ps = (uint32_t)rng_next(&r); /* noise seed of the photo */
+    uint32_t ps = (uint32_t)hwi_rng256_next(&r); /* noise seed of the photo */
 
     /* size and shape */
     double a = u01(&r), asp = aspects[0][0];
@@ -1474,8 +1446,8 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
         free(tmp);
         return hwi_seterr(err, "out of memory");
     }
-    struct rng rnz;
-    rng_seed(&rnz, rng_next(&r), RNG_PHOTO, idx);
+    struct hwi_rng256 rnz;
+    rng_seed(&rnz, hwi_rng256_next(&r), RNG_PHOTO, idx);
     for (size_t i = 0; i < npx; i++) {
         float *o = img + i * 3, out[3];
         for (int b = 0; b < 3; b++) {
@@ -1489,7 +1461,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
             out[0] = out[1] = out[2] = 0.3f * out[0] + 0.59f * out[1] + 0.11f * out[2];
         /* noise: the sum of two uniforms is a triangle, close enough to
          * normal; 16 bits each from one draw */
-        uint64_t z = rng_next(&rnz);
+        uint64_t z = hwi_rng256_next(&rnz);
         float nz = ((float)(z & 0xffff) + (float)((z >> 16) & 0xffff)) / 65536.0f - 1.0f;
         for (int b = 0; b < bands; b++) {
             float q = out[b] + nz * noise * 2.0f;
@@ -1552,73 +1524,55 @@ int hwi_synth_render(const struct hwi_synth_plan *p, size_t i, struct hwi_synth_
 }
 
 /* ------------------------------------------------------------------------
- * Writing a data set with a pool of threads. */
+ * Writing a data set: one hwi_pool_each item per whale, biggest first. */
 
 struct job {
     const struct hwi_synth_plan *p;
     const char *outdir;
-    long (*box)[4];     /* [nphoto] */
-    uint32_t *order;    /* whales, biggest first */
-    size_t next;        /* next index into order */
-    size_t done;        /* photos written */
-    int failed;
-    char err[HWI_ERRLEN];
+    long (*box)[4];       /* [nphoto] */
+    uint32_t *order;      /* whales, biggest first */
+    pthread_mutex_t lock; /* guards the two below */
+    size_t done;          /* photos written */
     hwi_synth_progress progress;
     void *arg;
-    pthread_mutex_t lock;
 };
 
-static void *worker(void *arg)
+/* Render and write the photos of the K-th whale of J's order (a
+ * hwi_pool_each item). */
+static int write_whale(void *arg, size_t k, char *err)
 {
     struct job *j = arg;
     const struct hwi_synth_plan *p = j->p;
-    char err[HWI_ERRLEN], path[4096];
-    for (;;) {
+    char path[4096];
+    size_t w = j->order[k];
+    struct tmpl *t[2] = {NULL, NULL};
+    int rc = 0;
+    for (size_t i = p->first[w]; i < p->first[w + 1] && rc == 0; i++) {
+        int s = shows_scar(p, i);
+        if (!t[s] && !(t[s] = tmpl_new(p, w, s))) {
+            rc = hwi_seterr(err, "out of memory");
+            break;
+        }
+        struct hwi_synth_image im;
+        if ((rc = render_photo(p, i, t[s], &im, err)))
+            break;
+        snprintf(path, sizeof path, "%s/%s/%s", j->outdir,
+                 p->photo[i].split == HWI_SYNTH_TRAIN ? "train" : "test", p->photo[i].name);
+        rc = hwi_image_write(im.pix, im.w, im.h, im.bands, im.quality, path, err);
+        free(im.pix);
+        j->box[i][0] = im.x0;
+        j->box[i][1] = im.y0;
+        j->box[i][2] = im.x1;
+        j->box[i][3] = im.y1;
         pthread_mutex_lock(&j->lock);
-        size_t k = j->failed ? p->nwhale : j->next++;
+        j->done++;
+        if (j->progress && rc == 0)
+            j->progress(j->arg, j->done, p->nphoto);
         pthread_mutex_unlock(&j->lock);
-        if (k >= p->nwhale)
-            break;
-        size_t w = j->order[k];
-        struct tmpl *t[2] = {NULL, NULL};
-        int rc = 0;
-        for (size_t i = p->first[w]; i < p->first[w + 1] && rc == 0; i++) {
-            int s = shows_scar(p, i);
-            if (!t[s] && !(t[s] = tmpl_new(p, w, s))) {
-                rc = hwi_seterr(err, "out of memory");
-                break;
-            }
-            struct hwi_synth_image im;
-            if ((rc = render_photo(p, i, t[s], &im, err)))
-                break;
-            snprintf(path, sizeof path, "%s/%s/%s", j->outdir,
-                     p->photo[i].split == HWI_SYNTH_TRAIN ? "train" : "test",
-                     p->photo[i].name);
-            rc = hwi_image_write(im.pix, im.w, im.h, im.bands, im.quality, path, err);
-            free(im.pix);
-            j->box[i][0] = im.x0;
-            j->box[i][1] = im.y0;
-            j->box[i][2] = im.x1;
-            j->box[i][3] = im.y1;
-            pthread_mutex_lock(&j->lock);
-            j->done++;
-            if (j->progress && rc == 0)
-                j->progress(j->arg, j->done, p->nphoto);
-            pthread_mutex_unlock(&j->lock);
-        }
-        free(t[0]);
-        free(t[1]);
-        if (rc) {
-            pthread_mutex_lock(&j->lock);
-            if (!j->failed) {
-                j->failed = 1;
-                memcpy(j->err, err, HWI_ERRLEN);
-            }
-            pthread_mutex_unlock(&j->lock);
-            break;
-        }
     }
-    return NULL;
+    free(t[0]);
+    free(t[1]);
+    return rc;
 }
 
 static int cmp_whale_size(const void *a, const void *b, void *arg)
@@ -1704,36 +1658,20 @@ int hwi_synth_write(const struct hwi_synth_plan *p, const char *outdir, int thre
     struct job j = {.p = p, .outdir = outdir, .progress = progress, .arg = arg};
     j.box = calloc(p->nphoto ? p->nphoto : 1, sizeof *j.box);
     j.order = malloc((p->nwhale ? p->nwhale : 1) * sizeof *j.order);
-    pthread_t *tid = malloc((size_t)(threads > 0 ? threads : 1) * sizeof *tid);
-    if (!j.box || !j.order || !tid) {
+    if (!j.box || !j.order) {
         free(j.box);
         free(j.order);
-        free(tid);
         return hwi_seterr(err, "out of memory");
     }
     for (size_t w = 0; w < p->nwhale; w++)
         j.order[w] = (uint32_t)w;
     qsort_r(j.order, p->nwhale, sizeof *j.order, cmp_whale_size, (void *)p);
     pthread_mutex_init(&j.lock, NULL);
-    int started = 0;
-    if (threads <= 1) {
-        worker(&j);
-    } else {
-        for (; started < threads; started++)
-            if (pthread_create(&tid[started], NULL, worker, &j) != 0)
-                break;
-        if (started == 0)
-            worker(&j);
-        for (int i = 0; i < started; i++)
-            pthread_join(tid[i], NULL);
-    }
+    rc = hwi_pool_each(p->nwhale, threads > 0 ? threads : 1, write_whale, &j, err);
     pthread_mutex_destroy(&j.lock);
-    if (j.failed)
-        rc = hwi_seterr(err, "%s", j.err);
-    else
+    if (rc == 0)
         rc = write_csvs(p, outdir, j.box, err);
     free(j.box);
     free(j.order);
-    free(tid);
     return rc;
 }

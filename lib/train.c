@@ -6,6 +6,7 @@
 
 #include "map.h"
 #include "metric.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,39 +17,6 @@
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/local/share/hwi"
 #endif
-
-/* ------------------------------------------------------------------------
- * Random numbers. */
-
-void hwi_train_rng_seed(struct hwi_train_rng *r, uint64_t seed)
-{
-    r->s = seed;
-}
-
-/* splitmix64 (Steele, Lea, Flood 2014). */
-uint64_t hwi_train_rng_next(struct hwi_train_rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-double hwi_train_rng_uniform(struct hwi_train_rng *r, double a, double b)
-{
-    double u = (double)(hwi_train_rng_next(r) >> 11) * 0x1.0p-53; /* [0, 1) */
-    return a + (b - a) * u;
-}
-
-void hwi_train_rng_shuffle(struct hwi_train_rng *r, size_t *idx, size_t n)
-{
-    for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)(hwi_train_rng_next(r) % i);
-        size_t t = idx[i - 1];
-        idx[i - 1] = idx[j];
-        idx[j] = t;
-    }
-}
 
 /* ------------------------------------------------------------------------
  * The image set. */
@@ -291,16 +259,16 @@ void hwi_aug_default(struct hwi_aug *a)
     a->contrast = 0.2;
 }
 
-void hwi_aug_draw(const struct hwi_aug *a, struct hwi_train_rng *r, int w, int h, double m[6])
+void hwi_aug_draw(const struct hwi_aug *a, struct hwi_rng *r, int w, int h, double m[6])
 {
     const double deg = M_PI / 180;
     /* every parameter is drawn, even when its range is 0, so the sequence
      * of draws does not depend on the ranges */
-    double th = hwi_train_rng_uniform(r, -a->rotate, a->rotate) * deg;
-    double s = hwi_train_rng_uniform(r, 1 - a->scale, 1 + a->scale);
-    double tx = hwi_train_rng_uniform(r, -a->shift, a->shift) * w;
-    double ty = hwi_train_rng_uniform(r, -a->shift, a->shift) * h;
-    double sh = hwi_train_rng_uniform(r, -a->shear, a->shear) * deg;
+    double th = hwi_rng_uniform(r, -a->rotate, a->rotate) * deg;
+    double s = hwi_rng_uniform(r, 1 - a->scale, 1 + a->scale);
+    double tx = hwi_rng_uniform(r, -a->shift, a->shift) * w;
+    double ty = hwi_rng_uniform(r, -a->shift, a->shift) * h;
+    double sh = hwi_rng_uniform(r, -a->shear, a->shear) * deg;
     /* inverse map, output -> source: rotate, shear along x, zoom by 1/s,
      * all about the centre, then shift.  det = 1/s^2 > 0: never a flip. */
     double c = cos(th), sn = sin(th), k = tan(sh);
@@ -348,13 +316,13 @@ void hwi_aug_photometric(float *x, size_t n, double gain, double offset)
     }
 }
 
-void hwi_augment(const struct hwi_aug *a, struct hwi_train_rng *r, const float *src,
+void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src,
                  float *dst, int w, int h, int c)
 {
     double m[6];
     hwi_aug_draw(a, r, w, h, m);
-    double gain = hwi_train_rng_uniform(r, 1 - a->contrast, 1 + a->contrast);
-    double off = hwi_train_rng_uniform(r, -a->brightness, a->brightness);
+    double gain = hwi_rng_uniform(r, 1 - a->contrast, 1 + a->contrast);
+    double off = hwi_rng_uniform(r, -a->brightness, a->brightness);
     size_t plane = (size_t)w * h;
     for (int k = 0; k < c; k++)
         hwi_aug_warp(src + k * plane, dst + k * plane, w, h, m);

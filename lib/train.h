@@ -3,10 +3,9 @@
  * augmentation, the one-cycle learning rate, and finding shipped files.
  *
  * Nothing here touches Darknet (that is lib/nn.c), so all of it is unit
- * tested without a network.  Randomness comes from a small generator of our
- * own (splitmix64), never from rand(): Darknet's dropout draws from rand(),
- * and one stream per purpose keeps a seed's result independent of the
- * network's use of it.
+ * tested without a network.  Randomness comes from lib/rng.h (splitmix64),
+ * never from rand(): Darknet's dropout draws from rand(), and one stream per
+ * purpose keeps a seed's result independent of the network's use of it.
  *
  * Functions returning int return 0 on success, -1 with a message in ERR
  * (HWI_ERRLEN bytes).  Nothing here prints or exits. */
@@ -15,23 +14,11 @@
 
 #include "csv.h"
 #include "err.h"
+#include "rng.h"
 #include "stream.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* ------------------------------------------------------------------------
- * Random numbers: splitmix64, the same sequence on every host. */
-struct hwi_train_rng {
-    uint64_t s;
-};
-
-void hwi_train_rng_seed(struct hwi_train_rng *r, uint64_t seed);
-uint64_t hwi_train_rng_next(struct hwi_train_rng *r);
-/* Uniform in [A, B). */
-double hwi_train_rng_uniform(struct hwi_train_rng *r, double a, double b);
-/* Shuffle IDX[0..N) (Fisher-Yates). */
-void hwi_train_rng_shuffle(struct hwi_train_rng *r, size_t *idx, size_t n);
 
 /* ------------------------------------------------------------------------
  * A labelled image set held in memory.
@@ -94,7 +81,7 @@ void hwi_aug_default(struct hwi_aug *a);
 /* Draw one warp from A: M = {a, b, c, d, e, f} maps an output pixel centre
  * (x, y) to the source point (a*x + b*y + c, d*x + e*y + f), in pixels of a
  * W x H image. */
-void hwi_aug_draw(const struct hwi_aug *a, struct hwi_train_rng *r, int w, int h, double m[6]);
+void hwi_aug_draw(const struct hwi_aug *a, struct hwi_rng *r, int w, int h, double m[6]);
 
 /* DST[y][x] = SRC sampled bilinearly at M(x, y), edges replicated.  Both
  * planes are W x H, row-major; they must not overlap. */
@@ -105,7 +92,7 @@ void hwi_aug_photometric(float *x, size_t n, double gain, double offset);
 
 /* The whole augmentation of one image of C planes of W x H: one warp drawn
  * from A applied to every plane, then one brightness/contrast change. */
-void hwi_augment(const struct hwi_aug *a, struct hwi_train_rng *r, const float *src,
+void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src,
                  float *dst, int w, int h, int c);
 
 /* ------------------------------------------------------------------------
@@ -139,7 +126,7 @@ char *hwi_train_datafile(const char *name, const char *suffix);
 struct hwi_ckpt {
     long epoch;             /* epochs done */
     char *settings;         /* the options that must not change, as text */
-    struct hwi_train_rng rng;
+    struct hwi_rng rng;
     size_t n;               /* images */
     size_t *perm;           /* [n] the image order after the last shuffle */
     double busy;            /* seconds spent in training steps so far */

@@ -2,7 +2,8 @@
 ## its man page and its unit tests.  nn-fast.mk adds the BLAS gemm.
 
 noinst_LTLIBRARIES += lib/libhwi_nn.la
-lib_libhwi_nn_la_SOURCES = lib/nn.c lib/nn.h lib/nn_int.h lib/nn_layers.c
+lib_libhwi_nn_la_SOURCES = lib/nn.c lib/nn.h lib/nn_int.h lib/nn_layers.c \
+	lib/nn_cfg.c lib/nn_build.c lib/nn_weights.c
 lib_libhwi_nn_la_CFLAGS = $(AM_CFLAGS) $(DARKNET_CFLAGS) $(BLAS_CFLAGS)
 lib_libhwi_nn_la_LIBADD = $(DARKNET_LIBS) $(BLAS_LIBS)
 

@@ -65,6 +65,8 @@ int main(void)
     srunner_add_suite(sr, make_stream_suite());
     srunner_add_suite(sr, make_db_suite());
     srunner_add_suite(sr, make_metric_suite());
+    srunner_add_suite(sr, make_rng_suite());
+    srunner_add_suite(sr, make_pool_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

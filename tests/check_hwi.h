@@ -12,6 +12,8 @@ Suite *make_tsv_suite(void);
 Suite *make_stream_suite(void);
 Suite *make_db_suite(void);
 Suite *make_metric_suite(void);
+Suite *make_rng_suite(void);
+Suite *make_pool_suite(void);
 
 /* A read-only in-memory FILE holding the LEN bytes at DATA (LEN -1: a
  * string). */

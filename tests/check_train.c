@@ -42,13 +42,13 @@ static const char *test_tmppath(const char *name)
 /* splitmix64 from state 0: the published first outputs (python3 check). */
 START_TEST(test_rng)
 {
-    struct hwi_train_rng r;
-    hwi_train_rng_seed(&r, 0);
-    ck_assert_uint_eq(hwi_train_rng_next(&r), 0xe220a8397b1dcdafull);
-    ck_assert_uint_eq(hwi_train_rng_next(&r), 0x6e789e6aa1b965f4ull);
-    ck_assert_uint_eq(hwi_train_rng_next(&r), 0x06c45d188009454full);
+    struct hwi_rng r;
+    hwi_rng_seed(&r, 0);
+    ck_assert_uint_eq(hwi_rng_next(&r), 0xe220a8397b1dcdafull);
+    ck_assert_uint_eq(hwi_rng_next(&r), 0x6e789e6aa1b965f4ull);
+    ck_assert_uint_eq(hwi_rng_next(&r), 0x06c45d188009454full);
     for (int i = 0; i < 1000; i++) {
-        double u = hwi_train_rng_uniform(&r, -2, 3);
+        double u = hwi_rng_uniform(&r, -2, 3);
         ck_assert(u >= -2 && u < 3);
     }
     /* a shuffle is a permutation, and the same seed gives the same one */
@@ -56,11 +56,11 @@ START_TEST(test_rng)
     int seen[50] = {0};
     for (size_t i = 0; i < 50; i++)
         a[i] = b[i] = i;
-    struct hwi_train_rng r1, r2;
-    hwi_train_rng_seed(&r1, 7);
-    hwi_train_rng_seed(&r2, 7);
-    hwi_train_rng_shuffle(&r1, a, 50);
-    hwi_train_rng_shuffle(&r2, b, 50);
+    struct hwi_rng r1, r2;
+    hwi_rng_seed(&r1, 7);
+    hwi_rng_seed(&r2, 7);
+    hwi_rng_shuffle(&r1, a, 50);
+    hwi_rng_shuffle(&r2, b, 50);
     ck_assert_mem_eq(a, b, sizeof a);
     int moved = 0;
     for (size_t i = 0; i < 50; i++) {
@@ -288,8 +288,8 @@ END_TEST
 START_TEST(test_draw)
 {
     struct hwi_aug none = {0};
-    struct hwi_train_rng r;
-    hwi_train_rng_seed(&r, 3);
+    struct hwi_rng r;
+    hwi_rng_seed(&r, 3);
     double m[6];
     hwi_aug_draw(&none, &r, 16, 16, m);
     const double id[6] = {1, 0, 0, 0, 1, 0};
@@ -315,8 +315,8 @@ START_TEST(test_no_flip)
             src[y * S + x] = x < S / 2 ? 0.9f : 0.1f;
     struct hwi_aug a;
     hwi_aug_default(&a);
-    struct hwi_train_rng r;
-    hwi_train_rng_seed(&r, 11);
+    struct hwi_rng r;
+    hwi_rng_seed(&r, 11);
     int changed = 0;
     for (int k = 0; k < 200; k++) {
         hwi_augment(&a, &r, src, dst, S, S, 1);

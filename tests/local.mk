@@ -29,7 +29,8 @@ check_PROGRAMS += tests/check_hwi
 TESTS += tests/check_hwi
 tests_check_hwi_SOURCES = tests/check_hwi.c tests/check_hwi.h \
 	tests/check_opt.c tests/check_csv.c tests/check_tsv.c \
-	tests/check_stream.c tests/check_db.c tests/check_metric.c
+	tests/check_stream.c tests/check_db.c tests/check_metric.c \
+	tests/check_rng.c tests/check_pool.c
 tests_check_hwi_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS)
 tests_check_hwi_LDADD = lib/libhwi.la $(CHECK_LIBS) $(SQLITE_LIBS)
 endif
