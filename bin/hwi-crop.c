@@ -621,10 +621,13 @@ int main(int argc, char **argv)
     if (hwi_image_init(argv[0], threads > 1 ? 1 : 0, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 
+    /* without --keep-going every photo is in the stream or the run fails:
+     * the header announces them all, so that a reader of a stream cut by a
+     * failure sees that records are missing */
     struct hwi_stream s = {0};
     if (stream &&
         hwi_stream_open_write(&s, stdout, "(stdout)", (uint32_t)(params.size * params.size),
-                              HWI_STREAM_KEYED, NULL, 0))
+                              HWI_STREAM_KEYED, NULL, keep_going ? 0 : (uint64_t)jobs.n))
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
     size_t dim = (size_t)params.size * params.size;
     float *vec = stream ? malloc(dim * sizeof *vec) : NULL;

@@ -66,7 +66,7 @@ compare_ want got
 
 # the stream contract: keyed, dim S*S, values pixel/255 as float32
 hwi-vec --info s.bin > info
-printf 'dim\t100\nkeyed\tyes\nnamed\tno\ncount\t0\nrecords\t1\n' > want
+printf 'dim\t100\nkeyed\tyes\nnamed\tno\ncount\t1\nrecords\t1\n' > want
 compare_ want info
 hwi-vec s.bin | cut -f 1,2 > got
 printf 'ramp.png\t0.192156866\n' > want   # float32(49) / float32(255)
@@ -265,6 +265,10 @@ check_bad 10 "nan.jpg: x0 is 'x', not a pixel coordinate$"
 returns_ 1 hwi-crop -b bad.csv -d photos -o badout -S 8 > s.bin 2> err
 grep -q 'bad.csv:3: photos/missing.jpg' err || fail_ "first error: $(cat err)"
 grep -q 'the rest skipped' err || fail_ "summary: $(cat err)"
+# its stream announces every photo: no reader takes the cut stream as whole
+returns_ 1 hwi-crop -b bad.csv -d photos -S 8 > s.bin 2> err
+returns_ 1 hwi-vec -i s.bin > /dev/null 2> err
+grep -q 'header announces 10 records, stream has 1$' err || fail_ "cut stream: $(cat err)"
 # --keep-going: every error reported in order, the good photos done, exit 1
 returns_ 1 hwi-crop -k -b bad.csv -d photos -o badout -s -S 8 > s.bin 2> err
 grep -o '^hwi-crop: bad.csv:[0-9]*:' err | cut -d' ' -f2 > got
