@@ -39,10 +39,12 @@ TESTS += \
 	tests/man.sh \
 	tests/signals.sh \
 	tests/kill9.sh \
-	tests/bad-input.sh
+	tests/bad-input.sh \
+	tests/bad-input-formats.sh
 EXTRA_DIST += \
 	tests/hwi-vec.sh \
 	tests/man.sh \
 	tests/signals.sh \
 	tests/kill9.sh \
-	tests/bad-input.sh
+	tests/bad-input.sh \
+	tests/bad-input-formats.sh
