@@ -106,6 +106,8 @@ if command -v vips > /dev/null 2>&1; then
     verdict_ crop-dup-box-tsv hwi-crop -q -S 8 -b dup.tsv -d .
 fi
 verdict_ crop-devzero timeout 20 hwi-crop -q -S 8 -d /dev zero
+verdict_ crop-list-devzero timeout 20 hwi-crop -q -S 8 -d . -i /dev/zero
+verdict_ crop-boxes-devzero timeout 20 hwi-crop -q -S 8 -d . -b /dev/zero
 mkfifo fifo
 verdict_ crop-fifo timeout 20 hwi-crop -q -S 8 -d . fifo
 mkdir photo.png
