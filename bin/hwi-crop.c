@@ -222,6 +222,8 @@ static struct job *add_row(struct job **rows, size_t *n, size_t *cap, struct hwi
     return r;
 }
 
+#define HWI_LIST_MAX (256 << 20) /* bytes of a list or box file */
+
 /* Read a whole list file ("-": stdin) into memory: the format of a box file
  * shows in its first line, and stdin cannot be rewound. */
 static FILE *slurp(const char *path, const char *name, char **buf)
@@ -238,9 +240,20 @@ static FILE *slurp(const char *path, const char *name, char **buf)
             b = hwi_xrealloc(b, cap);
         }
         size_t got = fread(b + len, 1, cap - len - 1, fp);
+        /* a text file has no NUL byte (and /dev/zero would fill memory) */
+        char *nul = memchr(b + len, 0, got);
+        if (nul) {
+            long line = 1;
+            for (char *p = b; p < nul; p++)
+                line += *p == '\n';
+            hwi_die(HWI_EXIT_FAIL, "%s:%ld: NUL byte in line", name, line);
+        }
         len += got;
         if (got == 0)
             break;
+        if (len > HWI_LIST_MAX)
+            hwi_die(HWI_EXIT_FAIL, "%s: longer than %d MiB: not a list of photos", name,
+                    HWI_LIST_MAX >> 20);
     }
     if (ferror(fp))
         hwi_die(HWI_EXIT_FAIL, "%s: read error", name);
@@ -577,6 +590,9 @@ int main(int argc, char **argv)
     if (hwi_image_init(argv[0], threads > 1 ? 1 : 0, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 
+    /* without --keep-going every photo is in the stream or the run fails:
+     * the header announces them all, so that a reader of a stream cut by a
+     * failure sees that records are missing */
     struct hwi_stream s = {0};
     if (stream &&
         hwi_stream_open_write(&s, stdout, "(stdout)", (uint32_t)(params.size * params.size),

@@ -240,6 +240,29 @@ struct export_ctx {
     const char *path;
 };
 
+/* The number of vectors an export will write. */
+struct export_count {
+    const char *model, *kind;
+    const char *const *split; /* [nsplit], NULL: every split */
+    int nsplit;
+    uint64_t n;
+};
+
+static int count_one(void *ctx, const char *model, const char *kind, const char *split,
+                     long dim, long count)
+{
+    struct export_count *c = ctx;
+    (void)dim;
+    if (strcmp(model, c->model) || strcmp(kind, c->kind))
+        return 0;
+    for (int i = 0; i < c->nsplit; i++)
+        if (!c->split[i] || !strcmp(split, c->split[i])) {
+            c->n += (uint64_t)count;
+            break;
+        }
+    return 0;
+}
+
 static int export_one(void *ctx, const char *image, const char *label, const char *split,
                       const float *vec, uint32_t dim)
 {
@@ -285,12 +308,17 @@ static int cmd_export(const struct opts *o, const char *path)
     if (!o->force && (!o->output || !strcmp(o->output, "-")) && isatty(STDOUT_FILENO))
         hwi_die(HWI_EXIT_USAGE,
                 "refusing to write a binary stream to a terminal (use --force)");
+    /* the header announces every vector, so that a reader of a stream cut
+     * by a failure (standard output cannot be taken back) sees it is cut */
+    struct export_count cnt = {o->model, o->kind, split, nsplit, 0};
+    if (hwi_db_each_count(db, count_one, &cnt))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
     struct hwi_outfile out;
     if (hwi_outfile_open(&out, o->output, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_stream s;
     if (hwi_stream_open_write(&s, out.fp, o->output ? o->output : "(stdout)",
-                              (uint32_t)dim, HWI_STREAM_KEYED, nnames ? names : NULL, 0))
+                              (uint32_t)dim, HWI_STREAM_KEYED, nnames ? names : NULL, cnt.n))
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
     struct export_ctx c = {&s, path};
     for (int i = 0; i < nsplit; i++) {

@@ -11,6 +11,7 @@
 #include "stream.h"
 #include "tsv.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -49,7 +50,8 @@ static _Noreturn void usage(int status)
           "                     number of records, and check every record\n"
           "      --names        when printing text, start with a '# key NAME...' line\n"
           "                     (the column names, or c1, c2, ...)\n"
-          "  -o, --output=FILE  write to FILE (whole or not at all) instead of stdout\n"
+          "  -o, --output=FILE  write to FILE (whole or not at all) instead of stdout;\n"
+          "                     stdout too gets nothing unless the whole input is good\n"
           "  -f, --force        write a binary stream even to a terminal\n"
           "      --help         display this help and exit\n"
           "      --version      output version information and exit\n"
@@ -230,6 +232,15 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_USAGE, "refusing to write a binary stream to a terminal (use --force)");
     if (hwi_outfile_open(&out, output, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
+    /* standard output gets nothing until the whole input has been read and
+     * checked: a bad line or record halfway must not leave a cut stream or
+     * half a table for the next program to take as the whole */
+    FILE *spool = NULL;
+    if (out.fp == stdout) {
+        if (!(spool = tmpfile()))
+            hwi_die(HWI_EXIT_FAIL, "cannot make a temporary file: %s", strerror(errno));
+        out.fp = spool;
+    }
 
     if (do_pack) {
         pack(in, name, out.fp, output && strcmp(output, "-") ? output : "(stdout)");
@@ -244,6 +255,19 @@ int main(int argc, char **argv)
         hwi_stream_close(&s);
     }
     hwi_fclose_in(in);
+    if (spool) {
+        if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
+            hwi_die(HWI_EXIT_FAIL, "temporary file: %s", strerror(errno));
+        char buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, spool)) > 0)
+            if (fwrite(buf, 1, n, stdout) != n)
+                break; /* hwi_outfile_commit and hwi_close_stdout report it */
+        if (ferror(spool))
+            hwi_die(HWI_EXIT_FAIL, "temporary file: read error");
+        fclose(spool);
+        out.fp = stdout;
+    }
     if (hwi_outfile_commit(&out, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     return HWI_EXIT_OK;

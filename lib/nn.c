@@ -116,6 +116,15 @@ struct hwi_nn *hwi_nn_load(const char *cfg, const char *weights, int batch, int 
             free(wbuf);
             return NULL;
         }
+        /* every layer sized by the class count stores at least that many
+         * floats: refuse a count the file cannot hold before building, or a
+         * corrupt count would allocate gigabytes first */
+        if (fclasses < 0 || (uint64_t)fclasses * 4 > (uint64_t)wsize) {
+            free(wbuf);
+            return hwi_seterr(err, "%s: %u classes cannot fit in its %ld bytes: the file is corrupt",
+                              weights, (unsigned)fclasses, wsize),
+                   NULL;
+        }
         if (classes > 0 && fclasses != classes) {
             free(wbuf);
             return hwi_seterr(err, "%s: made for %d classes, not %d", weights, fclasses,

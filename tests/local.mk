@@ -41,6 +41,7 @@ TESTS += \
 	tests/signals.sh \
 	tests/kill9.sh \
 	tests/bad-input.sh \
+	tests/bad-input-formats.sh \
 	tests/demo-make.sh \
 	tests/options.sh
 EXTRA_DIST += \
@@ -49,5 +50,6 @@ EXTRA_DIST += \
 	tests/signals.sh \
 	tests/kill9.sh \
 	tests/bad-input.sh \
+	tests/bad-input-formats.sh \
 	tests/demo-make.sh \
 	tests/options.sh

@@ -1,0 +1,119 @@
+/* fuzz_csv.c: the Kaggle CSV readers (lib/csv.c) as the programs call
+ * them: hwi_labels_load (train.csv), hwi_boxes_load (bounding_boxes.csv)
+ * and hwi_preds_load (a submission), on a file.  The first byte picks the
+ * reader; the rest is the file.  A table that loads is written back with
+ * the matching writer and loaded again: the round trip must succeed and
+ * give the same table. */
+#include <config.h>
+
+#include "fuzz.h"
+
+#include "csv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void labels(const char *path)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_labels a, b;
+    if (hwi_labels_load(&a, path, err)) {
+        HWI_FUZZ_CHECK(a.n == 0 && err[0], "a failed load leaves an empty table and a message");
+        return;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!fp)
+        abort();
+    HWI_FUZZ_CHECK(hwi_labels_write(&a, fp) == 0, "hwi_labels_write");
+    fclose(fp);
+    const char *again = hwi_fuzz_file(1, (const uint8_t *)buf, len);
+    free(buf);
+    HWI_FUZZ_CHECK(hwi_labels_load(&b, again, err) == 0, "written labels load again");
+    HWI_FUZZ_CHECK(a.n == b.n, "same row count after the round trip");
+    for (size_t i = 0; i < a.n; i++)
+        HWI_FUZZ_CHECK(!strcmp(a.image[i], b.image[i]) && !strcmp(a.id[i], b.id[i]),
+                       "same rows after the round trip");
+    struct hwi_map m = {0};
+    if (hwi_labels_index(&a, &m) == 0)
+        hwi_map_free(&m);
+    hwi_labels_free(&a);
+    hwi_labels_free(&b);
+}
+
+static void boxes(const char *path)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_boxes a, b;
+    if (hwi_boxes_load(&a, path, err)) {
+        HWI_FUZZ_CHECK(a.n == 0 && err[0], "a failed load leaves an empty table and a message");
+        return;
+    }
+    for (size_t i = 0; i < a.n; i++)
+        HWI_FUZZ_CHECK(a.box[i].x0 >= 0 && a.box[i].y0 >= 0 && a.box[i].x1 >= a.box[i].x0 &&
+                           a.box[i].y1 >= a.box[i].y0,
+                       "a loaded box is not inverted or negative");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!fp)
+        abort();
+    HWI_FUZZ_CHECK(hwi_boxes_write(&a, fp) == 0, "hwi_boxes_write");
+    fclose(fp);
+    const char *again = hwi_fuzz_file(1, (const uint8_t *)buf, len);
+    free(buf);
+    HWI_FUZZ_CHECK(hwi_boxes_load(&b, again, err) == 0, "written boxes load again");
+    HWI_FUZZ_CHECK(a.n == b.n, "same row count after the round trip");
+    for (size_t i = 0; i < a.n; i++)
+        HWI_FUZZ_CHECK(!strcmp(a.box[i].image, b.box[i].image) && a.box[i].x0 == b.box[i].x0 &&
+                           a.box[i].y0 == b.box[i].y0 && a.box[i].x1 == b.box[i].x1 &&
+                           a.box[i].y1 == b.box[i].y1,
+                       "same boxes after the round trip");
+    hwi_boxes_free(&a);
+    hwi_boxes_free(&b);
+}
+
+static void preds(const char *path)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_preds a, b;
+    if (hwi_preds_load(&a, path, err)) {
+        HWI_FUZZ_CHECK(a.n == 0 && err[0], "a failed load leaves an empty table and a message");
+        return;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!fp)
+        abort();
+    HWI_FUZZ_CHECK(hwi_preds_write(&a, fp) == 0, "hwi_preds_write");
+    fclose(fp);
+    const char *again = hwi_fuzz_file(1, (const uint8_t *)buf, len);
+    free(buf);
+    HWI_FUZZ_CHECK(hwi_preds_load(&b, again, err) == 0, "written predictions load again");
+    HWI_FUZZ_CHECK(a.n == b.n, "same row count after the round trip");
+    for (size_t i = 0; i < a.n; i++) {
+        HWI_FUZZ_CHECK(!strcmp(a.row[i].image, b.row[i].image) && a.row[i].n == b.row[i].n,
+                       "same rows after the round trip");
+        HWI_FUZZ_CHECK(a.row[i].n >= 1 && a.row[i].n <= HWI_TOPK, "1..5 ids a row");
+        for (int k = 0; k < a.row[i].n; k++)
+            HWI_FUZZ_CHECK(!strcmp(a.row[i].id[k], b.row[i].id[k]),
+                           "same ids after the round trip");
+    }
+    hwi_preds_free(&a);
+    hwi_preds_free(&b);
+}
+
+HWI_FUZZ_ENTRY(csv)
+{
+    if (size < 1)
+        return 0;
+    const char *path = hwi_fuzz_file(0, data + 1, size - 1);
+    switch (data[0] % 3) {
+    case 0: labels(path); break;
+    case 1: boxes(path); break;
+    default: preds(path); break;
+    }
+    return 0;
+}
