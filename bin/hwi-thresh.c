@@ -209,53 +209,6 @@ static void load_scores(struct rows *r, const struct hwi_map *index, int have_li
     hwi_fclose_in(fp);
 }
 
-/* The default padding: the ids ranked first most often, then those most
- * often among the five best, ties by id. */
-struct count {
-    const char *label;
-    size_t first, top;
-};
-
-static int by_count(const void *a, const void *b)
-{
-    const struct count *x = a, *y = b;
-    if (x->first != y->first)
-        return x->first > y->first ? -1 : 1;
-    if (x->top != y->top)
-        return x->top > y->top ? -1 : 1;
-    return strcmp(x->label, y->label);
-}
-
-static size_t default_pad(const struct rows *r, const char **pad, size_t max)
-{
-    struct hwi_map idx = {0};
-    struct count *c = calloc(r->n * HWI_TOPK + 1, sizeof *c);
-    size_t nc = 0;
-    if (!c)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-    for (size_t i = 0; i < r->n; i++) {
-        for (int k = 0; k < r->t[i].k; k++) {
-            size_t old;
-            int put = hwi_map_put(&idx, r->t[i].label[k], nc, &old);
-            if (put < 0)
-                hwi_die(HWI_EXIT_FAIL, "out of memory");
-            if (put) {
-                c[nc].label = r->t[i].label[k];
-                old = nc++;
-            }
-            c[old].first += k == 0;
-            c[old].top++;
-        }
-    }
-    qsort(c, nc, sizeof *c, by_count);
-    size_t n = nc < max ? nc : max;
-    for (size_t i = 0; i < n; i++)
-        pad[i] = c[i].label;
-    free(c);
-    hwi_map_free(&idx);
-    return n;
-}
-
 int main(int argc, char **argv)
 {
     hwi_program_init(argv[0]);
@@ -350,27 +303,27 @@ int main(int argc, char **argv)
         load_images(&r, &index, images);
     load_scores(&r, &index, images != NULL, path, name,
                 images && !strcmp(images, "-") ? "(stdin)" : images, &ls);
-    if (!padarg)
-        npad = default_pad(&r, pad, 16);
+    if (!padarg && hwi_thresh_default_pad(r.t, r.n, pad, 16, &npad, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
 
     struct hwi_labels truth = {0};
     struct hwi_outfile out[2] = {0}; /* the submission, the fit report */
     if (fit) {
         if (hwi_labels_load(&truth, fit, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
-        struct hwi_map tidx = {0};
-        if (hwi_labels_index(&truth, &tidx))
-            hwi_die(HWI_EXIT_FAIL, "out of memory");
         const char **tr = malloc((r.n ? r.n : 1) * sizeof *tr);
-        if (!tr)
+        size_t *row = malloc((r.n ? r.n : 1) * sizeof *row), nolab;
+        if (!tr || !row)
             hwi_die(HWI_EXIT_FAIL, "out of memory");
-        for (size_t i = 0; i < r.n; i++) {
-            size_t *at = hwi_map_get(&tidx, r.image[i]);
-            if (!at)
-                hwi_die(HWI_EXIT_FAIL, "%s: no label for query '%s' (%s:%ld)", fit,
-                        r.image[i], r.src[i], r.line[i]);
-            tr[i] = truth.id[*at];
+        if (hwi_labels_rows(&truth, (const char *const *)r.image, r.n, row, &nolab, err)) {
+            if (nolab == r.n)
+                hwi_die(HWI_EXIT_FAIL, "%s", err);
+            hwi_die(HWI_EXIT_FAIL, "%s: no label for query '%s' (%s:%ld)", fit, r.image[nolab],
+                    r.src[nolab], r.line[nolab]);
         }
+        for (size_t i = 0; i < r.n; i++)
+            tr[i] = truth.id[row[i]];
+        free(row);
         double map5;
         if (hwi_thresh_search(r.t, tr, r.n, mode, pad, npad, grid, ngrid, &thr, &map5, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -381,13 +334,12 @@ int main(int argc, char **argv)
                 hwi_die(HWI_EXIT_FAIL, "%s", err);
             fp = out[1].fp;
         }
-        char tbuf[64];
-        hwi_thresh_format(tbuf, sizeof tbuf, thr);
-        fprintf(fp, "# stage\tqueries\tmap5\tthreshold\tmap5_nw\toptions\n"
-                    "thresh\t%zu\t%.6f\t%s\t%.6f\t--threshold=%s%s\n",
-                r.n, ranked, tbuf, map5, tbuf, mode == HWI_NW_ADD ? " --new-whale=add" : "");
+        char tbuf[64], opt[128];
+        snprintf(opt, sizeof opt, "--threshold=%s%s", hwi_thresh_format(tbuf, sizeof tbuf, thr),
+                 mode == HWI_NW_ADD ? " --new-whale=add" : "");
+        hwi_thresh_report_head(fp);
+        hwi_thresh_report_line(fp, "thresh", r.n, ranked, mode, thr, map5, opt);
         free(tr);
-        hwi_map_free(&tidx);
     }
 
     /* the submission */
