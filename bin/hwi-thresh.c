@@ -23,7 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION, OPT_MATCHES };
 
 static const struct option longopts[] = {
     {"threshold", required_argument, NULL, 't'},
@@ -34,6 +34,7 @@ static const struct option longopts[] = {
     {"pad", required_argument, NULL, 'p'},
     {"report", required_argument, NULL, 'r'},
     {"output", required_argument, NULL, 'o'},
+    {"matches", required_argument, NULL, OPT_MATCHES},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -75,6 +76,10 @@ static _Noreturn void usage(int status)
           "  -r, --report=FILE       write the fit report to FILE (default: stderr)\n"
           "  -o, --output=FILE       write to FILE (whole or not at all) instead of\n"
           "                          stdout\n"
+          "      --matches=FILE      also write, for a reviewer (hwi-sheet), each row's\n"
+          "                          ranked ids as scores TSV with the photo column:\n"
+          "                          query, id, score (new_whale's as placed), the\n"
+          "                          photo that gave the score or - (padding left out)\n"
           "      --help              display this help and exit\n"
           "      --version           output version information and exit\n"
           "\n"
@@ -199,7 +204,11 @@ static void load_scores(struct rows *r, const struct hwi_map *index, int have_li
                         name, grp.line, grp.query, grp.score[k], grp.label[k]);
             if (hwi_labelset_id(ls, grp.label[k], &id))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
-            hwi_top5_push(&r->t[row], ls->name[id], grp.score[k]);
+            size_t pid = 0;
+            if (grp.photo[k] && hwi_labelset_id(ls, grp.photo[k], &pid))
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            hwi_top5_push_photo(&r->t[row], ls->name[id], grp.score[k],
+                                grp.photo[k] ? ls->name[pid] : NULL);
         }
     }
     if (rc < 0)
@@ -209,6 +218,41 @@ static void load_scores(struct rows *r, const struct hwi_map *index, int have_li
     hwi_fclose_in(fp);
 }
 
+/* --matches: each row's ranked ids (new_whale included, padding not) with
+ * their scores and photos, into the temporary file OUT for PATH. */
+static void write_matches(const struct rows *r, enum hwi_nw_mode mode, double thr,
+                          const char *const *pad, size_t npad, const char *path,
+                          struct hwi_outfile *out)
+{
+    char err[HWI_ERRLEN];
+    if (hwi_outfile_open(out, path, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    hwi_tsv_write_header_photo(out->fp);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct hwi_top5 *t = &r->t[i];
+        const char *ids[HWI_TOPK];
+        int n = hwi_top5_predict(t, mode, thr, pad, npad, ids);
+        for (int k = 0; k < n; k++) {
+            const char *photo = NULL;
+            double score;
+            int found = 1;
+            if (!strcmp(ids[k], HWI_NEW_WHALE)) {
+                score = hwi_top5_nw_score(t, mode, thr, &photo);
+            } else {
+                int x = 0;
+                while (x < t->k && strcmp(t->label[x], ids[k]))
+                    x++;
+                found = x < t->k;
+                score = found ? t->score[x] : 0;
+                photo = found ? t->photo[x] : NULL;
+            }
+            if (found && hwi_tsv_write_photo(out->fp, r->image[i], ids[k], score, photo))
+                hwi_die(HWI_EXIT_FAIL, "query '%s', id '%s': cannot be written as TSV",
+                        r->image[i], ids[k]);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     hwi_program_init(argv[0]);
@@ -216,7 +260,8 @@ int main(int argc, char **argv)
     double thr = 0;
     int have_thr = 0, have_mode = 0;
     enum hwi_nw_mode mode = HWI_NW_MAX;
-    const char *fit = NULL, *images = NULL, *padarg = NULL, *report = NULL, *output = NULL;
+    const char *fit = NULL, *images = NULL, *padarg = NULL, *report = NULL, *output = NULL,
+               *matches = NULL;
     double *grid = NULL;
     size_t ngrid = 0;
     char err[HWI_ERRLEN];
@@ -248,6 +293,7 @@ int main(int argc, char **argv)
         case 'p': padarg = optarg; break;
         case 'r': report = optarg; break;
         case 'o': output = optarg; break;
+        case OPT_MATCHES: matches = optarg; break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
@@ -307,7 +353,7 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 
     struct hwi_labels truth = {0};
-    struct hwi_outfile out[2] = {0}; /* the submission, the fit report */
+    struct hwi_outfile out[3] = {0}; /* the submission, the fit report, the matches */
     if (fit) {
         if (hwi_labels_load(&truth, fit, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -361,7 +407,9 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (hwi_preds_write(&sub, out[0].fp))
         hwi_die(HWI_EXIT_FAIL, "write error");
-    if (hwi_outfile_commit_all(out, 2, err)) /* both or neither */
+    if (matches)
+        write_matches(&r, mode, thr, pad, npad, matches, &out[2]);
+    if (hwi_outfile_commit_all(out, 3, err)) /* all or none */
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 
     hwi_preds_free(&sub);

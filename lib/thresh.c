@@ -55,13 +55,21 @@ void hwi_top5_init(struct hwi_top5 *t)
     t->k = 0;
     t->has_nw = 0;
     t->nw = 0;
+    t->nw_photo = NULL;
 }
 
 void hwi_top5_push(struct hwi_top5 *t, const char *label, double score)
 {
+    hwi_top5_push_photo(t, label, score, NULL);
+}
+
+void hwi_top5_push_photo(struct hwi_top5 *t, const char *label, double score,
+                         const char *photo)
+{
     if (!strcmp(label, HWI_NEW_WHALE)) {
         t->has_nw = 1;
         t->nw = score;
+        t->nw_photo = photo;
         return;
     }
     if (t->k == HWI_TOPK && !before(score, label, t->score[HWI_TOPK - 1],
@@ -71,9 +79,11 @@ void hwi_top5_push(struct hwi_top5 *t, const char *label, double score)
     for (; i > 0 && before(score, label, t->score[i - 1], t->label[i - 1]); i--) {
         t->score[i] = t->score[i - 1];
         t->label[i] = t->label[i - 1];
+        t->photo[i] = t->photo[i - 1];
     }
     t->score[i] = score;
     t->label[i] = label;
+    t->photo[i] = photo;
 }
 
 /* The ids with new_whale at position POS among the individuals (POS < 0:
@@ -113,6 +123,18 @@ static int nw_position(const struct hwi_top5 *t, enum hwi_nw_mode mode, double t
     case HWI_NW_MAX: return position(t, t->has_nw && t->nw > thr ? t->nw : thr);
     case HWI_NW_ADD: return position(t, thr + (t->has_nw ? t->nw : 0));
     default: return t->has_nw ? position(t, t->nw) : -1;
+    }
+}
+
+double hwi_top5_nw_score(const struct hwi_top5 *t, enum hwi_nw_mode mode, double thr,
+                         const char **photo)
+{
+    int own = t->has_nw && (mode == HWI_NW_NONE || (mode == HWI_NW_MAX && t->nw > thr));
+    *photo = own ? t->nw_photo : NULL;
+    switch (mode) {
+    case HWI_NW_MAX: return own ? t->nw : thr;
+    case HWI_NW_ADD: return thr + (t->has_nw ? t->nw : 0);
+    default: return t->nw;
     }
 }
 

@@ -45,12 +45,24 @@ struct hwi_top5 {
     double score[HWI_TOPK];
     int has_nw;                    /* the list has its own new_whale */
     double nw;                     /* its score */
+    const char *photo[HWI_TOPK];   /* the photo that gave each score, or NULL */
+    const char *nw_photo;          /* new_whale's, or NULL */
 };
 
 void hwi_top5_init(struct hwi_top5 *t);
 
 /* Offer a candidate.  LABEL must outlive T (it is not copied). */
 void hwi_top5_push(struct hwi_top5 *t, const char *label, double score);
+
+/* The same with the PHOTO that gave the score (NULL: none; not copied). */
+void hwi_top5_push_photo(struct hwi_top5 *t, const char *label, double score,
+                         const char *photo);
+
+/* The score of new_whale in T at threshold THR under MODE (it must take
+ * part: not HWI_NW_NONE without its own score), and in *PHOTO its own
+ * photo when its own score placed it, else NULL. */
+double hwi_top5_nw_score(const struct hwi_top5 *t, enum hwi_nw_mode mode, double thr,
+                         const char **photo);
 
 /* The submission ids of T at threshold THR under MODE, padded from
  * PAD[0..npad) (labels already there and new_whale are skipped).  Stores up
