@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION, OPT_PHOTO, OPT_SEARCH };
 
 static const struct option longopts[] = {
     {"softmax", no_argument, NULL, 's'},
@@ -42,6 +42,8 @@ static const struct option longopts[] = {
     {"threshold-grid", required_argument, NULL, 'T'},
     {"report", required_argument, NULL, 'r'},
     {"output", required_argument, NULL, 'o'},
+    {"photo", no_argument, NULL, OPT_PHOTO},
+    {"search", required_argument, NULL, OPT_SEARCH},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -89,6 +91,10 @@ static _Noreturn void usage(int status)
           "  -G, --nw-grid=GRID      with --fit: values of each FILE's new_whale\n"
           "                          weight, once or once per FILE (default: tied to\n"
           "                          the FILE's weight)\n"
+          "      --search=HOW        with --fit: how to search the weights: grid\n"
+          "                          (default: every setting of the grids) or ascent\n"
+          "                          (coordinate ascent from equal weights, for\n"
+          "                          several models' FILEs)\n"
           "  -N, --new-whale=MODE    with --fit: score the rankings with new_whale at\n"
           "                          a fitted threshold: max (default: max(T, own\n"
           "                          new_whale score)), add (own score + T), or none\n"
@@ -98,6 +104,10 @@ static _Noreturn void usage(int status)
           "  -r, --report=FILE       write the fit report to FILE (default: stderr)\n"
           "  -o, --output=FILE       write to FILE (whole or not at all) instead of\n"
           "                          stdout\n"
+          "      --photo             add a 4th column, the photo that gave each fused\n"
+          "                          score: the first FILE of non-zero weight with a\n"
+          "                          photo for the label (hwi-knn --photo); - when no\n"
+          "                          FILE has one (e.g. only the softmax proposed it)\n"
           "      --help              display this help and exit\n"
           "      --version           output version information and exit\n"
           "\n"
@@ -133,6 +143,8 @@ struct opts {
     int have_mode;
     double *tgrid;
     size_t ntgrid;
+    enum hwi_fit_search search;
+    int have_search;
     const char *report;
     const char *output;
 };
@@ -164,15 +176,29 @@ static double *parse_weights_opt(const char *opt, const char *form, const char *
 /* ------------------------------------------------------------------------
  * Output. */
 
-/* Write the candidates of QUERY (LABEL[i], SCORE[i]; NAN: not a candidate)
- * best first, the TOP best (0: all) and new_whale. */
+/* --photo: write the 4th column, each fused candidate's photo. */
+static int with_photo;
+
+static void write_header(FILE *out)
+{
+    if (with_photo)
+        hwi_tsv_write_header_photo(out);
+    else
+        hwi_tsv_write_header(out);
+}
+
+/* Write the candidates of QUERY (LABEL[i], SCORE[i]; NAN: not a candidate;
+ * PHOTO[i] with --photo, NULL: none) best first, the TOP best (0: all)
+ * and new_whale. */
 static void write_query(FILE *out, const char *query, const char **label, double *score,
-                        size_t n, long top, size_t *idx)
+                        const char **photo, size_t n, long top, size_t *idx)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (!isnan(score[i])) {
             label[m] = label[i];
+            if (photo)
+                photo[m] = photo[i];
             score[m++] = score[i];
         }
     hwi_rank_order(score, label, m, idx);
@@ -180,7 +206,9 @@ static void write_query(FILE *out, const char *query, const char **label, double
         size_t i = idx[r];
         if (top && r >= (size_t)top && strcmp(label[i], HWI_NEW_WHALE))
             continue;
-        if (hwi_tsv_write(out, query, label[i], score[i]))
+        if (with_photo ? hwi_tsv_write_photo(out, query, label[i], score[i],
+                                             photo ? photo[i] : NULL)
+                       : hwi_tsv_write(out, query, label[i], score[i]))
             hwi_die(HWI_EXIT_FAIL, "query '%s', label '%s': cannot be written as TSV",
                     query, label[i]);
     }
@@ -191,6 +219,7 @@ struct work {
     size_t cap;
     double *d;
     const char **label;
+    const char **photo;
     size_t *idx;
 };
 
@@ -203,8 +232,9 @@ static void work_reserve(struct work *w, size_t n)
         cap *= 2;
     w->d = realloc(w->d, cap * sizeof *w->d);
     w->label = realloc(w->label, cap * sizeof *w->label);
+    w->photo = realloc(w->photo, cap * sizeof *w->photo);
     w->idx = realloc(w->idx, cap * sizeof *w->idx);
-    if (!w->d || !w->label || !w->idx)
+    if (!w->d || !w->label || !w->photo || !w->idx)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     w->cap = cap;
 }
@@ -213,6 +243,7 @@ static void work_free(struct work *w)
 {
     free(w->d);
     free(w->label);
+    free(w->photo);
     free(w->idx);
 }
 
@@ -277,7 +308,7 @@ static void softmax_stream(struct hwi_stream *s, struct hwi_labelset *ls, const 
         hwi_softmax(w.d, s->vec, s->dim, o->c);
         for (uint32_t i = 0; i < s->dim; i++)
             w.label[i] = ls->name[lid[i]];
-        write_query(out, s->key, w.label, w.d, s->dim, o->top, w.idx);
+        write_query(out, s->key, w.label, w.d, NULL, s->dim, o->top, w.idx);
     }
     if (rc < 0)
         hwi_die(HWI_EXIT_FAIL, "%s", s->err);
@@ -319,7 +350,7 @@ static void softmax_fit(struct hwi_stream *s, struct hwi_labelset *ls, size_t *l
         hwi_softmax(w.d, lg.z + q * lg.dim, lg.dim, f.c);
         for (size_t i = 0; i < lg.dim; i++)
             w.label[i] = ls->name[lid[i]];
-        write_query(out, lg.key[q], w.label, w.d, lg.dim, o->top, w.idx);
+        write_query(out, lg.key[q], w.label, w.d, NULL, lg.dim, o->top, w.idx);
     }
     free(grid);
     work_free(&w);
@@ -375,7 +406,7 @@ static void fuse_stream(struct hwi_fuse_input *in, size_t nin, char *const *name
     hwi_join_init(&j, nin);
     if (hwi_fuse_merge_open(&m, in, nin, (const char *const *)names, &ls, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
-    hwi_tsv_write_header(out);
+    write_header(out);
     int rc;
     while ((rc = hwi_fuse_merge_next(&m, err)) == 1) {
         if (hwi_join_query(&j, m.c, &o->miss, &ls, m.nw_id, m.query,
@@ -383,9 +414,12 @@ static void fuse_stream(struct hwi_fuse_input *in, size_t nin, char *const *name
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         work_reserve(&w, j.nu);
         hwi_fuse_scores(wt, m.nw_id, j.uid, j.val, j.miss, j.nu, w.d);
-        for (size_t u = 0; u < j.nu; u++)
+        for (size_t u = 0; u < j.nu; u++) {
+            size_t p = hwi_fuse_photo(wt, j.uid[u] == m.nw_id, j.pid + u * nin);
             w.label[u] = ls.name[j.uid[u]];
-        write_query(out, m.query, w.label, w.d, j.nu, o->top, w.idx);
+            w.photo[u] = p == HWI_NO_PHOTO ? NULL : ls.name[p];
+        }
+        write_query(out, m.query, w.label, w.d, w.photo, j.nu, o->top, w.idx);
     }
     if (rc < 0)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -400,15 +434,18 @@ static void fitset_write(const struct hwi_fitset *fs, const struct hwi_labelset 
                          size_t nw_id, const struct hwi_weights *wt, long top, FILE *out)
 {
     struct work w = {0};
-    hwi_tsv_write_header(out);
+    write_header(out);
     for (size_t q = 0; q < fs->nq; q++) {
         size_t a = fs->off[q], nu = fs->off[q + 1] - a;
         work_reserve(&w, nu);
         hwi_fuse_scores(wt, nw_id, fs->uid + a, fs->val + a * fs->nin,
                         fs->miss + q * fs->nin, nu, w.d);
-        for (size_t u = 0; u < nu; u++)
+        for (size_t u = 0; u < nu; u++) {
+            size_t p = hwi_fuse_photo(wt, fs->uid[a + u] == nw_id, fs->pid + (a + u) * fs->nin);
             w.label[u] = ls->name[fs->uid[a + u]];
-        write_query(out, fs->query[q], w.label, w.d, nu, top, w.idx);
+            w.photo[u] = p == HWI_NO_PHOTO ? NULL : ls->name[p];
+        }
+        write_query(out, fs->query[q], w.label, w.d, w.photo, nu, top, w.idx);
     }
     work_free(&w);
 }
@@ -417,7 +454,10 @@ static void fitset_write(const struct hwi_fitset *fs, const struct hwi_labelset 
 static void show_progress(size_t k, double total, void *arg)
 {
     (void)arg;
-    fprintf(stderr, "\r%s: fit: weights %zu of %.0f", hwi_program_name, k, total);
+    if (total > 0)
+        fprintf(stderr, "\r%s: fit: weights %zu of %.0f", hwi_program_name, k, total);
+    else
+        fprintf(stderr, "\r%s: fit: weights %zu", hwi_program_name, k);
 }
 
 static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_id,
@@ -444,7 +484,7 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
     }
     int tty = isatty(STDERR_FILENO);
     struct hwi_fit_opts fo = {o->mode, o->tgrid, o->ntgrid, gw, nw, gv, nv,
-                              tty ? show_progress : NULL, NULL};
+                              tty ? show_progress : NULL, NULL, o->search};
     double combos;
     /* hwi_die exits at once: nothing to free first */
     if (hwi_fit_grid_check(&fo, nin, &combos, err))
@@ -607,21 +647,34 @@ int main(int argc, char **argv)
             break;
         case 'r': o.report = optarg; break;
         case 'o': o.output = optarg; break;
+        case OPT_PHOTO: with_photo = 1; break;
+        case OPT_SEARCH:
+            if (!strcmp(optarg, "grid") || !strcmp(optarg, "ascent")) {
+                o.search = optarg[0] == 'a' ? HWI_FIT_ASCENT : HWI_FIT_GRID;
+                o.have_search = 1;
+                break;
+            }
+            hwi_warn("invalid value '%s' for --search: expected grid or ascent", optarg);
+            hwi_try_help();
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
         }
     }
     const char *bad = NULL;
-    if (o.softmax && (o.nw || o.nv || o.have_miss || o.unsorted || o.nnwgrid))
-        bad = "--weights, --nw-weights, --missing, --unsorted and --nw-grid fuse scores "
-              "files; they do not apply to --softmax";
+    if (o.softmax && (o.nw || o.nv || o.have_miss || o.unsorted || o.nnwgrid || with_photo))
+        bad = "--weights, --nw-weights, --missing, --unsorted, --nw-grid and --photo fuse "
+              "scores files; they do not apply to --softmax";
     else if (!o.softmax && o.have_c)
         bad = "--multiplier applies to --softmax";
     else if (o.fit && (o.have_c || o.nw || o.nv))
         bad = "--fit chooses the multiplier or weights: do not give them too";
-    else if (!o.fit && (o.ngrid || o.nnwgrid || o.have_mode || o.tgrid || o.report))
-        bad = "--grid, --nw-grid, --new-whale, --threshold-grid and --report need --fit";
+    else if (!o.fit && (o.ngrid || o.nnwgrid || o.have_mode || o.tgrid || o.report ||
+                        o.have_search))
+        bad = "--grid, --nw-grid, --new-whale, --threshold-grid, --search and --report need "
+              "--fit";
+    else if (o.softmax && o.have_search)
+        bad = "--search fits fusion weights; --softmax fits its multiplier on --grid";
     else if (o.softmax && o.ngrid > 1)
         bad = "--softmax takes one --grid";
     size_t nin = (size_t)(argc - optind), nstdin = 0;

@@ -93,9 +93,14 @@ int hwi_cands_add(struct hwi_cands *c, size_t id, float score)
         if (!s)
             return -1;
         c->score = s;
+        size_t *p = realloc(c->pid, cap * sizeof *p);
+        if (!p)
+            return -1;
+        c->pid = p;
         c->cap = cap;
     }
     c->id[c->n] = id;
+    c->pid[c->n] = HWI_NO_PHOTO;
     c->score[c->n++] = score;
     return 0;
 }
@@ -104,6 +109,7 @@ void hwi_cands_free(struct hwi_cands *c)
 {
     free(c->id);
     free(c->score);
+    free(c->pid);
     memset(c, 0, sizeof *c);
 }
 
@@ -122,6 +128,7 @@ void hwi_join_free(struct hwi_join *j)
     free(j->val);
     free(j->miss);
     free(j->slot);
+    free(j->pid);
     memset(j, 0, sizeof *j);
 }
 
@@ -136,6 +143,10 @@ static int join_grow(struct hwi_join *j)
     if (!v)
         return -1;
     j->val = v;
+    size_t *p = realloc(j->pid, cap * j->nin * sizeof *p);
+    if (!p)
+        return -1;
+    j->pid = p;
     j->ucap = cap;
     return 0;
 }
@@ -173,10 +184,13 @@ int hwi_join_query(struct hwi_join *j, const struct hwi_cands *const *in,
                 u = (long)j->nu++;
                 j->slot[id] = u;
                 j->uid[u] = id;
-                for (size_t x = 0; x < nin; x++)
+                for (size_t x = 0; x < nin; x++) {
                     j->val[(size_t)u * nin + x] = NAN;
+                    j->pid[(size_t)u * nin + x] = HWI_NO_PHOTO;
+                }
             }
             j->val[(size_t)u * nin + i] = c->score[k];
+            j->pid[(size_t)u * nin + i] = c->pid[k];
         }
     }
     for (size_t u = 0; u < j->nu; u++)
@@ -292,7 +306,9 @@ int hwi_fuse_input_next(struct hwi_fuse_input *in, struct hwi_labelset *ls, char
             return hwi_seterr(err, "%s:%ld: query '%s': score %g of '%s' is beyond float range",
                               name, in->grp.line, in->grp.query, s, in->grp.label[k]);
         if (hwi_labelset_id(ls, in->grp.label[k], &id) ||
-            hwi_cands_add(&in->c, id, (float)s))
+            hwi_cands_add(&in->c, id, (float)s) ||
+            (in->grp.photo[k] &&
+             hwi_labelset_id(ls, in->grp.photo[k], &in->c.pid[in->c.n - 1])))
             return hwi_seterr(err, "out of memory");
     }
     in->have = 1;
@@ -405,7 +421,10 @@ static int fitset_append(struct hwi_fitset *fs, const struct hwi_join *j, const 
         float *v = realloc(fs->val, cap * nin * sizeof *v);
         if (v)
             fs->val = v;
-        if (!u || !v)
+        size_t *p = realloc(fs->pid, cap * nin * sizeof *p);
+        if (p)
+            fs->pid = p;
+        if (!u || !v || !p)
             return hwi_seterr(err, "out of memory");
         fs->vcap = cap;
     }
@@ -413,6 +432,7 @@ static int fitset_append(struct hwi_fitset *fs, const struct hwi_join *j, const 
         return hwi_seterr(err, "out of memory");
     memcpy(fs->uid + at, j->uid, j->nu * sizeof *j->uid);
     memcpy(fs->val + at * nin, j->val, j->nu * nin * sizeof *j->val);
+    memcpy(fs->pid + at * nin, j->pid, j->nu * nin * sizeof *j->pid);
     memcpy(fs->miss + fs->nq * nin, j->miss, nin * sizeof *j->miss);
     fs->src[fs->nq] = src;
     fs->line[fs->nq] = line;
@@ -527,6 +547,7 @@ void hwi_fitset_free(struct hwi_fitset *fs)
     free(fs->off);
     free(fs->uid);
     free(fs->val);
+    free(fs->pid);
     free(fs->miss);
     free(fs->has_nw);
     free(fs->absent);
@@ -845,10 +866,13 @@ int hwi_fitset_eval(const struct hwi_fitset *fs, const struct hwi_labelset *ls, 
 
 int hwi_fit_grid_check(const struct hwi_fit_opts *o, size_t nin, double *combos, char *err)
 {
-    double n = 1;
+    double n = o->search == HWI_FIT_ASCENT ? 0 : 1;
     int nonzero = 0;
     for (size_t i = 0; i < nin; i++) {
-        n *= (double)o->nw[i] * (double)(o->v[i] ? o->nv[i] : 1);
+        if (o->search == HWI_FIT_ASCENT)
+            n += (double)o->nw[i] + (double)(o->v[i] ? o->nv[i] : 0);
+        else
+            n *= (double)o->nw[i] * (double)(o->v[i] ? o->nv[i] : 1);
         for (size_t k = 0; k < o->nw[i]; k++)
             nonzero |= o->w[i][k] != 0;
     }
@@ -858,6 +882,64 @@ int hwi_fit_grid_check(const struct hwi_fit_opts *o, size_t nin, double *combos,
     if (n > HWI_FIT_MAX_COMBOS)
         return hwi_seterr(err, "the weight grids give %.0f combinations, more than %d", n,
                           HWI_FIT_MAX_COMBOS);
+    return 0;
+}
+
+/* Coordinate ascent from equal weights (see fuse.h); *BEST_M its MAP@5. */
+static int fit_ascent(const struct hwi_fitset *fs, const struct hwi_labelset *ls,
+                      size_t nw_id, const struct hwi_fit_opts *o, struct hwi_weights *cur,
+                      struct hwi_weights *best, double *best_m, char *err)
+{
+    size_t nin = fs->nin, k = 0;
+    struct hwi_fit_score s;
+    for (size_t i = 0; i < nin; i++) {
+        cur->w[i] = 1;
+        cur->v[i] = fs->has_nw[i] ? 1 : 0;
+    }
+    if (hwi_fitset_eval(fs, ls, nw_id, cur, o, 0, &s, err))
+        return -1;
+    *best_m = s.map5;
+    memcpy(best->w, cur->w, nin * sizeof *cur->w);
+    memcpy(best->v, cur->v, nin * sizeof *cur->v);
+    for (int round = 0; round < HWI_FIT_MAX_ROUNDS; round++) {
+        int moved = 0;
+        for (size_t d = 0; d < 2 * nin; d++) {
+            size_t i = d / 2;
+            int is_v = d % 2;
+            if (is_v && !o->v[i])
+                continue;
+            const double *g = is_v ? o->v[i] : o->w[i];
+            size_t ng = is_v ? o->nv[i] : o->nw[i];
+            for (size_t x = 0; x < ng; x++) {
+                memcpy(cur->w, best->w, nin * sizeof *cur->w);
+                memcpy(cur->v, best->v, nin * sizeof *cur->v);
+                if (is_v) {
+                    cur->v[i] = g[x];
+                } else {
+                    cur->w[i] = g[x];
+                    if (!o->v[i])
+                        cur->v[i] = fs->has_nw[i] ? g[x] : 0;
+                }
+                int any = 0;
+                for (size_t y = 0; y < nin; y++)
+                    any |= cur->w[y] != 0;
+                if (!any || (cur->w[i] == best->w[i] && cur->v[i] == best->v[i]))
+                    continue;
+                if (o->progress)
+                    o->progress(++k, 0, o->arg);
+                if (hwi_fitset_eval(fs, ls, nw_id, cur, o, 0, &s, err))
+                    return -1;
+                if (s.map5 > *best_m) {
+                    *best_m = s.map5;
+                    memcpy(best->w, cur->w, nin * sizeof *cur->w);
+                    memcpy(best->v, cur->v, nin * sizeof *cur->v);
+                    moved = 1;
+                }
+            }
+        }
+        if (!moved)
+            break;
+    }
     return 0;
 }
 
@@ -884,7 +966,9 @@ int hwi_fitset_fit(const struct hwi_fitset *fs, const struct hwi_labelset *ls, s
 
     /* the grid, as a mixed-radix counter over (w_i, v_i) */
     double best_m = -1;
-    int done = rc != 0;
+    int done = rc != 0 || o->search == HWI_FIT_ASCENT;
+    if (rc == 0 && o->search == HWI_FIT_ASCENT)
+        rc = fit_ascent(fs, ls, nw_id, o, &cur, best, &best_m, err);
     size_t k = 0;
     while (!done) {
         if (o->progress)
@@ -942,4 +1026,12 @@ char *hwi_weights_options(const struct hwi_weights *wt)
         return NULL;
     }
     return buf;
+}
+
+size_t hwi_fuse_photo(const struct hwi_weights *wt, int is_nw, const size_t *pid)
+{
+    for (size_t i = 0; i < wt->nin; i++)
+        if ((is_nw ? wt->v[i] : wt->w[i]) != 0 && pid[i] != HWI_NO_PHOTO)
+            return pid[i];
+    return HWI_NO_PHOTO;
 }

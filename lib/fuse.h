@@ -61,11 +61,15 @@ struct hwi_labelset {
 int hwi_labelset_id(struct hwi_labelset *ls, const char *label, size_t *id);
 void hwi_labelset_free(struct hwi_labelset *ls);
 
-/* One input's candidates for one query, labels as ids. */
+/* One input's candidates for one query, labels as ids.  The photo that
+ * gave a score (a scores TSV's optional 4th column, hwi-knn --photo) is
+ * interned in the same label set: PID, or HWI_NO_PHOTO. */
+#define HWI_NO_PHOTO ((size_t)-1)
 struct hwi_cands {
     size_t n, cap;
     size_t *id;
     float *score;
+    size_t *pid;   /* [n] photo ids (hwi_cands_add sets HWI_NO_PHOTO) */
 };
 
 int hwi_cands_add(struct hwi_cands *c, size_t id, float score);
@@ -80,6 +84,7 @@ struct hwi_join {
     size_t *uid;   /* [nu] label ids, in order of first appearance */
     float *val;    /* [nu * nin] val[u*nin + i]: input i's score, NAN if absent */
     float *miss;   /* [nin] what an absent label of input i counts as */
+    size_t *pid;   /* [nu * nin] as val: input i's photo id, or HWI_NO_PHOTO */
     long *slot;    /* [nslot] position of a label id in the union, or -1 */
     size_t nslot;
 };
@@ -106,6 +111,12 @@ struct hwi_weights {
  * NAN when no input of non-zero weight lists it (not a candidate). */
 void hwi_fuse_scores(const struct hwi_weights *wt, size_t nw_id, const size_t *uid,
                      const float *val, const float *miss, size_t nu, double *out);
+
+/* The photo of a fused candidate: that of the first input (in order) of
+ * non-zero weight (new_whale weight when IS_NW) that has one for it; its
+ * inputs' photo ids PID[0..nin).  HWI_NO_PHOTO when none has, e.g. a label
+ * only the classifier's softmax proposed. */
+size_t hwi_fuse_photo(const struct hwi_weights *wt, int is_nw, const size_t *pid);
 
 /* ------------------------------------------------------------------------
  * Reading one scores TSV input group by group, labels interned, optionally
@@ -138,6 +149,7 @@ struct hwi_fitset {
     size_t *off;   /* [nq + 1] each query's slice of uid and val */
     size_t *uid;   /* [off[nq]] label ids */
     float *val;    /* [off[nq] * nin] as hwi_join.val */
+    size_t *pid;   /* [off[nq] * nin] as hwi_join.pid */
     float *miss;   /* [nq * nin] as hwi_join.miss */
     size_t vcap;
     int *has_nw;   /* [nin] the input lists new_whale somewhere */
@@ -251,8 +263,22 @@ int hwi_logits_fit(const struct hwi_logits *lg, const struct hwi_labelset *ls,
                    const double *grid, size_t ngrid, enum hwi_nw_mode mode,
                    const double *tgrid, size_t ntgrid, struct hwi_mult_fit *f, char *err);
 
-/* How the fusion weights are searched. */
+/* How the fusion weights are searched.
+ *
+ * HWI_FIT_GRID tries every setting of the grids: exhaustive, and the
+ * original's choice for two inputs, but the settings multiply with the
+ * inputs (at most HWI_FIT_MAX_COMBOS).  HWI_FIT_ASCENT is for several
+ * models' inputs (an ensemble): coordinate ascent from equal weights
+ * (w_i = 1, v_i = 1 or 0 as the tied rule), taking one coordinate at a time,
+ * w_0, v_0 (if it has a grid), w_1, ..., to each of its grid values in
+ * order, the others fixed, and keeping a change only when it raises MAP@5
+ * strictly; rounds repeat until one changes nothing, at most
+ * HWI_FIT_MAX_ROUNDS.  It tries about rounds * sum of the grid sizes
+ * settings, finds a local optimum (the grid's best when the inputs help
+ * independently), and is deterministic. */
 #define HWI_FIT_MAX_COMBOS 1000000
+#define HWI_FIT_MAX_ROUNDS 20
+enum hwi_fit_search { HWI_FIT_GRID, HWI_FIT_ASCENT };
 struct hwi_fit_opts {
     enum hwi_nw_mode mode;
     const double *tgrid; /* thresholds to try, NULL: exact search */
@@ -264,9 +290,10 @@ struct hwi_fit_opts {
                           * new_whale, so that a missing value cannot make
                           * one up there) */
     const size_t *nv;
-    /* called before each setting K of TOTAL is tried, or NULL */
+    /* called before each setting K of TOTAL (0: not known) is tried, or NULL */
     void (*progress)(size_t k, double total, void *arg);
     void *arg;
+    enum hwi_fit_search search;
 };
 
 struct hwi_fit_score {
@@ -279,15 +306,16 @@ int hwi_fitset_eval(const struct hwi_fitset *fs, const struct hwi_labelset *ls, 
                     const struct hwi_weights *wt, const struct hwi_fit_opts *o,
                     int want_ranked, struct hwi_fit_score *s, char *err);
 
-/* Check the grids of O for NIN inputs: *COMBOS settings, at most
- * HWI_FIT_MAX_COMBOS, some non-zero weight.  Returns 0, or -1 with ERR set
+/* Check the grids of O for NIN inputs: *COMBOS settings (for the ascent,
+ * the values of one round), at most HWI_FIT_MAX_COMBOS, some non-zero weight.  Returns 0, or -1 with ERR set
  * (a usage error: the grids are the user's). */
 int hwi_fit_grid_check(const struct hwi_fit_opts *o, size_t nin, double *combos, char *err);
 
 /* Fit the weights: every input alone (weight 1, the others 0) into
- * ALONE[0..nin), then every setting of the grids (settings with all
- * weights 0 skipped) in mixed-radix order, input 0's weight fastest; the
- * best into BEST (nin set, arrays allocated) and its score into FUSED.
+ * ALONE[0..nin), then by O->search: every setting of the grids (settings
+ * with all weights 0 skipped) in mixed-radix order, input 0's weight
+ * fastest, or the coordinate ascent; the best into BEST (nin set, arrays
+ * allocated) and its score into FUSED.
  * Returns 0, or -1 with ERR set. */
 int hwi_fitset_fit(const struct hwi_fitset *fs, const struct hwi_labelset *ls, size_t nw_id,
                    const struct hwi_fit_opts *o, struct hwi_weights *best,
