@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_SOFTMAX, OPT_MULTIPLIER, OPT_NW_WEIGHTS, OPT_MISSING, OPT_FIT, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_SOFTMAX, OPT_MULTIPLIER, OPT_NW_WEIGHTS, OPT_MISSING, OPT_FIT, OPT_VERSION, OPT_PHOTO, OPT_SEARCH };
 
 static const struct option longopts[] = {
     {"softmax", no_argument, NULL, OPT_SOFTMAX},
@@ -42,6 +42,8 @@ static const struct option longopts[] = {
     {"threshold-grid", required_argument, NULL, 'T'},
     {"report", required_argument, NULL, 'r'},
     {"output", required_argument, NULL, 'o'},
+    {"photo", no_argument, NULL, OPT_PHOTO},
+    {"search", required_argument, NULL, OPT_SEARCH},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -51,7 +53,6 @@ static const struct option longopts[] = {
 #define DEFAULT_C_GRID "0.1,0.2,0.3,0.5,1,2,3"
 /* Weights like find_mixing_proportions' 0..4 */
 #define DEFAULT_W_GRID "0:4:1"
-#define MAX_COMBOS 1000000
 #define WMAX 1e6
 
 static _Noreturn void usage(int status)
@@ -90,6 +91,10 @@ static _Noreturn void usage(int status)
           "  -G, --nw-grid=GRID      with --fit: values of each FILE's new_whale\n"
           "                          weight, once or once per FILE (default: tied to\n"
           "                          the FILE's weight)\n"
+          "      --search=HOW        with --fit: how to search the weights: grid\n"
+          "                          (default: every setting of the grids) or ascent\n"
+          "                          (coordinate ascent from equal weights, for\n"
+          "                          several models' FILEs)\n"
           "  -N, --new-whale=MODE    with --fit: score the rankings with new_whale at\n"
           "                          a fitted threshold: max (default: max(T, own\n"
           "                          new_whale score)), add (own score + T), or none\n"
@@ -99,6 +104,10 @@ static _Noreturn void usage(int status)
           "  -r, --report=FILE       write the fit report to FILE (default: stderr)\n"
           "  -o, --output=FILE       write to FILE (whole or not at all) instead of\n"
           "                          stdout\n"
+          "      --photo             add a 4th column, the photo that gave each fused\n"
+          "                          score: the first FILE of non-zero weight with a\n"
+          "                          photo for the label (hwi-knn --photo); - when no\n"
+          "                          FILE has one (e.g. only the softmax proposed it)\n"
           "      --help              display this help and exit\n"
           "      --version           output version information and exit\n"
           "\n"
@@ -134,6 +143,8 @@ struct opts {
     int have_mode;
     double *tgrid;
     size_t ntgrid;
+    enum hwi_fit_search search;
+    int have_search;
     const char *report;
     const char *output;
 };
@@ -162,27 +173,32 @@ static double *parse_weights_opt(const char *opt, const char *form, const char *
     return parse_grid_opt(opt, arg, 0, WMAX, n);
 }
 
-static void put_list(FILE *fp, const double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            fputc(',', fp);
-        fprintf(fp, "%.9g", v[i]);
-    }
-}
-
 /* ------------------------------------------------------------------------
  * Output. */
 
-/* Write the candidates of QUERY (LABEL[i], SCORE[i]; NAN: not a candidate)
- * best first, the TOP best (0: all) and new_whale. */
+/* --photo: write the 4th column, each fused candidate's photo. */
+static int with_photo;
+
+static void write_header(FILE *out)
+{
+    if (with_photo)
+        hwi_tsv_write_header_photo(out);
+    else
+        hwi_tsv_write_header(out);
+}
+
+/* Write the candidates of QUERY (LABEL[i], SCORE[i]; NAN: not a candidate;
+ * PHOTO[i] with --photo, NULL: none) best first, the TOP best (0: all)
+ * and new_whale. */
 static void write_query(FILE *out, const char *query, const char **label, double *score,
-                        size_t n, long top, size_t *idx)
+                        const char **photo, size_t n, long top, size_t *idx)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (!isnan(score[i])) {
             label[m] = label[i];
+            if (photo)
+                photo[m] = photo[i];
             score[m++] = score[i];
         }
     hwi_rank_order(score, label, m, idx);
@@ -190,7 +206,9 @@ static void write_query(FILE *out, const char *query, const char **label, double
         size_t i = idx[r];
         if (top && r >= (size_t)top && strcmp(label[i], HWI_NEW_WHALE))
             continue;
-        if (hwi_tsv_write(out, query, label[i], score[i]))
+        if (with_photo ? hwi_tsv_write_photo(out, query, label[i], score[i],
+                                             photo ? photo[i] : NULL)
+                       : hwi_tsv_write(out, query, label[i], score[i]))
             hwi_die(HWI_EXIT_FAIL, "query '%s', label '%s': cannot be written as TSV",
                     query, label[i]);
     }
@@ -201,6 +219,7 @@ struct work {
     size_t cap;
     double *d;
     const char **label;
+    const char **photo;
     size_t *idx;
 };
 
@@ -213,8 +232,9 @@ static void work_reserve(struct work *w, size_t n)
         cap *= 2;
     w->d = realloc(w->d, cap * sizeof *w->d);
     w->label = realloc(w->label, cap * sizeof *w->label);
+    w->photo = realloc(w->photo, cap * sizeof *w->photo);
     w->idx = realloc(w->idx, cap * sizeof *w->idx);
-    if (!w->d || !w->label || !w->idx)
+    if (!w->d || !w->label || !w->photo || !w->idx)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     w->cap = cap;
 }
@@ -223,11 +243,12 @@ static void work_free(struct work *w)
 {
     free(w->d);
     free(w->label);
+    free(w->photo);
     free(w->idx);
 }
 
 /* ------------------------------------------------------------------------
- * The fit report. */
+ * The fit report (lib/thresh.h). */
 struct report {
     struct hwi_outfile out;
     FILE *fp;
@@ -244,21 +265,7 @@ static void report_open(struct report *r, const char *path)
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         r->fp = r->out.fp;
     }
-    fputs("# stage\tqueries\tmap5\tthreshold\tmap5_nw\toptions\n", r->fp);
-}
-
-/* One line; OPTIONS is printed by the callback. */
-static void report_line(struct report *r, const char *stage, size_t nq, double map5,
-                        enum hwi_nw_mode mode, double thr, double map5_nw)
-{
-    fprintf(r->fp, "%s\t%zu\t%.6f\t", stage, nq, map5);
-    if (mode == HWI_NW_NONE) {
-        fputs("-\t-\t", r->fp);
-    } else {
-        char buf[64];
-        fputs(hwi_thresh_format(buf, sizeof buf, thr), r->fp);
-        fprintf(r->fp, "\t%.6f\t", map5_nw);
-    }
+    hwi_thresh_report_head(r->fp);
 }
 
 /* The finished report file, committed by main with the output. */
@@ -301,7 +308,7 @@ static void softmax_stream(struct hwi_stream *s, struct hwi_labelset *ls, const 
         hwi_softmax(w.d, s->vec, s->dim, o->c);
         for (uint32_t i = 0; i < s->dim; i++)
             w.label[i] = ls->name[lid[i]];
-        write_query(out, s->key, w.label, w.d, s->dim, o->top, w.idx);
+        write_query(out, s->key, w.label, w.d, NULL, s->dim, o->top, w.idx);
     }
     if (rc < 0)
         hwi_die(HWI_EXIT_FAIL, "%s", s->err);
@@ -323,48 +330,28 @@ static void softmax_fit(struct hwi_stream *s, struct hwi_labelset *ls, size_t *l
     size_t ng;
     double *grid = parse_grid_opt("grid", o->ngrid ? o->grid[0] : DEFAULT_C_GRID, 0, WMAX,
                                   &ng);
-    struct work w = {0};
-    work_reserve(&w, lg.dim);
-    struct hwi_top5 *t = malloc((lg.nq ? lg.nq : 1) * sizeof *t);
-    if (!t)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-
-    /* c = 1 first (the plain classifier), then the grid */
-    double best_c = 1, best_m = -1, best_thr = 0, m1 = 0, thr1 = 0, ranked = 0;
-    for (size_t g = 0; g <= ng; g++) {
-        double c = g == 0 ? 1 : grid[g - 1];
-        for (size_t q = 0; q < lg.nq; q++)
-            hwi_logits_top5(&lg, q, c, ls, w.d, &t[q]);
-        double thr, m;
-        if (hwi_thresh_search(t, lg.truth, lg.nq, o->mode, NULL, 0, o->tgrid, o->ntgrid,
-                              &thr, &m, err))
-            hwi_die(HWI_EXIT_FAIL, "%s", err);
-        if (g == 0) {
-            m1 = m;
-            thr1 = thr;
-            ranked = hwi_top5_map5(t, lg.truth, lg.nq, HWI_NW_NONE, 0, NULL, 0);
-        } else if (m > best_m) {
-            best_m = m;
-            best_c = c;
-            best_thr = thr;
-        }
-    }
+    struct hwi_mult_fit f;
+    if (hwi_logits_fit(&lg, ls, grid, ng, o->mode, o->tgrid, o->ntgrid, &f, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct report r;
+    char opt[64];
     report_open(&r, o->report);
-    report_line(&r, "softmax", lg.nq, ranked, o->mode, thr1, m1);
-    fputs("--multiplier=1\n", r.fp);
-    report_line(&r, "softmax-fitted", lg.nq, ranked, o->mode, best_thr, best_m);
-    fprintf(r.fp, "--multiplier=%.9g\n", best_c);
+    hwi_thresh_report_line(r.fp, "softmax", lg.nq, f.ranked, o->mode, f.thr1, f.map5_1,
+                           "--multiplier=1");
+    snprintf(opt, sizeof opt, "--multiplier=%.9g", f.c);
+    hwi_thresh_report_line(r.fp, "softmax-fitted", lg.nq, f.ranked, o->mode, f.thr, f.map5,
+                           opt);
     report_close(&r);
 
+    struct work w = {0};
+    work_reserve(&w, lg.dim);
     hwi_tsv_write_header(out);
     for (size_t q = 0; q < lg.nq; q++) {
-        hwi_softmax(w.d, lg.z + q * lg.dim, lg.dim, best_c);
+        hwi_softmax(w.d, lg.z + q * lg.dim, lg.dim, f.c);
         for (size_t i = 0; i < lg.dim; i++)
             w.label[i] = ls->name[lid[i]];
-        write_query(out, lg.key[q], w.label, w.d, lg.dim, o->top, w.idx);
+        write_query(out, lg.key[q], w.label, w.d, NULL, lg.dim, o->top, w.idx);
     }
-    free(t);
     free(grid);
     work_free(&w);
     hwi_labels_free(&truth);
@@ -398,46 +385,6 @@ static void run_softmax(struct opts *o, char **files, int nfiles, FILE *out)
 /* ------------------------------------------------------------------------
  * Fusion. */
 
-/* Fail if some input shares no individual's label with the first one.
- * SEEN[i] marks the label ids input i lists (NLAB of them). */
-static void check_overlap(unsigned char **seen, size_t nin, size_t nlab, size_t nw_id,
-                          char *const *names)
-{
-    for (size_t i = 1; i < nin; i++) {
-        int any0 = 0, anyi = 0, both = 0;
-        for (size_t l = 0; l < nlab && !both; l++) {
-            if (l == nw_id)
-                continue;
-            any0 |= seen[0][l];
-            anyi |= seen[i][l];
-            both |= seen[0][l] && seen[i][l];
-        }
-        if (any0 && anyi && !both)
-            hwi_die(HWI_EXIT_FAIL, "%s and %s have no label in common: mismatched label sets",
-                    names[0], names[i]);
-    }
-}
-
-static void mark_seen(unsigned char **seen, size_t *cap, size_t nin, size_t i,
-                      const struct hwi_cands *c, size_t nlab)
-{
-    if (nlab > *cap) {
-        size_t ncap = *cap ? *cap : 1024;
-        while (ncap < nlab)
-            ncap *= 2;
-        for (size_t x = 0; x < nin; x++) {
-            unsigned char *p = realloc(seen[x], ncap);
-            if (!p)
-                hwi_die(HWI_EXIT_FAIL, "out of memory");
-            memset(p + *cap, 0, ncap - *cap);
-            seen[x] = p;
-        }
-        *cap = ncap;
-    }
-    for (size_t k = 0; k < c->n; k++)
-        seen[i][c->id[k]] = 1;
-}
-
 /* Say when some queries were missing from an input (they were fused with
  * all its labels missing). */
 static void warn_absent(const size_t *absent, size_t nin, char *const *names)
@@ -453,132 +400,64 @@ static void fuse_stream(struct hwi_fuse_input *in, size_t nin, char *const *name
 {
     char err[HWI_ERRLEN];
     struct hwi_labelset ls = {0};
-    size_t nw_id;
-    if (hwi_labelset_id(&ls, HWI_NEW_WHALE, &nw_id))
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-    for (size_t i = 0; i < nin; i++)
-        if (hwi_fuse_input_next(&in[i], &ls, err) < 0)
-            hwi_die(HWI_EXIT_FAIL, "%s", err);
-    const struct hwi_cands **c = calloc(nin, sizeof *c);
-    size_t *absent = calloc(nin, sizeof *absent);
-    unsigned char **seen = calloc(nin, sizeof *seen);
-    size_t seencap = 0;
+    struct hwi_fuse_merge m;
     struct hwi_join j;
-    hwi_join_init(&j, nin);
     struct work w = {0};
-    char *query = NULL;
-    if (!c || !seen || !absent)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-    hwi_tsv_write_header(out);
-    for (;;) {
-        const char *min = NULL;
-        for (size_t i = 0; i < nin; i++)
-            if (in[i].have && (!min || strcmp(in[i].grp.query, min) < 0))
-                min = in[i].grp.query;
-        if (!min)
-            break;
-        free(query);
-        if (!(query = strdup(min)))
-            hwi_die(HWI_EXIT_FAIL, "out of memory");
-        for (size_t i = 0; i < nin; i++) {
-            c[i] = in[i].have && !strcmp(in[i].grp.query, query) ? &in[i].c : NULL;
-            if (c[i])
-                mark_seen(seen, &seencap, nin, i, c[i], ls.n);
-            else
-                absent[i]++;
-        }
-        if (hwi_join_query(&j, c, &o->miss, &ls, nw_id, query, (const char *const *)names,
-                           err))
+    hwi_join_init(&j, nin);
+    if (hwi_fuse_merge_open(&m, in, nin, (const char *const *)names, &ls, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    write_header(out);
+    int rc;
+    while ((rc = hwi_fuse_merge_next(&m, err)) == 1) {
+        if (hwi_join_query(&j, m.c, &o->miss, &ls, m.nw_id, m.query,
+                           (const char *const *)names, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         work_reserve(&w, j.nu);
-        hwi_fuse_scores(wt, nw_id, j.uid, j.val, j.miss, j.nu, w.d);
-        for (size_t u = 0; u < j.nu; u++)
+        hwi_fuse_scores(wt, m.nw_id, j.uid, j.val, j.miss, j.nu, w.d);
+        for (size_t u = 0; u < j.nu; u++) {
+            size_t p = hwi_fuse_photo(wt, j.uid[u] == m.nw_id, j.pid + u * nin);
             w.label[u] = ls.name[j.uid[u]];
-        write_query(out, query, w.label, w.d, j.nu, o->top, w.idx);
-        for (size_t i = 0; i < nin; i++)
-            if (c[i] && hwi_fuse_input_next(&in[i], &ls, err) < 0)
-                hwi_die(HWI_EXIT_FAIL, "%s", err);
+            w.photo[u] = p == HWI_NO_PHOTO ? NULL : ls.name[p];
+        }
+        write_query(out, m.query, w.label, w.d, w.photo, j.nu, o->top, w.idx);
     }
-    check_overlap(seen, nin, seencap < ls.n ? seencap : ls.n, nw_id, names);
-    warn_absent(absent, nin, names);
-    free(absent);
-    for (size_t i = 0; i < nin; i++)
-        free(seen[i]);
-    free(seen);
-    free(query);
-    free(c);
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    warn_absent(m.absent, nin, names);
+    hwi_fuse_merge_close(&m);
     work_free(&w);
     hwi_join_free(&j);
     hwi_labelset_free(&ls);
-}
-
-/* Overlap check on a fit set. */
-static void fitset_overlap(const struct hwi_fitset *fs, size_t nlab, size_t nw_id,
-                           char *const *names)
-{
-    unsigned char **seen = calloc(fs->nin, sizeof *seen);
-    if (!seen)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-    for (size_t i = 0; i < fs->nin; i++)
-        if (!(seen[i] = calloc(nlab ? nlab : 1, 1)))
-            hwi_die(HWI_EXIT_FAIL, "out of memory");
-    for (size_t u = 0; u < fs->off[fs->nq]; u++)
-        for (size_t i = 0; i < fs->nin; i++)
-            if (!isnan(fs->val[u * fs->nin + i]))
-                seen[i][fs->uid[u]] = 1;
-    check_overlap(seen, fs->nin, nlab, nw_id, names);
-    for (size_t i = 0; i < fs->nin; i++)
-        free(seen[i]);
-    free(seen);
 }
 
 static void fitset_write(const struct hwi_fitset *fs, const struct hwi_labelset *ls,
                          size_t nw_id, const struct hwi_weights *wt, long top, FILE *out)
 {
     struct work w = {0};
-    hwi_tsv_write_header(out);
+    write_header(out);
     for (size_t q = 0; q < fs->nq; q++) {
         size_t a = fs->off[q], nu = fs->off[q + 1] - a;
         work_reserve(&w, nu);
         hwi_fuse_scores(wt, nw_id, fs->uid + a, fs->val + a * fs->nin,
                         fs->miss + q * fs->nin, nu, w.d);
-        for (size_t u = 0; u < nu; u++)
+        for (size_t u = 0; u < nu; u++) {
+            size_t p = hwi_fuse_photo(wt, fs->uid[a + u] == nw_id, fs->pid + (a + u) * fs->nin);
             w.label[u] = ls->name[fs->uid[a + u]];
-        write_query(out, fs->query[q], w.label, w.d, nu, top, w.idx);
+            w.photo[u] = p == HWI_NO_PHOTO ? NULL : ls->name[p];
+        }
+        write_query(out, fs->query[q], w.label, w.d, w.photo, nu, top, w.idx);
     }
     work_free(&w);
 }
 
-/* MAP@5 as ranked, and at the best threshold, of the fit set fused by WT. */
-struct score {
-    double ranked, thr, map5;
-};
-
-static struct score evaluate(const struct hwi_fitset *fs, const struct hwi_labelset *ls,
-                             size_t nw_id, const struct hwi_weights *wt, const struct opts *o,
-                             struct hwi_top5 *t, struct work *w, int want_ranked)
+/* Progress of the weight search, for people at a terminal. */
+static void show_progress(size_t k, double total, void *arg)
 {
-    char err[HWI_ERRLEN];
-    struct score s = {0, 0, 0};
-    for (size_t q = 0; q < fs->nq; q++) {
-        work_reserve(w, fs->off[q + 1] - fs->off[q]);
-        hwi_fitset_top5(fs, q, wt, ls, nw_id, w->d, &t[q]);
-    }
-    if (hwi_thresh_search(t, fs->truth, fs->nq, o->mode, NULL, 0, o->tgrid, o->ntgrid,
-                          &s.thr, &s.map5, err))
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
-    if (want_ranked)
-        s.ranked = hwi_top5_map5(t, fs->truth, fs->nq, HWI_NW_NONE, 0, NULL, 0);
-    return s;
-}
-
-static void put_weights(FILE *fp, const struct hwi_weights *wt)
-{
-    fputs("--weights=", fp);
-    put_list(fp, wt->w, wt->nin);
-    fputs(" --nw-weights=", fp);
-    put_list(fp, wt->v, wt->nin);
-    fputc('\n', fp);
+    (void)arg;
+    if (total > 0)
+        fprintf(stderr, "\r%s: fit: weights %zu of %.0f", hwi_program_name, k, total);
+    else
+        fprintf(stderr, "\r%s: fit: weights %zu", hwi_program_name, k);
 }
 
 static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_id,
@@ -593,87 +472,50 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
     /* each input's grids; an input without new_whale needs no V grid */
     double **gw = calloc(nin, sizeof *gw), **gv = calloc(nin, sizeof *gv);
     size_t *nw = calloc(nin, sizeof *nw), *nv = calloc(nin, sizeof *nv);
-    size_t *at = calloc(nin * 2, sizeof *at);
-    if (!gw || !gv || !nw || !nv || !at)
+    struct hwi_fit_score *alone = calloc(nin, sizeof *alone), fused;
+    if (!gw || !gv || !nw || !nv || !alone)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
-    double combos = 1;
     for (size_t i = 0; i < nin; i++) {
         const char *g = o->ngrid ? o->grid[o->ngrid == 1 ? 0 : i] : DEFAULT_W_GRID;
         gw[i] = parse_grid_opt("grid", g, 0, WMAX, &nw[i]);
-        if (o->nnwgrid && fs->has_nw[i]) {
+        if (o->nnwgrid && fs->has_nw[i])
             gv[i] = parse_grid_opt("nw-grid", o->nwgrid[o->nnwgrid == 1 ? 0 : i], 0, WMAX,
                                    &nv[i]);
-            combos *= (double)nv[i];
-        }
-        combos *= (double)nw[i];
     }
-    int nonzero = 0;
-    for (size_t i = 0; i < nin; i++)
-        for (size_t k = 0; k < nw[i]; k++)
-            nonzero |= gw[i][k] != 0;
+    int tty = isatty(STDERR_FILENO);
+    struct hwi_fit_opts fo = {o->mode, o->tgrid, o->ntgrid, gw, nw, gv, nv,
+                              tty ? show_progress : NULL, NULL, o->search};
+    double combos;
     /* hwi_die exits at once: nothing to free first */
-    if (!nonzero)
-        hwi_die(HWI_EXIT_USAGE, "the weight grids hold only zeros: nothing to fuse");
-    if (combos > MAX_COMBOS)
-        hwi_die(HWI_EXIT_USAGE, "the weight grids give %.0f combinations, more than %d",
-                combos, MAX_COMBOS);
-
-    struct hwi_top5 *t = malloc((fs->nq ? fs->nq : 1) * sizeof *t);
-    struct work w = {0};
-    struct hwi_weights cur = {nin, calloc(nin, sizeof(double)), calloc(nin, sizeof(double))};
-    if (!t || !cur.w || !cur.v)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
-    struct report r;
-    report_open(&r, o->report);
-
-    /* each input alone */
-    for (size_t i = 0; i < nin; i++) {
-        for (size_t x = 0; x < nin; x++)
-            cur.w[x] = cur.v[x] = x == i;
-        struct score s = evaluate(fs, ls, nw_id, &cur, o, t, &w, 1);
-        char stage[HWI_ERRLEN];
-        snprintf(stage, sizeof stage, "alone:%s", names[i]);
-        report_line(&r, stage, fs->nq, s.ranked, o->mode, s.thr, s.map5);
-        put_weights(r.fp, &cur);
-    }
-
-    /* the grid, as a mixed-radix counter over (w_i, v_i) */
-    double best_m = -1;
-    int done = 0, tty = isatty(STDERR_FILENO); /* progress for people */
-    size_t k = 0;
-    while (!done) {
-        if (tty)
-            fprintf(stderr, "\r%s: fit: weights %zu of %.0f", hwi_program_name, ++k, combos);
-        int any = 0;
-        for (size_t i = 0; i < nin; i++) {
-            cur.w[i] = gw[i][at[2 * i]];
-            /* a FILE that never lists new_whale gets new_whale weight 0,
-             * so that --missing cannot make one up there */
-            cur.v[i] = gv[i] ? gv[i][at[2 * i + 1]] : fs->has_nw[i] ? cur.w[i] : 0;
-            any |= cur.w[i] != 0;
-        }
-        if (any) {
-            struct score s = evaluate(fs, ls, nw_id, &cur, o, t, &w, 0);
-            if (s.map5 > best_m) {
-                best_m = s.map5;
-                memcpy(best->w, cur.w, nin * sizeof *cur.w);
-                memcpy(best->v, cur.v, nin * sizeof *cur.v);
-            }
-        }
-        done = 1;
-        for (size_t d = 0; d < 2 * nin && done; d++) {
-            size_t lim = d % 2 ? (gv[d / 2] ? nv[d / 2] : 1) : nw[d / 2];
-            if (++at[d] < lim)
-                done = 0;
-            else
-                at[d] = 0;
-        }
-    }
+    if (hwi_fit_grid_check(&fo, nin, &combos, err))
+        hwi_die(HWI_EXIT_USAGE, "%s", err);
+    if (hwi_fitset_fit(fs, ls, nw_id, &fo, best, alone, &fused, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (tty)
         fputc('\n', stderr);
-    struct score s = evaluate(fs, ls, nw_id, best, o, t, &w, 1);
-    report_line(&r, "fused", fs->nq, s.ranked, o->mode, s.thr, s.map5);
-    put_weights(r.fp, best);
+
+    struct report r;
+    struct hwi_weights one = {nin, calloc(nin, sizeof(double)), calloc(nin, sizeof(double))};
+    if (!one.w || !one.v)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    report_open(&r, o->report);
+    for (size_t i = 0; i < nin; i++) {
+        char stage[HWI_ERRLEN], *opt;
+        for (size_t x = 0; x < nin; x++)
+            one.w[x] = one.v[x] = x == i;
+        if (!(opt = hwi_weights_options(&one)))
+            hwi_die(HWI_EXIT_FAIL, "out of memory");
+        snprintf(stage, sizeof stage, "alone:%s", names[i]);
+        hwi_thresh_report_line(r.fp, stage, fs->nq, alone[i].ranked, o->mode, alone[i].thr,
+                               alone[i].map5, opt);
+        free(opt);
+    }
+    char *opt = hwi_weights_options(best);
+    if (!opt)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    hwi_thresh_report_line(r.fp, "fused", fs->nq, fused.ranked, o->mode, fused.thr,
+                           fused.map5, opt);
+    free(opt);
     report_close(&r);
 
     fitset_write(fs, ls, nw_id, best, o->top, out);
@@ -685,11 +527,9 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
     free(gv);
     free(nw);
     free(nv);
-    free(at);
-    free(t);
-    free(cur.w);
-    free(cur.v);
-    work_free(&w);
+    free(alone);
+    free(one.w);
+    free(one.v);
     hwi_labels_free(&truth);
 }
 
@@ -722,7 +562,8 @@ static void run_fuse(struct opts *o, char **files, int nfiles, FILE *out)
         size_t nw_id;
         if (hwi_labelset_id(&ls, HWI_NEW_WHALE, &nw_id))
             hwi_die(HWI_EXIT_FAIL, "out of memory");
-        fitset_overlap(&fs, ls.n, nw_id, names);
+        if (hwi_fitset_overlap(&fs, ls.n, nw_id, (const char *const *)names, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
         warn_absent(fs.absent, nin, names);
         if (o->fit)
             fuse_fit(&fs, &ls, nw_id, names, o, &wt, out);
@@ -806,21 +647,34 @@ int main(int argc, char **argv)
             break;
         case 'r': o.report = optarg; break;
         case 'o': o.output = optarg; break;
+        case OPT_PHOTO: with_photo = 1; break;
+        case OPT_SEARCH:
+            if (!strcmp(optarg, "grid") || !strcmp(optarg, "ascent")) {
+                o.search = optarg[0] == 'a' ? HWI_FIT_ASCENT : HWI_FIT_GRID;
+                o.have_search = 1;
+                break;
+            }
+            hwi_warn("invalid value '%s' for --search: expected grid or ascent", optarg);
+            hwi_try_help();
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
         }
     }
     const char *bad = NULL;
-    if (o.softmax && (o.nw || o.nv || o.have_miss || o.unsorted || o.nnwgrid))
-        bad = "--weights, --nw-weights, --missing, --unsorted and --nw-grid fuse scores "
-              "files; they do not apply to --softmax";
+    if (o.softmax && (o.nw || o.nv || o.have_miss || o.unsorted || o.nnwgrid || with_photo))
+        bad = "--weights, --nw-weights, --missing, --unsorted, --nw-grid and --photo fuse "
+              "scores files; they do not apply to --softmax";
     else if (!o.softmax && o.have_c)
         bad = "--multiplier applies to --softmax";
     else if (o.fit && (o.have_c || o.nw || o.nv))
         bad = "--fit chooses the multiplier or weights: do not give them too";
-    else if (!o.fit && (o.ngrid || o.nnwgrid || o.have_mode || o.tgrid || o.report))
-        bad = "--grid, --nw-grid, --new-whale, --threshold-grid and --report need --fit";
+    else if (!o.fit && (o.ngrid || o.nnwgrid || o.have_mode || o.tgrid || o.report ||
+                        o.have_search))
+        bad = "--grid, --nw-grid, --new-whale, --threshold-grid, --search and --report need "
+              "--fit";
+    else if (o.softmax && o.have_search)
+        bad = "--search fits fusion weights; --softmax fits its multiplier on --grid";
     else if (o.softmax && o.ngrid > 1)
         bad = "--softmax takes one --grid";
     size_t nin = (size_t)(argc - optind), nstdin = 0;

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_THRESHOLD, OPT_FIT, OPT_PAD, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_THRESHOLD, OPT_FIT, OPT_PAD, OPT_VERSION, OPT_MATCHES };
 
 static const struct option longopts[] = {
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
@@ -34,6 +34,7 @@ static const struct option longopts[] = {
     {"pad", required_argument, NULL, OPT_PAD},
     {"report", required_argument, NULL, 'r'},
     {"output", required_argument, NULL, 'o'},
+    {"matches", required_argument, NULL, OPT_MATCHES},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -75,6 +76,10 @@ static _Noreturn void usage(int status)
           "  -r, --report=FILE       write the fit report to FILE (default: stderr)\n"
           "  -o, --output=FILE       write to FILE (whole or not at all) instead of\n"
           "                          stdout\n"
+          "      --matches=FILE      also write, for a reviewer (hwi-sheet), each row's\n"
+          "                          ranked ids as scores TSV with the photo column:\n"
+          "                          query, id, score (new_whale's as placed), the\n"
+          "                          photo that gave the score or - (padding left out)\n"
           "      --help              display this help and exit\n"
           "      --version           output version information and exit\n"
           "\n"
@@ -199,7 +204,11 @@ static void load_scores(struct rows *r, const struct hwi_map *index, int have_li
                         name, grp.line, grp.query, grp.score[k], grp.label[k]);
             if (hwi_labelset_id(ls, grp.label[k], &id))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
-            hwi_top5_push(&r->t[row], ls->name[id], grp.score[k]);
+            size_t pid = 0;
+            if (grp.photo[k] && hwi_labelset_id(ls, grp.photo[k], &pid))
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+            hwi_top5_push_photo(&r->t[row], ls->name[id], grp.score[k],
+                                grp.photo[k] ? ls->name[pid] : NULL);
         }
     }
     if (rc < 0)
@@ -209,51 +218,39 @@ static void load_scores(struct rows *r, const struct hwi_map *index, int have_li
     hwi_fclose_in(fp);
 }
 
-/* The default padding: the ids ranked first most often, then those most
- * often among the five best, ties by id. */
-struct count {
-    const char *label;
-    size_t first, top;
-};
-
-static int by_count(const void *a, const void *b)
+/* --matches: each row's ranked ids (new_whale included, padding not) with
+ * their scores and photos, into the temporary file OUT for PATH. */
+static void write_matches(const struct rows *r, enum hwi_nw_mode mode, double thr,
+                          const char *const *pad, size_t npad, const char *path,
+                          struct hwi_outfile *out)
 {
-    const struct count *x = a, *y = b;
-    if (x->first != y->first)
-        return x->first > y->first ? -1 : 1;
-    if (x->top != y->top)
-        return x->top > y->top ? -1 : 1;
-    return strcmp(x->label, y->label);
-}
-
-static size_t default_pad(const struct rows *r, const char **pad, size_t max)
-{
-    struct hwi_map idx = {0};
-    struct count *c = calloc(r->n * HWI_TOPK + 1, sizeof *c);
-    size_t nc = 0;
-    if (!c)
-        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    char err[HWI_ERRLEN];
+    if (hwi_outfile_open(out, path, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    hwi_tsv_write_header_photo(out->fp);
     for (size_t i = 0; i < r->n; i++) {
-        for (int k = 0; k < r->t[i].k; k++) {
-            size_t old;
-            int put = hwi_map_put(&idx, r->t[i].label[k], nc, &old);
-            if (put < 0)
-                hwi_die(HWI_EXIT_FAIL, "out of memory");
-            if (put) {
-                c[nc].label = r->t[i].label[k];
-                old = nc++;
+        const struct hwi_top5 *t = &r->t[i];
+        const char *ids[HWI_TOPK];
+        int n = hwi_top5_predict(t, mode, thr, pad, npad, ids);
+        for (int k = 0; k < n; k++) {
+            const char *photo = NULL;
+            double score;
+            int found = 1;
+            if (!strcmp(ids[k], HWI_NEW_WHALE)) {
+                score = hwi_top5_nw_score(t, mode, thr, &photo);
+            } else {
+                int x = 0;
+                while (x < t->k && strcmp(t->label[x], ids[k]))
+                    x++;
+                found = x < t->k;
+                score = found ? t->score[x] : 0;
+                photo = found ? t->photo[x] : NULL;
             }
-            c[old].first += k == 0;
-            c[old].top++;
+            if (found && hwi_tsv_write_photo(out->fp, r->image[i], ids[k], score, photo))
+                hwi_die(HWI_EXIT_FAIL, "query '%s', id '%s': cannot be written as TSV",
+                        r->image[i], ids[k]);
         }
     }
-    qsort(c, nc, sizeof *c, by_count);
-    size_t n = nc < max ? nc : max;
-    for (size_t i = 0; i < n; i++)
-        pad[i] = c[i].label;
-    free(c);
-    hwi_map_free(&idx);
-    return n;
 }
 
 int main(int argc, char **argv)
@@ -263,7 +260,8 @@ int main(int argc, char **argv)
     double thr = 0;
     int have_thr = 0, have_mode = 0;
     enum hwi_nw_mode mode = HWI_NW_MAX;
-    const char *fit = NULL, *images = NULL, *padarg = NULL, *report = NULL, *output = NULL;
+    const char *fit = NULL, *images = NULL, *padarg = NULL, *report = NULL, *output = NULL,
+               *matches = NULL;
     double *grid = NULL;
     size_t ngrid = 0;
     char err[HWI_ERRLEN];
@@ -295,6 +293,7 @@ int main(int argc, char **argv)
         case OPT_PAD: padarg = optarg; break;
         case 'r': report = optarg; break;
         case 'o': output = optarg; break;
+        case OPT_MATCHES: matches = optarg; break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
@@ -350,27 +349,27 @@ int main(int argc, char **argv)
         load_images(&r, &index, images);
     load_scores(&r, &index, images != NULL, path, name,
                 images && !strcmp(images, "-") ? "(stdin)" : images, &ls);
-    if (!padarg)
-        npad = default_pad(&r, pad, 16);
+    if (!padarg && hwi_thresh_default_pad(r.t, r.n, pad, 16, &npad, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
 
     struct hwi_labels truth = {0};
-    struct hwi_outfile out[2] = {0}; /* the submission, the fit report */
+    struct hwi_outfile out[3] = {0}; /* the submission, the fit report, the matches */
     if (fit) {
         if (hwi_labels_load(&truth, fit, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
-        struct hwi_map tidx = {0};
-        if (hwi_labels_index(&truth, &tidx))
-            hwi_die(HWI_EXIT_FAIL, "out of memory");
         const char **tr = malloc((r.n ? r.n : 1) * sizeof *tr);
-        if (!tr)
+        size_t *row = malloc((r.n ? r.n : 1) * sizeof *row), nolab;
+        if (!tr || !row)
             hwi_die(HWI_EXIT_FAIL, "out of memory");
-        for (size_t i = 0; i < r.n; i++) {
-            size_t *at = hwi_map_get(&tidx, r.image[i]);
-            if (!at)
-                hwi_die(HWI_EXIT_FAIL, "%s: no label for query '%s' (%s:%ld)", fit,
-                        r.image[i], r.src[i], r.line[i]);
-            tr[i] = truth.id[*at];
+        if (hwi_labels_rows(&truth, (const char *const *)r.image, r.n, row, &nolab, err)) {
+            if (nolab == r.n)
+                hwi_die(HWI_EXIT_FAIL, "%s", err);
+            hwi_die(HWI_EXIT_FAIL, "%s: no label for query '%s' (%s:%ld)", fit, r.image[nolab],
+                    r.src[nolab], r.line[nolab]);
         }
+        for (size_t i = 0; i < r.n; i++)
+            tr[i] = truth.id[row[i]];
+        free(row);
         double map5;
         if (hwi_thresh_search(r.t, tr, r.n, mode, pad, npad, grid, ngrid, &thr, &map5, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -381,13 +380,12 @@ int main(int argc, char **argv)
                 hwi_die(HWI_EXIT_FAIL, "%s", err);
             fp = out[1].fp;
         }
-        char tbuf[64];
-        hwi_thresh_format(tbuf, sizeof tbuf, thr);
-        fprintf(fp, "# stage\tqueries\tmap5\tthreshold\tmap5_nw\toptions\n"
-                    "thresh\t%zu\t%.6f\t%s\t%.6f\t--threshold=%s%s\n",
-                r.n, ranked, tbuf, map5, tbuf, mode == HWI_NW_ADD ? " --new-whale=add" : "");
+        char tbuf[64], opt[128];
+        snprintf(opt, sizeof opt, "--threshold=%s%s", hwi_thresh_format(tbuf, sizeof tbuf, thr),
+                 mode == HWI_NW_ADD ? " --new-whale=add" : "");
+        hwi_thresh_report_head(fp);
+        hwi_thresh_report_line(fp, "thresh", r.n, ranked, mode, thr, map5, opt);
         free(tr);
-        hwi_map_free(&tidx);
     }
 
     /* the submission */
@@ -409,7 +407,9 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (hwi_preds_write(&sub, out[0].fp))
         hwi_die(HWI_EXIT_FAIL, "write error");
-    if (hwi_outfile_commit_all(out, 2, err)) /* both or neither */
+    if (matches)
+        write_matches(&r, mode, thr, pad, npad, matches, &out[2]);
+    if (hwi_outfile_commit_all(out, 3, err)) /* all or none */
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 
     hwi_preds_free(&sub);

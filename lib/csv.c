@@ -410,6 +410,27 @@ int hwi_labels_index(const struct hwi_labels *t, struct hwi_map *m)
     return 0;
 }
 
+int hwi_labels_rows(const struct hwi_labels *t, const char *const *key, size_t n,
+                    size_t *row, size_t *bad, char *err)
+{
+    struct hwi_map idx = {0};
+    *bad = n;
+    if (hwi_labels_index(t, &idx))
+        return hwi_seterr(err, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const size_t *r = hwi_map_get(&idx, key[i]);
+        if (r) {
+            row[i] = *r;
+        } else {
+            *bad = i;
+            rc = -1;
+        }
+    }
+    hwi_map_free(&idx);
+    return rc;
+}
+
 void hwi_labels_free(struct hwi_labels *t)
 {
     for (size_t i = 0; i < t->n; i++) {

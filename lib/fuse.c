@@ -1,15 +1,5 @@
-/* fuse.c: fusing scores, placing new_whale, fitting on validation (see
- * fuse.h for the formulas and contracts).
- *
- * The exact threshold search.  For one query keep its best individuals
- * s_1 >= ... >= s_k (k <= 5) and its own new_whale score n.  At threshold T
- * new_whale lands at position pos(T) among them: under HWI_NW_MAX
- * pos = min(p0, #{s_i > T}) with p0 the number that beat n; under
- * HWI_NW_ADD pos = #{s_i - n > T}.  Its AP is a table A[pos], so the
- * summed AP changes only where T crosses some s_i (or s_i - n): sorting
- * those crossings and adding the changes A[i] - A[i+1] in order gives the
- * MAP@5 of every interval between them.  APs are multiples of 1/60, so
- * sums are kept exactly as integers. */
+/* fuse.c: fusing scores and fitting the fusion on validation (see fuse.h
+ * for the formulas and contracts). */
 #include <config.h>
 
 #include "fuse.h"
@@ -22,24 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int hwi_nw_mode_parse(const char *s, enum hwi_nw_mode *mode)
-{
-    if (!strcmp(s, "max"))
-        *mode = HWI_NW_MAX;
-    else if (!strcmp(s, "add"))
-        *mode = HWI_NW_ADD;
-    else if (!strcmp(s, "none"))
-        *mode = HWI_NW_NONE;
-    else
-        return -1;
-    return 0;
-}
-
-const char *hwi_nw_mode_name(enum hwi_nw_mode mode)
-{
-    return mode == HWI_NW_MAX ? "max" : mode == HWI_NW_ADD ? "add" : "none";
-}
 
 int hwi_missing_parse(const char *s, struct hwi_missing *m)
 {
@@ -121,9 +93,14 @@ int hwi_cands_add(struct hwi_cands *c, size_t id, float score)
         if (!s)
             return -1;
         c->score = s;
+        size_t *p = realloc(c->pid, cap * sizeof *p);
+        if (!p)
+            return -1;
+        c->pid = p;
         c->cap = cap;
     }
     c->id[c->n] = id;
+    c->pid[c->n] = HWI_NO_PHOTO;
     c->score[c->n++] = score;
     return 0;
 }
@@ -132,6 +109,7 @@ void hwi_cands_free(struct hwi_cands *c)
 {
     free(c->id);
     free(c->score);
+    free(c->pid);
     memset(c, 0, sizeof *c);
 }
 
@@ -150,6 +128,7 @@ void hwi_join_free(struct hwi_join *j)
     free(j->val);
     free(j->miss);
     free(j->slot);
+    free(j->pid);
     memset(j, 0, sizeof *j);
 }
 
@@ -164,6 +143,10 @@ static int join_grow(struct hwi_join *j)
     if (!v)
         return -1;
     j->val = v;
+    size_t *p = realloc(j->pid, cap * j->nin * sizeof *p);
+    if (!p)
+        return -1;
+    j->pid = p;
     j->ucap = cap;
     return 0;
 }
@@ -201,10 +184,13 @@ int hwi_join_query(struct hwi_join *j, const struct hwi_cands *const *in,
                 u = (long)j->nu++;
                 j->slot[id] = u;
                 j->uid[u] = id;
-                for (size_t x = 0; x < nin; x++)
+                for (size_t x = 0; x < nin; x++) {
                     j->val[(size_t)u * nin + x] = NAN;
+                    j->pid[(size_t)u * nin + x] = HWI_NO_PHOTO;
+                }
             }
             j->val[(size_t)u * nin + i] = c->score[k];
+            j->pid[(size_t)u * nin + i] = c->pid[k];
         }
     }
     for (size_t u = 0; u < j->nu; u++)
@@ -257,255 +243,6 @@ void hwi_fuse_scores(const struct hwi_weights *wt, size_t nw_id, const size_t *u
         }
         out[u] = listed ? sum : NAN;
     }
-}
-
-/* ------------------------------------------------------------------------
- * Rankings. */
-
-/* 1 if (SA, LA) ranks before (SB, LB): higher score, then smaller label. */
-static int before(double sa, const char *la, double sb, const char *lb)
-{
-    return sa > sb || (sa == sb && strcmp(la, lb) < 0);
-}
-
-void hwi_top5_init(struct hwi_top5 *t)
-{
-    t->k = 0;
-    t->has_nw = 0;
-    t->nw = 0;
-}
-
-void hwi_top5_push(struct hwi_top5 *t, const char *label, double score)
-{
-    if (!strcmp(label, HWI_NEW_WHALE)) {
-        t->has_nw = 1;
-        t->nw = score;
-        return;
-    }
-    if (t->k == HWI_TOPK && !before(score, label, t->score[HWI_TOPK - 1],
-                                    t->label[HWI_TOPK - 1]))
-        return;
-    int i = t->k < HWI_TOPK ? t->k++ : HWI_TOPK - 1;
-    for (; i > 0 && before(score, label, t->score[i - 1], t->label[i - 1]); i--) {
-        t->score[i] = t->score[i - 1];
-        t->label[i] = t->label[i - 1];
-    }
-    t->score[i] = score;
-    t->label[i] = label;
-}
-
-/* The ids with new_whale at position POS among the individuals (POS < 0:
- * no new_whale), then padding.  Returns the count. */
-static int build(const struct hwi_top5 *t, int pos, const char *const *pad, size_t npad,
-                 const char **out)
-{
-    int n = 0;
-    for (int i = 0; i <= t->k && n < HWI_TOPK; i++) {
-        if (i == pos)
-            out[n++] = HWI_NEW_WHALE;
-        if (i < t->k && n < HWI_TOPK)
-            out[n++] = t->label[i];
-    }
-    for (size_t p = 0; p < npad && n < HWI_TOPK; p++) {
-        int dup = !strcmp(pad[p], HWI_NEW_WHALE);
-        for (int i = 0; i < n && !dup; i++)
-            dup = !strcmp(out[i], pad[p]);
-        if (!dup)
-            out[n++] = pad[p];
-    }
-    return n;
-}
-
-/* Position of new_whale scored E among T's individuals. */
-static int position(const struct hwi_top5 *t, double e)
-{
-    int pos = 0;
-    while (pos < t->k && before(t->score[pos], t->label[pos], e, HWI_NEW_WHALE))
-        pos++;
-    return pos;
-}
-
-static int nw_position(const struct hwi_top5 *t, enum hwi_nw_mode mode, double thr)
-{
-    switch (mode) {
-    case HWI_NW_MAX: return position(t, t->has_nw && t->nw > thr ? t->nw : thr);
-    case HWI_NW_ADD: return position(t, thr + (t->has_nw ? t->nw : 0));
-    default: return t->has_nw ? position(t, t->nw) : -1;
-    }
-}
-
-int hwi_top5_predict(const struct hwi_top5 *t, enum hwi_nw_mode mode, double thr,
-                     const char *const *pad, size_t npad, const char **out)
-{
-    return build(t, nw_position(t, mode, thr), pad, npad, out);
-}
-
-char *hwi_thresh_format(char *buf, size_t size, double thr)
-{
-    snprintf(buf, size, "%.9g", thr);
-    if (strtod(buf, NULL) != thr)
-        snprintf(buf, size, "%.17g", thr);
-    return buf;
-}
-
-double hwi_top5_map5(const struct hwi_top5 *t, const char *const *truth, size_t n,
-                     enum hwi_nw_mode mode, double thr, const char *const *pad,
-                     size_t npad)
-{
-    struct hwi_eval e = {0};
-    const char *ids[HWI_TOPK];
-    for (size_t q = 0; q < n; q++) {
-        int k = hwi_top5_predict(&t[q], mode, thr, pad, npad, ids);
-        hwi_eval_add(&e, truth[q], (char *const *)ids, k);
-    }
-    return hwi_eval_map5(&e);
-}
-
-/* AP of query T with new_whale at each position 0..k, in 1/60ths. */
-static void ap_table(const struct hwi_top5 *t, const char *truth, const char *const *pad,
-                     size_t npad, int *a)
-{
-    const char *ids[HWI_TOPK];
-    for (int pos = 0; pos <= t->k; pos++) {
-        int n = build(t, pos, pad, npad, ids);
-        a[pos] = (int)lround(60 * hwi_map5_one(truth, (char *const *)ids, n));
-    }
-}
-
-/* The number with the fewest significant digits strictly between LO and
- * HI, nearest their middle; the middle itself if none is shorter. */
-static double short_between(double lo, double hi)
-{
-    double mid = lo + 0.5 * (hi - lo);
-    /* keep clear of rounding noise around the ends */
-    lo += 1e-9 * fmax(1.0, fabs(lo));
-    hi -= 1e-9 * fmax(1.0, fabs(hi));
-    for (int d = 1; d <= 17; d++) {
-        char buf[64];
-        snprintf(buf, sizeof buf, "%.*g", d, mid);
-        double r = strtod(buf, NULL);
-        if (r > lo && r < hi)
-            return r;
-    }
-    return mid;
-}
-
-struct event {
-    double at;     /* threshold where the change happens */
-    int delta;     /* change of the summed AP (1/60ths) once T passes AT */
-};
-
-static int by_at(const void *a, const void *b)
-{
-    double x = ((const struct event *)a)->at, y = ((const struct event *)b)->at;
-    return x < y ? -1 : x > y;
-}
-
-/* Exact search: see the top of this file. */
-static int exact_search(const struct hwi_top5 *t, const char *const *truth, size_t n,
-                        enum hwi_nw_mode mode, const char *const *pad, size_t npad,
-                        double *thr, char *err)
-{
-    struct event *ev = malloc((n * HWI_TOPK + 1) * sizeof *ev);
-    if (!ev)
-        return hwi_seterr(err, "out of memory");
-    size_t ne = 0;
-    long long base = 0;
-    for (size_t q = 0; q < n; q++) {
-        int a[HWI_TOPK + 1];
-        ap_table(&t[q], truth[q], pad, npad, a);
-        int p0 = t[q].k;
-        double shift = 0;
-        if (mode == HWI_NW_MAX && t[q].has_nw)
-            p0 = position(&t[q], t[q].nw);
-        if (mode == HWI_NW_ADD && t[q].has_nw)
-            shift = t[q].nw;
-        base += a[p0];
-        /* passing s_i (i < p0) moves new_whale from i + 1 to i */
-        for (int i = 0; i < p0; i++)
-            if (a[i] != a[i + 1])
-                ev[ne++] = (struct event){t[q].score[i] - shift, a[i] - a[i + 1]};
-    }
-    qsort(ev, ne, sizeof *ev, by_at);
-    /* intervals: (-inf, v1), (v1, v2), ..., (vm, +inf) over distinct v */
-    long long best = base, cur = base;
-    double lo = -INFINITY, hi = ne ? ev[0].at : INFINITY; /* best run */
-    int in_run = 1;
-    for (size_t e = 0; e < ne;) {
-        /* values closer than rounding noise (s_i - n under HWI_NW_ADD) are
-         * one step: no threshold could fall between them reliably */
-        double v = ev[e].at, eps = 1e-9 * fmax(1.0, fabs(v));
-        while (e < ne && ev[e].at - v <= eps) {
-            v = ev[e].at > v ? ev[e].at : v;
-            cur += ev[e++].delta;
-        }
-        double next = e < ne ? ev[e].at : INFINITY;
-        if (cur > best) {
-            best = cur;
-            lo = v;
-            hi = next;
-            in_run = 1;
-        } else if (cur == best && in_run) {
-            hi = next; /* the run of best intervals goes on */
-        } else {
-            in_run = 0;
-        }
-    }
-    double vmin = ne ? ev[0].at : 0, vmax = ne ? ev[ne - 1].at : 0;
-    double margin = fmax(0.5 * (vmax - vmin), 0.5);
-    if (isinf(lo) && isinf(hi))
-        *thr = 0;
-    else if (isinf(lo))
-        *thr = short_between(hi - 2 * margin, hi);
-    else if (isinf(hi))
-        *thr = short_between(lo, lo + 2 * margin);
-    else
-        *thr = short_between(lo, hi);
-    /* a run of best intervals may hold steps that change nothing in sum
-     * but where a tie would: never pick one of those */
-    for (size_t e = 0; e < ne; e++) {
-        double v = ev[e].at, eps = 1e-9 * fmax(1.0, fabs(v));
-        if (fabs(v - *thr) > eps)
-            continue;
-        while (e < ne && ev[e].at - v <= eps)
-            v = ev[e++].at;
-        *thr = short_between(v, e < ne && ev[e].at < hi ? ev[e].at : hi);
-        break;
-    }
-    free(ev);
-    return 0;
-}
-
-int hwi_thresh_search(const struct hwi_top5 *t, const char *const *truth, size_t n,
-                      enum hwi_nw_mode mode, const char *const *pad, size_t npad,
-                      const double *grid, size_t ngrid, double *thr, double *map5,
-                      char *err)
-{
-    if (mode == HWI_NW_NONE) {
-        *thr = 0;
-    } else if (!grid) {
-        if (exact_search(t, truth, n, mode, pad, npad, thr, err))
-            return -1;
-    } else {
-        int *a = malloc(n * (HWI_TOPK + 1) * sizeof *a);
-        if (!a)
-            return hwi_seterr(err, "out of memory");
-        for (size_t q = 0; q < n; q++)
-            ap_table(&t[q], truth[q], pad, npad, a + q * (HWI_TOPK + 1));
-        long long best = -1;
-        for (size_t g = 0; g < ngrid; g++) {
-            long long sum = 0;
-            for (size_t q = 0; q < n; q++)
-                sum += a[q * (HWI_TOPK + 1) + nw_position(&t[q], mode, grid[g])];
-            if (sum > best) {
-                best = sum;
-                *thr = grid[g];
-            }
-        }
-        free(a);
-    }
-    *map5 = hwi_top5_map5(t, truth, n, mode, *thr, pad, npad);
-    return 0;
 }
 
 /* qsort_r context for hwi_rank_order. */
@@ -569,7 +306,9 @@ int hwi_fuse_input_next(struct hwi_fuse_input *in, struct hwi_labelset *ls, char
             return hwi_seterr(err, "%s:%ld: query '%s': score %g of '%s' is beyond float range",
                               name, in->grp.line, in->grp.query, s, in->grp.label[k]);
         if (hwi_labelset_id(ls, in->grp.label[k], &id) ||
-            hwi_cands_add(&in->c, id, (float)s))
+            hwi_cands_add(&in->c, id, (float)s) ||
+            (in->grp.photo[k] &&
+             hwi_labelset_id(ls, in->grp.photo[k], &in->c.pid[in->c.n - 1])))
             return hwi_seterr(err, "out of memory");
     }
     in->have = 1;
@@ -682,7 +421,10 @@ static int fitset_append(struct hwi_fitset *fs, const struct hwi_join *j, const 
         float *v = realloc(fs->val, cap * nin * sizeof *v);
         if (v)
             fs->val = v;
-        if (!u || !v)
+        size_t *p = realloc(fs->pid, cap * nin * sizeof *p);
+        if (p)
+            fs->pid = p;
+        if (!u || !v || !p)
             return hwi_seterr(err, "out of memory");
         fs->vcap = cap;
     }
@@ -690,6 +432,7 @@ static int fitset_append(struct hwi_fitset *fs, const struct hwi_join *j, const 
         return hwi_seterr(err, "out of memory");
     memcpy(fs->uid + at, j->uid, j->nu * sizeof *j->uid);
     memcpy(fs->val + at * nin, j->val, j->nu * nin * sizeof *j->val);
+    memcpy(fs->pid + at * nin, j->pid, j->nu * nin * sizeof *j->pid);
     memcpy(fs->miss + fs->nq * nin, j->miss, nin * sizeof *j->miss);
     fs->src[fs->nq] = src;
     fs->line[fs->nq] = line;
@@ -758,29 +501,40 @@ out:
     return rc;
 }
 
+/* Look up the truth of KEY[0..n) in T into *TRUTH (allocated).  Returns 0;
+ * or -1, with *BAD the first key without a label (ERR not set) or *BAD = N
+ * and ERR set. */
+static int join_truth(const char ***truth, const struct hwi_labels *t,
+                      const char *const *key, size_t n, size_t *bad, char *err)
+{
+    size_t *row = malloc((n ? n : 1) * sizeof *row);
+    free(*truth);
+    *truth = malloc((n ? n : 1) * sizeof **truth);
+    *bad = n;
+    if (!row || !*truth) {
+        free(row);
+        return hwi_seterr(err, "out of memory");
+    }
+    if (hwi_labels_rows(t, key, n, row, bad, err)) {
+        free(row);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        (*truth)[i] = t->id[row[i]];
+    free(row);
+    return 0;
+}
+
 int hwi_fitset_truth(struct hwi_fitset *fs, const struct hwi_labels *t, const char *tname,
                      char *err)
 {
-    struct hwi_map idx = {0};
-    if (hwi_labels_index(t, &idx))
-        return hwi_seterr(err, "out of memory");
-    free(fs->truth);
-    if (!(fs->truth = malloc((fs->nq ? fs->nq : 1) * sizeof *fs->truth))) {
-        hwi_map_free(&idx);
-        return hwi_seterr(err, "out of memory");
-    }
-    for (size_t q = 0; q < fs->nq; q++) {
-        size_t *i = hwi_map_get(&idx, fs->query[q]);
-        if (!i) {
-            hwi_seterr(err, "%s: no label for query '%s' (%s:%ld)", tname, fs->query[q],
-                       fs->src[q], fs->line[q]);
-            hwi_map_free(&idx);
-            return -1;
-        }
-        fs->truth[q] = t->id[*i];
-    }
-    hwi_map_free(&idx);
-    return 0;
+    size_t q;
+    if (join_truth(&fs->truth, t, (const char *const *)fs->query, fs->nq, &q, err) == 0)
+        return 0;
+    if (q < fs->nq)
+        hwi_seterr(err, "%s: no label for query '%s' (%s:%ld)", tname, fs->query[q],
+                   fs->src[q], fs->line[q]);
+    return -1;
 }
 
 void hwi_fitset_free(struct hwi_fitset *fs)
@@ -793,6 +547,7 @@ void hwi_fitset_free(struct hwi_fitset *fs)
     free(fs->off);
     free(fs->uid);
     free(fs->val);
+    free(fs->pid);
     free(fs->miss);
     free(fs->has_nw);
     free(fs->absent);
@@ -888,26 +643,13 @@ int hwi_logits_load(struct hwi_logits *lg, struct hwi_stream *s, char *err)
 int hwi_logits_truth(struct hwi_logits *lg, const struct hwi_labels *t, const char *tname,
                      const char *sname, char *err)
 {
-    struct hwi_map idx = {0};
-    if (hwi_labels_index(t, &idx))
-        return hwi_seterr(err, "out of memory");
-    free(lg->truth);
-    if (!(lg->truth = malloc((lg->nq ? lg->nq : 1) * sizeof *lg->truth))) {
-        hwi_map_free(&idx);
-        return hwi_seterr(err, "out of memory");
-    }
-    for (size_t q = 0; q < lg->nq; q++) {
-        size_t *i = hwi_map_get(&idx, lg->key[q]);
-        if (!i) {
-            hwi_seterr(err, "%s: no label for query '%s' (%s: record %zu)", tname,
-                       lg->key[q], sname, q + 1);
-            hwi_map_free(&idx);
-            return -1;
-        }
-        lg->truth[q] = t->id[*i];
-    }
-    hwi_map_free(&idx);
-    return 0;
+    size_t q;
+    if (join_truth(&lg->truth, t, (const char *const *)lg->key, lg->nq, &q, err) == 0)
+        return 0;
+    if (q < lg->nq)
+        hwi_seterr(err, "%s: no label for query '%s' (%s: record %zu)", tname, lg->key[q],
+                   sname, q + 1);
+    return -1;
 }
 
 void hwi_logits_free(struct hwi_logits *lg)
@@ -928,4 +670,368 @@ void hwi_logits_top5(const struct hwi_logits *lg, size_t q, double c,
     hwi_top5_init(t);
     for (size_t i = 0; i < lg->dim; i++)
         hwi_top5_push(t, ls->name[lg->lid[i]], work[i]);
+}
+
+/* ------------------------------------------------------------------------
+ * Merge-joining sorted inputs. */
+
+int hwi_fuse_overlap(unsigned char *const *seen, size_t nin, size_t nlab, size_t nw_id,
+                     const char *const *names, char *err)
+{
+    for (size_t i = 1; i < nin; i++) {
+        int any0 = 0, anyi = 0, both = 0;
+        for (size_t l = 0; l < nlab && !both; l++) {
+            if (l == nw_id)
+                continue;
+            any0 |= seen[0][l];
+            anyi |= seen[i][l];
+            both |= seen[0][l] && seen[i][l];
+        }
+        if (any0 && anyi && !both)
+            return hwi_seterr(err, "%s and %s have no label in common: mismatched label sets",
+                              names[0], names[i]);
+    }
+    return 0;
+}
+
+int hwi_fuse_merge_open(struct hwi_fuse_merge *m, struct hwi_fuse_input *in, size_t nin,
+                        const char *const *names, struct hwi_labelset *ls, char *err)
+{
+    memset(m, 0, sizeof *m);
+    m->in = in;
+    m->nin = nin;
+    m->names = names;
+    m->ls = ls;
+    m->c = calloc(nin, sizeof *m->c);
+    m->absent = calloc(nin, sizeof *m->absent);
+    m->seen = calloc(nin, sizeof *m->seen);
+    if (!m->c || !m->absent || !m->seen)
+        return hwi_seterr(err, "out of memory");
+    if (hwi_labelset_id(ls, HWI_NEW_WHALE, &m->nw_id))
+        return hwi_seterr(err, "out of memory");
+    for (size_t i = 0; i < nin; i++)
+        if (hwi_fuse_input_next(&in[i], ls, err) < 0)
+            return -1;
+    return 0;
+}
+
+/* Mark the labels of C as seen in input I, growing the marks to NLAB. */
+static int mark_seen(struct hwi_fuse_merge *m, size_t i, const struct hwi_cands *c,
+                     size_t nlab)
+{
+    if (nlab > m->seencap) {
+        size_t ncap = m->seencap ? m->seencap : 1024;
+        while (ncap < nlab)
+            ncap *= 2;
+        for (size_t x = 0; x < m->nin; x++) {
+            unsigned char *p = realloc(m->seen[x], ncap);
+            if (!p)
+                return -1;
+            memset(p + m->seencap, 0, ncap - m->seencap);
+            m->seen[x] = p;
+        }
+        m->seencap = ncap;
+    }
+    for (size_t k = 0; k < c->n; k++)
+        m->seen[i][c->id[k]] = 1;
+    return 0;
+}
+
+int hwi_fuse_merge_next(struct hwi_fuse_merge *m, char *err)
+{
+    /* move the inputs that gave the previous query on */
+    for (size_t i = 0; i < m->nin; i++)
+        if (m->c[i] && hwi_fuse_input_next(&m->in[i], m->ls, err) < 0)
+            return -1;
+    const char *min = NULL;
+    for (size_t i = 0; i < m->nin; i++)
+        if (m->in[i].have && (!min || strcmp(m->in[i].grp.query, min) < 0))
+            min = m->in[i].grp.query;
+    if (!min) {
+        memset(m->c, 0, m->nin * sizeof *m->c);
+        size_t n = m->seencap < m->ls->n ? m->seencap : m->ls->n;
+        return hwi_fuse_overlap(m->seen, m->nin, n, m->nw_id, m->names, err);
+    }
+    free(m->query);
+    if (!(m->query = strdup(min)))
+        return hwi_seterr(err, "out of memory");
+    for (size_t i = 0; i < m->nin; i++) {
+        m->c[i] = m->in[i].have && !strcmp(m->in[i].grp.query, m->query) ? &m->in[i].c : NULL;
+        if (!m->c[i])
+            m->absent[i]++;
+        else if (mark_seen(m, i, m->c[i], m->ls->n))
+            return hwi_seterr(err, "out of memory");
+    }
+    return 1;
+}
+
+void hwi_fuse_merge_close(struct hwi_fuse_merge *m)
+{
+    for (size_t i = 0; m->seen && i < m->nin; i++)
+        free(m->seen[i]);
+    free(m->seen);
+    free(m->c);
+    free(m->absent);
+    free(m->query);
+    memset(m, 0, sizeof *m);
+}
+
+int hwi_fitset_overlap(const struct hwi_fitset *fs, size_t nlab, size_t nw_id,
+                       const char *const *names, char *err)
+{
+    unsigned char **seen = calloc(fs->nin, sizeof *seen);
+    int rc = 0;
+    if (!seen)
+        return hwi_seterr(err, "out of memory");
+    for (size_t i = 0; i < fs->nin && rc == 0; i++)
+        if (!(seen[i] = calloc(nlab ? nlab : 1, 1)))
+            rc = hwi_seterr(err, "out of memory");
+    if (rc == 0) {
+        for (size_t u = 0; u < fs->off[fs->nq]; u++)
+            for (size_t i = 0; i < fs->nin; i++)
+                if (!isnan(fs->val[u * fs->nin + i]))
+                    seen[i][fs->uid[u]] = 1;
+        rc = hwi_fuse_overlap(seen, fs->nin, nlab, nw_id, names, err);
+    }
+    for (size_t i = 0; i < fs->nin; i++)
+        free(seen[i]);
+    free(seen);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Fitting. */
+
+int hwi_logits_fit(const struct hwi_logits *lg, const struct hwi_labelset *ls,
+                   const double *grid, size_t ngrid, enum hwi_nw_mode mode,
+                   const double *tgrid, size_t ntgrid, struct hwi_mult_fit *f, char *err)
+{
+    double *work = malloc((lg->dim ? lg->dim : 1) * sizeof *work);
+    struct hwi_top5 *t = malloc((lg->nq ? lg->nq : 1) * sizeof *t);
+    int rc = 0;
+    if (!work || !t)
+        rc = hwi_seterr(err, "out of memory");
+    f->c = 1;
+    f->map5 = -1;
+    f->thr = 0;
+    /* c = 1 first (the plain classifier), then the grid */
+    for (size_t g = 0; g <= ngrid && rc == 0; g++) {
+        double c = g == 0 ? 1 : grid[g - 1], thr, m;
+        for (size_t q = 0; q < lg->nq; q++)
+            hwi_logits_top5(lg, q, c, ls, work, &t[q]);
+        if ((rc = hwi_thresh_search(t, lg->truth, lg->nq, mode, NULL, 0, tgrid, ntgrid, &thr,
+                                    &m, err)))
+            break;
+        if (g == 0) {
+            f->map5_1 = m;
+            f->thr1 = thr;
+            f->ranked = hwi_top5_map5(t, lg->truth, lg->nq, HWI_NW_NONE, 0, NULL, 0);
+        } else if (m > f->map5) {
+            f->map5 = m;
+            f->c = c;
+            f->thr = thr;
+        }
+    }
+    free(work);
+    free(t);
+    return rc;
+}
+
+int hwi_fitset_eval(const struct hwi_fitset *fs, const struct hwi_labelset *ls, size_t nw_id,
+                    const struct hwi_weights *wt, const struct hwi_fit_opts *o,
+                    int want_ranked, struct hwi_fit_score *s, char *err)
+{
+    size_t most = 1;
+    for (size_t q = 0; q < fs->nq; q++)
+        if (fs->off[q + 1] - fs->off[q] > most)
+            most = fs->off[q + 1] - fs->off[q];
+    double *work = malloc(most * sizeof *work);
+    struct hwi_top5 *t = malloc((fs->nq ? fs->nq : 1) * sizeof *t);
+    int rc = 0;
+    s->ranked = s->thr = s->map5 = 0;
+    if (!work || !t) {
+        rc = hwi_seterr(err, "out of memory");
+    } else {
+        for (size_t q = 0; q < fs->nq; q++)
+            hwi_fitset_top5(fs, q, wt, ls, nw_id, work, &t[q]);
+        rc = hwi_thresh_search(t, fs->truth, fs->nq, o->mode, NULL, 0, o->tgrid, o->ntgrid,
+                               &s->thr, &s->map5, err);
+        if (rc == 0 && want_ranked)
+            s->ranked = hwi_top5_map5(t, fs->truth, fs->nq, HWI_NW_NONE, 0, NULL, 0);
+    }
+    free(work);
+    free(t);
+    return rc;
+}
+
+int hwi_fit_grid_check(const struct hwi_fit_opts *o, size_t nin, double *combos, char *err)
+{
+    double n = o->search == HWI_FIT_ASCENT ? 0 : 1;
+    int nonzero = 0;
+    for (size_t i = 0; i < nin; i++) {
+        if (o->search == HWI_FIT_ASCENT)
+            n += (double)o->nw[i] + (double)(o->v[i] ? o->nv[i] : 0);
+        else
+            n *= (double)o->nw[i] * (double)(o->v[i] ? o->nv[i] : 1);
+        for (size_t k = 0; k < o->nw[i]; k++)
+            nonzero |= o->w[i][k] != 0;
+    }
+    *combos = n;
+    if (!nonzero)
+        return hwi_seterr(err, "the weight grids hold only zeros: nothing to fuse");
+    if (n > HWI_FIT_MAX_COMBOS)
+        return hwi_seterr(err, "the weight grids give %.0f combinations, more than %d", n,
+                          HWI_FIT_MAX_COMBOS);
+    return 0;
+}
+
+/* Coordinate ascent from equal weights (see fuse.h); *BEST_M its MAP@5. */
+static int fit_ascent(const struct hwi_fitset *fs, const struct hwi_labelset *ls,
+                      size_t nw_id, const struct hwi_fit_opts *o, struct hwi_weights *cur,
+                      struct hwi_weights *best, double *best_m, char *err)
+{
+    size_t nin = fs->nin, k = 0;
+    struct hwi_fit_score s;
+    for (size_t i = 0; i < nin; i++) {
+        cur->w[i] = 1;
+        cur->v[i] = fs->has_nw[i] ? 1 : 0;
+    }
+    if (hwi_fitset_eval(fs, ls, nw_id, cur, o, 0, &s, err))
+        return -1;
+    *best_m = s.map5;
+    memcpy(best->w, cur->w, nin * sizeof *cur->w);
+    memcpy(best->v, cur->v, nin * sizeof *cur->v);
+    for (int round = 0; round < HWI_FIT_MAX_ROUNDS; round++) {
+        int moved = 0;
+        for (size_t d = 0; d < 2 * nin; d++) {
+            size_t i = d / 2;
+            int is_v = d % 2;
+            if (is_v && !o->v[i])
+                continue;
+            const double *g = is_v ? o->v[i] : o->w[i];
+            size_t ng = is_v ? o->nv[i] : o->nw[i];
+            for (size_t x = 0; x < ng; x++) {
+                memcpy(cur->w, best->w, nin * sizeof *cur->w);
+                memcpy(cur->v, best->v, nin * sizeof *cur->v);
+                if (is_v) {
+                    cur->v[i] = g[x];
+                } else {
+                    cur->w[i] = g[x];
+                    if (!o->v[i])
+                        cur->v[i] = fs->has_nw[i] ? g[x] : 0;
+                }
+                int any = 0;
+                for (size_t y = 0; y < nin; y++)
+                    any |= cur->w[y] != 0;
+                if (!any || (cur->w[i] == best->w[i] && cur->v[i] == best->v[i]))
+                    continue;
+                if (o->progress)
+                    o->progress(++k, 0, o->arg);
+                if (hwi_fitset_eval(fs, ls, nw_id, cur, o, 0, &s, err))
+                    return -1;
+                if (s.map5 > *best_m) {
+                    *best_m = s.map5;
+                    memcpy(best->w, cur->w, nin * sizeof *cur->w);
+                    memcpy(best->v, cur->v, nin * sizeof *cur->v);
+                    moved = 1;
+                }
+            }
+        }
+        if (!moved)
+            break;
+    }
+    return 0;
+}
+
+int hwi_fitset_fit(const struct hwi_fitset *fs, const struct hwi_labelset *ls, size_t nw_id,
+                   const struct hwi_fit_opts *o, struct hwi_weights *best,
+                   struct hwi_fit_score *alone, struct hwi_fit_score *fused, char *err)
+{
+    size_t nin = fs->nin;
+    double combos;
+    if (hwi_fit_grid_check(o, nin, &combos, err))
+        return -1;
+    size_t *at = calloc(nin * 2, sizeof *at);
+    struct hwi_weights cur = {nin, calloc(nin, sizeof(double)), calloc(nin, sizeof(double))};
+    int rc = 0;
+    if (!at || !cur.w || !cur.v)
+        rc = hwi_seterr(err, "out of memory");
+
+    /* each input alone */
+    for (size_t i = 0; i < nin && rc == 0; i++) {
+        for (size_t x = 0; x < nin; x++)
+            cur.w[x] = cur.v[x] = x == i;
+        rc = hwi_fitset_eval(fs, ls, nw_id, &cur, o, 1, &alone[i], err);
+    }
+
+    /* the grid, as a mixed-radix counter over (w_i, v_i) */
+    double best_m = -1;
+    int done = rc != 0 || o->search == HWI_FIT_ASCENT;
+    if (rc == 0 && o->search == HWI_FIT_ASCENT)
+        rc = fit_ascent(fs, ls, nw_id, o, &cur, best, &best_m, err);
+    size_t k = 0;
+    while (!done) {
+        if (o->progress)
+            o->progress(++k, combos, o->arg);
+        int any = 0;
+        for (size_t i = 0; i < nin; i++) {
+            cur.w[i] = o->w[i][at[2 * i]];
+            /* an input that never lists new_whale gets new_whale weight 0,
+             * so that a missing value cannot make one up there */
+            cur.v[i] = o->v[i] ? o->v[i][at[2 * i + 1]] : fs->has_nw[i] ? cur.w[i] : 0;
+            any |= cur.w[i] != 0;
+        }
+        if (any) {
+            struct hwi_fit_score s;
+            if ((rc = hwi_fitset_eval(fs, ls, nw_id, &cur, o, 0, &s, err)))
+                break;
+            if (s.map5 > best_m) {
+                best_m = s.map5;
+                memcpy(best->w, cur.w, nin * sizeof *cur.w);
+                memcpy(best->v, cur.v, nin * sizeof *cur.v);
+            }
+        }
+        done = 1;
+        for (size_t d = 0; d < 2 * nin && done; d++) {
+            size_t lim = d % 2 ? (o->v[d / 2] ? o->nv[d / 2] : 1) : o->nw[d / 2];
+            if (++at[d] < lim)
+                done = 0;
+            else
+                at[d] = 0;
+        }
+    }
+    if (rc == 0)
+        rc = hwi_fitset_eval(fs, ls, nw_id, best, o, 1, fused, err);
+    free(at);
+    free(cur.w);
+    free(cur.v);
+    return rc;
+}
+
+char *hwi_weights_options(const struct hwi_weights *wt)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *fp = open_memstream(&buf, &size);
+    if (!fp)
+        return NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        const double *v = pass ? wt->v : wt->w;
+        fputs(pass ? " --nw-weights=" : "--weights=", fp);
+        for (size_t i = 0; i < wt->nin; i++)
+            fprintf(fp, i ? ",%.9g" : "%.9g", v[i]);
+    }
+    if (ferror(fp) | fclose(fp)) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+size_t hwi_fuse_photo(const struct hwi_weights *wt, int is_nw, const size_t *pid)
+{
+    for (size_t i = 0; i < wt->nin; i++)
+        if ((is_nw ? wt->v[i] : wt->w[i]) != 0 && pid[i] != HWI_NO_PHOTO)
+            return pid[i];
+    return HWI_NO_PHOTO;
 }

@@ -1,5 +1,5 @@
-/* fuse.h: steps 5 and 6 of the method: fusing scores into one ranking, and
- * placing new_whale in it.
+/* fuse.h: step 5 of the method: fusing scores into one ranking (new_whale
+ * is placed in it by thresh.h).
  *
  * Fusion.  For one query, inputs i = 1..n give candidate lists (label,
  * score).  The fused score of a label l is
@@ -16,20 +16,10 @@
  * enter as float32 (what %.9g text and the vector stream carry), the sums
  * are taken in double, so every path gives the same bits.
  *
- * new_whale placement.  A ranking is kept as its five best individuals
- * (score descending, ties by label in byte order, as hwi_group_sort) and
- * the list's own new_whale score, if any.  At a threshold T new_whale takes
- * the score  max(T, own)  (HWI_NW_MAX: it enters where the scores fall below
- * T, and the knn new_whale candidate competes as a label), or  own + T
- * (HWI_NW_ADD: the original code's constant new_whale column added to the
- * fused knn column), or keeps its own score only (HWI_NW_NONE).  Queries
- * with fewer than five ids are padded from a list of fallback labels.
- *
- * Fitting.  hwi_thresh_search finds the threshold of the highest MAP@5
- * (hwi_map5_one) over a validation set, on a grid or exactly: MAP@5 is a
- * step function of T whose steps lie at the candidates' scores, so a sweep
- * over those scores finds every value it takes.  The fit set holds a
- * validation set's inputs joined by query, for grid searches over weights.
+ * Fitting.  The fit set holds a validation set's inputs joined by query, for
+ * searches over weights; the logits set a classifier's logits, for the
+ * softmax multiplier.  Each candidate is scored by its MAP@5 with new_whale
+ * at its best threshold (thresh.h).
  *
  * Nothing here prints or exits: functions return 0 or -1 with a message in
  * an ERR buffer of HWI_ERRLEN bytes. */
@@ -41,16 +31,10 @@
 #include "map.h"
 #include "metric.h"
 #include "stream.h"
+#include "thresh.h"
 #include "tsv.h"
 
 #include <stddef.h>
-
-/* How new_whale enters a ranking (see above). */
-enum hwi_nw_mode { HWI_NW_MAX, HWI_NW_ADD, HWI_NW_NONE };
-
-/* Parse "max", "add" or "none".  Returns 0 or -1. */
-int hwi_nw_mode_parse(const char *s, enum hwi_nw_mode *mode);
-const char *hwi_nw_mode_name(enum hwi_nw_mode mode);
 
 /* What a label absent from one input's list counts as. */
 enum hwi_miss_kind { HWI_MISS_VALUE, HWI_MISS_MIN, HWI_MISS_ERROR };
@@ -77,11 +61,15 @@ struct hwi_labelset {
 int hwi_labelset_id(struct hwi_labelset *ls, const char *label, size_t *id);
 void hwi_labelset_free(struct hwi_labelset *ls);
 
-/* One input's candidates for one query, labels as ids. */
+/* One input's candidates for one query, labels as ids.  The photo that
+ * gave a score (a scores TSV's optional 4th column, hwi-knn --photo) is
+ * interned in the same label set: PID, or HWI_NO_PHOTO. */
+#define HWI_NO_PHOTO ((size_t)-1)
 struct hwi_cands {
     size_t n, cap;
     size_t *id;
     float *score;
+    size_t *pid;   /* [n] photo ids (hwi_cands_add sets HWI_NO_PHOTO) */
 };
 
 int hwi_cands_add(struct hwi_cands *c, size_t id, float score);
@@ -96,6 +84,7 @@ struct hwi_join {
     size_t *uid;   /* [nu] label ids, in order of first appearance */
     float *val;    /* [nu * nin] val[u*nin + i]: input i's score, NAN if absent */
     float *miss;   /* [nin] what an absent label of input i counts as */
+    size_t *pid;   /* [nu * nin] as val: input i's photo id, or HWI_NO_PHOTO */
     long *slot;    /* [nslot] position of a label id in the union, or -1 */
     size_t nslot;
 };
@@ -123,50 +112,11 @@ struct hwi_weights {
 void hwi_fuse_scores(const struct hwi_weights *wt, size_t nw_id, const size_t *uid,
                      const float *val, const float *miss, size_t nu, double *out);
 
-/* ------------------------------------------------------------------------
- * Rankings and new_whale. */
-struct hwi_top5 {
-    int k;                         /* individuals kept, 0..HWI_TOPK */
-    const char *label[HWI_TOPK];   /* best first */
-    double score[HWI_TOPK];
-    int has_nw;                    /* the list has its own new_whale */
-    double nw;                     /* its score */
-};
-
-void hwi_top5_init(struct hwi_top5 *t);
-
-/* Offer a candidate.  LABEL must outlive T (it is not copied). */
-void hwi_top5_push(struct hwi_top5 *t, const char *label, double score);
-
-/* The submission ids of T at threshold THR under MODE, padded from
- * PAD[0..npad) (labels already there and new_whale are skipped).  Stores up
- * to HWI_TOPK ids in OUT and returns how many. */
-int hwi_top5_predict(const struct hwi_top5 *t, enum hwi_nw_mode mode, double thr,
-                     const char *const *pad, size_t npad, const char **out);
-
-/* Choose the threshold of the highest MAP@5 of T[0..n) against
- * TRUTH[0..n) under MODE (not HWI_NW_NONE).  GRID[0..ngrid) gives the
- * thresholds to try (the first best wins, like numpy's argmax); with
- * GRID NULL the search is exact: THR lies inside the first run of best
- * thresholds, the number with the fewest digits nearest its middle (half
- * the score range, at least 0.5, beyond the extreme score when the run is
- * unbounded).  Stores the threshold in *THR and its MAP@5,
- * recomputed on the predictions with hwi_eval, in *MAP5.  Returns 0, or -1
- * if out of memory. */
-int hwi_thresh_search(const struct hwi_top5 *t, const char *const *truth, size_t n,
-                      enum hwi_nw_mode mode, const char *const *pad, size_t npad,
-                      const double *grid, size_t ngrid, double *thr, double *map5,
-                      char *err);
-
-/* Format threshold THR into BUF (at least 32 bytes) with %.9g, or %.17g
- * when that does not read back as THR, so that a fitted threshold given
- * back as --threshold reproduces the fit exactly.  Returns BUF. */
-char *hwi_thresh_format(char *buf, size_t size, double thr);
-
-/* MAP@5 of T[0..n) at threshold THR (ignored for HWI_NW_NONE), with hwi_eval. */
-double hwi_top5_map5(const struct hwi_top5 *t, const char *const *truth, size_t n,
-                     enum hwi_nw_mode mode, double thr, const char *const *pad,
-                     size_t npad);
+/* The photo of a fused candidate: that of the first input (in order) of
+ * non-zero weight (new_whale weight when IS_NW) that has one for it; its
+ * inputs' photo ids PID[0..nin).  HWI_NO_PHOTO when none has, e.g. a label
+ * only the classifier's softmax proposed. */
+size_t hwi_fuse_photo(const struct hwi_weights *wt, int is_nw, const size_t *pid);
 
 /* ------------------------------------------------------------------------
  * Reading one scores TSV input group by group, labels interned, optionally
@@ -199,6 +149,7 @@ struct hwi_fitset {
     size_t *off;   /* [nq + 1] each query's slice of uid and val */
     size_t *uid;   /* [off[nq]] label ids */
     float *val;    /* [off[nq] * nin] as hwi_join.val */
+    size_t *pid;   /* [off[nq] * nin] as hwi_join.pid */
     float *miss;   /* [nq * nin] as hwi_join.miss */
     size_t vcap;
     int *has_nw;   /* [nin] the input lists new_whale somewhere */
@@ -255,5 +206,123 @@ void hwi_logits_top5(const struct hwi_logits *lg, size_t q, double c,
 /* Sort N labelled scores best first (score descending, ties by label):
  * IDX[0..n) receives the order.  Returns 0, or -1 if out of memory. */
 int hwi_rank_order(const double *score, const char *const *label, size_t n, size_t *idx);
+
+/* ------------------------------------------------------------------------
+ * Merge-joining inputs sorted by query, group by group: memory bounded by
+ * one query's lists. */
+
+/* Fail (-1, ERR set) if some input lists individuals but none in common
+ * with the first one: SEEN[i][l] marks the label ids l < NLAB input i
+ * lists; NAMES[i] names input i. */
+int hwi_fuse_overlap(unsigned char *const *seen, size_t nin, size_t nlab, size_t nw_id,
+                     const char *const *names, char *err);
+
+struct hwi_fuse_merge {
+    struct hwi_fuse_input *in; /* [nin] opened with check_sorted */
+    size_t nin;
+    const char *const *names;
+    struct hwi_labelset *ls;
+    size_t nw_id;              /* id of new_whale in ls */
+    char *query;               /* the current query */
+    const struct hwi_cands **c; /* [nin] its list in each input, NULL if absent */
+    size_t *absent;            /* [nin] queries the input has no list for */
+    unsigned char **seen;      /* [nin][seencap] label ids listed */
+    size_t seencap;
+};
+
+/* Start merging IN[0..nin) (each opened, names NAMES[i]), labels into LS:
+ * reads each input's first group.  Returns 0, or -1 with ERR set; close M
+ * either way. */
+int hwi_fuse_merge_open(struct hwi_fuse_merge *m, struct hwi_fuse_input *in, size_t nin,
+                        const char *const *names, struct hwi_labelset *ls, char *err);
+
+/* The next query, the smallest in byte order: M->query and M->c.  Returns 1;
+ * 0 at the end of all inputs (after checking their label sets overlap,
+ * hwi_fuse_overlap); -1 with ERR set. */
+int hwi_fuse_merge_next(struct hwi_fuse_merge *m, char *err);
+void hwi_fuse_merge_close(struct hwi_fuse_merge *m);
+
+/* hwi_fuse_overlap on a fit set with NLAB labels. */
+int hwi_fitset_overlap(const struct hwi_fitset *fs, size_t nlab, size_t nw_id,
+                       const char *const *names, char *err);
+
+/* ------------------------------------------------------------------------
+ * Fitting on validation (the sets' truth attached).  A candidate setting
+ * scores its MAP@5 with new_whale at its best threshold (hwi_thresh_search
+ * under MODE on the thresholds TGRID, or exactly); the first best wins. */
+
+/* The softmax multiplier: C = 1 (the plain classifier), then each of
+ * GRID[0..ngrid). */
+struct hwi_mult_fit {
+    double ranked;       /* MAP@5 as ranked (the same for every C) */
+    double thr1, map5_1; /* C = 1: threshold, MAP@5 at it */
+    double c, thr, map5; /* the best C of GRID: itself, threshold, MAP@5 */
+};
+
+int hwi_logits_fit(const struct hwi_logits *lg, const struct hwi_labelset *ls,
+                   const double *grid, size_t ngrid, enum hwi_nw_mode mode,
+                   const double *tgrid, size_t ntgrid, struct hwi_mult_fit *f, char *err);
+
+/* How the fusion weights are searched.
+ *
+ * HWI_FIT_GRID tries every setting of the grids: exhaustive, and the
+ * original's choice for two inputs, but the settings multiply with the
+ * inputs (at most HWI_FIT_MAX_COMBOS).  HWI_FIT_ASCENT is for several
+ * models' inputs (an ensemble): coordinate ascent from equal weights
+ * (w_i = 1, v_i = 1 or 0 as the tied rule), taking one coordinate at a time,
+ * w_0, v_0 (if it has a grid), w_1, ..., to each of its grid values in
+ * order, the others fixed, and keeping a change only when it raises MAP@5
+ * strictly; rounds repeat until one changes nothing, at most
+ * HWI_FIT_MAX_ROUNDS.  It tries about rounds * sum of the grid sizes
+ * settings, finds a local optimum (the grid's best when the inputs help
+ * independently), and is deterministic. */
+#define HWI_FIT_MAX_COMBOS 1000000
+#define HWI_FIT_MAX_ROUNDS 20
+enum hwi_fit_search { HWI_FIT_GRID, HWI_FIT_ASCENT };
+struct hwi_fit_opts {
+    enum hwi_nw_mode mode;
+    const double *tgrid; /* thresholds to try, NULL: exact search */
+    size_t ntgrid;
+    double *const *w;    /* [nin] the values of input i's weight, */
+    const size_t *nw;    /* [nin] how many */
+    double *const *v;    /* [nin] the values of its new_whale weight, or NULL:
+                          * its weight (0 for an input that never lists
+                          * new_whale, so that a missing value cannot make
+                          * one up there) */
+    const size_t *nv;
+    /* called before each setting K of TOTAL (0: not known) is tried, or NULL */
+    void (*progress)(size_t k, double total, void *arg);
+    void *arg;
+    enum hwi_fit_search search;
+};
+
+struct hwi_fit_score {
+    double ranked, thr, map5; /* MAP@5 as ranked; threshold; MAP@5 at it */
+};
+
+/* Score the fit set FS fused with WT (RANKED only if WANT_RANKED).
+ * Returns 0, or -1 with ERR set. */
+int hwi_fitset_eval(const struct hwi_fitset *fs, const struct hwi_labelset *ls, size_t nw_id,
+                    const struct hwi_weights *wt, const struct hwi_fit_opts *o,
+                    int want_ranked, struct hwi_fit_score *s, char *err);
+
+/* Check the grids of O for NIN inputs: *COMBOS settings (for the ascent,
+ * the values of one round), at most HWI_FIT_MAX_COMBOS, some non-zero weight.  Returns 0, or -1 with ERR set
+ * (a usage error: the grids are the user's). */
+int hwi_fit_grid_check(const struct hwi_fit_opts *o, size_t nin, double *combos, char *err);
+
+/* Fit the weights: every input alone (weight 1, the others 0) into
+ * ALONE[0..nin), then by O->search: every setting of the grids (settings
+ * with all weights 0 skipped) in mixed-radix order, input 0's weight
+ * fastest, or the coordinate ascent; the best into BEST (nin set, arrays
+ * allocated) and its score into FUSED.
+ * Returns 0, or -1 with ERR set. */
+int hwi_fitset_fit(const struct hwi_fitset *fs, const struct hwi_labelset *ls, size_t nw_id,
+                   const struct hwi_fit_opts *o, struct hwi_weights *best,
+                   struct hwi_fit_score *alone, struct hwi_fit_score *fused, char *err);
+
+/* The options that give WT: "--weights=W1,... --nw-weights=V1,..." (%.9g),
+ * allocated, or NULL if out of memory. */
+char *hwi_weights_options(const struct hwi_weights *wt);
 
 #endif /* HWI_FUSE_H */

@@ -7,6 +7,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,32 +103,45 @@ int hwi_eval_submission(struct hwi_eval *e, const struct hwi_labels *truth,
                         const struct hwi_preds *sub, const char *subname, size_t *row,
                         char *err)
 {
-    struct hwi_map rows = {0};
+    /* the truth row of each submission row, then the first submission row
+     * of each truth row (SIZE_MAX: none) */
+    const char **image = malloc((sub->n ? sub->n : 1) * sizeof *image);
+    size_t *trow = malloc((sub->n ? sub->n : 1) * sizeof *trow);
+    size_t *srow = malloc((truth->n ? truth->n : 1) * sizeof *srow);
+    size_t bad;
     int rc = 0;
-    for (size_t i = 0; i < sub->n && rc == 0; i++)
-        if (hwi_map_put(&rows, sub->row[i].image, i, NULL) < 0)
-            rc = hwi_seterr(err, "out of memory");
-    struct hwi_map known = {0};
-    for (size_t i = 0; i < truth->n && rc == 0; i++)
-        if (hwi_map_put(&known, truth->image[i], i, NULL) < 0)
-            rc = hwi_seterr(err, "out of memory");
-    for (size_t i = 0; i < sub->n && rc == 0; i++)
-        if (!hwi_map_get(&known, sub->row[i].image))
-            rc = hwi_seterr(err, "%s:%ld: unknown image '%s' (not in the truth)", subname,
-                            sub->row[i].line, sub->row[i].image);
-    for (size_t i = 0; i < truth->n && rc == 0; i++)
-        if (!hwi_map_get(&rows, truth->image[i]))
-            rc = hwi_seterr(err, "%s: no prediction for image '%s'", subname,
-                            truth->image[i]);
-    if (rc == 0) {
-        for (size_t i = 0; i < truth->n; i++) {
-            size_t k = *hwi_map_get(&rows, truth->image[i]);
-            if (row)
-                row[i] = k;
-            hwi_eval_add(e, truth->id[i], sub->row[k].id, sub->row[k].n);
-        }
+    if (!image || !trow || !srow) {
+        rc = hwi_seterr(err, "out of memory");
+        goto out;
     }
-    hwi_map_free(&rows);
-    hwi_map_free(&known);
+    for (size_t k = 0; k < sub->n; k++)
+        image[k] = sub->row[k].image;
+    if (hwi_labels_rows(truth, image, sub->n, trow, &bad, err)) {
+        if (bad < sub->n)
+            hwi_seterr(err, "%s:%ld: unknown image '%s' (not in the truth)", subname,
+                       sub->row[bad].line, sub->row[bad].image);
+        rc = -1;
+        goto out;
+    }
+    for (size_t i = 0; i < truth->n; i++)
+        srow[i] = SIZE_MAX;
+    for (size_t k = 0; k < sub->n; k++)
+        if (srow[trow[k]] == SIZE_MAX)
+            srow[trow[k]] = k;
+    for (size_t i = 0; i < truth->n; i++)
+        if (srow[i] == SIZE_MAX) {
+            rc = hwi_seterr(err, "%s: no prediction for image '%s'", subname, truth->image[i]);
+            goto out;
+        }
+    for (size_t i = 0; i < truth->n; i++) {
+        size_t k = srow[i];
+        if (row)
+            row[i] = k;
+        hwi_eval_add(e, truth->id[i], sub->row[k].id, sub->row[k].n);
+    }
+out:
+    free(image);
+    free(trow);
+    free(srow);
     return rc;
 }

@@ -118,7 +118,8 @@ void hwi_groups_open(struct hwi_groups *g, FILE *fp, const char *name)
     hwi_tsv_open(&g->tsv, fp, name);
 }
 
-int hwi_group_add(struct hwi_group *grp, const char *label, double score)
+int hwi_group_add_photo(struct hwi_group *grp, const char *label, double score,
+                        const char *photo)
 {
     if (grp->n == grp->cap) {
         size_t cap = grp->cap ? 2 * grp->cap : 16;
@@ -130,18 +131,34 @@ int hwi_group_add(struct hwi_group *grp, const char *label, double score)
         if (!s)
             return -1;
         grp->score = s;
+        char **p = realloc(grp->photo, cap * sizeof *p);
+        if (!p)
+            return -1;
+        grp->photo = p;
         grp->cap = cap;
     }
+    grp->photo[grp->n] = NULL;
     if (!(grp->label[grp->n] = strdup(label)))
         return -1;
+    if (photo && !(grp->photo[grp->n] = strdup(photo))) {
+        free(grp->label[grp->n]);
+        return -1;
+    }
     grp->score[grp->n++] = score;
     return 0;
 }
 
+int hwi_group_add(struct hwi_group *grp, const char *label, double score)
+{
+    return hwi_group_add_photo(grp, label, score, NULL);
+}
+
 static void group_clear(struct hwi_group *grp)
 {
-    for (size_t i = 0; i < grp->n; i++)
+    for (size_t i = 0; i < grp->n; i++) {
         free(grp->label[i]);
+        free(grp->photo[i]);
+    }
     grp->n = 0;
     free(grp->query);
     grp->query = NULL;
@@ -152,6 +169,7 @@ void hwi_group_free(struct hwi_group *grp)
     group_clear(grp);
     free(grp->label);
     free(grp->score);
+    free(grp->photo);
     memset(grp, 0, sizeof *grp);
 }
 
@@ -182,7 +200,7 @@ int hwi_groups_next(struct hwi_groups *g, struct hwi_group *out)
         if (put == 0)
             return hwi_seterr(r->err, "%s:%ld: label '%s' repeated for query '%s'", r->name,
                               r->line, r->label, r->query);
-        if (put < 0 || hwi_group_add(out, r->label, r->score))
+        if (put < 0 || hwi_group_add_photo(out, r->label, r->score, r->photo))
             return hwi_seterr(r->err, "%s:%ld: out of memory", r->name, r->line);
         int rc = hwi_tsv_next(r);
         if (rc < 0)
@@ -223,10 +241,10 @@ int hwi_group_sort(struct hwi_group *grp)
     if (n < 2)
         return 0;
     size_t *idx = malloc(n * sizeof *idx);
-    char **l = malloc(n * sizeof *l);
+    char **l = malloc(n * sizeof *l), **p = malloc(n * sizeof *p);
     double *s = malloc(n * sizeof *s);
     int rc = -1;
-    if (idx && l && s) {
+    if (idx && l && s && p) {
         for (size_t i = 0; i < n; i++)
             idx[i] = i;
         sorting = grp;
@@ -234,14 +252,17 @@ int hwi_group_sort(struct hwi_group *grp)
         for (size_t i = 0; i < n; i++) {
             l[i] = grp->label[idx[i]];
             s[i] = grp->score[idx[i]];
+            p[i] = grp->photo[idx[i]];
         }
         memcpy(grp->label, l, n * sizeof *l);
         memcpy(grp->score, s, n * sizeof *s);
+        memcpy(grp->photo, p, n * sizeof *p);
         rc = 0;
     }
     free(idx);
     free(l);
     free(s);
+    free(p);
     return rc;
 }
 

@@ -50,6 +50,7 @@ struct hwi_group {
     size_t n, cap;
     char **label;
     double *score;
+    char **photo; /* [n] each candidate's 4th field, NULL when absent or '-' */
 };
 
 /* Reader of whole groups.  Checks that each query's lines are contiguous
@@ -72,8 +73,12 @@ int hwi_groups_next(struct hwi_groups *g, struct hwi_group *out);
 void hwi_groups_close(struct hwi_groups *g);
 void hwi_group_free(struct hwi_group *grp);
 
-/* Append a candidate to GRP.  Returns 0, or -1 if out of memory. */
+/* Append a candidate to GRP (no photo).  Returns 0, or -1 if out of memory. */
 int hwi_group_add(struct hwi_group *grp, const char *label, double score);
+
+/* Append a candidate with PHOTO (NULL: none).  Returns 0 or -1 as above. */
+int hwi_group_add_photo(struct hwi_group *grp, const char *label, double score,
+                        const char *photo);
 
 /* Sort GRP's candidates by score, best first (ties by label, so the order
  * is deterministic).  Returns 0, or -1 if out of memory (GRP unchanged). */

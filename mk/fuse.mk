@@ -1,7 +1,7 @@
 ## mk/fuse.mk: steps 5-6 of the method: hwi-fuse (softmax, weighted fusion,
 ## fitted on validation) and hwi-thresh (new_whale threshold, submission).
 
-lib_libhwi_la_SOURCES += lib/fuse.c lib/fuse.h
+lib_libhwi_la_SOURCES += lib/fuse.c lib/fuse.h lib/thresh.c lib/thresh.h
 
 bin_PROGRAMS += bin/hwi-fuse bin/hwi-thresh
 bin_hwi_fuse_SOURCES = bin/hwi-fuse.c

@@ -385,6 +385,279 @@ START_TEST(test_input_sorted)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * Fitting, the truth join, padding, the fit report and the merge-join
+ * (moved out of bin/hwi-fuse.c and bin/hwi-thresh.c).  Reference values:
+ * a plain numpy/Python re-implementation (softmax, rankings by score then
+ * label, new_whale at max(T, own), first best over the grids, thresholds
+ * np.linspace), run once by hand. */
+
+/* Truths where the multiplier matters: with thresholds linspace(0, 0.95,
+ * 121), c = 1 gives MAP@5 35/72 at T = 0.17416666..., and of the grid
+ * {2.2, 4, 0.5} only c = 0.5 does better, 41/72 at T = 0.7125; as ranked
+ * 0.38888... (28/72) for every c. */
+START_TEST(test_logits_fit)
+{
+    static const char *const tr[6] = {"w_b", "w_c", "new_whale", "w_d", "w_a", "new_whale"};
+    struct hwi_labelset ls = {0};
+    size_t lid[6];
+    char *key[6] = {"q0", "q1", "q2", "q3", "q4", "q5"};
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(hwi_labelset_id(&ls, L6[i], &lid[i]), 0);
+    struct hwi_logits lg = {6, 6, 6, key, (float *)LOGITS, lid, (const char **)tr};
+    double *tgrid, cgrid[3] = {2.2, 4, 0.5};
+    size_t nt;
+    char err[HWI_ERRLEN];
+    ck_assert_int_eq(hwi_parse_grid("0:0.95:0.0079166666666666667", 0, 1, &tgrid, &nt, err), 0);
+    struct hwi_mult_fit f;
+    ck_assert_int_eq(hwi_logits_fit(&lg, &ls, cgrid, 3, HWI_NW_MAX, tgrid, nt, &f, err), 0);
+    ck_assert_double_eq_tol(f.ranked, 28.0 / 72, 1e-12);
+    ck_assert_double_eq_tol(f.map5_1, 35.0 / 72, 1e-12);
+    ck_assert_double_eq_tol(f.thr1, 0.17416666666666664, 1e-12);
+    ck_assert_double_eq(f.c, 0.5);
+    ck_assert_double_eq_tol(f.map5, 41.0 / 72, 1e-12);
+    ck_assert_double_eq_tol(f.thr, 0.7124999999999999, 1e-12);
+    free(tgrid);
+    hwi_labelset_free(&ls);
+}
+END_TEST
+
+/* A second scores list, probabilities. */
+static const float PROB[6][6] = {
+    {0.5f, 0.3f, 0.1f, 0.05f, 0.03f, 0.02f}, {0.1f, 0.2f, 0.6f, 0.05f, 0.03f, 0.02f},
+    {0.3f, 0.25f, 0.2f, 0.1f, 0.1f, 0.05f},  {0.2f, 0.3f, 0.1f, 0.3f, 0.05f, 0.05f},
+    {0.4f, 0.3f, 0.1f, 0.1f, 0.05f, 0.05f},  {0.3f, 0.35f, 0.1f, 0.1f, 0.1f, 0.05f},
+};
+
+/* SIM (with its new_whale column) and PROB as scores TSV, each query's
+ * labels in the order of L6; input 0 in query order 0..5, input 1 in
+ * reverse. */
+static FILE *scores_file(int which)
+{
+    char buf[4096];
+    size_t n = 0;
+    for (int k = 0; k < 6; k++) {
+        int q = which ? 5 - k : k;
+        for (int i = 0; i < (which ? 6 : 7); i++)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "q%d\t%s\t%.9g\n", q,
+                                  i < 6 ? L6[i] : HWI_NEW_WHALE,
+                                  which ? PROB[q][i] : SIM[q][i]);
+    }
+    return test_memfile(buf, (long)n);
+}
+
+/* The weights w_knn, w_prob in {0, 1, 2} (v tied), thresholds
+ * linspace(0, 3, 61), rankings as ranked with their own new_whale: knn
+ * alone 0.833333 as ranked, MAP@5 0.833333 at
+ * T = 0; PROB alone 0.541667, 0.783333 at T = 0.45 (it lists no
+ * new_whale); the best, first in mixed-radix order (w_knn fastest), is
+ * (2, 0): 0.888889 at T = 1.25, 0.833333 as ranked. */
+START_TEST(test_fitset_fit)
+{
+    FILE *fp[2] = {scores_file(0), scores_file(1)};
+    struct hwi_fuse_input in[2];
+    const char *names[2] = {"knn", "prob"};
+    for (int i = 0; i < 2; i++)
+        hwi_fuse_input_open(&in[i], fp[i], names[i], 0);
+    struct hwi_labelset ls = {0};
+    struct hwi_missing miss = {HWI_MISS_VALUE, 0};
+    struct hwi_fitset fs;
+    char err[HWI_ERRLEN];
+    ck_assert_int_eq(hwi_fitset_load(&fs, in, 2, names, &ls, &miss, err), 0);
+    ck_assert_uint_eq(fs.nq, 6);
+    size_t nw_id;
+    ck_assert_int_eq(hwi_labelset_id(&ls, HWI_NEW_WHALE, &nw_id), 0);
+    ck_assert_int_eq(hwi_fitset_overlap(&fs, ls.n, nw_id, names, err), 0);
+
+    /* the truth join: a table in another order, with an extra image */
+    struct hwi_labels t = {0};
+    static const char *const tr[6] = {"w_a", "w_c", "new_whale", "w_c", "new_whale", "w_b"};
+    ck_assert_int_eq(hwi_labels_add(&t, "extra", "w_z"), 0);
+    for (int q = 5; q >= 0; q--) {
+        char name[8];
+        snprintf(name, sizeof name, "q%d", q);
+        ck_assert_int_eq(hwi_labels_add(&t, name, tr[q]), 0);
+    }
+    ck_assert_int_eq(hwi_fitset_truth(&fs, &t, "t.csv", err), 0);
+    for (size_t q = 0; q < 6; q++)
+        ck_assert_str_eq(fs.truth[q], tr[fs.query[q][1] - '0']);
+
+    double *tgrid, g[3] = {0, 1, 2}, *gw[2] = {g, g}, *gv[2] = {NULL, NULL};
+    size_t nt, nw[2] = {3, 3}, nv[2] = {0, 0};
+    ck_assert_int_eq(hwi_parse_grid("0:3:0.05", 0, 3, &tgrid, &nt, err), 0);
+    ck_assert_uint_eq(nt, 61);
+    struct hwi_fit_opts o = {HWI_NW_MAX, tgrid, nt, gw, nw, gv, nv, NULL, NULL, HWI_FIT_GRID};
+    double bw[2], bv[2], combos;
+    struct hwi_weights best = {2, bw, bv};
+    struct hwi_fit_score alone[2], fused;
+    ck_assert_int_eq(hwi_fit_grid_check(&o, 2, &combos, err), 0);
+    ck_assert_double_eq(combos, 9);
+    ck_assert_int_eq(hwi_fitset_fit(&fs, &ls, nw_id, &o, &best, alone, &fused, err), 0);
+    ck_assert_double_eq_tol(alone[0].ranked, 0.8333333333333334, 1e-12);
+    ck_assert_double_eq_tol(alone[0].map5, 0.8333333333333334, 1e-12);
+    ck_assert_double_eq_tol(alone[0].thr, 0, 1e-12);
+    ck_assert_double_eq_tol(alone[1].ranked, 0.5416666666666666, 1e-12);
+    ck_assert_double_eq_tol(alone[1].map5, 0.7833333333333333, 1e-12);
+    ck_assert_double_eq_tol(alone[1].thr, 0.45, 1e-12);
+    ck_assert_double_eq(bw[0], 2);
+    ck_assert_double_eq(bw[1], 0);
+    ck_assert_double_eq(bv[0], 2);
+    ck_assert_double_eq(bv[1], 0); /* PROB lists no new_whale */
+    ck_assert_double_eq_tol(fused.map5, 0.8888888888888888, 1e-12);
+    ck_assert_double_eq_tol(fused.thr, 1.25, 1e-12);
+    ck_assert_double_eq_tol(fused.ranked, 0.8333333333333334, 1e-12);
+    char *opt = hwi_weights_options(&best);
+    ck_assert_str_eq(opt, "--weights=2,0 --nw-weights=2,0");
+    free(opt);
+
+    /* coordinate ascent from (1, 1): w_knn 2 raises MAP@5 to 8/9 (T = 1.65),
+     * nothing raises it further: a local optimum beside the grid's (2, 0) */
+    o.search = HWI_FIT_ASCENT;
+    ck_assert_int_eq(hwi_fit_grid_check(&o, 2, &combos, err), 0);
+    ck_assert_double_eq(combos, 6);
+    ck_assert_int_eq(hwi_fitset_fit(&fs, &ls, nw_id, &o, &best, alone, &fused, err), 0);
+    ck_assert_double_eq(bw[0], 2);
+    ck_assert_double_eq(bw[1], 1);
+    ck_assert_double_eq(bv[0], 2);
+    ck_assert_double_eq(bv[1], 0);
+    ck_assert_double_eq_tol(fused.map5, 0.8888888888888888, 1e-12);
+    ck_assert_double_eq_tol(fused.thr, 1.65, 1e-12);
+    o.search = HWI_FIT_GRID;
+
+    /* grids of zeros only, or too many settings: usage errors */
+    double z = 0, *gz[2] = {&z, &z};
+    size_t one[2] = {1, 1};
+    struct hwi_fit_opts oz = {HWI_NW_MAX, NULL, 0, gz, one, gv, nv, NULL, NULL, HWI_FIT_GRID};
+    ck_assert_int_eq(hwi_fit_grid_check(&oz, 2, &combos, err), -1);
+    ck_assert_pstr_eq(strstr(err, "only zeros"), err + strlen(err) - strlen("only zeros: nothing to fuse"));
+    size_t many[2] = {1001, 1000};
+    double *big = calloc(1001, sizeof *big), *gb[2] = {big, big};
+    big[1] = 1;
+    struct hwi_fit_opts ob = {HWI_NW_MAX, NULL, 0, gb, many, gv, nv, NULL, NULL, HWI_FIT_GRID};
+    ck_assert_int_eq(hwi_fit_grid_check(&ob, 2, &combos, err), -1);
+    ck_assert_str_eq(err, "the weight grids give 1001000 combinations, more than 1000000");
+    free(big);
+
+    /* a query without a label */
+    struct hwi_labels t2 = {0};
+    ck_assert_int_eq(hwi_labels_add(&t2, "q0", "w_a"), 0);
+    ck_assert_int_eq(hwi_fitset_truth(&fs, &t2, "t2.csv", err), -1);
+    ck_assert_str_eq(err, "t2.csv: no label for query 'q1' (knn:8)");
+    size_t row[2], bad;
+    const char *keys[2] = {"q0", "nope"};
+    ck_assert_int_eq(hwi_labels_rows(&t2, keys, 1, row, &bad, err), 0);
+    ck_assert_uint_eq(row[0], 0);
+    ck_assert_int_eq(hwi_labels_rows(&t2, keys, 2, row, &bad, err), -1);
+    ck_assert_uint_eq(bad, 1);
+
+    free(tgrid);
+    hwi_labels_free(&t);
+    hwi_labels_free(&t2);
+    hwi_fitset_free(&fs);
+    hwi_labelset_free(&ls);
+    for (int i = 0; i < 2; i++) {
+        hwi_fuse_input_close(&in[i]);
+        fclose(fp[i]);
+    }
+}
+END_TEST
+
+/* The default padding: ranked first most often, then most often in the
+ * five best, then by id. */
+START_TEST(test_default_pad)
+{
+    struct hwi_top5 t[3];
+    for (int i = 0; i < 3; i++)
+        hwi_top5_init(&t[i]);
+    hwi_top5_push(&t[0], "w_b", 0.9);
+    hwi_top5_push(&t[0], "w_c", 0.5);
+    hwi_top5_push(&t[1], "w_b", 0.8);
+    hwi_top5_push(&t[1], "w_a", 0.7);
+    hwi_top5_push(&t[1], "new_whale", 0.95);
+    hwi_top5_push(&t[2], "w_d", 0.6);
+    hwi_top5_push(&t[2], "w_c", 0.1);
+    hwi_top5_push(&t[2], "w_a", 0.2);
+    const char *pad[16];
+    size_t npad;
+    char err[HWI_ERRLEN];
+    /* first: w_b 2, w_d 1; then in the five best: w_a 2 = w_c 2 (by id) */
+    ck_assert_int_eq(hwi_thresh_default_pad(t, 3, pad, 16, &npad, err), 0);
+    ck_assert_uint_eq(npad, 4);
+    ck_assert_str_eq(pad[0], "w_b");
+    ck_assert_str_eq(pad[1], "w_d");
+    ck_assert_str_eq(pad[2], "w_a");
+    ck_assert_str_eq(pad[3], "w_c");
+    ck_assert_int_eq(hwi_thresh_default_pad(t, 3, pad, 2, &npad, err), 0);
+    ck_assert_uint_eq(npad, 2);
+}
+END_TEST
+
+START_TEST(test_report)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *fp = open_memstream(&buf, &size);
+    ck_assert_ptr_nonnull(fp);
+    hwi_thresh_report_head(fp);
+    hwi_thresh_report_line(fp, "thresh", 3, 0.5, HWI_NW_MAX, 0.25, 2.0 / 3, "--threshold=0.25");
+    hwi_thresh_report_line(fp, "fused", 3, 0.5, HWI_NW_NONE, 0.25, 0, "--weights=1");
+    fclose(fp);
+    ck_assert_str_eq(buf, "# stage\tqueries\tmap5\tthreshold\tmap5_nw\toptions\n"
+                          "thresh\t3\t0.500000\t0.25\t0.666667\t--threshold=0.25\n"
+                          "fused\t3\t0.500000\t-\t-\t--weights=1\n");
+    free(buf);
+}
+END_TEST
+
+/* The merge-join: queries in byte order across inputs, absent ones
+ * counted, disjoint label sets refused at the end. */
+START_TEST(test_merge)
+{
+    FILE *fp[2] = {test_memfile("a\tw_1\t1\nc\tw_1\t1\n", -1),
+                   test_memfile("b\tw_1\t1\nc\tw_2\t1\nd\tw_1\t1\n", -1)};
+    struct hwi_fuse_input in[2];
+    const char *names[2] = {"x", "y"};
+    for (int i = 0; i < 2; i++)
+        hwi_fuse_input_open(&in[i], fp[i], names[i], 1);
+    struct hwi_labelset ls = {0};
+    struct hwi_fuse_merge m;
+    char err[HWI_ERRLEN];
+    ck_assert_int_eq(hwi_fuse_merge_open(&m, in, 2, names, &ls, err), 0);
+    static const char *const want[4] = {"a", "b", "c", "d"};
+    static const int both[4][2] = {{1, 0}, {0, 1}, {1, 1}, {0, 1}};
+    for (int k = 0; k < 4; k++) {
+        ck_assert_int_eq(hwi_fuse_merge_next(&m, err), 1);
+        ck_assert_str_eq(m.query, want[k]);
+        for (int i = 0; i < 2; i++)
+            ck_assert_int_eq(m.c[i] != NULL, both[k][i]);
+    }
+    ck_assert_int_eq(hwi_fuse_merge_next(&m, err), 0);
+    ck_assert_uint_eq(m.absent[0], 2);
+    ck_assert_uint_eq(m.absent[1], 1);
+    hwi_fuse_merge_close(&m);
+    for (int i = 0; i < 2; i++) {
+        hwi_fuse_input_close(&in[i]);
+        fclose(fp[i]);
+    }
+    hwi_labelset_free(&ls);
+
+    fp[0] = test_memfile("a\tw_1\t1\n", -1);
+    fp[1] = test_memfile("a\tv_1\t1\n", -1);
+    for (int i = 0; i < 2; i++)
+        hwi_fuse_input_open(&in[i], fp[i], names[i], 1);
+    ck_assert_int_eq(hwi_fuse_merge_open(&m, in, 2, names, &ls, err), 0);
+    ck_assert_int_eq(hwi_fuse_merge_next(&m, err), 1);
+    ck_assert_int_eq(hwi_fuse_merge_next(&m, err), -1);
+    ck_assert_str_eq(err, "x and y have no label in common: mismatched label sets");
+    hwi_fuse_merge_close(&m);
+    for (int i = 0; i < 2; i++) {
+        hwi_fuse_input_close(&in[i]);
+        fclose(fp[i]);
+    }
+    hwi_labelset_free(&ls);
+}
+END_TEST
+
 Suite *make_fuse_suite(void)
 {
     Suite *s = suite_create("fuse");
@@ -402,5 +675,12 @@ Suite *make_fuse_suite(void)
     tcase_add_test(lim, test_exact_search_hand);
     tcase_add_test(lim, test_exact_search_random);
     suite_add_tcase(s, lim);
+    TCase *fit = tcase_create("Fit");
+    tcase_add_test(fit, test_logits_fit);
+    tcase_add_test(fit, test_fitset_fit);
+    tcase_add_test(fit, test_default_pad);
+    tcase_add_test(fit, test_report);
+    tcase_add_test(fit, test_merge);
+    suite_add_tcase(s, fit);
     return s;
 }

@@ -111,6 +111,90 @@ hwi-fuse --softmax --fit truth.csv -g 0.5,2 -N add lg.bin > /dev/null 2> err
 [ "$(cut -f1 err | tr '\n' ' ')" = "# stage softmax softmax-fitted " ] ||
     fail_ "softmax report: $(cat err)"
 
+# --photo: the knn photo of a fused candidate, '-' where only the softmax
+# proposed it (w_c on q1) or knn has no photo for it (w_b on q1); each FILE
+# may have 3 or 4 fields; knn's new_whale photo goes with new_whale
+printf '# query\tlabel\tscore\tphoto\n' > knnp.tsv
+printf 'q1\tw_a\t0.9\tcat/a1.jpg\nq1\tnew_whale\t0.7\tcat/n1.jpg\nq1\tw_b\t0.5\t-\n' >> knnp.tsv
+printf 'q2\tw_b\t0.8\tcat/b2.jpg\nq2\tw_c\t0.6\tcat/c9.jpg\n' >> knnp.tsv
+hwi-fuse --photo -w 2,0.5 -n 1,0 knnp.tsv sm.tsv > out.tsv
+cat > want.tsv <<EOF
+# query${T}label${T}score${T}photo
+q1${T}w_a${T}1.89999995${T}cat/a1.jpg
+q1${T}w_b${T}1.34999999${T}-
+q1${T}new_whale${T}0.699999988${T}cat/n1.jpg
+q1${T}w_c${T}0.0500000007${T}-
+q2${T}w_b${T}1.75000003${T}cat/b2.jpg
+q2${T}w_c${T}1.40000005${T}cat/c9.jpg
+q2${T}w_a${T}0.150000006${T}-
+EOF
+compare_ want.tsv out.tsv
+# without --photo, the same scores as from 3-field input
+hwi-fuse -w 2,0.5 -n 1,0 knnp.tsv sm.tsv > a.tsv
+hwi-fuse -w 2,0.5 -n 1,0 knn.tsv sm.tsv > b.tsv
+compare_ b.tsv a.tsv
+# the unsorted and fitted paths carry the photos too
+hwi-fuse -u --photo -w 0.5,2 -n 0,1 sm-rev.tsv knnp.tsv | LC_ALL=C sort > a.tsv
+LC_ALL=C sort out.tsv > b.tsv
+compare_ b.tsv a.tsv
+hwi-fuse --photo --fit truth.csv -r /dev/null knnp.tsv sm.tsv > a.tsv
+hwi-fuse --photo -w 0,1 -n 0,0 knnp.tsv sm.tsv > b.tsv
+compare_ b.tsv a.tsv
+# knn at weight 0: its photos do not describe the fused scores
+hwi-fuse --photo -w 0,1 knnp.tsv sm.tsv | grep -v '^#' | cut -f4 | sort -u > out.txt
+printf -- '-\n' > want.txt
+compare_ want.txt out.txt
+# awk still reads it
+[ "$(awk -F "$T" '$2 == "w_a" && $1 == "q1" { print $4 }' out.tsv)" = cat/a1.jpg ] ||
+    fail_ "awk on --photo output"
+returns_ 2 hwi-fuse --photo -s lg.bin 2> err
+
+# ---- ensembles: several models' scores, weights fitted on validation ----
+# Two models, each right on its half of the queries (the truth at 0.9) and
+# misled on the other half (a decoy at 0.8 above the truth at 0.5): alone
+# each scores MAP@5 0.75, fused 1:1 the truth wins everywhere (1.4 against
+# at most 0.8), so the fitted ensemble scores 1.
+awk 'BEGIN { print "Image,Id"; for (i = 0; i < 20; i++) printf "e%02d,w_%d\n", i, i % 10 }' \
+    > etruth.csv
+for m in 0 1; do
+    awk -v m=$m 'BEGIN { for (i = 0; i < 20; i++) {
+        t = i % 10; d = (i + 1 + m) % 10
+        if (i % 2 == m) printf "e%02d\tw_%d\t0.9\ne%02d\tw_%d\t0.3\n", i, t, i, d
+        else printf "e%02d\tw_%d\t0.8\ne%02d\tw_%d\t0.5\n", i, d, i, t } }' > model$m.tsv
+done
+hwi-fuse --fit etruth.csv -r rep.tsv model0.tsv model1.tsv > /dev/null
+cut -f1-3,5,6 rep.tsv > out.tsv
+cat > want.tsv <<EOF
+# stage${T}queries${T}map5${T}map5_nw${T}options
+alone:model0.tsv${T}20${T}0.750000${T}0.750000${T}--weights=1,0 --nw-weights=1,0
+alone:model1.tsv${T}20${T}0.750000${T}0.750000${T}--weights=0,1 --nw-weights=0,1
+fused${T}20${T}1.000000${T}1.000000${T}--weights=1,1 --nw-weights=0,0
+EOF
+compare_ want.tsv out.tsv
+# Four inputs, the two models and two misleading ones (the same decoy at 0.9,
+# the truth at 0.1): equal weights are misled; the coordinate ascent drops a
+# misleading input and reaches 1, as the full grid does.
+for m in 0 1; do
+    awk -v m=$m 'BEGIN { for (i = 0; i < 20; i++)
+        printf "e%02d\tw_%d\t0.9\ne%02d\tw_%d\t0.1\n", i, (i + 5) % 10, i, i % 10 }' \
+        > noise$m.tsv
+done
+hwi-fuse --fit etruth.csv --search=ascent -r rep.tsv noise0.tsv model0.tsv noise1.tsv \
+    model1.tsv > asc.tsv
+grep -q "^fused${T}20${T}1.000000${T}" rep.tsv || fail_ "ascent: $(cat rep.tsv)"
+w=$(awk -F "$T" '$1 == "fused" { print $6 }' rep.tsv)
+hwi-fuse $w noise0.tsv model0.tsv noise1.tsv model1.tsv > b.tsv
+compare_ b.tsv asc.tsv
+hwi-fuse --fit etruth.csv -r rep.tsv noise0.tsv model0.tsv noise1.tsv model1.tsv > /dev/null
+grep -q "^fused${T}20${T}1.000000${T}" rep.tsv || fail_ "grid: $(cat rep.tsv)"
+# equal weights do worse
+hwi-fuse -u noise0.tsv model0.tsv noise1.tsv model1.tsv |
+    hwi-thresh --fit etruth.csv -r rep.tsv > /dev/null
+awk -F "$T" '$1 == "thresh" && $5 + 0 >= 0.9 { exit 1 }' rep.tsv ||
+    fail_ "equal weights already reach $(cat rep.tsv)"
+returns_ 2 hwi-fuse --fit etruth.csv --search=random model0.tsv model1.tsv 2> err
+returns_ 2 hwi-fuse --search=ascent model0.tsv model1.tsv 2> err
+
 # ---- bad input ----
 # unsorted input where the merge-join needs sorted input: names file and line
 returns_ 1 hwi-fuse knn.tsv sm-rev.tsv > /dev/null 2> err
