@@ -24,8 +24,10 @@
  *   for each block of queries: hwi_knn_rank(&k, q, nq, keys, top, hits, nhits);
  *   hwi_knn_free(&k);
  *
- * Not thread-safe per object (work buffers live in it); OpenBLAS threads
- * inside. */
+ * Not thread-safe per object (work buffers live in it).  A search runs on
+ * its own threads (hwi_knn_threads), each a band of queries from the
+ * product to the rescored top list, with OpenBLAS on one thread meanwhile;
+ * the result does not depend on the number of threads. */
 #ifndef HWI_KNN_H
 #define HWI_KNN_H
 
@@ -67,6 +69,8 @@ struct hwi_knn {
     float *dot;    /* work: [QBLOCK][GBLOCK] */
     float *qnorm2; /* work: [QBLOCK] */
     size_t *self;  /* work: [QBLOCK] gallery index of each query's own image */
+    float *d2;       /* work of hwi_knn_rank: [QBLOCK][nlabel] */
+    size_t *nearest; /* work of hwi_knn_rank: [QBLOCK][nlabel] */
     char err[HWI_ERRLEN];
 };
 
@@ -108,8 +112,8 @@ int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *con
 int hwi_knn_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
                  size_t top, struct hwi_knn_hit *hits, size_t *nhits);
 
-/* Let OpenBLAS use N threads (N >= 1); without a call it uses its default
- * (OPENBLAS_NUM_THREADS, or every core). */
+/* Search on N threads (N >= 1), and let OpenBLAS use N threads for other
+ * products; without a call: OPENBLAS_NUM_THREADS, or every core. */
 void hwi_knn_threads(int n);
 
 /* Similarity (2 - d) / 2 of squared distance D2 (clamped at 0). */
