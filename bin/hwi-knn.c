@@ -17,6 +17,7 @@
 #include "stream.h"
 #include "tsv.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ enum {
     OPT_QE,
     OPT_CENTROID,
     OPT_RERANK,
+    OPT_MERGE,
 };
 
 static const struct option longopts[] = {
@@ -50,6 +52,7 @@ static const struct option longopts[] = {
     {"qe", required_argument, NULL, OPT_QE},
     {"centroid", no_argument, NULL, OPT_CENTROID},
     {"rerank", optional_argument, NULL, OPT_RERANK},
+    {"merge", no_argument, NULL, OPT_MERGE},
     {"threads", required_argument, NULL, 'j'},
     {"output", required_argument, NULL, 'o'},
     {"verbose", no_argument, NULL, 'v'},
@@ -63,8 +66,9 @@ static _Noreturn void usage(int status)
     if (status)
         hwi_try_help();
     printf("Usage: %s --db=STORE --model=NAME [OPTION]... [FILE]\n"
-           "  or:  %s --gallery=STREAM --labels=CSV [OPTION]... [FILE]\n",
-           hwi_program_name, hwi_program_name);
+           "  or:  %s --gallery=STREAM --labels=CSV [OPTION]... [FILE]\n"
+           "  or:  %s --merge [--top=N] [--photo] [--output=FILE] SCORES...\n",
+           hwi_program_name, hwi_program_name, hwi_program_name);
     fputs("Score query vectors against a gallery of known whales: for each query and\n"
           "each label, the distance d to the nearest gallery image of that label gives\n"
           "the score s = (2 - d) / 2.  Images labelled new_whale form the label\n"
@@ -98,8 +102,16 @@ static _Noreturn void usage(int status)
           "      --rerank[=K1,K2,LAMBDA]  k-reciprocal re-ranking (Zhong et al. 2017)\n"
           "                       over all the queries and the gallery; score 1 - the\n"
           "                       final distance (default 20,6,0.3)\n"
-          "  -j, --threads=N      OpenBLAS threads (default: OPENBLAS_NUM_THREADS or\n"
-          "                       every core)\n"
+          "  -j, --threads=N      threads (default: OPENBLAS_NUM_THREADS or every\n"
+          "                       core); the output does not depend on N\n"
+          "\n"
+          "Gallery shards:\n"
+          "      --merge          merge SCORES..., the outputs of hwi-knn with the same\n"
+          "                       --top (and --photo) for the same queries against\n"
+          "                       disjoint parts of one gallery, into the output the\n"
+          "                       whole gallery gives: each label with its best score,\n"
+          "                       the --top best per query (an exact tie of a label in\n"
+          "                       two files keeps the earlier file's photo)\n"
           "\n"
           "Output:\n"
           "  -o, --output=FILE    write to FILE (whole or not at all) instead of stdout\n"
@@ -263,6 +275,46 @@ static int keep_queries(struct kept *a, const float *q, const char *const *keys,
     return 0;
 }
 
+/* --merge: FILE[N] into OUTPUT (NULL: stdout). */
+static int merge_main(char **file, size_t n, size_t top, int photo, const char *output)
+{
+    char err[HWI_ERRLEN];
+    if (n == 0) {
+        hwi_warn("--merge needs at least one scores file");
+        usage(HWI_EXIT_USAGE);
+    }
+    FILE **in = calloc(n, sizeof *in);
+    const char **name = calloc(n, sizeof *name);
+    if (!in || !name)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    size_t stdin_uses = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(file[i], "-")) {
+            if (stdin_uses++)
+                hwi_die(HWI_EXIT_USAGE, "standard input given twice");
+            in[i] = stdin;
+            name[i] = "(stdin)";
+        } else if (!(in[i] = fopen(file[i], "r"))) {
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", file[i], strerror(errno));
+        } else {
+            name[i] = file[i];
+        }
+    }
+    struct hwi_outfile out;
+    if (hwi_outfile_open(&out, output, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (hwi_knn_merge(in, name, n, top, photo, out.fp, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (hwi_outfile_commit(&out, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    for (size_t i = 0; i < n; i++)
+        if (in[i] != stdin)
+            fclose(in[i]);
+    free(in);
+    free(name);
+    return HWI_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     hwi_program_init(argv[0]);
@@ -273,7 +325,7 @@ int main(int argc, char **argv)
     unsigned flags = 0;
     long qe = 0;
     double qe_alpha = 3;
-    int centroid = 0, rerank = 0;
+    int centroid = 0, rerank = 0, merge = 0;
     struct hwi_rerank_opts ro = {20, 6, 0.3};
     int verbose = isatty(STDERR_FILENO), photo = 0;
     int c;
@@ -293,6 +345,7 @@ int main(int argc, char **argv)
         case OPT_PHOTO: photo = 1; break;
         case OPT_QE: parse_qe(optarg, &qe, &qe_alpha); break;
         case OPT_CENTROID: centroid = 1; break;
+        case OPT_MERGE: merge = 1; break;
         case OPT_RERANK:
             rerank = 1;
             if (optarg)
@@ -302,6 +355,15 @@ int main(int argc, char **argv)
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
         }
+    }
+    if (merge) {
+        if (dbpath || model || splits || gallery || labels || qe || centroid || rerank ||
+            (flags & (HWI_KNN_NO_NEW_WHALE | HWI_KNN_KEEP_SELF))) {
+            hwi_warn("--merge takes only --top, --photo, --output and --verbose");
+            usage(HWI_EXIT_USAGE);
+        }
+        return merge_main(argv + optind, (size_t)(argc - optind), (size_t)top, photo,
+                          output);
     }
     if (argc - optind > 1) {
         hwi_warn("extra operand '%s'", argv[optind + 1]);

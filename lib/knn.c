@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include "knn.h"
+#include "tsv.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -188,8 +189,12 @@ static int prepare(struct hwi_knn *k)
         free(next);
         return hwi_seterr(k->err, "out of memory");
     }
-    for (size_t i = 0; i < n; i++)
+    k->maxnorm2 = 0;
+    for (size_t i = 0; i < n; i++) {
         k->start[k->cls[i] + 1]++;
+        if (k->norm2[i] > k->maxnorm2)
+            k->maxnorm2 = k->norm2[i];
+    }
     for (size_t c = 0; c < k->nlabel; c++)
         k->start[c + 1] += k->start[c];
     memcpy(next, k->start, k->nlabel * sizeof *next);
@@ -392,21 +397,42 @@ static int hit_cmp(const void *pa, const void *pb, void *ctx)
     return strcmp(label[a->label], label[b->label]);
 }
 
-/* The WANT best labels of each query of band B, rescored exactly, into
- * its hits.  Returns 0 or -1 (out of memory). */
+/* The rounding error of the product, as a bound on |d2 - exact d2| for a
+ * query of squared norm QN2 against a gallery whose largest squared norm is
+ * GN2: a float sum of DIM products errs by about sqrt(DIM) * 2^-24 of
+ * |q| |g| in practice; this is 1e-5 of the scale, ten times that at
+ * DIM = 2048. */
+static double margin(double qn2, double gn2)
+{
+    return 1e-5 * (qn2 + gn2);
+}
+
+/* The WANT best labels of each query of band B, by exact score, into its
+ * hits.  The product picks them: the WANT best by d2 and every other label
+ * within the rounding margin of the worst of those, then the exact
+ * distances decide, so a near tie at the last place goes to the label
+ * truly nearer.  Returns 0 or -1 (out of memory). */
 static int band_rank(struct band *b)
 {
     struct hwi_knn *k = b->k;
     size_t nl = k->nlabel, want = b->want;
     size_t *heap = malloc((want ? want : 1) * sizeof *heap);
-    if (!heap)
+    unsigned char *in = calloc(nl, 1);
+    size_t cap = want + 16;
+    struct hwi_knn_hit *cand = malloc(cap * sizeof *cand);
+    if (!heap || !in || !cand) {
+        free(heap);
+        free(in);
+        free(cand);
         return hwi_seterr(b->err, "out of memory");
+    }
     for (size_t i = b->lo; i < b->hi; i++) {
         struct sel s = {b->d2 + i * nl, k->label};
-        size_t *nrow = b->nearest + i * nl, nh = 0;
+        size_t *nrow = b->nearest + i * nl, nh = 0, nvalid = 0;
         for (size_t c = 0; c < nl; c++) {
             if (nrow[c] == HWI_KNN_NONE)
                 continue;
+            nvalid++;
             if (nh < want) {
                 heap[nh++] = c;
                 if (nh == want)
@@ -418,17 +444,41 @@ static int band_rank(struct band *b)
             }
         }
         const float *qv = b->q + i * k->dim;
-        struct hwi_knn_hit *h = b->hits + i * b->stride;
-        for (size_t j = 0; j < nh; j++) {
-            size_t g = nrow[heap[j]];
-            h[j].label = heap[j];
-            h[j].image = g;
-            h[j].score = hwi_knn_sim(dist2(qv, k->vec + g * k->dim, k->dim));
+        size_t nc = 0;
+        for (size_t j = 0; j < nh; j++)
+            cand[nc++] = (struct hwi_knn_hit){heap[j], nrow[heap[j]], 0};
+        if (nvalid > nh) { /* the near misses */
+            for (size_t j = 0; j < nh; j++)
+                in[heap[j]] = 1;
+            double thr = s.d2[heap[0]] + margin(k->qnorm2[i], k->maxnorm2);
+            for (size_t c = 0; c < nl; c++) {
+                if (in[c] || nrow[c] == HWI_KNN_NONE || !(s.d2[c] <= thr))
+                    continue;
+                if (nc == cap) {
+                    struct hwi_knn_hit *nv = realloc(cand, 2 * cap * sizeof *nv);
+                    if (!nv) {
+                        free(heap);
+                        free(in);
+                        free(cand);
+                        return hwi_seterr(b->err, "out of memory");
+                    }
+                    cand = nv;
+                    cap *= 2;
+                }
+                cand[nc++] = (struct hwi_knn_hit){c, nrow[c], 0};
+            }
+            for (size_t j = 0; j < nh; j++)
+                in[heap[j]] = 0;
         }
-        qsort_r(h, nh, sizeof *h, hit_cmp, k->label);
+        for (size_t j = 0; j < nc; j++)
+            cand[j].score = hwi_knn_sim(dist2(qv, k->vec + cand[j].image * k->dim, k->dim));
+        qsort_r(cand, nc, sizeof *cand, hit_cmp, k->label);
+        memcpy(b->hits + i * b->stride, cand, nh * sizeof *cand);
         b->nhits[i] = nh;
     }
     free(heap);
+    free(in);
+    free(cand);
     return 0;
 }
 
@@ -530,4 +580,211 @@ int hwi_knn_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const
             return -1;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Merging the top lists of gallery shards.  A label's score is that of
+ * its nearest photo, and the nearest photo of the whole gallery is the
+ * nearest of the shard that holds it, so a label's true score is the best
+ * of its shards' scores.  Each shard wrote its TOP best labels; a label
+ * among the TOP best of the whole gallery is among the TOP best of the
+ * shard that holds its nearest photo (every label above it there is above
+ * it in the whole), so the best TOP of the merged lists, by the same
+ * order (score, then label name), are the unsharded answer. */
+
+struct mcand {
+    char *label, *photo;
+    double score;
+    size_t seq; /* reading order: the earlier file wins a tie */
+};
+
+struct mquery {
+    char *key;
+    struct mcand *c;
+    size_t n, cap;
+    size_t next; /* the query after this one in the output */
+};
+
+static int mcand_by_label(const void *pa, const void *pb)
+{
+    const struct mcand *a = pa, *b = pb;
+    int r = strcmp(a->label, b->label);
+    if (r)
+        return r;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int mcand_by_score(const void *pa, const void *pb)
+{
+    const struct mcand *a = pa, *b = pb;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return strcmp(a->label, b->label);
+}
+
+int hwi_knn_merge(FILE *const *in, const char *const *name, size_t nfile, size_t top,
+                  int photo, FILE *out, char *err)
+{
+    int rc = -1;
+    struct hwi_map qmap = {0}, done = {0};
+    struct mquery *q = NULL;
+    size_t nq = 0, capq = 0, head = HWI_KNN_NONE, tail = HWI_KNN_NONE, seq = 0;
+    size_t *pend = NULL, npend = 0;
+    struct hwi_tsv r = {0};
+    int open = 0;
+    if (!(pend = malloc(sizeof *pend)))
+        goto oom;
+    for (size_t f = 0; f < nfile; f++) {
+        hwi_tsv_open(&r, in[f], name[f]);
+        open = 1;
+        hwi_map_clear(&done);
+        size_t cur = HWI_KNN_NONE;
+        int got;
+        while ((got = hwi_tsv_next(&r)) == 1) {
+            if (photo && !r.photo) {
+                hwi_seterr(err, "%s:%ld: no photo (4th field): --merge --photo takes the "
+                           "lists of hwi-knn --photo", name[f], r.line);
+                goto out;
+            }
+            if (!photo && r.photo) {
+                hwi_seterr(err, "%s:%ld: a photo (4th field): merge with --photo", name[f],
+                           r.line);
+                goto out;
+            }
+            if (cur == HWI_KNN_NONE || strcmp(q[cur].key, r.query)) {
+                if (cur != HWI_KNN_NONE && hwi_map_put(&done, q[cur].key, 0, NULL) < 0)
+                    goto oom;
+                if (hwi_map_get(&done, r.query)) {
+                    hwi_seterr(err, "%s:%ld: query '%s' again after other queries", name[f],
+                               r.line, r.query);
+                    goto out;
+                }
+                size_t *p = hwi_map_get(&qmap, r.query);
+                if (p) {
+                    cur = *p;
+                    /* the new queries read since the last known one go
+                     * before this one */
+                    if (npend) {
+                        size_t prev = HWI_KNN_NONE;
+                        for (size_t j = head; j != cur; j = q[j].next)
+                            prev = j;
+                        for (size_t i = 0; i < npend; i++) {
+                            if (prev == HWI_KNN_NONE)
+                                head = pend[i];
+                            else
+                                q[prev].next = pend[i];
+                            prev = pend[i];
+                        }
+                        q[prev].next = cur;
+                        npend = 0;
+                    }
+                } else {
+                    if (nq == capq) {
+                        size_t cap = capq ? 2 * capq : 1024;
+                        struct mquery *nv = realloc(q, cap * sizeof *nv);
+                        size_t *np = realloc(pend, cap * sizeof *np);
+                        if (nv)
+                            q = nv;
+                        if (np)
+                            pend = np;
+                        if (!nv || !np)
+                            goto oom;
+                        capq = cap;
+                    }
+                    cur = nq;
+                    memset(&q[cur], 0, sizeof q[cur]);
+                    q[cur].next = HWI_KNN_NONE;
+                    if (!(q[cur].key = strdup(r.query)))
+                        goto oom;
+                    nq++;
+                    if (hwi_map_put(&qmap, q[cur].key, cur, NULL) < 0)
+                        goto oom;
+                    pend[npend++] = cur;
+                }
+            }
+            struct mquery *m = &q[cur];
+            if (m->n == m->cap) {
+                size_t cap = m->cap ? 2 * m->cap : 16;
+                struct mcand *nv = realloc(m->c, cap * sizeof *nv);
+                if (!nv)
+                    goto oom;
+                m->c = nv;
+                m->cap = cap;
+            }
+            struct mcand *c = &m->c[m->n];
+            c->label = strdup(r.label);
+            c->photo = r.photo ? strdup(r.photo) : NULL;
+            c->score = r.score;
+            c->seq = seq++;
+            m->n++;
+            if (!c->label || (r.photo && !c->photo))
+                goto oom;
+        }
+        if (got < 0) {
+            snprintf(err, HWI_ERRLEN, "%s", r.err);
+            goto out;
+        }
+        hwi_tsv_close(&r);
+        open = 0;
+        for (size_t i = 0; i < npend; i++) { /* the last new queries go at the end */
+            if (tail == HWI_KNN_NONE)
+                head = pend[i];
+            else
+                q[tail].next = pend[i];
+            tail = pend[i];
+        }
+        npend = 0;
+    }
+    if (photo)
+        hwi_tsv_write_header_photo(out);
+    else
+        hwi_tsv_write_header(out);
+    for (size_t i = head; i != HWI_KNN_NONE; i = q[i].next) {
+        struct mquery *m = &q[i];
+        /* each label once, with its best score (the earliest on a tie) */
+        qsort(m->c, m->n, sizeof *m->c, mcand_by_label);
+        size_t n = 0;
+        for (size_t j = 0; j < m->n; j++) {
+            if (n && !strcmp(m->c[n - 1].label, m->c[j].label)) {
+                free(m->c[j].label);
+                free(m->c[j].photo);
+                continue;
+            }
+            m->c[n++] = m->c[j];
+        }
+        m->n = n;
+        qsort(m->c, m->n, sizeof *m->c, mcand_by_score);
+        size_t w = top && top < m->n ? top : m->n;
+        for (size_t j = 0; j < w; j++) {
+            const struct mcand *c = &m->c[j];
+            if (photo ? hwi_tsv_write_photo(out, m->key, c->label, c->score, c->photo)
+                      : hwi_tsv_write(out, m->key, c->label, c->score)) {
+                hwi_seterr(err, "query '%s', label '%s': cannot be written to a TSV",
+                           m->key, c->label);
+                goto out;
+            }
+        }
+    }
+    rc = 0;
+    goto out;
+oom:
+    hwi_seterr(err, "out of memory");
+out:
+    if (open)
+        hwi_tsv_close(&r);
+    for (size_t i = 0; i < nq; i++) {
+        for (size_t j = 0; j < q[i].n; j++) {
+            free(q[i].c[j].label);
+            free(q[i].c[j].photo);
+        }
+        free(q[i].c);
+        free(q[i].key);
+    }
+    free(q);
+    free(pend);
+    hwi_map_free(&qmap);
+    hwi_map_free(&done);
+    return rc;
 }

@@ -35,6 +35,7 @@
 #include "map.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifndef HWI_KNN_QBLOCK
@@ -57,6 +58,7 @@ struct hwi_knn {
     size_t n, cap;       /* gallery images */
     float *vec;          /* [n][dim], sorted by label once prepared */
     float *norm2;        /* [n] ||g||^2 */
+    float maxnorm2;      /* the largest, once prepared */
     size_t *cls;         /* [n] label index */
     char **name;         /* [n] image names */
     size_t nlabel;       /* distinct labels */
@@ -108,13 +110,33 @@ int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *con
  * best first (ties by label name), into HITS[nq][top or nlabel]; the number
  * found for query i into NHITS[i] (fewer than TOP when the gallery has
  * fewer labels).  Scores are exact: (2 - ||q - g||) / 2 for the nearest
- * image g of each returned label.  Returns 0 or -1. */
+ * image g of each returned label (nearest by the product), and the TOP
+ * are the best by exact score: labels whose product distance is within
+ * its rounding error of the TOP-th are rescored too.  Returns 0 or -1. */
 int hwi_knn_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
                  size_t top, struct hwi_knn_hit *hits, size_t *nhits);
 
 /* Search on N threads (N >= 1), and let OpenBLAS use N threads for other
  * products; without a call: OPENBLAS_NUM_THREADS, or every core. */
 void hwi_knn_threads(int n);
+
+/* Merge the scores TSVs IN[NFILE] (named NAME[] in messages) that
+ * hwi_knn_rank wrote, with the same TOP (0: all labels), for the same
+ * queries against disjoint parts (shards) of one gallery, into the scores
+ * TSV the whole gallery gives, written to OUT: each label once with its
+ * best score, the TOP best of each query, best first, ties by label name
+ * (an exact tie of one label in two files: the earlier file's photo).
+ * With PHOTO the lines have the photo column (hwi-knn --photo).  Queries
+ * come out in the order of the files (a query absent from the earlier
+ * files goes before the next query it precedes in its own file).  The
+ * result is hwi_knn_rank's for the whole gallery, byte for byte, except
+ * where two photos of one label in different shards lie at distances
+ * from a query that differ by less than the rounding of the product
+ * (about 1e-6 of the scale): the whole-gallery search may pick either.
+ * Returns 0, or -1 with a message in ERR (a bad line, a query whose lines
+ * are not together, a missing or unexpected photo column, out of memory). */
+int hwi_knn_merge(FILE *const *in, const char *const *name, size_t nfile, size_t top,
+                  int photo, FILE *out, char *err);
 
 /* Similarity (2 - d) / 2 of squared distance D2 (clamped at 0). */
 double hwi_knn_sim(double d2);
