@@ -14,6 +14,7 @@
 #include "map.h"
 #include "opt.h"
 #include "rerank.h"
+#include "sha256.h"
 #include "stream.h"
 #include "tsv.h"
 
@@ -37,6 +38,7 @@ enum {
     OPT_CENTROID,
     OPT_RERANK,
     OPT_MERGE,
+    OPT_ROOT,
 };
 
 static const struct option longopts[] = {
@@ -53,6 +55,7 @@ static const struct option longopts[] = {
     {"centroid", no_argument, NULL, OPT_CENTROID},
     {"rerank", optional_argument, NULL, OPT_RERANK},
     {"merge", no_argument, NULL, OPT_MERGE},
+    {"root", required_argument, NULL, OPT_ROOT},
     {"threads", required_argument, NULL, 'j'},
     {"output", required_argument, NULL, 'o'},
     {"verbose", no_argument, NULL, 'v'},
@@ -89,7 +92,12 @@ static _Noreturn void usage(int status)
           "                       0 writes every label)\n"
           "      --no-new-whale   leave new_whale images out (no new_whale label)\n"
           "      --keep-self      let a query match the gallery image of the same name\n"
-          "                       (by default it never does, for leave-one-out)\n"
+          "                       or the same content (by default it never does, for\n"
+          "                       leave-one-out; the content is the sha256 the store\n"
+          "                       keeps for a photo, see hwi-store add --root)\n"
+          "      --root=DIR       with --db: hash each query photo DIR/KEY (sha256), so\n"
+          "                       that it does not match its own copy in the store\n"
+          "                       under another name either\n"
           "      --photo          add a 4th column: the gallery photo that gave each\n"
           "                       score (the nearest photo of that label)\n"
           "      --qe=N[,ALPHA]   alpha query expansion: each query becomes the\n"
@@ -174,20 +182,45 @@ static size_t parse_splits(const char *list, const char **out)
     return (size_t)n;
 }
 
+/* The content hashes of the store's photos, by name. */
+struct hashes {
+    struct hwi_map map; /* name -> index into sum */
+    char **sum;
+};
+
+static int add_hash(void *ctx, const char *name, const char *sha256)
+{
+    struct hashes *h = ctx;
+    char **v = realloc(h->sum, (h->map.n + 1) * sizeof *v);
+    if (!v)
+        return 1;
+    h->sum = v;
+    if (!(h->sum[h->map.n] = strdup(sha256)))
+        return 1;
+    return hwi_map_put(&h->map, name, h->map.n, NULL) < 0;
+}
+
+static const char *hash_of(const struct hashes *h, const char *name)
+{
+    size_t *i = hwi_map_get(&h->map, name);
+    return i ? h->sum[*i] : NULL;
+}
+
 struct load_ctx {
     struct hwi_knn *k;
     const char *file;
+    const struct hashes *h;
 };
 
 static int add_from_db(void *ctx, const char *image, const char *label, const char *split,
                        const float *vec, uint32_t dim)
 {
     struct load_ctx *c = ctx;
-    return hwi_knn_add(c->k, image, label, vec, dim) < 0;
+    return hwi_knn_add_id(c->k, image, label, hash_of(c->h, image), vec, dim) < 0;
 }
 
 static void load_db(struct hwi_knn *k, const char *path, const char *model,
-                    const char *splits)
+                    const char *splits, struct hashes *h)
 {
     char err[HWI_ERRLEN];
     struct hwi_db *db = hwi_db_open(path, HWI_DB_READONLY, err);
@@ -205,7 +238,10 @@ static void load_db(struct hwi_knn *k, const char *path, const char *model,
     size_t nsplit = splits ? parse_splits(splits, split) : 1;
     if (!splits)
         split[0] = NULL;
-    struct load_ctx c = {k, path};
+    if (hwi_db_each_hash(db, add_hash, h))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, *hwi_db_errmsg(db) ? hwi_db_errmsg(db)
+                                                                   : "out of memory");
+    struct load_ctx c = {k, path, h};
     for (size_t i = 0; i < nsplit; i++) {
         int rc = hwi_db_each_embedding(db, mid, "features", split[i], add_from_db, &c);
         if (rc < 0)
@@ -320,7 +356,7 @@ int main(int argc, char **argv)
     hwi_program_init(argv[0]);
 
     const char *dbpath = NULL, *model = NULL, *splits = NULL, *gallery = NULL,
-               *labels = NULL, *output = NULL;
+               *labels = NULL, *output = NULL, *root = NULL;
     long top = DEFAULT_TOP, threads = 0;
     unsigned flags = 0;
     long qe = 0;
@@ -346,6 +382,7 @@ int main(int argc, char **argv)
         case OPT_QE: parse_qe(optarg, &qe, &qe_alpha); break;
         case OPT_CENTROID: centroid = 1; break;
         case OPT_MERGE: merge = 1; break;
+        case OPT_ROOT: root = optarg; break;
         case OPT_RERANK:
             rerank = 1;
             if (optarg)
@@ -357,7 +394,7 @@ int main(int argc, char **argv)
         }
     }
     if (merge) {
-        if (dbpath || model || splits || gallery || labels || qe || centroid || rerank ||
+        if (dbpath || model || splits || gallery || labels || root || qe || centroid || rerank ||
             (flags & (HWI_KNN_NO_NEW_WHALE | HWI_KNN_KEEP_SELF))) {
             hwi_warn("--merge takes only --top, --photo, --output and --verbose");
             usage(HWI_EXIT_USAGE);
@@ -377,6 +414,10 @@ int main(int argc, char **argv)
     if (dbpath && (!model || labels)) {
         hwi_warn(labels ? "--labels goes with --gallery; a store has its labels"
                         : "--db needs --model");
+        usage(HWI_EXIT_USAGE);
+    }
+    if (root && !dbpath) {
+        hwi_warn("--root goes with --db: a stream gallery has no photo hashes");
         usage(HWI_EXIT_USAGE);
     }
     if (gallery && (!labels || model || splits)) {
@@ -409,8 +450,9 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct hwi_knn k;
     hwi_knn_init(&k, flags);
+    struct hashes hs = {0};
     if (dbpath)
-        load_db(&k, dbpath, model, splits);
+        load_db(&k, dbpath, model, splits, &hs);
     else
         load_stream(&k, gallery, labels);
     if (k.n == 0)
@@ -474,6 +516,24 @@ int main(int argc, char **argv)
             free(keys[b]);
             if (!(keys[b] = strdup(s.key)))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
+            /* leave-one-out by content: the query's hash, from its photo
+             * or from the store */
+            const char *sum = NULL;
+            char hex[HWI_SHA256_HEX];
+            if (root && !(flags & HWI_KNN_KEEP_SELF)) {
+                char *file = NULL;
+                if (asprintf(&file, "%s/%s", root, s.key) < 0)
+                    hwi_die(HWI_EXIT_FAIL, "out of memory");
+                if (hwi_sha256_file(file, hex, err))
+                    hwi_die(HWI_EXIT_FAIL, "%s: record %llu (key '%s'): %s", name,
+                            (unsigned long long)s.nrec, s.key, err);
+                free(file);
+                sum = hex;
+            } else if (dbpath) {
+                sum = hash_of(&hs, s.key);
+            }
+            if (sum && hwi_knn_query_identity(&k, s.key, sum))
+                hwi_die(HWI_EXIT_FAIL, "%s", k.err);
             memcpy(q + b * k.dim, s.vec, k.dim * sizeof *q);
             b++;
         }
@@ -544,6 +604,10 @@ int main(int argc, char **argv)
     free(hits);
     free(nhits);
     hwi_map_free(&seen);
+    for (size_t i = 0; i < hs.map.n; i++)
+        free(hs.sum[i]);
+    free(hs.sum);
+    hwi_map_free(&hs.map);
     for (size_t i = 0; i < all.n; i++)
         free(all.keys[i]);
     free(all.keys);

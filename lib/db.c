@@ -20,6 +20,7 @@ struct hwi_db {
     size_t veccap;
     sqlite3_stmt *put_image; /* cached statements of the bulk-insert path, */
     sqlite3_stmt *put_emb;   /* prepared at first use, finalized at close */
+    int version;             /* the schema version (a read-only store may be 1) */
 };
 
 static int fail(struct hwi_db *db, const char *what)
@@ -93,6 +94,9 @@ struct hwi_db *hwi_db_open(const char *path, int mode, char *err)
                    tables);
         goto fail;
     }
+    db->version = version ? (int)version : HWI_DB_SCHEMA_VERSION;
+    if (version == 1 && mode != HWI_DB_READONLY)
+        db->version = HWI_DB_SCHEMA_VERSION; /* upgraded below */
     if (version == 0) {
         if (mode != HWI_DB_CREATE) {
             hwi_seterr(err, "%s: empty store (create it first)", path);
@@ -1007,4 +1011,31 @@ out:
         sqlite3_exec(db->h, sql, NULL, NULL, NULL);
     }
     return total;
+}
+
+int hwi_db_each_hash(struct hwi_db *db, hwi_db_hash_fn fn, void *ctx)
+{
+    if (db->version < 2)
+        return 0; /* no hashes before version 2 */
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT name, sha256 FROM images "
+                                   "WHERE sha256 IS NOT NULL AND name IS NOT NULL");
+    if (!st)
+        return -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+                      (const char *)sqlite3_column_text(st, 1));
+        if (stop) {
+            rc = stop;
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE)
+        fail(db, "reading the photos' hashes");
+    else
+        rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
 }

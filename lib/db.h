@@ -153,6 +153,13 @@ typedef int (*hwi_db_count_fn)(void *ctx, const char *model, const char *kind,
  * and dim.  Returns 0, FN's non-zero value, or -1 on a database error. */
 int hwi_db_each_count(struct hwi_db *db, hwi_db_count_fn fn, void *ctx);
 
+/* Called for each photo whose content hash is known. */
+typedef int (*hwi_db_hash_fn)(void *ctx, const char *name, const char *sha256);
+
+/* Call FN for every photo with a known sha256 (none in a version 1 store
+ * opened read-only).  Returns 0, FN's non-zero value, or -1. */
+int hwi_db_each_hash(struct hwi_db *db, hwi_db_hash_fn fn, void *ctx);
+
 /* The most stores hwi_db_merge takes at a time (SQLite attaches 10). */
 #define HWI_DB_MERGE_MAX 8
 

@@ -28,8 +28,18 @@ void hwi_knn_init(struct hwi_knn *k, unsigned flags)
 
 void hwi_knn_free(struct hwi_knn *k)
 {
-    for (size_t i = 0; i < k->n; i++)
+    for (size_t i = 0; i < k->n; i++) {
         free(k->name[i]);
+        if (k->ident)
+            free(k->ident[i]);
+    }
+    for (size_t i = 0; i < k->qmap.n; i++)
+        free(k->qident[i]);
+    free(k->qident);
+    free(k->ident);
+    free(k->inext);
+    hwi_map_free(&k->imap);
+    hwi_map_free(&k->qmap);
     for (size_t i = 0; i < k->nlabel; i++)
         free(k->label[i]);
     free(k->vec);
@@ -43,6 +53,7 @@ void hwi_knn_free(struct hwi_knn *k)
     free(k->dot);
     free(k->qnorm2);
     free(k->self);
+    free(k->same);
     free(k->d2);
     free(k->nearest);
     memset(k, 0, sizeof *k);
@@ -100,6 +111,30 @@ CLONES static double dist2(const float *a, const float *b, uint32_t dim)
 int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const float *vec,
                 uint32_t dim)
 {
+    return hwi_knn_add_id(k, name, label, NULL, vec, dim);
+}
+
+int hwi_knn_query_identity(struct hwi_knn *k, const char *name, const char *id)
+{
+    char *copy = strdup(id);
+    char **v = realloc(k->qident, (k->qmap.n + 1) * sizeof *v);
+    if (v)
+        k->qident = v;
+    size_t old;
+    int put = v && copy ? hwi_map_put(&k->qmap, name, k->qmap.n, &old) : -1;
+    if (put < 0) {
+        free(copy);
+        return hwi_seterr(k->err, "out of memory");
+    }
+    if (put == 0)
+        free(k->qident[old]);
+    k->qident[put ? k->qmap.n - 1 : old] = copy;
+    return 0;
+}
+
+int hwi_knn_add_id(struct hwi_knn *k, const char *name, const char *label, const char *id,
+                   const float *vec, uint32_t dim)
+{
     if (k->prepared)
         return hwi_seterr(k->err, "image '%s': the gallery is already in use", name);
     if (!label ||
@@ -134,7 +169,10 @@ int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const fl
         char **sv = realloc(k->name, cap * sizeof *sv);
         if (sv)
             k->name = sv;
-        if (!nv || !cv || !sv)
+        char **iv = realloc(k->ident, cap * sizeof *iv);
+        if (iv)
+            k->ident = iv;
+        if (!nv || !cv || !sv || !iv)
             return hwi_seterr(k->err, "out of memory (%zu gallery images)", cap);
         k->cap = cap;
     }
@@ -156,6 +194,12 @@ int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const fl
     }
     if (!(k->name[k->n] = strdup(name)))
         return hwi_seterr(k->err, "out of memory");
+    if (!id)
+        k->ident[k->n] = NULL;
+    else if (!(k->ident[k->n] = strdup(id))) {
+        free(k->name[k->n]);
+        return hwi_seterr(k->err, "out of memory");
+    }
     k->dim = dim;
     memcpy(k->vec + k->n * dim, vec, dim * sizeof *vec);
     k->norm2[k->n] = (float)n2;
@@ -182,8 +226,9 @@ static int prepare(struct hwi_knn *k)
     k->dot = malloc((size_t)HWI_KNN_QBLOCK * HWI_KNN_GBLOCK * sizeof *k->dot);
     k->qnorm2 = malloc(HWI_KNN_QBLOCK * sizeof *k->qnorm2);
     k->self = malloc(HWI_KNN_QBLOCK * sizeof *k->self);
+    k->same = malloc(HWI_KNN_QBLOCK * sizeof *k->same);
     size_t *next = malloc(k->nlabel * sizeof *next);
-    if (!src || !row || !k->start || !k->dot || !k->qnorm2 || !k->self || !next) {
+    if (!src || !row || !k->start || !k->dot || !k->qnorm2 || !k->self || !k->same || !next) {
         free(src);
         free(row);
         free(next);
@@ -209,7 +254,7 @@ static int prepare(struct hwi_knn *k)
         memcpy(row, k->vec + i * dim, dim * sizeof *row);
         float nv = k->norm2[i];
         size_t c = k->cls[i];
-        char *s = k->name[i];
+        char *s = k->name[i], *id = k->ident[i];
         size_t d = i;
         while (src[d] != i) {
             size_t j = src[d];
@@ -217,6 +262,7 @@ static int prepare(struct hwi_knn *k)
             k->norm2[d] = k->norm2[j];
             k->cls[d] = k->cls[j];
             k->name[d] = k->name[j];
+            k->ident[d] = k->ident[j];
             src[d] = d;
             d = j;
         }
@@ -224,6 +270,7 @@ static int prepare(struct hwi_knn *k)
         k->norm2[d] = nv;
         k->cls[d] = c;
         k->name[d] = s;
+        k->ident[d] = id;
         src[d] = d;
     }
     free(src);
@@ -234,6 +281,22 @@ static int prepare(struct hwi_knn *k)
             return hwi_seterr(k->err, "out of memory");
         if (put == 0)
             return hwi_seterr(k->err, "image '%s' is in the gallery twice", k->name[i]);
+    }
+    /* the images of each identity, chained from the last to the first */
+    if (!(k->inext = malloc(n * sizeof *k->inext)))
+        return hwi_seterr(k->err, "out of memory");
+    for (size_t i = n; i-- > 0;) {
+        k->inext[i] = HWI_KNN_NONE;
+        if (!k->ident[i])
+            continue;
+        size_t old;
+        int put = hwi_map_put(&k->imap, k->ident[i], i, &old);
+        if (put < 0)
+            return hwi_seterr(k->err, "out of memory");
+        if (put == 0) {
+            k->inext[i] = old;
+            *hwi_map_get(&k->imap, k->ident[i]) = i;
+        }
     }
     k->prepared = 1;
     return 0;
@@ -312,10 +375,16 @@ static int band_search(struct band *b)
                               b->keys ? "'" : "", sqrt(qn2), sqrt(MAXNORM2));
         k->qnorm2[i] = (float)qn2;
         k->self[i] = HWI_KNN_NONE;
+        k->same[i] = HWI_KNN_NONE;
         if (b->keys && !(k->flags & HWI_KNN_KEEP_SELF)) {
             size_t *p = hwi_map_get(&k->nmap, b->keys[i]);
             if (p)
                 k->self[i] = *p;
+            size_t *qi = hwi_map_get(&k->qmap, b->keys[i]);
+            const char *id = qi ? k->qident[*qi] : p ? k->ident[*p] : NULL;
+            size_t *first = id ? hwi_map_get(&k->imap, id) : NULL;
+            if (first)
+                k->same[i] = *first;
         }
         for (size_t c = 0; c < nl; c++) {
             b->d2[i * nl + c] = INFINITY;
@@ -333,6 +402,9 @@ static int band_search(struct band *b)
             float *dot = dotbuf + (i - lo) * gb; /* dot[j - g0] for j in g0 .. g0+gb-1 */
             if (k->self[i] >= g0 && k->self[i] < g0 + gb)
                 dot[k->self[i] - g0] = -INFINITY; /* d2 = +inf: never the nearest */
+            for (size_t j = k->same[i]; j != HWI_KNN_NONE; j = k->inext[j])
+                if (j >= g0 && j < g0 + gb)
+                    dot[j - g0] = -INFINITY; /* the same photo under another name */
             float qn = k->qnorm2[i];
             float *drow = b->d2 + i * nl;
             size_t *nrow = b->nearest + i * nl;

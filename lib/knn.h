@@ -61,6 +61,11 @@ struct hwi_knn {
     float maxnorm2;      /* the largest, once prepared */
     size_t *cls;         /* [n] label index */
     char **name;         /* [n] image names */
+    char **ident;        /* [n] image identities (content hashes), NULL: unknown */
+    size_t *inext;       /* [n] the next image of the same identity, once prepared */
+    struct hwi_map imap; /* identity -> its first image, once prepared */
+    struct hwi_map qmap; /* query name -> index into qident */
+    char **qident;       /* identities of queries given by hwi_knn_query_identity */
     size_t nlabel;       /* distinct labels */
     char **label;        /* [nlabel] */
     size_t *start;       /* [nlabel+1] first image of each label, once prepared */
@@ -71,6 +76,7 @@ struct hwi_knn {
     float *dot;    /* work: [QBLOCK][GBLOCK] */
     float *qnorm2; /* work: [QBLOCK] */
     size_t *self;  /* work: [QBLOCK] gallery index of each query's own image */
+    size_t *same;  /* work: [QBLOCK] first image of each query's identity */
     float *d2;       /* work of hwi_knn_rank: [QBLOCK][nlabel] */
     size_t *nearest; /* work of hwi_knn_rank: [QBLOCK][nlabel] */
     char err[HWI_ERRLEN];
@@ -96,11 +102,23 @@ void hwi_knn_init(struct hwi_knn *k, unsigned flags);
 int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const float *vec,
                 uint32_t dim);
 
+/* Add image NAME as hwi_knn_add does, with its identity ID (the photo's
+ * content hash; NULL when unknown).  Unless HWI_KNN_KEEP_SELF, a query
+ * never matches an image of its own identity, whatever its name: the
+ * identity of a query is the one given by hwi_knn_query_identity, else
+ * that of the gallery image of its name. */
+int hwi_knn_add_id(struct hwi_knn *k, const char *name, const char *label, const char *id,
+                   const float *vec, uint32_t dim);
+
+/* Give query NAME the identity ID (its content hash), for later searches.
+ * Returns 0, or -1 (out of memory). */
+int hwi_knn_query_identity(struct hwi_knn *k, const char *name, const char *id);
+
 /* Low level: for NQ queries Q[nq][dim] (KEYS[nq] their names, or NULL when
  * self-exclusion does not apply), the squared distance to the nearest
  * image of every label, D2[nq][nlabel], and that image, NEAREST[nq][nlabel]
- * (HWI_KNN_NONE and D2 = +inf when a label has no candidate: its only image
- * is the query itself).  D2 comes from the matrix product, so it carries
+ * (HWI_KNN_NONE and D2 = +inf when a label has no candidate: its only
+ * images are the query itself, by name or identity).  D2 comes from the matrix product, so it carries
  * rounding error of about 1e-6 * (||q||^2 + ||g||^2).  Returns 0 or -1 (an
  * empty gallery, a query too long as in hwi_knn_add, out of memory). */
 int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,

@@ -255,4 +255,31 @@ returns_ 2 hwi-knn --merge 2> err
 returns_ 2 hwi-knn --merge -g sg.bin one.tsv 2> err
 returns_ 2 hwi-knn --merge --keep-self one.tsv 2> err
 returns_ 2 hwi-knn --merge - - < one.tsv 2> err
+# leave-one-out by identity: card2/b.jpg is the same photo as card1/a.jpg
+# (same bytes) under another name; a query of either matches neither
+mkdir -p photos/card1 photos/card2 photos/new
+printf 'fluke A' > photos/card1/a.jpg
+printf 'fluke A' > photos/card2/b.jpg
+printf 'fluke C' > photos/card1/c.jpg
+printf 'fluke A' > photos/new/x.jpg
+printf 'Image,Id\ncard1/a.jpg,w_a\ncard2/b.jpg,w_b\ncard1/c.jpg,w_c\n' > id.csv
+hwi-store create id.db
+printf 'card1/a.jpg\t0\t0\ncard2/b.jpg\t0\t1\ncard1/c.jpg\t3\t4\n' | hwi-vec --pack |
+    hwi-store add -m r50 -l id.csv --root photos id.db
+printf 'card1/a.jpg\t0\t0\nnew/x.jpg\t0\t0\n' | hwi-vec --pack > idq.bin
+hwi-knn --db id.db --model r50 idq.bin > out.tsv
+printf '# query\tlabel\tscore\ncard1/a.jpg\tw_c\t-1.5\nnew/x.jpg\tw_a\t1\nnew/x.jpg\tw_b\t0.5\nnew/x.jpg\tw_c\t-1.5\n' \
+    > want-id.tsv
+compare_ want-id.tsv out.tsv
+# --root: the new photo's bytes are card1/a.jpg's
+hwi-knn --db id.db --model r50 --root photos idq.bin > out.tsv
+printf '# query\tlabel\tscore\ncard1/a.jpg\tw_c\t-1.5\nnew/x.jpg\tw_c\t-1.5\n' > want-id2.tsv
+compare_ want-id2.tsv out.tsv
+hwi-knn --db id.db --model r50 --root photos --keep-self idq.bin > out.tsv
+printf '# query\tlabel\tscore\ncard1/a.jpg\tw_a\t1\ncard1/a.jpg\tw_b\t0.5\ncard1/a.jpg\tw_c\t-1.5\nnew/x.jpg\tw_a\t1\nnew/x.jpg\tw_b\t0.5\nnew/x.jpg\tw_c\t-1.5\n' \
+    > want-id3.tsv
+compare_ want-id3.tsv out.tsv
+returns_ 1 hwi-knn --db id.db --model r50 --root no-such idq.bin > /dev/null 2> err
+grep -q "idq.bin: record 1 (key 'card1/a.jpg'):" err || fail_ "--root, no photo: $(cat err)"
+returns_ 2 hwi-knn -g g.bin -l labels.csv --root photos q.bin 2> err
 exit 0
