@@ -475,7 +475,7 @@ static int individual_one(void *ctx, const char *label, long photos, const char 
 
 static int cmd_individuals(const char *path)
 {
-    struct hwi_db *db = open_db(path, HWI_DB_WRITE); /* a v1 store has no dates */
+    struct hwi_db *db = open_db(path, HWI_DB_READONLY); /* a v1 store: no dates */
     puts("# id\tphotos\tfirst_seen\tlast_seen");
     if (hwi_db_each_individual(db, individual_one, NULL))
         hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
@@ -499,7 +499,7 @@ static int catalogue_one(void *ctx, const char *const *f)
 static int cmd_export_catalogue(const struct opts *o, const char *path)
 {
     char err[HWI_ERRLEN];
-    struct hwi_db *db = open_db(path, HWI_DB_WRITE); /* a v1 store is upgraded */
+    struct hwi_db *db = open_db(path, HWI_DB_READONLY); /* v1: no sighting data */
     struct hwi_outfile out;
     if (hwi_outfile_open(&out, o->output, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);

@@ -777,8 +777,14 @@ int hwi_db_remove(struct hwi_db *db, const char *name)
 int hwi_db_each_individual(struct hwi_db *db, hwi_db_individual_fn fn, void *ctx)
 {
     int rc = -1;
-    sqlite3_stmt *st = prepare(db, "SELECT label, count(*), min(date), max(date) FROM images "
-                                   "WHERE label IS NOT NULL GROUP BY label ORDER BY label");
+    /* a version 1 store, opened read-only, has no dates */
+    sqlite3_stmt *st = prepare(db, db->version >= 2
+                                       ? "SELECT label, count(*), min(date), max(date) "
+                                         "FROM images WHERE label IS NOT NULL "
+                                         "GROUP BY label ORDER BY label"
+                                       : "SELECT label, count(*), NULL, NULL "
+                                         "FROM images WHERE label IS NOT NULL "
+                                         "GROUP BY label ORDER BY label");
     if (!st)
         return -1;
     int step;
@@ -808,9 +814,14 @@ const char *const hwi_db_catalogue_columns[] = {
 int hwi_db_each_photo(struct hwi_db *db, hwi_db_photo_fn fn, void *ctx)
 {
     int rc = -1;
-    sqlite3_stmt *st = prepare(db, "SELECT name, label, split, sha256, date, place, "
-                                   "CAST(lat AS TEXT), CAST(lon AS TEXT), encounter, "
-                                   "photographer, note FROM images ORDER BY name");
+    /* a version 1 store, opened read-only, has no v2 columns */
+    sqlite3_stmt *st = prepare(db, db->version >= 2
+                                       ? "SELECT name, label, split, sha256, date, place, "
+                                         "CAST(lat AS TEXT), CAST(lon AS TEXT), encounter, "
+                                         "photographer, note FROM images ORDER BY name"
+                                       : "SELECT name, label, split, NULL, NULL, NULL, "
+                                         "NULL, NULL, NULL, NULL, NULL FROM images "
+                                         "ORDER BY name");
     if (!st)
         return -1;
     int step;

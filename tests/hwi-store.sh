@@ -307,7 +307,14 @@ EOF2
     hwi-store export -m r50 -k logits v1.db | hwi-vec -n > v1-logits-before.txt
     sqlite3 v1.db "SELECT id, name, coalesce(label, '-'), split FROM images" > v1-images-before.txt
     hwi-store list v1.db > v1-list-before.txt     # read-only: stays version 1
+    cp v1.db v1-copy.db
+    hwi-store individuals v1.db > v1-ind.txt
+    hwi-store export-catalogue v1.db > v1-cat.csv
     test "$(sqlite3 v1.db 'PRAGMA user_version')" = 1 || fail_ "a reader upgraded the store"
+    cmp v1.db v1-copy.db || fail_ "a reader changed the store"
+    grep -q '^c.jpg,,train,,,,,,,,$' v1-cat.csv || fail_ "v1 catalogue: $(cat v1-cat.csv)"
+    test "$(sed -n 2p v1-ind.txt | cut -f3,4)" = "$(printf -- '-\t-')" ||
+        fail_ "v1 individuals: $(cat v1-ind.txt)"
     hwi-store relabel v1.db c.jpg w_2
     test "$(sqlite3 v1.db 'PRAGMA user_version')" = 2 || fail_ "not upgraded"
     sqlite3 v1.db "UPDATE images SET label = NULL WHERE name = 'c.jpg'"
