@@ -15,9 +15,11 @@
 #include "opt.h"
 #include "progress.h"
 #include "rerank.h"
+#include "sha256.h"
 #include "stream.h"
 #include "tsv.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -38,6 +40,8 @@ enum {
     OPT_QE,
     OPT_CENTROID,
     OPT_RERANK,
+    OPT_MERGE,
+    OPT_ROOT,
 };
 
 static const struct option longopts[] = {
@@ -53,6 +57,8 @@ static const struct option longopts[] = {
     {"qe", required_argument, NULL, OPT_QE},
     {"centroid", no_argument, NULL, OPT_CENTROID},
     {"rerank", optional_argument, NULL, OPT_RERANK},
+    {"merge", no_argument, NULL, OPT_MERGE},
+    {"root", required_argument, NULL, OPT_ROOT},
     {"threads", required_argument, NULL, 'j'},
     {"output", required_argument, NULL, 'o'},
     {"verbose", no_argument, NULL, 'v'},
@@ -66,8 +72,9 @@ static _Noreturn void usage(int status)
     if (status)
         hwi_try_help();
     printf("Usage: %s --db=STORE --model=NAME [OPTION]... [FILE]\n"
-           "  or:  %s --gallery=STREAM --labels=CSV [OPTION]... [FILE]\n",
-           hwi_program_name, hwi_program_name);
+           "  or:  %s --gallery=STREAM --labels=CSV [OPTION]... [FILE]\n"
+           "  or:  %s --merge [--top=N] [--photo] [--output=FILE] SCORES...\n",
+           hwi_program_name, hwi_program_name, hwi_program_name);
     fputs("Score query vectors against a gallery of known whales: for each query and\n"
           "each label, the distance d to the nearest gallery image of that label gives\n"
           "the score s = (2 - d) / 2.  Images labelled new_whale form the label\n"
@@ -88,7 +95,12 @@ static _Noreturn void usage(int status)
           "                       0 writes every label)\n"
           "      --no-new-whale   leave new_whale images out (no new_whale label)\n"
           "      --keep-self      let a query match the gallery image of the same name\n"
-          "                       (by default it never does, for leave-one-out)\n"
+          "                       or the same content (by default it never does, for\n"
+          "                       leave-one-out; the content is the sha256 the store\n"
+          "                       keeps for a photo, see hwi-store add --root)\n"
+          "      --root=DIR       with --db: hash each query photo DIR/KEY (sha256), so\n"
+          "                       that it does not match its own copy in the store\n"
+          "                       under another name either\n"
           "      --photo          add a 4th column: the gallery photo that gave each\n"
           "                       score (the nearest photo of that label)\n"
           "      --qe=N[,ALPHA]   alpha query expansion: each query becomes the\n"
@@ -101,8 +113,16 @@ static _Noreturn void usage(int status)
           "      --rerank[=K1,K2,LAMBDA]  k-reciprocal re-ranking (Zhong et al. 2017)\n"
           "                       over all the queries and the gallery; score 1 - the\n"
           "                       final distance (default 20,6,0.3)\n"
-          "  -j, --threads=N      OpenBLAS threads (default: OPENBLAS_NUM_THREADS or\n"
-          "                       every core)\n"
+          "  -j, --threads=N      threads (default: OPENBLAS_NUM_THREADS or every\n"
+          "                       core); the output does not depend on N\n"
+          "\n"
+          "Gallery shards:\n"
+          "      --merge          merge SCORES..., the outputs of hwi-knn with the same\n"
+          "                       --top (and --photo) for the same queries against\n"
+          "                       disjoint parts of one gallery, into the output the\n"
+          "                       whole gallery gives: each label with its best score,\n"
+          "                       the --top best per query (an exact tie of a label in\n"
+          "                       two files keeps the earlier file's photo)\n"
           "\n"
           "Output:\n"
           "  -o, --output=FILE    write to FILE (whole or not at all) instead of stdout\n"
@@ -165,20 +185,45 @@ static size_t parse_splits(const char *list, const char **out)
     return (size_t)n;
 }
 
+/* The content hashes of the store's photos, by name. */
+struct hashes {
+    struct hwi_map map; /* name -> index into sum */
+    char **sum;
+};
+
+static int add_hash(void *ctx, const char *name, const char *sha256)
+{
+    struct hashes *h = ctx;
+    char **v = realloc(h->sum, (h->map.n + 1) * sizeof *v);
+    if (!v)
+        return 1;
+    h->sum = v;
+    if (!(h->sum[h->map.n] = strdup(sha256)))
+        return 1;
+    return hwi_map_put(&h->map, name, h->map.n, NULL) < 0;
+}
+
+static const char *hash_of(const struct hashes *h, const char *name)
+{
+    size_t *i = hwi_map_get(&h->map, name);
+    return i ? h->sum[*i] : NULL;
+}
+
 struct load_ctx {
     struct hwi_knn *k;
     const char *file;
+    const struct hashes *h;
 };
 
 static int add_from_db(void *ctx, const char *image, const char *label, const char *split,
                        const float *vec, uint32_t dim)
 {
     struct load_ctx *c = ctx;
-    return hwi_knn_add(c->k, image, label, vec, dim) < 0;
+    return hwi_knn_add_id(c->k, image, label, hash_of(c->h, image), vec, dim) < 0;
 }
 
 static void load_db(struct hwi_knn *k, const char *path, const char *model,
-                    const char *splits)
+                    const char *splits, struct hashes *h)
 {
     char err[HWI_ERRLEN];
     struct hwi_db *db = hwi_db_open(path, HWI_DB_READONLY, err);
@@ -196,7 +241,10 @@ static void load_db(struct hwi_knn *k, const char *path, const char *model,
     size_t nsplit = splits ? parse_splits(splits, split) : 1;
     if (!splits)
         split[0] = NULL;
-    struct load_ctx c = {k, path};
+    if (hwi_db_each_hash(db, add_hash, h))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, *hwi_db_errmsg(db) ? hwi_db_errmsg(db)
+                                                                   : "out of memory");
+    struct load_ctx c = {k, path, h};
     for (size_t i = 0; i < nsplit; i++) {
         int rc = hwi_db_each_embedding(db, mid, "features", split[i], add_from_db, &c);
         if (rc < 0)
@@ -266,17 +314,57 @@ static int keep_queries(struct kept *a, const float *q, const char *const *keys,
     return 0;
 }
 
+/* --merge: FILE[N] into OUTPUT (NULL: stdout). */
+static int merge_main(char **file, size_t n, size_t top, int photo, const char *output)
+{
+    char err[HWI_ERRLEN];
+    if (n == 0) {
+        hwi_warn("--merge needs at least one scores file");
+        usage(HWI_EXIT_USAGE);
+    }
+    FILE **in = calloc(n, sizeof *in);
+    const char **name = calloc(n, sizeof *name);
+    if (!in || !name)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    size_t stdin_uses = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(file[i], "-")) {
+            if (stdin_uses++)
+                hwi_die(HWI_EXIT_USAGE, "standard input given twice");
+            in[i] = stdin;
+            name[i] = "(stdin)";
+        } else if (!(in[i] = fopen(file[i], "r"))) {
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", file[i], strerror(errno));
+        } else {
+            name[i] = file[i];
+        }
+    }
+    struct hwi_outfile out;
+    if (hwi_outfile_open(&out, output, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (hwi_knn_merge(in, name, n, top, photo, out.fp, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (hwi_outfile_commit(&out, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    for (size_t i = 0; i < n; i++)
+        if (in[i] != stdin)
+            fclose(in[i]);
+    free(in);
+    free(name);
+    return HWI_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     hwi_program_init(argv[0]);
 
     const char *dbpath = NULL, *model = NULL, *splits = NULL, *gallery = NULL,
-               *labels = NULL, *output = NULL;
+               *labels = NULL, *output = NULL, *root = NULL;
     long top = DEFAULT_TOP, threads = 0;
     unsigned flags = 0;
     long qe = 0;
     double qe_alpha = 3;
-    int centroid = 0, rerank = 0;
+    int centroid = 0, rerank = 0, merge = 0;
     struct hwi_rerank_opts ro = {20, 6, 0.3};
     int verbose = isatty(STDERR_FILENO), photo = 0;
     int c;
@@ -296,6 +384,8 @@ int main(int argc, char **argv)
         case OPT_PHOTO: photo = 1; break;
         case OPT_QE: parse_qe(optarg, &qe, &qe_alpha); break;
         case OPT_CENTROID: centroid = 1; break;
+        case OPT_MERGE: merge = 1; break;
+        case OPT_ROOT: root = optarg; break;
         case OPT_RERANK:
             rerank = 1;
             if (optarg)
@@ -305,6 +395,15 @@ int main(int argc, char **argv)
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
         }
+    }
+    if (merge) {
+        if (dbpath || model || splits || gallery || labels || root || qe || centroid || rerank ||
+            (flags & (HWI_KNN_NO_NEW_WHALE | HWI_KNN_KEEP_SELF))) {
+            hwi_warn("--merge takes only --top, --photo, --output and --verbose");
+            usage(HWI_EXIT_USAGE);
+        }
+        return merge_main(argv + optind, (size_t)(argc - optind), (size_t)top, photo,
+                          output);
     }
     if (argc - optind > 1) {
         hwi_warn("extra operand '%s'", argv[optind + 1]);
@@ -318,6 +417,10 @@ int main(int argc, char **argv)
     if (dbpath && (!model || labels)) {
         hwi_warn(labels ? "--labels goes with --gallery; a store has its labels"
                         : "--db needs --model");
+        usage(HWI_EXIT_USAGE);
+    }
+    if (root && !dbpath) {
+        hwi_warn("--root goes with --db: a stream gallery has no photo hashes");
         usage(HWI_EXIT_USAGE);
     }
     if (gallery && (!labels || model || splits)) {
@@ -350,8 +453,9 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct hwi_knn k;
     hwi_knn_init(&k, flags);
+    struct hashes hs = {0};
     if (dbpath)
-        load_db(&k, dbpath, model, splits);
+        load_db(&k, dbpath, model, splits, &hs);
     else
         load_stream(&k, gallery, labels);
     if (k.n == 0)
@@ -417,6 +521,24 @@ int main(int argc, char **argv)
             free(keys[b]);
             if (!(keys[b] = strdup(s.key)))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
+            /* leave-one-out by content: the query's hash, from its photo
+             * or from the store */
+            const char *sum = NULL;
+            char hex[HWI_SHA256_HEX];
+            if (root && !(flags & HWI_KNN_KEEP_SELF)) {
+                char *file = NULL;
+                if (asprintf(&file, "%s/%s", root, s.key) < 0)
+                    hwi_die(HWI_EXIT_FAIL, "out of memory");
+                if (hwi_sha256_file(file, hex, err))
+                    hwi_die(HWI_EXIT_FAIL, "%s: record %llu (key '%s'): %s", name,
+                            (unsigned long long)s.nrec, s.key, err);
+                free(file);
+                sum = hex;
+            } else if (dbpath) {
+                sum = hash_of(&hs, s.key);
+            }
+            if (sum && hwi_knn_query_identity(&k, s.key, sum))
+                hwi_die(HWI_EXIT_FAIL, "%s", k.err);
             memcpy(q + b * k.dim, s.vec, k.dim * sizeof *q);
             b++;
         }
@@ -487,6 +609,10 @@ int main(int argc, char **argv)
     free(hits);
     free(nhits);
     hwi_map_free(&seen);
+    for (size_t i = 0; i < hs.map.n; i++)
+        free(hs.sum[i]);
+    free(hs.sum);
+    hwi_map_free(&hs.map);
     for (size_t i = 0; i < all.n; i++)
         free(all.keys[i]);
     free(all.keys);

@@ -55,8 +55,9 @@ static _Noreturn void usage(int status)
            "  or:  %s merge-ids STORE ID_A ID_B\n"
            "  or:  %s remove STORE PHOTO...\n"
            "  or:  %s individuals STORE\n"
-           "  or:  %s export-catalogue [--output=FILE] STORE\n",
-           p, p, p, p, p, p, p, p, p, p);
+           "  or:  %s export-catalogue [--output=FILE] STORE\n"
+           "  or:  %s merge STORE OTHER...\n",
+           p, p, p, p, p, p, p, p, p, p, p);
     fputs("Keep photos' vectors in an hwi store, an SQLite database (hwi-store(5)).\n"
           "\n"
           "  create   make an empty store STORE (nothing happens if it is one already)\n"
@@ -77,6 +78,12 @@ static _Noreturn void usage(int status)
           "           individual (sighting dates; - when unknown)\n"
           "  export-catalogue  write every photo as CSV: photo,label,split,sha256,\n"
           "           date,place,lat,lon,encounter,photographer,note\n"
+          "  merge    copy the stores OTHER... (up to 8; shards embedded on other\n"
+          "           machines, say) into STORE in one transaction: their photos with\n"
+          "           labels, sighting data, vectors and decisions, and their models;\n"
+          "           a photo key already in STORE, or a model of the same name from\n"
+          "           other cfg or weights files or of another dimension, is an error\n"
+          "           and nothing changes\n"
           "\n"
           "  -m, --model=NAME   the model (add creates it when it is new)\n"
           "      --kind=KIND    features (the default) or logits\n"
@@ -503,7 +510,7 @@ static int individual_one(void *ctx, const char *label, long photos, const char 
 
 static int cmd_individuals(const char *path)
 {
-    struct hwi_db *db = open_db(path, HWI_DB_WRITE); /* a v1 store has no dates */
+    struct hwi_db *db = open_db(path, HWI_DB_READONLY); /* a v1 store: no dates */
     puts("# id\tphotos\tfirst_seen\tlast_seen");
     if (hwi_db_each_individual(db, individual_one, NULL))
         hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
@@ -527,7 +534,7 @@ static int catalogue_one(void *ctx, const char *const *f)
 static int cmd_export_catalogue(const struct opts *o, const char *path)
 {
     char err[HWI_ERRLEN];
-    struct hwi_db *db = open_db(path, HWI_DB_WRITE); /* a v1 store is upgraded */
+    struct hwi_db *db = open_db(path, HWI_DB_READONLY); /* v1: no sighting data */
     struct hwi_outfile out;
     if (hwi_outfile_open(&out, o->output, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -538,6 +545,19 @@ static int cmd_export_catalogue(const struct opts *o, const char *path)
         hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
     if (hwi_outfile_commit(&out, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
+    hwi_db_close(db);
+    return HWI_EXIT_OK;
+}
+
+static int cmd_merge(const char *path, char **other, int n)
+{
+    char msg[2 * HWI_ERRLEN];
+    struct hwi_db *db = open_db(path, HWI_DB_WRITE);
+    long got = hwi_db_merge(db, (const char *const *)other, n);
+    if (got < 0) {
+        snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
+        abort_add(db, msg);
+    }
     hwi_db_close(db);
     return HWI_EXIT_OK;
 }
@@ -592,20 +612,22 @@ int main(int argc, char **argv)
     int is_relabel = !strcmp(cmd, "relabel"), is_decisions = !strcmp(cmd, "decisions");
     int is_merge_ids = !strcmp(cmd, "merge-ids"), is_remove = !strcmp(cmd, "remove");
     int is_individuals = !strcmp(cmd, "individuals");
-    int is_catalogue = !strcmp(cmd, "export-catalogue");
+    int is_catalogue = !strcmp(cmd, "export-catalogue"), is_merge = !strcmp(cmd, "merge");
     if (!is_add && !is_export && !is_relabel && !is_decisions && !is_merge_ids &&
-        !is_remove && !is_individuals && !is_catalogue && strcmp(cmd, "create") &&
+        !is_remove && !is_individuals && !is_catalogue && !is_merge && strcmp(cmd, "create") &&
         strcmp(cmd, "list"))
         bad_usage("unknown command '%s': expected create, add, export, list, relabel, "
-                  "decisions, merge-ids, remove, individuals or export-catalogue", cmd);
+                  "decisions, merge-ids, remove, individuals, export-catalogue or merge", cmd);
     if (!store)
         bad_usage("%s: missing STORE operand", cmd);
     int maxargs = is_relabel || is_merge_ids ? 3 : is_add || is_decisions ? 2 : 1;
     if (is_remove)
         maxargs = INT_MAX;
+    if (is_merge)
+        maxargs = 1 + HWI_DB_MERGE_MAX;
     if (args > maxargs)
         bad_usage("extra operand '%s'", argv[optind + maxargs]);
-    if (((is_relabel || is_merge_ids) && args < 3) || ((is_decisions || is_remove) && args < 2))
+    if (((is_relabel || is_merge_ids) && args < 3) || ((is_decisions || is_remove || is_merge) && args < 2))
         bad_usage("%s: missing operand", cmd);
     if (!is_add && (o.root || o.cfg || o.weights))
         bad_usage("--root, --cfg and --weights go with add, not %s", cmd);
@@ -652,5 +674,7 @@ int main(int argc, char **argv)
         return cmd_individuals(store);
     if (is_catalogue)
         return cmd_export_catalogue(&o, store);
+    if (is_merge)
+        return cmd_merge(store, argv + optind + 1, args - 1);
     return cmd_list(store);
 }

@@ -20,6 +20,7 @@ struct hwi_db {
     size_t veccap;
     sqlite3_stmt *put_image; /* cached statements of the bulk-insert path, */
     sqlite3_stmt *put_emb;   /* prepared at first use, finalized at close */
+    int version;             /* the schema version (a read-only store may be 1) */
 };
 
 static int fail(struct hwi_db *db, const char *what)
@@ -93,6 +94,9 @@ struct hwi_db *hwi_db_open(const char *path, int mode, char *err)
                    tables);
         goto fail;
     }
+    db->version = version ? (int)version : HWI_DB_SCHEMA_VERSION;
+    if (version == 1 && mode != HWI_DB_READONLY)
+        db->version = HWI_DB_SCHEMA_VERSION; /* upgraded below */
     if (version == 0) {
         if (mode != HWI_DB_CREATE) {
             hwi_seterr(err, "%s: empty store (create it first)", path);
@@ -773,8 +777,14 @@ int hwi_db_remove(struct hwi_db *db, const char *name)
 int hwi_db_each_individual(struct hwi_db *db, hwi_db_individual_fn fn, void *ctx)
 {
     int rc = -1;
-    sqlite3_stmt *st = prepare(db, "SELECT label, count(*), min(date), max(date) FROM images "
-                                   "WHERE label IS NOT NULL GROUP BY label ORDER BY label");
+    /* a version 1 store, opened read-only, has no dates */
+    sqlite3_stmt *st = prepare(db, db->version >= 2
+                                       ? "SELECT label, count(*), min(date), max(date) "
+                                         "FROM images WHERE label IS NOT NULL "
+                                         "GROUP BY label ORDER BY label"
+                                       : "SELECT label, count(*), NULL, NULL "
+                                         "FROM images WHERE label IS NOT NULL "
+                                         "GROUP BY label ORDER BY label");
     if (!st)
         return -1;
     int step;
@@ -804,9 +814,14 @@ const char *const hwi_db_catalogue_columns[] = {
 int hwi_db_each_photo(struct hwi_db *db, hwi_db_photo_fn fn, void *ctx)
 {
     int rc = -1;
-    sqlite3_stmt *st = prepare(db, "SELECT name, label, split, sha256, date, place, "
-                                   "CAST(lat AS TEXT), CAST(lon AS TEXT), encounter, "
-                                   "photographer, note FROM images ORDER BY name");
+    /* a version 1 store, opened read-only, has no v2 columns */
+    sqlite3_stmt *st = prepare(db, db->version >= 2
+                                       ? "SELECT name, label, split, sha256, date, place, "
+                                         "CAST(lat AS TEXT), CAST(lon AS TEXT), encounter, "
+                                         "photographer, note FROM images ORDER BY name"
+                                       : "SELECT name, label, split, NULL, NULL, NULL, "
+                                         "NULL, NULL, NULL, NULL, NULL FROM images "
+                                         "ORDER BY name");
     if (!st)
         return -1;
     int step;
@@ -829,3 +844,209 @@ out:
     return rc;
 }
 
+
+/* The first row of SQL (schema names written in as %s by the caller) as
+ * up to 4 text columns into COL; returns 1 with a row, 0 without, -1. */
+static int first_row(struct hwi_db *db, const char *sql, char col[][HWI_ERRLEN / 4])
+{
+    sqlite3_stmt *st = prepare(db, sql);
+    if (!st)
+        return -1;
+    int step = sqlite3_step(st), rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+    if (rc < 0)
+        fail(db, "merging");
+    for (int i = 0; rc == 1 && i < 4 && i < sqlite3_column_count(st); i++) {
+        const char *t = (const char *)sqlite3_column_text(st, i);
+        snprintf(col[i], HWI_ERRLEN / 4, "%s", t ? t : "NULL");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Copy the attached store AS (schema version V, file PATH) into main:
+ * refuse a photo key main has, a model of the same name with other
+ * checksums or another vector dimension, other column names.  Inside the
+ * caller's transaction.  Returns the number of photos copied, or -1. */
+static long merge_one(struct hwi_db *db, const char *as, const char *path, int v)
+{
+    char sql[2048], col[4][HWI_ERRLEN / 4];
+    int r;
+    snprintf(sql, sizeof sql,
+             "SELECT o.name FROM %s.images o JOIN main.images m ON m.name = o.name "
+             "ORDER BY o.name LIMIT 1", as);
+    if ((r = first_row(db, sql, col)) != 0)
+        return r < 0 ? -1 : hwi_seterr(db->err, "%s: photo '%s' is in the store already "
+                                       "(a photo key is one photo): nothing merged",
+                                       path, col[0]);
+    if (v >= 2) {
+        snprintf(sql, sizeof sql,
+                 "SELECT o.name, CASE WHEN o.cfg_sha256 <> m.cfg_sha256 THEN 'cfg' "
+                 "ELSE 'weights' END FROM %s.models o JOIN main.models m ON m.name = o.name "
+                 "WHERE o.cfg_sha256 <> m.cfg_sha256 OR o.weights_sha256 <> m.weights_sha256 "
+                 "LIMIT 1", as);
+        if ((r = first_row(db, sql, col)) != 0)
+            return r < 0 ? -1 : hwi_seterr(db->err, "%s: model '%s' was made from another "
+                                           "%s file than the store's model of that name: "
+                                           "nothing merged", path, col[0], col[1]);
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT om.name, oe.kind, oe.dim, me.dim FROM "
+             "(SELECT DISTINCT model_id, kind, dim FROM %s.embeddings) oe "
+             "JOIN %s.models om ON om.id = oe.model_id "
+             "JOIN main.models mm ON mm.name = om.name "
+             "JOIN (SELECT DISTINCT model_id, kind, dim FROM main.embeddings) me "
+             "ON me.model_id = mm.id AND me.kind = oe.kind WHERE me.dim <> oe.dim LIMIT 1",
+             as, as);
+    if ((r = first_row(db, sql, col)) != 0)
+        return r < 0 ? -1 : hwi_seterr(db->err, "%s: model '%s': %s vectors of dimension "
+                                       "%s, the store's have %s: nothing merged", path,
+                                       col[0], col[1], col[2], col[3]);
+    snprintf(sql, sizeof sql,
+             "SELECT om.name, oc.kind, oc.col + 1 FROM %s.columns oc "
+             "JOIN %s.models om ON om.id = oc.model_id "
+             "JOIN main.models mm ON mm.name = om.name "
+             "JOIN main.columns mc ON mc.model_id = mm.id AND mc.kind = oc.kind "
+             "AND mc.col = oc.col WHERE mc.name <> oc.name LIMIT 1", as, as);
+    if ((r = first_row(db, sql, col)) != 0)
+        return r < 0 ? -1 : hwi_seterr(db->err, "%s: model '%s': %s column %s has another "
+                                       "name than in the store: nothing merged", path,
+                                       col[0], col[1], col[2]);
+    const char *v2 = v >= 2 ? "sha256, date, place, lat, lon, encounter, photographer, note"
+                            : "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
+    const char *msum = v >= 2 ? "cfg_sha256, weights_sha256" : "NULL, NULL";
+    snprintf(sql, sizeof sql,
+             "INSERT INTO main.models (name, cfg, weights, cfg_sha256, weights_sha256, "
+             "created) SELECT name, cfg, weights, %s, created FROM %s.models "
+             "WHERE name NOT IN (SELECT name FROM main.models) ORDER BY id", msum, as);
+    if (exec(db, sql))
+        return -1;
+    if (v >= 2) {
+        snprintf(sql, sizeof sql,
+                 "UPDATE main.models SET "
+                 "cfg_sha256 = coalesce(cfg_sha256, (SELECT o.cfg_sha256 FROM %s.models o "
+                 "WHERE o.name = models.name)), "
+                 "weights_sha256 = coalesce(weights_sha256, (SELECT o.weights_sha256 FROM "
+                 "%s.models o WHERE o.name = models.name))", as, as);
+        if (exec(db, sql))
+            return -1;
+    }
+    snprintf(sql, sizeof sql,
+             "INSERT INTO main.images (name, label, split, sha256, date, place, lat, lon, "
+             "encounter, photographer, note) SELECT name, label, split, %s FROM %s.images "
+             "ORDER BY id", v2, as);
+    if (exec(db, sql))
+        return -1;
+    long n = (long)sqlite3_changes(db->h);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO main.embeddings (image_id, model_id, kind, dim, vec) "
+             "SELECT mi.id, mm.id, e.kind, e.dim, e.vec FROM %s.embeddings e "
+             "JOIN %s.images oi ON oi.id = e.image_id JOIN main.images mi ON mi.name = oi.name "
+             "JOIN %s.models om ON om.id = e.model_id JOIN main.models mm ON mm.name = om.name",
+             as, as, as);
+    if (exec(db, sql))
+        return -1;
+    snprintf(sql, sizeof sql,
+             "INSERT OR IGNORE INTO main.columns (model_id, kind, col, name) "
+             "SELECT mm.id, c.kind, c.col, c.name FROM %s.columns c "
+             "JOIN %s.models om ON om.id = c.model_id JOIN main.models mm ON mm.name = om.name",
+             as, as);
+    if (exec(db, sql))
+        return -1;
+    if (v >= 2) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO main.decisions (image_id, decision, id, at) "
+                 "SELECT mi.id, d.decision, d.id, d.at FROM %s.decisions d "
+                 "JOIN %s.images oi ON oi.id = d.image_id "
+                 "JOIN main.images mi ON mi.name = oi.name ORDER BY d.rowid", as, as);
+        if (exec(db, sql))
+            return -1;
+    }
+    return n;
+}
+
+long hwi_db_merge(struct hwi_db *db, const char *const *path, int n)
+{
+    if (n < 1 || n > HWI_DB_MERGE_MAX)
+        return hwi_seterr(db->err, "%d stores to merge: 1 to %d at a time", n,
+                          HWI_DB_MERGE_MAX);
+    int version[HWI_DB_MERGE_MAX], attached = 0;
+    long total = -1;
+    char err[HWI_ERRLEN];
+    for (int i = 0; i < n; i++) { /* each one an hwi store, sound */
+        struct hwi_db *o = hwi_db_open(path[i], HWI_DB_READONLY, err);
+        if (!o)
+            return hwi_seterr(db->err, "%s", err);
+        if (hwi_db_verify(o)) {
+            hwi_seterr(db->err, "%s: %s", path[i], o->err);
+            hwi_db_close(o);
+            return -1;
+        }
+        version[i] = (int)query_int(o, "PRAGMA user_version");
+        hwi_db_close(o);
+    }
+    for (; attached < n; attached++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "ATTACH DATABASE ?1 AS merge%d", attached);
+        sqlite3_stmt *st = prepare(db, sql);
+        if (!st)
+            goto out;
+        sqlite3_bind_text(st, 1, path[attached], -1, SQLITE_TRANSIENT);
+        int step = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (step != SQLITE_DONE) {
+            hwi_seterr(db->err, "%s: %s", path[attached], sqlite3_errmsg(db->h));
+            goto out;
+        }
+    }
+    if (hwi_db_begin(db))
+        goto out;
+    total = 0;
+    for (int i = 0; i < n; i++) {
+        char as[16];
+        snprintf(as, sizeof as, "merge%d", i);
+        long got = merge_one(db, as, path[i], version[i]);
+        if (got < 0) {
+            total = -1;
+            break;
+        }
+        total += got;
+    }
+    if (total >= 0 && hwi_db_commit(db))
+        total = -1;
+    if (total < 0)
+        hwi_db_rollback(db);
+out:
+    for (int i = 0; i < attached; i++) {
+        char sql[32];
+        snprintf(sql, sizeof sql, "DETACH DATABASE merge%d", i);
+        sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+    }
+    return total;
+}
+
+int hwi_db_each_hash(struct hwi_db *db, hwi_db_hash_fn fn, void *ctx)
+{
+    if (db->version < 2)
+        return 0; /* no hashes before version 2 */
+    int rc = -1;
+    sqlite3_stmt *st = prepare(db, "SELECT name, sha256 FROM images "
+                                   "WHERE sha256 IS NOT NULL AND name IS NOT NULL");
+    if (!st)
+        return -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+                      (const char *)sqlite3_column_text(st, 1));
+        if (stop) {
+            rc = stop;
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE)
+        fail(db, "reading the photos' hashes");
+    else
+        rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}

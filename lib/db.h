@@ -153,4 +153,24 @@ typedef int (*hwi_db_count_fn)(void *ctx, const char *model, const char *kind,
  * and dim.  Returns 0, FN's non-zero value, or -1 on a database error. */
 int hwi_db_each_count(struct hwi_db *db, hwi_db_count_fn fn, void *ctx);
 
+/* Called for each photo whose content hash is known. */
+typedef int (*hwi_db_hash_fn)(void *ctx, const char *name, const char *sha256);
+
+/* Call FN for every photo with a known sha256 (none in a version 1 store
+ * opened read-only).  Returns 0, FN's non-zero value, or -1. */
+int hwi_db_each_hash(struct hwi_db *db, hwi_db_hash_fn fn, void *ctx);
+
+/* The most stores hwi_db_merge takes at a time (SQLite attaches 10). */
+#define HWI_DB_MERGE_MAX 8
+
+/* Merge the stores PATH[N] into DB in one transaction: every photo with
+ * its label, split, hash, sighting data, vectors and decisions, and every
+ * model DB lacks.  Refused, with nothing changed, when a photo key is in
+ * DB already (or in an earlier PATH), when a model of the same name was
+ * made from another cfg or weights file (both checksums known and
+ * different), has vectors of another dimension or other column names, or
+ * when a PATH is not a sound hwi store.  Returns the number of photos
+ * merged, or -1 with the message in hwi_db_errmsg(db). */
+long hwi_db_merge(struct hwi_db *db, const char *const *path, int n);
+
 #endif /* HWI_DB_H */

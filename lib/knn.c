@@ -9,12 +9,16 @@
 #include <config.h>
 
 #include "knn.h"
+#include "tsv.h"
 
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void hwi_knn_init(struct hwi_knn *k, unsigned flags)
 {
@@ -24,8 +28,18 @@ void hwi_knn_init(struct hwi_knn *k, unsigned flags)
 
 void hwi_knn_free(struct hwi_knn *k)
 {
-    for (size_t i = 0; i < k->n; i++)
+    for (size_t i = 0; i < k->n; i++) {
         free(k->name[i]);
+        if (k->ident)
+            free(k->ident[i]);
+    }
+    for (size_t i = 0; i < k->qmap.n; i++)
+        free(k->qident[i]);
+    free(k->qident);
+    free(k->ident);
+    free(k->inext);
+    hwi_map_free(&k->imap);
+    hwi_map_free(&k->qmap);
     for (size_t i = 0; i < k->nlabel; i++)
         free(k->label[i]);
     free(k->vec);
@@ -39,16 +53,10 @@ void hwi_knn_free(struct hwi_knn *k)
     free(k->dot);
     free(k->qnorm2);
     free(k->self);
+    free(k->same);
+    free(k->d2);
+    free(k->nearest);
     memset(k, 0, sizeof *k);
-}
-
-void hwi_knn_threads(int n)
-{
-#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
-    openblas_set_num_threads(n);
-#else
-    (void)n;
-#endif
 }
 
 double hwi_knn_sim(double d2)
@@ -103,6 +111,30 @@ CLONES static double dist2(const float *a, const float *b, uint32_t dim)
 int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const float *vec,
                 uint32_t dim)
 {
+    return hwi_knn_add_id(k, name, label, NULL, vec, dim);
+}
+
+int hwi_knn_query_identity(struct hwi_knn *k, const char *name, const char *id)
+{
+    char *copy = strdup(id);
+    char **v = realloc(k->qident, (k->qmap.n + 1) * sizeof *v);
+    if (v)
+        k->qident = v;
+    size_t old;
+    int put = v && copy ? hwi_map_put(&k->qmap, name, k->qmap.n, &old) : -1;
+    if (put < 0) {
+        free(copy);
+        return hwi_seterr(k->err, "out of memory");
+    }
+    if (put == 0)
+        free(k->qident[old]);
+    k->qident[put ? k->qmap.n - 1 : old] = copy;
+    return 0;
+}
+
+int hwi_knn_add_id(struct hwi_knn *k, const char *name, const char *label, const char *id,
+                   const float *vec, uint32_t dim)
+{
     if (k->prepared)
         return hwi_seterr(k->err, "image '%s': the gallery is already in use", name);
     if (!label ||
@@ -137,7 +169,10 @@ int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const fl
         char **sv = realloc(k->name, cap * sizeof *sv);
         if (sv)
             k->name = sv;
-        if (!nv || !cv || !sv)
+        char **iv = realloc(k->ident, cap * sizeof *iv);
+        if (iv)
+            k->ident = iv;
+        if (!nv || !cv || !sv || !iv)
             return hwi_seterr(k->err, "out of memory (%zu gallery images)", cap);
         k->cap = cap;
     }
@@ -159,6 +194,12 @@ int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const fl
     }
     if (!(k->name[k->n] = strdup(name)))
         return hwi_seterr(k->err, "out of memory");
+    if (!id)
+        k->ident[k->n] = NULL;
+    else if (!(k->ident[k->n] = strdup(id))) {
+        free(k->name[k->n]);
+        return hwi_seterr(k->err, "out of memory");
+    }
     k->dim = dim;
     memcpy(k->vec + k->n * dim, vec, dim * sizeof *vec);
     k->norm2[k->n] = (float)n2;
@@ -167,8 +208,10 @@ int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const fl
     return 1;
 }
 
-/* Sort the rows by label (counting sort, stable), index the names and
- * allocate the work buffers.  Returns 0 or -1. */
+/* Sort the rows by label (counting sort, stable: the rows of a label keep
+ * the order they were added in), index the names and allocate the work
+ * buffers.  The rows move in place, cycle by cycle, each row copied once.
+ * Returns 0 or -1. */
 static int prepare(struct hwi_knn *k)
 {
     if (k->prepared)
@@ -177,52 +220,60 @@ static int prepare(struct hwi_knn *k)
         return hwi_seterr(k->err, "the gallery is empty (no image with a known label)");
     k->prepared = -1; /* until it succeeds */
     size_t n = k->n, dim = k->dim;
-    size_t *pos = malloc(n * sizeof *pos);
+    size_t *src = malloc(n * sizeof *src); /* src[d]: the row that goes to d */
     float *row = malloc(dim * sizeof *row);
     k->start = calloc(k->nlabel + 1, sizeof *k->start);
     k->dot = malloc((size_t)HWI_KNN_QBLOCK * HWI_KNN_GBLOCK * sizeof *k->dot);
     k->qnorm2 = malloc(HWI_KNN_QBLOCK * sizeof *k->qnorm2);
     k->self = malloc(HWI_KNN_QBLOCK * sizeof *k->self);
-    if (!pos || !row || !k->start || !k->dot || !k->qnorm2 || !k->self) {
-        free(pos);
+    k->same = malloc(HWI_KNN_QBLOCK * sizeof *k->same);
+    size_t *next = malloc(k->nlabel * sizeof *next);
+    if (!src || !row || !k->start || !k->dot || !k->qnorm2 || !k->self || !k->same || !next) {
+        free(src);
         free(row);
+        free(next);
         return hwi_seterr(k->err, "out of memory");
     }
-    for (size_t i = 0; i < n; i++)
+    k->maxnorm2 = 0;
+    for (size_t i = 0; i < n; i++) {
         k->start[k->cls[i] + 1]++;
+        if (k->norm2[i] > k->maxnorm2)
+            k->maxnorm2 = k->norm2[i];
+    }
     for (size_t c = 0; c < k->nlabel; c++)
         k->start[c + 1] += k->start[c];
-    size_t *next = malloc(k->nlabel * sizeof *next);
-    if (!next) {
-        free(pos);
-        free(row);
-        return hwi_seterr(k->err, "out of memory");
-    }
     memcpy(next, k->start, k->nlabel * sizeof *next);
     for (size_t i = 0; i < n; i++)
-        pos[i] = next[k->cls[i]]++;
+        src[next[k->cls[i]]++] = i;
     free(next);
-    /* apply the permutation in place, cycle by cycle */
+    /* follow each cycle of the permutation: keep its first row aside,
+     * pull every other row into place, put the first row last */
     for (size_t i = 0; i < n; i++) {
-        while (pos[i] != i) {
-            size_t j = pos[i];
-            memcpy(row, k->vec + i * dim, dim * sizeof *row);
-            memcpy(k->vec + i * dim, k->vec + j * dim, dim * sizeof *row);
-            memcpy(k->vec + j * dim, row, dim * sizeof *row);
-            float f = k->norm2[i];
-            k->norm2[i] = k->norm2[j];
-            k->norm2[j] = f;
-            size_t c = k->cls[i];
-            k->cls[i] = k->cls[j];
-            k->cls[j] = c;
-            char *s = k->name[i];
-            k->name[i] = k->name[j];
-            k->name[j] = s;
-            pos[i] = pos[j];
-            pos[j] = j;
+        if (src[i] == i)
+            continue;
+        memcpy(row, k->vec + i * dim, dim * sizeof *row);
+        float nv = k->norm2[i];
+        size_t c = k->cls[i];
+        char *s = k->name[i], *id = k->ident[i];
+        size_t d = i;
+        while (src[d] != i) {
+            size_t j = src[d];
+            memcpy(k->vec + d * dim, k->vec + j * dim, dim * sizeof *row);
+            k->norm2[d] = k->norm2[j];
+            k->cls[d] = k->cls[j];
+            k->name[d] = k->name[j];
+            k->ident[d] = k->ident[j];
+            src[d] = d;
+            d = j;
         }
+        memcpy(k->vec + d * dim, row, dim * sizeof *row);
+        k->norm2[d] = nv;
+        k->cls[d] = c;
+        k->name[d] = s;
+        k->ident[d] = id;
+        src[d] = d;
     }
-    free(pos);
+    free(src);
     free(row);
     for (size_t i = 0; i < n; i++) {
         int put = hwi_map_put(&k->nmap, k->name[i], i, NULL);
@@ -231,49 +282,132 @@ static int prepare(struct hwi_knn *k)
         if (put == 0)
             return hwi_seterr(k->err, "image '%s' is in the gallery twice", k->name[i]);
     }
+    /* the images of each identity, chained from the last to the first */
+    if (!(k->inext = malloc(n * sizeof *k->inext)))
+        return hwi_seterr(k->err, "out of memory");
+    for (size_t i = n; i-- > 0;) {
+        k->inext[i] = HWI_KNN_NONE;
+        if (!k->ident[i])
+            continue;
+        size_t old;
+        int put = hwi_map_put(&k->imap, k->ident[i], i, &old);
+        if (put < 0)
+            return hwi_seterr(k->err, "out of memory");
+        if (put == 0) {
+            k->inext[i] = old;
+            *hwi_map_get(&k->imap, k->ident[i]) = i;
+        }
+    }
     k->prepared = 1;
     return 0;
 }
 
-/* One block of at most HWI_KNN_QBLOCK queries.  Returns 0, or -1 if a
- * query is too long (see MAXNORM2) or not finite. */
-static int search_block(struct hwi_knn *k, const float *q, size_t nq,
-                        const char *const *keys, float *d2, size_t *nearest)
+/* ------------------------------------------------------------------------
+ * Threads.  A block of queries is cut into one band of consecutive
+ * queries per thread; each thread runs the whole search of its band (its
+ * own single-threaded products, the per-label minimum, and for
+ * hwi_knn_rank the selection and the exact rescoring) into its own rows
+ * of the work buffers, so the threads share nothing they write and meet
+ * only at the end of the block.  OpenBLAS runs on one thread meanwhile:
+ * its own workers would spin between products while the per-label loops
+ * run.  The sums of a product do not depend on how its rows are banded,
+ * so the result does not depend on the number of threads. */
+
+enum { MAX_THREADS = 64, MIN_BAND = 32 /* queries per thread at least */ };
+
+static int knn_threads; /* hwi_knn_threads; 0: OPENBLAS_NUM_THREADS or the cores */
+
+void hwi_knn_threads(int n)
 {
-    size_t dim = k->dim, nl = k->nlabel;
-    for (size_t i = 0; i < nq; i++) {
-        double qn2 = norm2(q + i * dim, k->dim);
+    knn_threads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
+}
+
+static int thread_count(void)
+{
+    if (knn_threads > 0)
+        return knn_threads;
+    const char *env = getenv("OPENBLAS_NUM_THREADS");
+    long n = env && *env ? strtol(env, NULL, 10) : 0;
+    if (n < 1)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+}
+
+/* BLAS threads for the products of other modules (rerank.c): as many as
+ * knn uses. */
+static void blas_threads(int n)
+{
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+    openblas_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+
+/* One thread's band of a block: queries Q[lo..hi) of the block. */
+struct band {
+    struct hwi_knn *k;
+    const float *q;           /* the block's queries */
+    const char *const *keys;  /* their names, or NULL */
+    size_t lo, hi;
+    float *d2;                /* [block][nlabel], rows lo..hi written */
+    size_t *nearest;          /* [block][nlabel] */
+    size_t want, stride;      /* rank: labels wanted, hits per query */
+    struct hwi_knn_hit *hits; /* rank: [block][stride], or NULL for search */
+    size_t *nhits;            /* rank: [block] */
+    int rc;                   /* 0, or -1 with err set */
+    char err[HWI_ERRLEN];
+};
+
+/* The per-label minimum of band B over every gallery block.  Returns 0,
+ * or -1 if a query is too long (see MAXNORM2) or not finite. */
+static int band_search(struct band *b)
+{
+    struct hwi_knn *k = b->k;
+    size_t dim = k->dim, nl = k->nlabel, lo = b->lo, nq = b->hi - b->lo;
+    for (size_t i = lo; i < b->hi; i++) {
+        double qn2 = norm2(b->q + i * dim, k->dim);
         if (!(qn2 <= MAXNORM2)) /* also NaN */
-            return hwi_seterr(k->err,
+            return hwi_seterr(b->err,
                               "query %s%s%s: vector too long or not finite (norm "
                               "%g, at most %g)",
-                              keys ? "'" : "", keys ? keys[i] : "", keys ? "'" : "",
-                              sqrt(qn2), sqrt(MAXNORM2));
+                              b->keys ? "'" : "", b->keys ? b->keys[i] : "",
+                              b->keys ? "'" : "", sqrt(qn2), sqrt(MAXNORM2));
         k->qnorm2[i] = (float)qn2;
         k->self[i] = HWI_KNN_NONE;
-        if (keys && !(k->flags & HWI_KNN_KEEP_SELF)) {
-            size_t *p = hwi_map_get(&k->nmap, keys[i]);
+        k->same[i] = HWI_KNN_NONE;
+        if (b->keys && !(k->flags & HWI_KNN_KEEP_SELF)) {
+            size_t *p = hwi_map_get(&k->nmap, b->keys[i]);
             if (p)
                 k->self[i] = *p;
+            size_t *qi = hwi_map_get(&k->qmap, b->keys[i]);
+            const char *id = qi ? k->qident[*qi] : p ? k->ident[*p] : NULL;
+            size_t *first = id ? hwi_map_get(&k->imap, id) : NULL;
+            if (first)
+                k->same[i] = *first;
         }
         for (size_t c = 0; c < nl; c++) {
-            d2[i * nl + c] = INFINITY;
-            nearest[i * nl + c] = HWI_KNN_NONE;
+            b->d2[i * nl + c] = INFINITY;
+            b->nearest[i * nl + c] = HWI_KNN_NONE;
         }
     }
+    float *dotbuf = k->dot + lo * HWI_KNN_GBLOCK;
     for (size_t g0 = 0; g0 < k->n; g0 += HWI_KNN_GBLOCK) {
         size_t gb = k->n - g0 < HWI_KNN_GBLOCK ? k->n - g0 : HWI_KNN_GBLOCK;
-        /* dot[nq][gb] = q[nq][dim] . vec[g0:g0+gb][dim]^T */
+        /* dot[nq][gb] = q[lo:hi][dim] . vec[g0:g0+gb][dim]^T */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)gb, (int)dim,
-                    1.0f, q, (int)dim, k->vec + g0 * dim, (int)dim, 0.0f, k->dot,
-                    (int)gb);
-        for (size_t i = 0; i < nq; i++) {
-            float *dot = k->dot + i * gb; /* dot[j - g0] for j in g0 .. g0+gb-1 */
+                    1.0f, b->q + lo * dim, (int)dim, k->vec + g0 * dim, (int)dim, 0.0f,
+                    dotbuf, (int)gb);
+        for (size_t i = lo; i < b->hi; i++) {
+            float *dot = dotbuf + (i - lo) * gb; /* dot[j - g0] for j in g0 .. g0+gb-1 */
             if (k->self[i] >= g0 && k->self[i] < g0 + gb)
                 dot[k->self[i] - g0] = -INFINITY; /* d2 = +inf: never the nearest */
+            for (size_t j = k->same[i]; j != HWI_KNN_NONE; j = k->inext[j])
+                if (j >= g0 && j < g0 + gb)
+                    dot[j - g0] = -INFINITY; /* the same photo under another name */
             float qn = k->qnorm2[i];
-            float *drow = d2 + i * nl;
-            size_t *nrow = nearest + i * nl;
+            float *drow = b->d2 + i * nl;
+            size_t *nrow = b->nearest + i * nl;
             for (size_t j = g0, end; j < g0 + gb; j = end) {
                 size_t c = k->cls[j];
                 end = k->start[c + 1] < g0 + gb ? k->start[c + 1] : g0 + gb;
@@ -290,20 +424,6 @@ static int search_block(struct hwi_knn *k, const float *q, size_t nq,
                 nrow[c] = arg;
             }
         }
-    }
-    return 0;
-}
-
-int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
-                   float *d2, size_t *nearest)
-{
-    if (prepare(k))
-        return -1;
-    for (size_t q0 = 0; q0 < nq; q0 += HWI_KNN_QBLOCK) {
-        size_t b = nq - q0 < HWI_KNN_QBLOCK ? nq - q0 : HWI_KNN_QBLOCK;
-        if (search_block(k, q + q0 * k->dim, b, keys ? keys + q0 : NULL,
-                         d2 + q0 * k->nlabel, nearest + q0 * k->nlabel))
-            return -1;
     }
     return 0;
 }
@@ -349,60 +469,394 @@ static int hit_cmp(const void *pa, const void *pb, void *ctx)
     return strcmp(label[a->label], label[b->label]);
 }
 
+/* The rounding error of the product, as a bound on |d2 - exact d2| for a
+ * query of squared norm QN2 against a gallery whose largest squared norm is
+ * GN2: a float sum of DIM products errs by about sqrt(DIM) * 2^-24 of
+ * |q| |g| in practice; this is 1e-5 of the scale, ten times that at
+ * DIM = 2048. */
+static double margin(double qn2, double gn2)
+{
+    return 1e-5 * (qn2 + gn2);
+}
+
+/* The WANT best labels of each query of band B, by exact score, into its
+ * hits.  The product picks them: the WANT best by d2 and every other label
+ * within the rounding margin of the worst of those, then the exact
+ * distances decide, so a near tie at the last place goes to the label
+ * truly nearer.  Returns 0 or -1 (out of memory). */
+static int band_rank(struct band *b)
+{
+    struct hwi_knn *k = b->k;
+    size_t nl = k->nlabel, want = b->want;
+    size_t *heap = malloc((want ? want : 1) * sizeof *heap);
+    unsigned char *in = calloc(nl, 1);
+    size_t cap = want + 16;
+    struct hwi_knn_hit *cand = malloc(cap * sizeof *cand);
+    if (!heap || !in || !cand) {
+        free(heap);
+        free(in);
+        free(cand);
+        return hwi_seterr(b->err, "out of memory");
+    }
+    for (size_t i = b->lo; i < b->hi; i++) {
+        struct sel s = {b->d2 + i * nl, k->label};
+        size_t *nrow = b->nearest + i * nl, nh = 0, nvalid = 0;
+        for (size_t c = 0; c < nl; c++) {
+            if (nrow[c] == HWI_KNN_NONE)
+                continue;
+            nvalid++;
+            if (nh < want) {
+                heap[nh++] = c;
+                if (nh == want)
+                    for (size_t p = want / 2; p-- > 0;)
+                        sift_down(&s, heap, want, p);
+            } else if (worse(&s, heap[0], c)) {
+                heap[0] = c;
+                sift_down(&s, heap, want, 0);
+            }
+        }
+        const float *qv = b->q + i * k->dim;
+        size_t nc = 0;
+        for (size_t j = 0; j < nh; j++)
+            cand[nc++] = (struct hwi_knn_hit){heap[j], nrow[heap[j]], 0};
+        if (nvalid > nh) { /* the near misses */
+            for (size_t j = 0; j < nh; j++)
+                in[heap[j]] = 1;
+            double thr = s.d2[heap[0]] + margin(k->qnorm2[i], k->maxnorm2);
+            for (size_t c = 0; c < nl; c++) {
+                if (in[c] || nrow[c] == HWI_KNN_NONE || !(s.d2[c] <= thr))
+                    continue;
+                if (nc == cap) {
+                    struct hwi_knn_hit *nv = realloc(cand, 2 * cap * sizeof *nv);
+                    if (!nv) {
+                        free(heap);
+                        free(in);
+                        free(cand);
+                        return hwi_seterr(b->err, "out of memory");
+                    }
+                    cand = nv;
+                    cap *= 2;
+                }
+                cand[nc++] = (struct hwi_knn_hit){c, nrow[c], 0};
+            }
+            for (size_t j = 0; j < nh; j++)
+                in[heap[j]] = 0;
+        }
+        for (size_t j = 0; j < nc; j++)
+            cand[j].score = hwi_knn_sim(dist2(qv, k->vec + cand[j].image * k->dim, k->dim));
+        qsort_r(cand, nc, sizeof *cand, hit_cmp, k->label);
+        memcpy(b->hits + i * b->stride, cand, nh * sizeof *cand);
+        b->nhits[i] = nh;
+    }
+    free(heap);
+    free(in);
+    free(cand);
+    return 0;
+}
+
+static void *band_run(void *p)
+{
+    struct band *b = p;
+    b->rc = band_search(b);
+    if (!b->rc && b->hits)
+        b->rc = band_rank(b);
+    return NULL;
+}
+
+/* Run one block of NQ <= HWI_KNN_QBLOCK queries on the threads, as
+ * TEMPLATE says (its lo, hi, rc and err are filled in here).  Returns 0,
+ * or -1 with the first failing band's message in k->err. */
+static int run_block(struct hwi_knn *k, const struct band *template, size_t nq)
+{
+    struct band b[MAX_THREADS];
+    pthread_t id[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    size_t t = (size_t)thread_count();
+    if (t > nq / MIN_BAND)
+        t = nq / MIN_BAND;
+    if (t < 1)
+        t = 1;
+    for (size_t i = 0; i < t; i++) {
+        b[i] = *template;
+        b[i].lo = nq * i / t;
+        b[i].hi = nq * (i + 1) / t;
+        b[i].rc = 0;
+        b[i].err[0] = 0;
+    }
+    blas_threads(1);
+    for (size_t i = 1; i < t; i++)
+        started[i] = pthread_create(&id[i], NULL, band_run, &b[i]) == 0;
+    band_run(&b[0]);
+    for (size_t i = 1; i < t; i++) {
+        if (started[i])
+            pthread_join(id[i], NULL);
+        else
+            band_run(&b[i]); /* no thread: run it here */
+    }
+    blas_threads(thread_count());
+    for (size_t i = 0; i < t; i++)
+        if (b[i].rc) {
+            snprintf(k->err, sizeof k->err, "%s", b[i].err);
+            return -1;
+        }
+    return 0;
+}
+
+int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
+                   float *d2, size_t *nearest)
+{
+    if (prepare(k))
+        return -1;
+    for (size_t q0 = 0; q0 < nq; q0 += HWI_KNN_QBLOCK) {
+        size_t b = nq - q0 < HWI_KNN_QBLOCK ? nq - q0 : HWI_KNN_QBLOCK;
+        struct band t = {.k = k,
+                         .q = q + q0 * k->dim,
+                         .keys = keys ? keys + q0 : NULL,
+                         .d2 = d2 + q0 * k->nlabel,
+                         .nearest = nearest + q0 * k->nlabel};
+        if (run_block(k, &t, b))
+            return -1;
+    }
+    return 0;
+}
+
 int hwi_knn_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
                  size_t top, struct hwi_knn_hit *hits, size_t *nhits)
 {
     if (prepare(k))
         return -1;
     size_t nl = k->nlabel, stride = top ? top : nl, want = top && top < nl ? top : nl;
-    size_t b = nq < HWI_KNN_QBLOCK ? nq : HWI_KNN_QBLOCK;
-    float *d2 = malloc(b * nl * sizeof *d2);
-    size_t *nearest = malloc(b * nl * sizeof *nearest);
-    size_t *heap = malloc(want * sizeof *heap);
-    if ((b && (!d2 || !nearest)) || !heap) {
-        free(d2);
-        free(nearest);
-        free(heap);
-        return hwi_seterr(k->err, "out of memory");
+    if (nq && !k->d2) { /* kept for later calls: no fresh pages per block */
+        k->d2 = malloc((size_t)HWI_KNN_QBLOCK * nl * sizeof *k->d2);
+        k->nearest = malloc((size_t)HWI_KNN_QBLOCK * nl * sizeof *k->nearest);
+        if (!k->d2 || !k->nearest) {
+            free(k->d2);
+            free(k->nearest);
+            k->d2 = NULL;
+            k->nearest = NULL;
+            return hwi_seterr(k->err, "out of memory");
+        }
     }
     for (size_t q0 = 0; q0 < nq; q0 += HWI_KNN_QBLOCK) {
-        b = nq - q0 < HWI_KNN_QBLOCK ? nq - q0 : HWI_KNN_QBLOCK;
-        if (search_block(k, q + q0 * k->dim, b, keys ? keys + q0 : NULL, d2, nearest)) {
-            free(d2);
-            free(nearest);
-            free(heap);
+        size_t b = nq - q0 < HWI_KNN_QBLOCK ? nq - q0 : HWI_KNN_QBLOCK;
+        struct band t = {.k = k,
+                         .q = q + q0 * k->dim,
+                         .keys = keys ? keys + q0 : NULL,
+                         .d2 = k->d2,
+                         .nearest = k->nearest,
+                         .want = want,
+                         .stride = stride,
+                         .hits = hits + q0 * stride,
+                         .nhits = nhits + q0};
+        if (run_block(k, &t, b))
             return -1;
-        }
-        for (size_t i = 0; i < b; i++) {
-            struct sel s = {d2 + i * nl, k->label};
-            size_t *nrow = nearest + i * nl, nh = 0;
-            for (size_t c = 0; c < nl; c++) {
-                if (nrow[c] == HWI_KNN_NONE)
-                    continue;
-                if (nh < want) {
-                    heap[nh++] = c;
-                    if (nh == want)
-                        for (size_t p = want / 2; p-- > 0;)
-                            sift_down(&s, heap, want, p);
-                } else if (worse(&s, heap[0], c)) {
-                    heap[0] = c;
-                    sift_down(&s, heap, want, 0);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Merging the top lists of gallery shards.  A label's score is that of
+ * its nearest photo, and the nearest photo of the whole gallery is the
+ * nearest of the shard that holds it, so a label's true score is the best
+ * of its shards' scores.  Each shard wrote its TOP best labels; a label
+ * among the TOP best of the whole gallery is among the TOP best of the
+ * shard that holds its nearest photo (every label above it there is above
+ * it in the whole), so the best TOP of the merged lists, by the same
+ * order (score, then label name), are the unsharded answer. */
+
+struct mcand {
+    char *label, *photo;
+    double score;
+    size_t seq; /* reading order: the earlier file wins a tie */
+};
+
+struct mquery {
+    char *key;
+    struct mcand *c;
+    size_t n, cap;
+    size_t next; /* the query after this one in the output */
+};
+
+static int mcand_by_label(const void *pa, const void *pb)
+{
+    const struct mcand *a = pa, *b = pb;
+    int r = strcmp(a->label, b->label);
+    if (r)
+        return r;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int mcand_by_score(const void *pa, const void *pb)
+{
+    const struct mcand *a = pa, *b = pb;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return strcmp(a->label, b->label);
+}
+
+int hwi_knn_merge(FILE *const *in, const char *const *name, size_t nfile, size_t top,
+                  int photo, FILE *out, char *err)
+{
+    int rc = -1;
+    struct hwi_map qmap = {0}, done = {0};
+    struct mquery *q = NULL;
+    size_t nq = 0, capq = 0, head = HWI_KNN_NONE, tail = HWI_KNN_NONE, seq = 0;
+    size_t *pend = NULL, npend = 0;
+    struct hwi_tsv r = {0};
+    int open = 0;
+    if (!(pend = malloc(sizeof *pend)))
+        goto oom;
+    for (size_t f = 0; f < nfile; f++) {
+        hwi_tsv_open(&r, in[f], name[f]);
+        open = 1;
+        hwi_map_clear(&done);
+        size_t cur = HWI_KNN_NONE;
+        int got;
+        while ((got = hwi_tsv_next(&r)) == 1) {
+            if (photo && !r.photo) {
+                hwi_seterr(err, "%s:%ld: no photo (4th field): --merge --photo takes the "
+                           "lists of hwi-knn --photo", name[f], r.line);
+                goto out;
+            }
+            if (!photo && r.photo) {
+                hwi_seterr(err, "%s:%ld: a photo (4th field): merge with --photo", name[f],
+                           r.line);
+                goto out;
+            }
+            if (cur == HWI_KNN_NONE || strcmp(q[cur].key, r.query)) {
+                if (cur != HWI_KNN_NONE && hwi_map_put(&done, q[cur].key, 0, NULL) < 0)
+                    goto oom;
+                if (hwi_map_get(&done, r.query)) {
+                    hwi_seterr(err, "%s:%ld: query '%s' again after other queries", name[f],
+                               r.line, r.query);
+                    goto out;
+                }
+                size_t *p = hwi_map_get(&qmap, r.query);
+                if (p) {
+                    cur = *p;
+                    /* the new queries read since the last known one go
+                     * before this one */
+                    if (npend) {
+                        size_t prev = HWI_KNN_NONE;
+                        for (size_t j = head; j != cur; j = q[j].next)
+                            prev = j;
+                        for (size_t i = 0; i < npend; i++) {
+                            if (prev == HWI_KNN_NONE)
+                                head = pend[i];
+                            else
+                                q[prev].next = pend[i];
+                            prev = pend[i];
+                        }
+                        q[prev].next = cur;
+                        npend = 0;
+                    }
+                } else {
+                    if (nq == capq) {
+                        size_t cap = capq ? 2 * capq : 1024;
+                        struct mquery *nv = realloc(q, cap * sizeof *nv);
+                        size_t *np = realloc(pend, cap * sizeof *np);
+                        if (nv)
+                            q = nv;
+                        if (np)
+                            pend = np;
+                        if (!nv || !np)
+                            goto oom;
+                        capq = cap;
+                    }
+                    cur = nq;
+                    memset(&q[cur], 0, sizeof q[cur]);
+                    q[cur].next = HWI_KNN_NONE;
+                    if (!(q[cur].key = strdup(r.query)))
+                        goto oom;
+                    nq++;
+                    if (hwi_map_put(&qmap, q[cur].key, cur, NULL) < 0)
+                        goto oom;
+                    pend[npend++] = cur;
                 }
             }
-            const float *qv = q + (q0 + i) * k->dim;
-            struct hwi_knn_hit *h = hits + (q0 + i) * stride;
-            for (size_t j = 0; j < nh; j++) {
-                size_t g = nrow[heap[j]];
-                h[j].label = heap[j];
-                h[j].image = g;
-                h[j].score = hwi_knn_sim(dist2(qv, k->vec + g * k->dim, k->dim));
+            struct mquery *m = &q[cur];
+            if (m->n == m->cap) {
+                size_t cap = m->cap ? 2 * m->cap : 16;
+                struct mcand *nv = realloc(m->c, cap * sizeof *nv);
+                if (!nv)
+                    goto oom;
+                m->c = nv;
+                m->cap = cap;
             }
-            qsort_r(h, nh, sizeof *h, hit_cmp, k->label);
-            nhits[q0 + i] = nh;
+            struct mcand *c = &m->c[m->n];
+            c->label = strdup(r.label);
+            c->photo = r.photo ? strdup(r.photo) : NULL;
+            c->score = r.score;
+            c->seq = seq++;
+            m->n++;
+            if (!c->label || (r.photo && !c->photo))
+                goto oom;
+        }
+        if (got < 0) {
+            snprintf(err, HWI_ERRLEN, "%s", r.err);
+            goto out;
+        }
+        hwi_tsv_close(&r);
+        open = 0;
+        for (size_t i = 0; i < npend; i++) { /* the last new queries go at the end */
+            if (tail == HWI_KNN_NONE)
+                head = pend[i];
+            else
+                q[tail].next = pend[i];
+            tail = pend[i];
+        }
+        npend = 0;
+    }
+    if (photo)
+        hwi_tsv_write_header_photo(out);
+    else
+        hwi_tsv_write_header(out);
+    for (size_t i = head; i != HWI_KNN_NONE; i = q[i].next) {
+        struct mquery *m = &q[i];
+        /* each label once, with its best score (the earliest on a tie) */
+        qsort(m->c, m->n, sizeof *m->c, mcand_by_label);
+        size_t n = 0;
+        for (size_t j = 0; j < m->n; j++) {
+            if (n && !strcmp(m->c[n - 1].label, m->c[j].label)) {
+                free(m->c[j].label);
+                free(m->c[j].photo);
+                continue;
+            }
+            m->c[n++] = m->c[j];
+        }
+        m->n = n;
+        qsort(m->c, m->n, sizeof *m->c, mcand_by_score);
+        size_t w = top && top < m->n ? top : m->n;
+        for (size_t j = 0; j < w; j++) {
+            const struct mcand *c = &m->c[j];
+            if (photo ? hwi_tsv_write_photo(out, m->key, c->label, c->score, c->photo)
+                      : hwi_tsv_write(out, m->key, c->label, c->score)) {
+                hwi_seterr(err, "query '%s', label '%s': cannot be written to a TSV",
+                           m->key, c->label);
+                goto out;
+            }
         }
     }
-    free(d2);
-    free(nearest);
-    free(heap);
-    return 0;
+    rc = 0;
+    goto out;
+oom:
+    hwi_seterr(err, "out of memory");
+out:
+    if (open)
+        hwi_tsv_close(&r);
+    for (size_t i = 0; i < nq; i++) {
+        for (size_t j = 0; j < q[i].n; j++) {
+            free(q[i].c[j].label);
+            free(q[i].c[j].photo);
+        }
+        free(q[i].c);
+        free(q[i].key);
+    }
+    free(q);
+    free(pend);
+    hwi_map_free(&qmap);
+    hwi_map_free(&done);
+    return rc;
 }

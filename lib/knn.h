@@ -24,8 +24,10 @@
  *   for each block of queries: hwi_knn_rank(&k, q, nq, keys, top, hits, nhits);
  *   hwi_knn_free(&k);
  *
- * Not thread-safe per object (work buffers live in it); OpenBLAS threads
- * inside. */
+ * Not thread-safe per object (work buffers live in it).  A search runs on
+ * its own threads (hwi_knn_threads), each a band of queries from the
+ * product to the rescored top list, with OpenBLAS on one thread meanwhile;
+ * the result does not depend on the number of threads. */
 #ifndef HWI_KNN_H
 #define HWI_KNN_H
 
@@ -33,6 +35,7 @@
 #include "map.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifndef HWI_KNN_QBLOCK
@@ -55,8 +58,14 @@ struct hwi_knn {
     size_t n, cap;       /* gallery images */
     float *vec;          /* [n][dim], sorted by label once prepared */
     float *norm2;        /* [n] ||g||^2 */
+    float maxnorm2;      /* the largest, once prepared */
     size_t *cls;         /* [n] label index */
     char **name;         /* [n] image names */
+    char **ident;        /* [n] image identities (content hashes), NULL: unknown */
+    size_t *inext;       /* [n] the next image of the same identity, once prepared */
+    struct hwi_map imap; /* identity -> its first image, once prepared */
+    struct hwi_map qmap; /* query name -> index into qident */
+    char **qident;       /* identities of queries given by hwi_knn_query_identity */
     size_t nlabel;       /* distinct labels */
     char **label;        /* [nlabel] */
     size_t *start;       /* [nlabel+1] first image of each label, once prepared */
@@ -67,6 +76,9 @@ struct hwi_knn {
     float *dot;    /* work: [QBLOCK][GBLOCK] */
     float *qnorm2; /* work: [QBLOCK] */
     size_t *self;  /* work: [QBLOCK] gallery index of each query's own image */
+    size_t *same;  /* work: [QBLOCK] first image of each query's identity */
+    float *d2;       /* work of hwi_knn_rank: [QBLOCK][nlabel] */
+    size_t *nearest; /* work of hwi_knn_rank: [QBLOCK][nlabel] */
     char err[HWI_ERRLEN];
 };
 
@@ -90,11 +102,23 @@ void hwi_knn_init(struct hwi_knn *k, unsigned flags);
 int hwi_knn_add(struct hwi_knn *k, const char *name, const char *label, const float *vec,
                 uint32_t dim);
 
+/* Add image NAME as hwi_knn_add does, with its identity ID (the photo's
+ * content hash; NULL when unknown).  Unless HWI_KNN_KEEP_SELF, a query
+ * never matches an image of its own identity, whatever its name: the
+ * identity of a query is the one given by hwi_knn_query_identity, else
+ * that of the gallery image of its name. */
+int hwi_knn_add_id(struct hwi_knn *k, const char *name, const char *label, const char *id,
+                   const float *vec, uint32_t dim);
+
+/* Give query NAME the identity ID (its content hash), for later searches.
+ * Returns 0, or -1 (out of memory). */
+int hwi_knn_query_identity(struct hwi_knn *k, const char *name, const char *id);
+
 /* Low level: for NQ queries Q[nq][dim] (KEYS[nq] their names, or NULL when
  * self-exclusion does not apply), the squared distance to the nearest
  * image of every label, D2[nq][nlabel], and that image, NEAREST[nq][nlabel]
- * (HWI_KNN_NONE and D2 = +inf when a label has no candidate: its only image
- * is the query itself).  D2 comes from the matrix product, so it carries
+ * (HWI_KNN_NONE and D2 = +inf when a label has no candidate: its only
+ * images are the query itself, by name or identity).  D2 comes from the matrix product, so it carries
  * rounding error of about 1e-6 * (||q||^2 + ||g||^2).  Returns 0 or -1 (an
  * empty gallery, a query too long as in hwi_knn_add, out of memory). */
 int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
@@ -104,13 +128,33 @@ int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *con
  * best first (ties by label name), into HITS[nq][top or nlabel]; the number
  * found for query i into NHITS[i] (fewer than TOP when the gallery has
  * fewer labels).  Scores are exact: (2 - ||q - g||) / 2 for the nearest
- * image g of each returned label.  Returns 0 or -1. */
+ * image g of each returned label (nearest by the product), and the TOP
+ * are the best by exact score: labels whose product distance is within
+ * its rounding error of the TOP-th are rescored too.  Returns 0 or -1. */
 int hwi_knn_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
                  size_t top, struct hwi_knn_hit *hits, size_t *nhits);
 
-/* Let OpenBLAS use N threads (N >= 1); without a call it uses its default
- * (OPENBLAS_NUM_THREADS, or every core). */
+/* Search on N threads (N >= 1), and let OpenBLAS use N threads for other
+ * products; without a call: OPENBLAS_NUM_THREADS, or every core. */
 void hwi_knn_threads(int n);
+
+/* Merge the scores TSVs IN[NFILE] (named NAME[] in messages) that
+ * hwi_knn_rank wrote, with the same TOP (0: all labels), for the same
+ * queries against disjoint parts (shards) of one gallery, into the scores
+ * TSV the whole gallery gives, written to OUT: each label once with its
+ * best score, the TOP best of each query, best first, ties by label name
+ * (an exact tie of one label in two files: the earlier file's photo).
+ * With PHOTO the lines have the photo column (hwi-knn --photo).  Queries
+ * come out in the order of the files (a query absent from the earlier
+ * files goes before the next query it precedes in its own file).  The
+ * result is hwi_knn_rank's for the whole gallery, byte for byte, except
+ * where two photos of one label in different shards lie at distances
+ * from a query that differ by less than the rounding of the product
+ * (about 1e-6 of the scale): the whole-gallery search may pick either.
+ * Returns 0, or -1 with a message in ERR (a bad line, a query whose lines
+ * are not together, a missing or unexpected photo column, out of memory). */
+int hwi_knn_merge(FILE *const *in, const char *const *name, size_t nfile, size_t top,
+                  int photo, FILE *out, char *err);
 
 /* Similarity (2 - d) / 2 of squared distance D2 (clamped at 0). */
 double hwi_knn_sim(double d2);

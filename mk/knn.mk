@@ -13,8 +13,8 @@ bin_hwi_store_LDADD = lib/libhwi.la
 
 dist_man_MANS += man/hwi-knn.1 man/hwi-store.1
 
-TESTS += tests/hwi-knn.sh tests/hwi-store.sh
-EXTRA_DIST += tests/hwi-knn.sh tests/hwi-store.sh tests/store-v1.sql
+TESTS += tests/hwi-knn.sh tests/hwi-store.sh tests/parallel.sh
+EXTRA_DIST += tests/hwi-knn.sh tests/hwi-store.sh tests/store-v1.sql tests/parallel.sh
 
 # --qe, --centroid, --rerank (lib/rerank.c) against a numpy brute force
 TESTS += tests/hwi-knn-rerank.sh

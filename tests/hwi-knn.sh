@@ -193,4 +193,93 @@ returns_ 1 hwi-knn --gallery g.bin -l labels.csv nokeys.bin > /dev/null 2> err
 grep -q 'nokeys.bin: the query stream has no keys' err || fail_ "no keys: $(cat err)"
 returns_ 1 hwi-knn --gallery nokeys.bin -l labels.csv q.bin > /dev/null 2> err
 grep -q 'nokeys.bin: the gallery stream has no keys' err || fail_ "no keys: $(cat err)"
+# Gallery shards (--merge) and threads.  Small integer vectors, so many
+# distances tie exactly (ties go by label name; one label's tied photos by
+# gallery order, and the shards below are in gallery order); 20 queries
+# are gallery photos (leave-one-out), and 150 queries make several bands
+# of threads.
+awk 'BEGIN { x = 7
+    for (i = 1; i <= 300; i++) {
+        printf "g%03d", i
+        for (d = 0; d < 6; d++) { x = (x * 1103 + 12345) % 65536; printf "\t%d", int(x / 8192) % 4 }
+        printf "\n" } }' > sg.txt
+awk 'BEGIN { x = 99
+    for (i = 1; i <= 130; i++) {
+        printf "q%03d", i
+        for (d = 0; d < 6; d++) { x = (x * 1103 + 12345) % 65536; printf "\t%d", int(x / 8192) % 4 }
+        printf "\n" } }' > sq.txt
+awk 'NR % 15 == 0' sg.txt >> sq.txt
+hwi-vec --pack sg.txt > sg.bin
+hwi-vec --pack sq.txt > sq.bin
+awk -F '\t' 'BEGIN { print "Image,Id" }
+    NR % 11 == 0 { next }                     # no label: left out
+    { printf "%s,%s\n", $1, NR % 5 == 0 ? "new_whale" : sprintf("w_%02d", NR % 37) }' sg.txt \
+    > sall.csv
+for p in '2,101' '102,201' '202,301'; do
+    sed -n "1p;${p}p" sall.csv > "shard-${p%,*}.csv"
+done
+test "$(cat shard-*.csv | grep -vc Image)" -eq "$(grep -vc Image sall.csv)" ||
+    framework_failure_ "shards do not cover the gallery"
+hwi-knn -g sg.bin -l sall.csv -t 5 --photo -j 1 sq.bin > one.tsv
+hwi-knn -g sg.bin -l sall.csv -t 5 --photo -j 3 sq.bin > three.tsv
+compare_ one.tsv three.tsv
+test "$(grep -c '^g015	' one.tsv)" -eq 5 || fail_ "leave-one-out fixture"
+grep -q '^g015	.*	g015$' one.tsv && fail_ "a query matched itself"
+for s in shard-2 shard-102 shard-202; do
+    hwi-knn -g sg.bin -l $s.csv -t 5 --photo sq.bin > $s.tsv
+done
+hwi-knn --merge -t 5 --photo -o merged.tsv shard-2.tsv shard-102.tsv shard-202.tsv
+compare_ one.tsv merged.tsv
+# every label (--top 0), no photo column, one shard from standard input
+hwi-knn -g sg.bin -l sall.csv -t 0 sq.bin > all.tsv
+for s in shard-2 shard-102 shard-202; do
+    hwi-knn -g sg.bin -l $s.csv -t 0 sq.bin > $s-all.tsv
+done
+hwi-knn --merge -t 0 shard-2-all.tsv - shard-202-all.tsv < shard-102-all.tsv > merged.tsv
+compare_ all.tsv merged.tsv
+# one file merges to itself
+hwi-knn --merge -t 5 --photo one.tsv > merged.tsv
+compare_ one.tsv merged.tsv
+# bad input: a query's lines apart, a photo column missing or unexpected
+printf 'a\tw_1\t0.5\nb\tw_1\t0.5\na\tw_2\t0.4\n' > apart.tsv
+returns_ 1 hwi-knn --merge -o m.tsv one.tsv apart.tsv 2> err
+[ -e m.tsv ] && fail_ "merge: partial output left behind"
+returns_ 1 hwi-knn --merge --photo apart.tsv > /dev/null 2> err
+grep -q 'apart.tsv:1: no photo' err || fail_ "merge, no photo: $(cat err)"
+returns_ 1 hwi-knn --merge apart.tsv > /dev/null 2> err
+grep -q "apart.tsv:3: query 'a' again after other queries" err || fail_ "apart: $(cat err)"
+returns_ 1 hwi-knn --merge one.tsv > /dev/null 2> err
+grep -q 'one.tsv:2: a photo' err || fail_ "merge, photo: $(cat err)"
+returns_ 1 hwi-knn --merge no-such.tsv > /dev/null 2> err
+returns_ 2 hwi-knn --merge 2> err
+returns_ 2 hwi-knn --merge -g sg.bin one.tsv 2> err
+returns_ 2 hwi-knn --merge --keep-self one.tsv 2> err
+returns_ 2 hwi-knn --merge - - < one.tsv 2> err
+# leave-one-out by identity: card2/b.jpg is the same photo as card1/a.jpg
+# (same bytes) under another name; a query of either matches neither
+mkdir -p photos/card1 photos/card2 photos/new
+printf 'fluke A' > photos/card1/a.jpg
+printf 'fluke A' > photos/card2/b.jpg
+printf 'fluke C' > photos/card1/c.jpg
+printf 'fluke A' > photos/new/x.jpg
+printf 'Image,Id\ncard1/a.jpg,w_a\ncard2/b.jpg,w_b\ncard1/c.jpg,w_c\n' > id.csv
+hwi-store create id.db
+printf 'card1/a.jpg\t0\t0\ncard2/b.jpg\t0\t1\ncard1/c.jpg\t3\t4\n' | hwi-vec --pack |
+    hwi-store add -m r50 -l id.csv --root photos id.db
+printf 'card1/a.jpg\t0\t0\nnew/x.jpg\t0\t0\n' | hwi-vec --pack > idq.bin
+hwi-knn --db id.db --model r50 idq.bin > out.tsv
+printf '# query\tlabel\tscore\ncard1/a.jpg\tw_c\t-1.5\nnew/x.jpg\tw_a\t1\nnew/x.jpg\tw_b\t0.5\nnew/x.jpg\tw_c\t-1.5\n' \
+    > want-id.tsv
+compare_ want-id.tsv out.tsv
+# --root: the new photo's bytes are card1/a.jpg's
+hwi-knn --db id.db --model r50 --root photos idq.bin > out.tsv
+printf '# query\tlabel\tscore\ncard1/a.jpg\tw_c\t-1.5\nnew/x.jpg\tw_c\t-1.5\n' > want-id2.tsv
+compare_ want-id2.tsv out.tsv
+hwi-knn --db id.db --model r50 --root photos --keep-self idq.bin > out.tsv
+printf '# query\tlabel\tscore\ncard1/a.jpg\tw_a\t1\ncard1/a.jpg\tw_b\t0.5\ncard1/a.jpg\tw_c\t-1.5\nnew/x.jpg\tw_a\t1\nnew/x.jpg\tw_b\t0.5\nnew/x.jpg\tw_c\t-1.5\n' \
+    > want-id3.tsv
+compare_ want-id3.tsv out.tsv
+returns_ 1 hwi-knn --db id.db --model r50 --root no-such idq.bin > /dev/null 2> err
+grep -q "idq.bin: record 1 (key 'card1/a.jpg'):" err || fail_ "--root, no photo: $(cat err)"
+returns_ 2 hwi-knn -g g.bin -l labels.csv --root photos q.bin 2> err
 exit 0

@@ -314,7 +314,14 @@ EOF2
     hwi-store export -m r50 --kind logits v1.db | hwi-vec --names > v1-logits-before.txt
     sqlite3 v1.db "SELECT id, name, coalesce(label, '-'), split FROM images" > v1-images-before.txt
     hwi-store list v1.db > v1-list-before.txt     # read-only: stays version 1
+    cp v1.db v1-copy.db
+    hwi-store individuals v1.db > v1-ind.txt
+    hwi-store export-catalogue v1.db > v1-cat.csv
     test "$(sqlite3 v1.db 'PRAGMA user_version')" = 1 || fail_ "a reader upgraded the store"
+    cmp v1.db v1-copy.db || fail_ "a reader changed the store"
+    grep -q '^c.jpg,,train,,,,,,,,$' v1-cat.csv || fail_ "v1 catalogue: $(cat v1-cat.csv)"
+    test "$(sed -n 2p v1-ind.txt | cut -f3,4)" = "$(printf -- '-\t-')" ||
+        fail_ "v1 individuals: $(cat v1-ind.txt)"
     hwi-store relabel v1.db c.jpg w_2
     test "$(sqlite3 v1.db 'PRAGMA user_version')" = 2 || fail_ "not upgraded"
     sqlite3 v1.db "UPDATE images SET label = NULL WHERE name = 'c.jpg'"
@@ -330,4 +337,73 @@ EOF2
         fail_ "no v2 columns"
     sqlite3 v1.db 'SELECT count(*) FROM decisions' > /dev/null || fail_ "no decisions table"
 fi
+
+# merge: shards made apart become one store, equal to the store made in
+# one go; a clash changes nothing
+printf 'cfg' > mm.cfg
+printf 'weights' > mm.weights
+printf 'other' > mm2.weights
+printf 'm1\t1\t0\nm2\t0\t1\nm3\t1\t1\n' > ma.txt
+printf 'm4\t2\t0\nm5\t0\t2\n' > mb.txt
+printf 'Image,Id\nm1,w_a\nm2,w_b\nm4,w_a\nm5,new_whale\n' > m.csv
+hwi-store create whole.db
+cat ma.txt mb.txt | hwi-vec --pack |
+    hwi-store add -m r50 -l m.csv --cfg mm.cfg --weights mm.weights whole.db
+for x in a b; do
+    hwi-store create shard-$x.db
+    hwi-vec --pack m$x.txt |
+        hwi-store add -m r50 -l m.csv --cfg mm.cfg --weights mm.weights shard-$x.db
+done
+hwi-store relabel shard-b.db m5 w_c
+hwi-store relabel whole.db m5 w_c
+hwi-store create merged.db
+hwi-store merge merged.db shard-a.db shard-b.db
+for db in whole merged; do
+    hwi-store export -m r50 $db.db | hwi-vec > $db-vec.txt
+    hwi-store export-catalogue $db.db > $db-cat.csv
+    hwi-store individuals $db.db > $db-ind.txt
+    hwi-store list $db.db > $db-list.txt
+done
+for f in vec.txt cat.csv ind.txt list.txt; do compare_ whole-$f merged-$f; done
+if command -v sqlite3 > /dev/null 2>&1; then
+    test "$(sqlite3 merged.db 'SELECT weights_sha256 FROM models')" = \
+        "$(sqlite3 whole.db 'SELECT weights_sha256 FROM models')" || fail_ "merge: checksums"
+fi
+# knn on the merged store is knn on the whole
+printf 'q\t1\t0.5\n' | hwi-vec --pack > mq.bin
+hwi-knn --db whole.db --model r50 mq.bin > whole.tsv
+hwi-knn --db merged.db --model r50 mq.bin > merged.tsv
+compare_ whole.tsv merged.tsv
+# a photo key in both: an error naming it, the store unchanged
+hwi-store create clash.db
+printf 'm9\t5\t5\nm2\t3\t3\n' | hwi-vec --pack | hwi-store add -m r50 clash.db
+cp merged.db before.db
+returns_ 1 hwi-store merge merged.db clash.db 2> err
+grep -q "merged.db: clash.db: photo 'm2' is in the store already" err ||
+    fail_ "merge clash: $(cat err)"
+cmp merged.db before.db || fail_ "a failed merge changed the store"
+# the same key in two of the stores merged
+returns_ 1 hwi-store merge whole.db shard-a.db 2> err
+grep -q "photo 'm1'" err || fail_ "merge twice: $(cat err)"
+# a model of the same name from other weights, of another dimension
+hwi-store create otherw.db
+printf 'n1\t1\t2\n' | hwi-vec --pack |
+    hwi-store add -m r50 --cfg mm.cfg --weights mm2.weights otherw.db
+returns_ 1 hwi-store merge merged.db otherw.db 2> err
+grep -q "otherw.db: model 'r50' was made from another weights file" err ||
+    fail_ "merge weights: $(cat err)"
+hwi-store create otherd.db
+printf 'n1\t1\t2\t3\n' | hwi-vec --pack | hwi-store add -m r50 otherd.db
+returns_ 1 hwi-store merge merged.db otherd.db 2> err
+grep -q "otherd.db: model 'r50': features vectors of dimension 3, the store's have 2" err ||
+    fail_ "merge dimension: $(cat err)"
+cmp merged.db before.db || fail_ "a failed merge changed the store"
+# not a store; usage
+printf 'not a store' > junk.db
+returns_ 1 hwi-store merge merged.db junk.db 2> err
+returns_ 1 hwi-store merge merged.db no-such.db 2> err
+[ -e no-such.db ] && fail_ "merge created a store"
+returns_ 2 hwi-store merge merged.db 2> err
+returns_ 2 hwi-store merge -m r50 merged.db shard-a.db 2> err
+cmp merged.db before.db || fail_ "a failed merge changed the store"
 exit 0
