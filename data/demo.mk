@@ -38,6 +38,14 @@ LR = 0.02
 BATCH = 32
 THREADS = 0
 MODEL = small
+# SHIFT=1: the test photos come from `hwi-synth --shift` (same train photos,
+# test photos under conditions train never shows) in shifted/.  Extra
+# options of single steps: EMBED_FLAGS (e.g. --tta), KNN_FLAGS (e.g.
+# --rerank, --qe=3, --centroid).
+SHIFT =
+EMBED_FLAGS =
+KNN_FLAGS =
+TESTDATA = $(if $(SHIFT),shifted,data)
 
 SYNTH = $(BIN)hwi-synth
 SPLIT = $(BIN)hwi-split
@@ -62,6 +70,8 @@ all: report
 # 1. the data set, in the competition's layout
 data/train.csv:
 	$(SYNTH) --scale $(SCALE) --seed $(SEED) --quiet data
+shifted/train.csv:
+	$(SYNTH) --scale $(SCALE) --seed $(SEED) --shift --quiet shifted
 
 # 2. validation split: one image of every whale with two or more, and
 #    some new_whale images; the rest is for training
@@ -77,7 +87,7 @@ BOXES = given
 DETECT = $(BIN)hwi-detect
 DETECT_EPOCHS = 15
 VAL_BOXES_given = -b data/bounding_boxes.csv
-TEST_BOXES_given = -b data/bounding_boxes.csv
+TEST_BOXES_given = -b $(TESTDATA)/bounding_boxes.csv
 VAL_BOXES_detect = -b val.boxes.csv
 TEST_BOXES_detect = -b test.boxes.csv
 TRAIN_BOXES = $(if $(filter none,$(BOXES)),,-b data/bounding_boxes.csv)
@@ -88,17 +98,17 @@ detect.weights: split/train.csv
 val.boxes.csv: detect.weights split/val.csv
 	$(DETECT) -q -m detect -d data/train -i split/val.csv --eval data/bounding_boxes.csv -o $@
 test.boxes.csv: detect.weights test.list
-	$(DETECT) -q -m detect -d data/test -i test.list --eval data/bounding_boxes.csv -o $@
+	$(DETECT) -q -m detect -d $(TESTDATA)/test -i test.list --eval $(TESTDATA)/bounding_boxes.csv -o $@
 
 # 3. crops of the fluke boxes, SIZE x SIZE gray, as pixel streams
 train.pix: split/train.csv
 	$(CROP) --quiet -S $(SIZE) $(TRAIN_BOXES) -d data/train -i split/train.csv > $@
 val.pix: split/val.csv $(DETECT_DEPS)
 	$(CROP) --quiet -S $(SIZE) $(VAL_BOXES_$(BOXES)) -d data/train -i split/val.csv > $@
-test.list: data/train.csv
-	ls data/test | grep '\.jpg$$' > $@
+test.list: $(TESTDATA)/train.csv
+	ls $(TESTDATA)/test | grep '\.jpg$$' > $@
 test.pix: test.list $(DETECT_DEPS)
-	$(CROP) --quiet -S $(SIZE) $(TEST_BOXES_$(BOXES)) -d data/test -i test.list > $@
+	$(CROP) --quiet -S $(SIZE) $(TEST_BOXES_$(BOXES)) -d $(TESTDATA)/test -i test.list > $@
 
 # 4. the network, a classifier over the known whales (new_whale left out):
 #    the shipped CFG with its input set to SIZE x SIZE (the network is
@@ -112,7 +122,7 @@ $(MODEL).weights: train.pix val.pix net.cfg
 
 # 5. embeddings (L2-normalised features) and logits of every image
 %.feat %.logits: %.pix $(MODEL).weights
-	$(EMBED) -m $(MODEL) -t $(THREADS) --logits $*.logits -o $*.feat $*.pix
+	$(EMBED) -m $(MODEL) -t $(THREADS) $(EMBED_FLAGS) --logits $*.logits -o $*.feat $*.pix
 
 # 6. the gallery: the training images (for validation), then train + val
 #    (for the test)
@@ -124,9 +134,9 @@ demo.db: train.feat val.feat
 
 # 7. 1-NN similarity per whale
 val.knn.tsv: val.feat demo.db
-	$(KNN) -d demo.db -m $(MODEL) -s train -o $@ val.feat
+	$(KNN) -d demo.db -m $(MODEL) -s train $(KNN_FLAGS) -o $@ val.feat
 test.knn.tsv: test.feat demo.db
-	$(KNN) -d demo.db -m $(MODEL) -s train,val -o $@ test.feat
+	$(KNN) -d demo.db -m $(MODEL) -s train,val $(KNN_FLAGS) -o $@ test.feat
 
 # 8. classifier probabilities softmax(c * logits), c fitted on validation
 val.softmax.tsv: val.logits split/val.csv
@@ -156,10 +166,10 @@ report: submission.csv
 	@awk -F '\t' '$$1 == "thresh" { printf "  submission         %s   (%s)\n", $$5, $$6 }' thresh.fit
 	@echo "validation, hwi-eval split/val.csv val.submission.csv:"
 	@$(EVAL) split/val.csv val.submission.csv | sed 's/^/  /'
-	@echo "test, hwi-eval data/solution.csv submission.csv:"
-	@$(EVAL) data/solution.csv submission.csv | sed 's/^/  /'
+	@echo "test, hwi-eval $(TESTDATA)/solution.csv submission.csv:"
+	@$(EVAL) $(TESTDATA)/solution.csv submission.csv | sed 's/^/  /'
 
 clean:
-	rm -rf data split test.list *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
+	rm -rf data shifted split test.list *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
 	    *.feat *.logits demo.db *.tsv *.fit val.submission.csv submission.csv \
 	    detect.cfg detect.weights val.boxes.csv test.boxes.csv
