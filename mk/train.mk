@@ -2,6 +2,7 @@
 ## network-free support in lib/train.c, and the end-to-end demo.
 
 lib_libhwi_la_SOURCES += lib/train.c lib/train.h
+lib_libhwi_nn_la_SOURCES += lib/tta.c lib/tta.h
 
 bin_PROGRAMS += bin/hwi-train bin/hwi-embed
 bin_hwi_train_SOURCES = bin/hwi-train.c
