@@ -26,7 +26,7 @@ endif
 ## The demo (data/demo.mk): the whole method on the synthetic data set, in
 ## demo/ under the build tree.  `make demo DEMO_FLAGS='EPOCHS=5'` passes
 ## variables to it.
-dist_pkgdata_DATA += data/demo.mk
+dist_pkgdata_DATA += data/demo.mk data/ablation.mk
 DEMO_FLAGS =
 demo: all
 	$(MKDIR_P) demo
@@ -35,4 +35,9 @@ demo: all
 clean-local: clean-demo
 clean-demo:
 	rm -rf demo
-.PHONY: demo clean-demo
+## `make ablation`: data/ablation.mk's table in demo/ablation.
+ablation: all
+	$(MKDIR_P) demo
+	cd demo && $(MAKE) -f '$(abs_top_srcdir)/data/ablation.mk' \
+	    HWI_BIN='$(abs_top_builddir)/bin' HWI_DATADIR='$(abs_top_srcdir)/data' $(DEMO_FLAGS)
+.PHONY: demo clean-demo ablation
