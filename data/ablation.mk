@@ -30,13 +30,14 @@ MODEL = small
 # row: label | from | demo.mk settings | files remade | scores submitted
 # (full: the demo's submission; knn, softmax (fitted multiplier), softmax1
 # (multiplier 1): that score alone with new_whale at a fitted threshold)
-ROWS = softmax1 softmax whole knn fused detect rerank qe centroid tta tta-zoom
+ROWS = softmax1 softmax whole knn fused detect detect60 rerank qe centroid tta tta-zoom
 label_softmax1 = softmax only (multiplier 1)
 label_softmax = + fitted multiplier
 label_whole = whole photo (no box), fused
 label_knn = box crop, 1-NN alone
 label_fused = + 1-NN fusion (the demo)
 label_detect = boxes from hwi-detect, fused
+label_detect60 = boxes from hwi-detect (60 epochs), fused
 label_rerank = + k-reciprocal re-ranking
 label_qe = + query expansion (3, alpha 3)
 label_centroid = + class centroids
@@ -46,13 +47,15 @@ from_softmax1 = fused
 from_softmax = fused
 from_knn = fused
 from_detect = fused
+from_detect60 = fused
 from_rerank = fused
 from_qe = fused
 from_centroid = fused
 from_tta = fused
 from_tta-zoom = fused
 vars_whole = BOXES=none
-vars_detect = BOXES=detect
+vars_detect = BOXES=detect DETECT_EPOCHS=15
+vars_detect60 = BOXES=detect DETECT_EPOCHS=60
 vars_rerank = KNN_FLAGS=--rerank
 vars_qe = KNN_FLAGS=--qe=3
 vars_centroid = KNN_FLAGS=--centroid
