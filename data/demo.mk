@@ -85,7 +85,7 @@ split/train.csv: data/train.csv
 # photos), or none (whole photos).
 BOXES = given
 DETECT = $(BIN)hwi-detect
-DETECT_EPOCHS = 15
+DETECT_EPOCHS = 60
 VAL_BOXES_given = -b data/bounding_boxes.csv
 TEST_BOXES_given = -b $(TESTDATA)/bounding_boxes.csv
 VAL_BOXES_detect = -b val.boxes.csv
