@@ -13,6 +13,7 @@
 #include "progress.h"
 #include "stream.h"
 #include "train.h"
+#include "tta.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -30,6 +31,7 @@ enum {
     OPT_WEIGHTS,
     OPT_LABELS,
     OPT_LOGITS,
+    OPT_TTA,
 };
 
 static const struct option longopts[] = {
@@ -39,6 +41,7 @@ static const struct option longopts[] = {
     {"labels", required_argument, NULL, OPT_LABELS},
     {"output", required_argument, NULL, 'o'},
     {"logits", required_argument, NULL, OPT_LOGITS},
+    {"tta", optional_argument, NULL, OPT_TTA},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"threads", required_argument, NULL, 'j'},
     {"force", no_argument, NULL, 'f'},
@@ -70,6 +73,11 @@ static _Noreturn void usage(int status)
           "  -o, --output=FILE      write the features to FILE (whole or not at all)\n"
           "                         instead of standard output\n"
           "      --logits=FILE      also write the logits to FILE\n"
+          "      --tta[=MODES]      test-time augmentation: average the features (then\n"
+          "                         L2-normalise) and the logits over the image and\n"
+          "                         one view per mode of the comma-separated MODES:\n"
+          "                         flip (mirrored left to right; the default), zoom\n"
+          "                         (a 10% centred zoom-in)\n"
           "      --batch=N          images per forward pass (default: the cfg's batch)\n"
           "  -j, --threads=N        threads for the matrix code (default 0: all cores)\n"
           "  -f, --force            write a binary stream even to a terminal\n"
@@ -136,6 +144,7 @@ int main(int argc, char **argv)
     const char *output = NULL, *logits_path = NULL;
     long batch = 0, threads = 0;
     int force = 0;
+    unsigned tta = 0;
     int c;
     while ((c = getopt_long(argc, argv, "m:o:j:f", longopts, NULL)) != -1) {
         switch (c) {
@@ -145,6 +154,14 @@ int main(int argc, char **argv)
         case OPT_LABELS: labels_opt = optarg; break;
         case 'o': output = optarg; break;
         case OPT_LOGITS: logits_path = optarg; break;
+        case OPT_TTA: {
+            char perr[HWI_ERRLEN];
+            if (hwi_tta_parse(optarg ? optarg : "flip", &tta, perr)) {
+                hwi_warn("--tta: %s", perr);
+                usage(HWI_EXIT_USAGE);
+            }
+            break;
+        }
         case OPT_BATCH: batch = hwi_opt_long("batch", optarg, 1, 1 << 16); break;
         case 'j': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
         case 'f': force = 1; break;
@@ -252,7 +269,7 @@ int main(int argc, char **argv)
         done = (size_t)n < nb;
         if (n == 0)
             break;
-        if (hwi_nn_forward(nn, x, n, feat, logit, err))
+        if (hwi_tta_forward(nn, tta, x, n, feat, logit, err))
             hwi_die(HWI_EXIT_FAIL, "%s: %s", pix_name, err);
         put(&fs, key, feat, n);
         if (logits_path)

@@ -48,6 +48,14 @@ LR = 0.02
 BATCH = 32
 THREADS = 0
 MODEL = small
+# SHIFT=1: the test photos come from `hwi-synth --shift` (same train photos,
+# test photos under conditions train never shows) in shifted/.  Extra
+# options of single steps: EMBED_FLAGS (e.g. --tta), KNN_FLAGS (e.g.
+# --rerank, --qe=3, --centroid).
+SHIFT =
+EMBED_FLAGS =
+KNN_FLAGS =
+TESTDATA = $(if $(SHIFT),shifted,data)
 
 SYNTH = $(BIN)hwi-synth
 SPLIT = $(BIN)hwi-split
@@ -77,15 +85,17 @@ all: report
 SETTINGS_synth = scale=$(SCALE) seed=$(SEED)
 SETTINGS_split = seed=$(SEED)
 SETTINGS_detect = epochs=$(DETECT_EPOCHS) seed=$(SEED)
-SETTINGS_crop = size=$(SIZE) boxes=$(BOXES)
+SETTINGS_crop = size=$(SIZE) boxes=$(BOXES) shift=$(SHIFT)
 SETTINGS_net = cfg=$(CFG) size=$(SIZE)
 SETTINGS_train = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED)
+SETTINGS_embed = flags=$(EMBED_FLAGS)
+SETTINGS_knn = flags=$(KNN_FLAGS)
 
 # The data set is the user's when data/train.csv exists and hwi-synth did
 # not make it (no data/.hwi-synth): then no stage makes or removes data/.
 USER_DATA := $(if $(wildcard data/train.csv),$(if $(wildcard data/.hwi-synth),,yes),)
 DATA = $(if $(USER_DATA),data/train.csv,data/.hwi-synth)
-STAMPED = $(if $(USER_DATA),,synth) split detect crop net train
+STAMPED = $(if $(USER_DATA),,synth) split detect crop net train embed knn
 
 same = $(and $(findstring x$(1),x$(2)),$(findstring x$(2),x$(1)))
 # (done at the end of this file, once every setting has its value)
@@ -101,6 +111,11 @@ data/.hwi-synth: .stamp/synth
 	$(SYNTH) --scale $(SCALE) --seed $(SEED) --quiet data.tmp
 	touch data.tmp/.hwi-synth
 	rm -rf data && mv data.tmp data
+shifted/.hwi-synth: .stamp/synth
+	rm -rf shifted
+	$(SYNTH) --scale $(SCALE) --seed $(SEED) --shift --quiet shifted.tmp
+	touch shifted.tmp/.hwi-synth
+	mv shifted.tmp shifted
 
 # 2. validation split: one image of every whale with two or more, and
 #    some new_whale images; the rest is for training
@@ -116,9 +131,9 @@ split/train.csv: $(DATA) .stamp/split
 # photos), or none (whole photos).
 BOXES = given
 DETECT = $(BIN)hwi-detect
-DETECT_EPOCHS = 15
+DETECT_EPOCHS = 60
 VAL_BOXES_given = -b data/bounding_boxes.csv
-TEST_BOXES_given = -b data/bounding_boxes.csv
+TEST_BOXES_given = -b $(TESTDATA)/bounding_boxes.csv
 VAL_BOXES_detect = -b val.boxes.csv
 TEST_BOXES_detect = -b test.boxes.csv
 TRAIN_BOXES = $(if $(filter none,$(BOXES)),,-b data/bounding_boxes.csv)
@@ -129,17 +144,18 @@ detect.weights: split/train.csv .stamp/detect
 val.boxes.csv: detect.weights split/val.csv
 	$(DETECT) -q -m detect -d data/train -i split/val.csv --eval data/bounding_boxes.csv -o $@
 test.boxes.csv: detect.weights test.list
-	$(DETECT) -q -m detect -d data/test -i test.list --eval data/bounding_boxes.csv -o $@
+	$(DETECT) -q -m detect -d $(TESTDATA)/test -i test.list --eval $(TESTDATA)/bounding_boxes.csv -o $@
 
 # 3. crops of the fluke boxes, SIZE x SIZE gray, as pixel streams
 train.pix: split/train.csv .stamp/crop
 	$(CROP) --quiet -S $(SIZE) $(TRAIN_BOXES) -d data/train -i split/train.csv > $@
 val.pix: split/val.csv $(DETECT_DEPS) .stamp/crop
 	$(CROP) --quiet -S $(SIZE) $(VAL_BOXES_$(BOXES)) -d data/train -i split/val.csv > $@
-test.list: $(DATA)
-	ls data/test | grep '\.jpg$$' > $@
+TESTSET = $(if $(SHIFT),shifted/.hwi-synth,$(DATA))
+test.list: $(TESTSET)
+	ls $(TESTDATA)/test | grep '\.jpg$$' > $@
 test.pix: test.list $(DETECT_DEPS) .stamp/crop
-	$(CROP) --quiet -S $(SIZE) $(TEST_BOXES_$(BOXES)) -d data/test -i test.list > $@
+	$(CROP) --quiet -S $(SIZE) $(TEST_BOXES_$(BOXES)) -d $(TESTDATA)/test -i test.list > $@
 
 # 4. the network, a classifier over the known whales (new_whale left out):
 #    the shipped CFG with its input set to SIZE x SIZE (the network is
@@ -161,8 +177,8 @@ curves.png: train.log $(HWI_DATADIR)/curves.gp
 	$(GNUPLOT) -e "log='train.log'; out='$@.tmp'" '$(HWI_DATADIR)/curves.gp' && mv $@.tmp $@
 
 # 5. embeddings (L2-normalised features) and logits of every image
-%.feat %.logits: %.pix $(MODEL).weights
-	$(EMBED) -m $(MODEL) --threads $(THREADS) --logits $*.logits -o $*.feat $*.pix
+%.feat %.logits: %.pix $(MODEL).weights .stamp/embed
+	$(EMBED) -m $(MODEL) --threads $(THREADS) $(EMBED_FLAGS) --logits $*.logits -o $*.feat $*.pix
 
 # 6. the gallery: the training images (for validation), then train + val
 #    (for the test)
@@ -173,10 +189,10 @@ demo.db: train.feat val.feat
 	$(STORE) add -m $(MODEL) --split val -l split/val.csv $@ val.feat
 
 # 7. 1-NN similarity per whale
-val.knn.tsv: val.feat demo.db
-	$(KNN) -D demo.db -m $(MODEL) --split train -o $@ val.feat
-test.knn.tsv: test.feat demo.db
-	$(KNN) -D demo.db -m $(MODEL) --split train,val -o $@ test.feat
+val.knn.tsv: val.feat demo.db .stamp/knn
+	$(KNN) -D demo.db -m $(MODEL) --split train $(KNN_FLAGS) -o $@ val.feat
+test.knn.tsv: test.feat demo.db .stamp/knn
+	$(KNN) -D demo.db -m $(MODEL) --split train,val $(KNN_FLAGS) -o $@ test.feat
 
 # 8. classifier probabilities softmax(c * logits), c fitted on validation
 #    (X.feat beside X.logits: make -n marks only the first target of the
@@ -208,13 +224,13 @@ report: submission.csv
 	@awk -F '\t' '$$1 == "thresh" { printf "  submission         %s   (%s)\n", $$5, $$6 }' thresh.fit
 	@echo "validation, hwi-eval split/val.csv val.submission.csv:"
 	@$(EVAL) split/val.csv val.submission.csv | sed 's/^/  /'
-	@if [ -f data/solution.csv ]; then \
-	    echo "test, hwi-eval data/solution.csv submission.csv:"; \
-	    $(EVAL) data/solution.csv submission.csv | sed 's/^/  /'; \
-	else echo "test: no data/solution.csv, no score; the submission is submission.csv"; fi
+	@if [ -f $(TESTDATA)/solution.csv ]; then \
+	    echo "test, hwi-eval $(TESTDATA)/solution.csv submission.csv:"; \
+	    $(EVAL) $(TESTDATA)/solution.csv submission.csv | sed 's/^/  /'; \
+	else echo "test: no $(TESTDATA)/solution.csv, no score; the submission is submission.csv"; fi
 
 clean:
-	rm -rf $(if $(USER_DATA),,data) data.tmp .stamp split test.list train.log curves.png *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
+	rm -rf $(if $(USER_DATA),,data) data.tmp shifted shifted.tmp .stamp split test.list train.log curves.png *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
 	    *.feat *.logits demo.db *.tsv *.fit val.submission.csv submission.csv \
 	    detect.cfg detect.weights val.boxes.csv test.boxes.csv
 

@@ -2,6 +2,7 @@
 ## network-free support in lib/train.c, and the end-to-end demo.
 
 lib_libhwi_la_SOURCES += lib/train.c lib/train.h
+lib_libhwi_nn_la_SOURCES += lib/tta.c lib/tta.h
 
 bin_PROGRAMS += bin/hwi-train bin/hwi-embed
 bin_hwi_train_SOURCES = bin/hwi-train.c
@@ -25,7 +26,7 @@ endif
 ## The demo (data/demo.mk): the whole method on the synthetic data set, in
 ## demo/ under the build tree.  `make demo DEMO_FLAGS='EPOCHS=5'` passes
 ## variables to it.
-dist_pkgdata_DATA += data/demo.mk data/curves.gp
+dist_pkgdata_DATA += data/demo.mk data/curves.gp data/ablation.mk
 EXTRA_DIST += docs/curves.png
 DEMO_FLAGS =
 demo: all
@@ -35,4 +36,9 @@ demo: all
 clean-local: clean-demo
 clean-demo:
 	rm -rf demo
-.PHONY: demo clean-demo
+## `make ablation`: data/ablation.mk's table in demo/ablation.
+ablation: all
+	$(MKDIR_P) demo
+	cd demo && $(MAKE) -f '$(abs_top_srcdir)/data/ablation.mk' \
+	    HWI_BIN='$(abs_top_builddir)/bin' HWI_DATADIR='$(abs_top_srcdir)/data' $(DEMO_FLAGS)
+.PHONY: demo clean-demo ablation

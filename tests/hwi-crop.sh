@@ -7,8 +7,8 @@ std_options_ hwi-crop
 command -v vips > /dev/null || skip_ "vips (libvips-tools) not found"
 command -v python3 > /dev/null || skip_ "python3 not found"
 
-# gen.py: fixtures with known pixels, written as netpbm (exact), and EXIF
-# orientation spliced into a JPEG.
+# gen.py: fixtures with known pixels, written as netpbm (exact); EXIF
+# orientation is spliced into a JPEG by exif_orient_ (init.sh).
 cat > gen.py << 'EOF'
 import sys
 def netpbm(path, w, h, bands, maxval, f):
@@ -20,16 +20,6 @@ def netpbm(path, w, h, bands, maxval, f):
                 out += v.to_bytes(2, "big") if maxval > 255 else bytes([v])
     with open(path, "wb") as fp:
         fp.write(b"%s %d %d %d\n" % (magic, w, h, maxval) + bytes(out))
-def exif(src, dst, o):
-    # APP1 "Exif": a little-endian TIFF with one IFD entry, Orientation = o
-    tiff = (b"II*\0" + (8).to_bytes(4, "little") + (1).to_bytes(2, "little")
-            + (0x112).to_bytes(2, "little") + (3).to_bytes(2, "little")
-            + (1).to_bytes(4, "little") + o.to_bytes(2, "little") + b"\0\0"
-            + (0).to_bytes(4, "little"))
-    body = b"Exif\0\0" + tiff
-    data = open(src, "rb").read()
-    app1 = b"\xff\xe1" + (len(body) + 2).to_bytes(2, "big") + body
-    open(dst, "wb").write(data[:2] + app1 + data[2:])
 what = sys.argv[1]
 if what == "ramp":      # 20x12 gray, pixel (x, y) = 12x + y, all distinct
     netpbm(sys.argv[2], 20, 12, 1, 255, lambda x, y: [12 * x + y])
@@ -39,8 +29,6 @@ elif what == "flat":    # W x H of one colour: flat PATH W H MAXVAL V...
     netpbm(sys.argv[2], w, h, len(vals), m, lambda x, y: vals)
 elif what == "blocks":  # 48x32 gray, 8x8 blocks of distinct flat values
     netpbm(sys.argv[2], 48, 32, 1, 255, lambda x, y: [40 * (y // 8) + 6 * (x // 8) + 10])
-elif what == "exif":
-    exif(sys.argv[2], sys.argv[3], int(sys.argv[4]))
 EOF
 gen() { python3 gen.py "$@" || framework_failure_ "gen.py $*"; }
 
@@ -135,7 +123,7 @@ printf 'Image,x0,y0,x1,y1\nt.jpg,3,5,20,27\n' > rot.csv
 printf 'Image,x0,y0,x1,y1\nt.pgm,3,5,20,27\n' > up.csv
 o=2
 while [ $o -le 8 ]; do
-    gen exif photos/blocks.jpg photos/t.jpg $o
+    exif_orient_ photos/blocks.jpg photos/t.jpg $o
     vips autorot photos/t.jpg photos/t.pgm
     hwi-crop -q -b rot.csv -d photos -S 12 -K nearest | values | cut -d' ' -f2- > got
     hwi-crop -q -b up.csv -d photos -S 12 -K nearest | values | cut -d' ' -f2- > want
@@ -143,7 +131,7 @@ while [ $o -le 8 ]; do
     o=$((o + 1))
 done
 # orientation 6 swaps the sides: the upright photo is 32 x 48
-gen exif photos/blocks.jpg photos/t.jpg 6
+exif_orient_ photos/blocks.jpg photos/t.jpg 6
 printf 'Image,x0,y0,x1,y1\nt.jpg,0,40,5,47\n' > tall.csv
 hwi-crop -q -b tall.csv -d photos -S 4 > /dev/null
 # --no-autorotate: boxes refer to the stored pixels

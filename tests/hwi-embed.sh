@@ -54,6 +54,56 @@ paste b1.txt b3.txt | awk -F '\t' '{ n = NF / 2; if ($1 != $(n + 1)) exit 1
     for (i = 2; i <= n; i++) { d = $i - $(n + i); if (d < -1e-5 || d > 1e-5) exit 1 } }' \
     || fail_ "--batch changes the features"
 
+# --tta: the views' features averaged then L2-normalised, their logits
+# averaged; the flip mirrors each row (checked against hwi-embed on a
+# mirrored stream), so a left-right symmetric image gains nothing
+awk -F '\t' -v S="$S" '{ printf "%s", $1
+    for (y = 0; y < S; y++) for (x = 0; x < S; x++) printf "\t%s", $(2 + y * S + S - 1 - x)
+    print "" }' pix.txt > flip.txt
+awk -F '\t' -v S="$S" '{ printf "%s", $1
+    for (y = 0; y < S; y++) for (x = 0; x < S; x++)
+        printf "\t%.9g", ($(2 + y * S + x) + $(2 + y * S + S - 1 - x)) / 2
+    print "" }' pix.txt > sym.txt
+hwi-vec --pack -o flip.bin flip.txt
+hwi-vec --pack -o sym.bin sym.txt
+# near_ A B: the same keys, values within 1e-5
+near_() {
+    paste "$1" "$2" | awk -F '\t' '{ n = NF / 2; if ($1 != $(n + 1)) exit 1
+        for (i = 2; i <= n; i++) { d = $i - $(n + i); if (d < -1e-5 || d > 1e-5) exit 1 } }'
+}
+hwi-embed -m m --logits l.bin -o f.bin pix.bin 2> /dev/null
+hwi-embed -m m --logits lf.bin -o ff.bin flip.bin 2> /dev/null
+hwi-embed -m m --tta=flip --logits lt.bin -o ft.bin pix.bin 2> /dev/null
+hwi-vec f.bin > f.txt; hwi-vec ff.bin > ff.txt; hwi-vec ft.bin > ft.txt
+hwi-vec l.bin > l.txt; hwi-vec lf.bin > lf.txt; hwi-vec lt.bin > lt.txt
+paste f.txt ff.txt | awk -F '\t' '{ n = NF / 2; s = 0
+    for (i = 2; i <= n; i++) { m[i] = ($i + $(n + i)) / 2; s += m[i] * m[i] }
+    printf "%s", $1; for (i = 2; i <= n; i++) printf "\t%.9g", m[i] / sqrt(s); print "" }' \
+    > want-ft.txt
+paste l.txt lf.txt | awk -F '\t' '{ n = NF / 2; printf "%s", $1
+    for (i = 2; i <= n; i++) printf "\t%.9g", ($i + $(n + i)) / 2; print "" }' > want-lt.txt
+near_ want-ft.txt ft.txt || fail_ "--tta=flip features are not the mean of the two passes"
+near_ want-lt.txt lt.txt || fail_ "--tta=flip logits are not the mean of the two passes"
+near_ f.txt ft.txt && fail_ "--tta=flip changed nothing"
+hwi-embed -m m --tta --logits lt2.bin -o ft2.bin pix.bin 2> /dev/null
+cmp ft.bin ft2.bin && cmp lt.bin lt2.bin || fail_ "--tta is not --tta=flip"
+hwi-embed -m m --logits ls.bin sym.bin 2> /dev/null | hwi-vec > fs.txt
+hwi-embed -m m --tta --logits lst.bin sym.bin 2> /dev/null | hwi-vec > fst.txt
+near_ fs.txt fst.txt || fail_ "--tta changed a symmetric image's features"
+hwi-vec ls.bin > ls.txt; hwi-vec lst.bin > lst.txt
+near_ ls.txt lst.txt || fail_ "--tta changed a symmetric image's logits"
+# zoom: a uniform image is its own zoom; three views differ from two
+awk -F '\t' '{ printf "%s", $1; for (i = 2; i <= NF; i++) printf "\t0.5"; print "" }' \
+    pix.txt > flat.txt
+hwi-vec --pack -o flat.bin flat.txt
+hwi-embed -m m flat.bin 2> /dev/null | hwi-vec > fl.txt
+hwi-embed -m m --tta=zoom flat.bin 2> /dev/null | hwi-vec > flz.txt
+near_ fl.txt flz.txt || fail_ "--tta=zoom changed a uniform image"
+hwi-embed -m m --tta=zoom,flip pix.bin 2> /dev/null | hwi-vec > fzf.txt
+near_ ft.txt fzf.txt && fail_ "--tta=zoom,flip is --tta=flip"
+returns_ 2 hwi-embed -m m --tta=spin pix.bin > out 2> err
+grep -q "'spin': not a TTA mode" err || fail_ "bad --tta: $(cat err)"
+
 # an empty stream (a header only) gives an empty stream
 head -c 32 pix.bin > header.bin
 hwi-embed -m m header.bin 2> /dev/null | hwi-vec --info | grep -q '^records	0$' \

@@ -72,3 +72,16 @@ std_options_() {
     grep -q "$prog" err || fail_ "$prog: bad option: no message naming the program"
     rm -f help.out version.out out err
 }
+
+# exif_orient_ SRC DST O: DST is the JPEG SRC with an EXIF segment (APP1,
+# a little-endian TIFF with one IFD entry: Orientation = O, 1..8) spliced
+# in after its SOI marker; no exiftool needed.
+exif_orient_() {
+    case $3 in [1-8]) ;; *) framework_failure_ "exif_orient_: orientation $3" ;; esac
+    { head -c 2 "$1" &&
+      printf '\377\341\000\042Exif\000\000II*\000\010\000\000\000\001\000' &&
+      printf '\022\001\003\000\001\000\000\000' &&
+      printf "\\$(printf %03o "$3")" &&
+      printf '\000\000\000\000\000\000\000' &&
+      tail -c +3 "$1"; } > "$2" || framework_failure_ "exif_orient_ $*"
+}
