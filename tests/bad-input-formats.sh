@@ -90,7 +90,7 @@ mkdir dir.csv
 case_ csv-directory 1 'dir\.csv:1: read error: Is a directory' hwi-eval dir.csv sub.csv
 # names with commas, quotes and spaces survive a split and a re-read
 printf 'Image,Id\n"a,1.jpg",w_1\n"b""q.jpg",w_1\n c .jpg,w_2\nd.jpg,"w_""2"\n' > odd.csv
-case_ csv-odd-names 0 '' hwi-split -t odd-train.csv -v odd-val.csv odd.csv
+case_ csv-odd-names 0 '' hwi-split --train=odd-train.csv --val=odd-val.csv odd.csv
 tail -n +2 odd.csv | sort > want.rows
 { tail -n +2 odd-train.csv; tail -n +2 odd-val.csv; } | sort > got.rows
 compare_ want.rows got.rows
@@ -110,91 +110,91 @@ fi
 
 # --- scores TSV (hwi-thresh -t T FILE) -------------------------------------
 printf 'q1\tw_1\t0.9\nq1\tw_2\t0.1\nq2\tw_2\t0.3\n' > s.tsv
-case_ tsv-lf 0 '' hwi-thresh -t 0.5 s.tsv
+case_ tsv-lf 0 '' hwi-thresh --threshold=0.5 s.tsv
 sed 's/$/\r/' s.tsv > crlf.tsv
-case_ tsv-crlf 0 '' hwi-thresh -t 0.5 crlf.tsv
+case_ tsv-crlf 0 '' hwi-thresh --threshold=0.5 crlf.tsv
 compare_ out.tsv-lf out.tsv-crlf
 for v in 1e999 -1e999 nan inf -inf 0x1p9999 '' ' 1' 1x; do
     printf 'q1\tw_1\t%s\n' "$v" > v.tsv
-    case_ "tsv-score-$v" 1 "v\.tsv:1: score '$v' is not a finite number" hwi-thresh -t 0.5 v.tsv
+    case_ "tsv-score-$v" 1 "v\.tsv:1: score '$v' is not a finite number" hwi-thresh --threshold=0.5 v.tsv
 done
 for v in -0 9223372036854775808 1e-999 3.4e38; do
     printf 'q1\tw_1\t%s\n' "$v" > v.tsv
-    case_ "tsv-score-ok-$v" 0 '' hwi-thresh -t 0.5 v.tsv
+    case_ "tsv-score-ok-$v" 0 '' hwi-thresh --threshold=0.5 v.tsv
 done
 printf 'q1\tw_1\t1.7976931348623157e308\n' > v.tsv
 case_ tsv-score-double-max 1 "v\.tsv:1: query 'q1': score .* beyond float range" \
-    hwi-thresh -t 0.5 v.tsv
+    hwi-thresh --threshold=0.5 v.tsv
 : > empty.tsv
-case_ tsv-empty 0 '' hwi-thresh -t 0.5 empty.tsv
+case_ tsv-empty 0 '' hwi-thresh --threshold=0.5 empty.tsv
 printf '# query\tlabel\tscore\n' > header.tsv
-case_ tsv-header-only 0 '' hwi-thresh -t 0.5 header.tsv
+case_ tsv-header-only 0 '' hwi-thresh --threshold=0.5 header.tsv
 compare_ out.tsv-empty out.tsv-header-only
 printf 'q\t1\tw_1\t0.5\n' > tab.tsv # a query 'q<TAB>1' shifts the fields
 case_ tsv-tab-in-name 1 "tab\.tsv:1: score 'w_1' is not a finite number" \
-    hwi-thresh -t 0.5 tab.tsv
+    hwi-thresh --threshold=0.5 tab.tsv
 printf 'q1\tw_1\t0.5\textra\tmore\n' > five.tsv
-case_ tsv-five-fields 1 'five\.tsv:1: expected 3 tab-separated fields' hwi-thresh -t 0.5 five.tsv
+case_ tsv-five-fields 1 'five\.tsv:1: expected 3 tab-separated fields' hwi-thresh --threshold=0.5 five.tsv
 printf 'q1\tw_1\t0.5\nq2\tw_1\t0.5\nq1\tw_2\t0.5\n' > regroup.tsv
-case_ tsv-ungrouped 1 "regroup\.tsv:3: query 'q1' appears again" hwi-thresh -t 0.5 regroup.tsv
+case_ tsv-ungrouped 1 "regroup\.tsv:3: query 'q1' appears again" hwi-thresh --threshold=0.5 regroup.tsv
 printf 'q1\tw_1\t0.5\nq1\tw_1\t0.4\n' > replabel.tsv
-case_ tsv-repeated-label 1 "replabel\.tsv:2: label 'w_1' repeated" hwi-thresh -t 0.5 replabel.tsv
+case_ tsv-repeated-label 1 "replabel\.tsv:2: label 'w_1' repeated" hwi-thresh --threshold=0.5 replabel.tsv
 awk 'BEGIN { printf "q\tw\t"; for (i = 0; i < 17 * 65536; i++) printf "1111111111111111"; print "" }' > long.tsv
-case_ tsv-long-line 1 'long\.tsv:1: line longer than' hwi-thresh -t 0.5 long.tsv
+case_ tsv-long-line 1 'long\.tsv:1: line longer than' hwi-thresh --threshold=0.5 long.tsv
 rm long.tsv
 mkdir dir.tsv
-case_ tsv-directory 1 'dir\.tsv' hwi-thresh -t 0.5 dir.tsv
+case_ tsv-directory 1 'dir\.tsv' hwi-thresh --threshold=0.5 dir.tsv
 
 # --- vector streams (hwi-vec -i) -------------------------------------------
 one=0x3f800000 # 1.0f
 { header_ 2 1 0; record_ a.jpg $one $one; record_ b.jpg $one 0; } > good.bin
-case_ stream-good 0 '' hwi-vec -i good.bin
+case_ stream-good 0 '' hwi-vec --info good.bin
 { header_ 2 1 0; } > noreq.bin
-case_ stream-header-only 0 '' hwi-vec -i noreq.bin
+case_ stream-header-only 0 '' hwi-vec --info noreq.bin
 { header_ 2 1 5; record_ a.jpg $one $one; record_ b.jpg $one 0; } > lie-count.bin
 case_ stream-count-too-big 1 'lie-count\.bin: header announces 5 records, stream has 2' \
-    hwi-vec -i lie-count.bin
+    hwi-vec --info lie-count.bin
 { header_ 2 1 1; record_ a.jpg $one $one; record_ b.jpg $one 0; } > lie-count1.bin
 case_ stream-count-too-small 1 'lie-count1\.bin: record 2: more records than the 1 announced' \
-    hwi-vec -i lie-count1.bin
+    hwi-vec --info lie-count1.bin
 { header_ 3 1 0; record_ a.jpg $one $one; record_ b.jpg $one 0; } > lie-dim.bin
-case_ stream-dim-lies 1 'lie-dim\.bin: record 2: ' hwi-vec -i lie-dim.bin
+case_ stream-dim-lies 1 'lie-dim\.bin: record 2: ' hwi-vec --info lie-dim.bin
 { header_ 0 1 0; } > dim0.bin
-case_ stream-dim-0 1 'dim0\.bin: bad dimension 0' hwi-vec -i dim0.bin
+case_ stream-dim-0 1 'dim0\.bin: bad dimension 0' hwi-vec --info dim0.bin
 { header_ 2147483648 1 0; } > dimhuge.bin
-case_ stream-dim-huge 1 'dimhuge\.bin: bad dimension 2147483648' hwi-vec -i dimhuge.bin
+case_ stream-dim-huge 1 'dimhuge\.bin: bad dimension 2147483648' hwi-vec --info dimhuge.bin
 { header_ 2 1 0 2; record_ a.jpg $one $one; } > v2.bin
-case_ stream-version-2 1 'v2\.bin: stream version 2' hwi-vec -i v2.bin
+case_ stream-version-2 1 'v2\.bin: stream version 2' hwi-vec --info v2.bin
 { header_ 2 5 0; } > flags.bin
-case_ stream-unknown-flags 1 'flags\.bin: unknown flags 0x5' hwi-vec -i flags.bin
+case_ stream-unknown-flags 1 'flags\.bin: unknown flags 0x5' hwi-vec --info flags.bin
 { header_ 2 1 0 1 7; } > reserved.bin
-case_ stream-reserved 1 'reserved\.bin: reserved header field is not zero' hwi-vec -i reserved.bin
+case_ stream-reserved 1 'reserved\.bin: reserved header field is not zero' hwi-vec --info reserved.bin
 head -c 20 good.bin > short.bin
-case_ stream-short-header 1 'short\.bin: truncated header \(20 of 32 bytes\)' hwi-vec -i short.bin
+case_ stream-short-header 1 'short\.bin: truncated header \(20 of 32 bytes\)' hwi-vec --info short.bin
 { printf 'HWIG'; tail -c +5 good.bin; } > magic.bin
-case_ stream-wrong-magic 1 'magic\.bin: not a vector stream \(bad magic\)' hwi-vec -i magic.bin
+case_ stream-wrong-magic 1 'magic\.bin: not a vector stream \(bad magic\)' hwi-vec --info magic.bin
 head -c 60 good.bin > cut.bin
-case_ stream-cut-record 1 "cut\.bin: record 2 \(key 'b\.jpg'\): truncated \(2 of 8 bytes" hwi-vec -i cut.bin
+case_ stream-cut-record 1 "cut\.bin: record 2 \(key 'b\.jpg'\): truncated \(2 of 8 bytes" hwi-vec --info cut.bin
 { header_ 2 1 0; record_ "$(printf 'a\tb')" $one $one; } > tabkey.bin
 case_ stream-tab-in-key 1 'tabkey\.bin: record 1: contains NUL, TAB or a line break' \
-    hwi-vec -i tabkey.bin
+    hwi-vec --info tabkey.bin
 { header_ 2 1 0; record_ "$(printf 'a\rb')" $one $one; } > crkey.bin
 case_ stream-cr-in-key 1 'crkey\.bin: record 1: contains NUL, TAB or a line break' \
-    hwi-vec -i crkey.bin
+    hwi-vec --info crkey.bin
 { header_ 2 1 0; printf "$(le32_ 0)"; } > emptykey.bin
-case_ stream-empty-key 1 'emptykey\.bin: record 1: bad length 0' hwi-vec -i emptykey.bin
+case_ stream-empty-key 1 'emptykey\.bin: record 1: bad length 0' hwi-vec --info emptykey.bin
 { header_ 2 1 0; printf "$(le32_ 4294967295)"; } > hugekey.bin
-case_ stream-huge-key 1 'hugekey\.bin: record 1: bad length 4294967295' hwi-vec -i hugekey.bin
+case_ stream-huge-key 1 'hugekey\.bin: record 1: bad length 4294967295' hwi-vec --info hugekey.bin
 { header_ 2 1 0; record_ a.jpg 0x7fc00000 $one; } > nan.bin
-case_ stream-nan 1 "nan\.bin: record 1 \(key 'a\.jpg'\): value 1 is NaN" hwi-vec -i nan.bin
+case_ stream-nan 1 "nan\.bin: record 1 \(key 'a\.jpg'\): value 1 is NaN" hwi-vec --info nan.bin
 { header_ 2 1 0; record_ a.jpg $one 0xff800000; } > inf.bin
-case_ stream-inf 1 "inf\.bin: record 1 \(key 'a\.jpg'\): value 2 is infinite" hwi-vec -i inf.bin
+case_ stream-inf 1 "inf\.bin: record 1 \(key 'a\.jpg'\): value 2 is infinite" hwi-vec --info inf.bin
 { header_ 2 3 0; record_ c1 ; } > names.bin # NAMED, 1 of 2 names
-case_ stream-cut-names 1 'names\.bin: truncated column names \(1 of 2\)' hwi-vec -i names.bin
+case_ stream-cut-names 1 'names\.bin: truncated column names \(1 of 2\)' hwi-vec --info names.bin
 : > empty.bin
-case_ stream-empty 1 'empty\.bin: truncated header \(0 of 32 bytes\)' hwi-vec -i empty.bin
+case_ stream-empty 1 'empty\.bin: truncated header \(0 of 32 bytes\)' hwi-vec --info empty.bin
 mkdir dir.bin
-case_ stream-directory 1 'dir\.bin' hwi-vec -i dir.bin
+case_ stream-directory 1 'dir\.bin' hwi-vec --info dir.bin
 # keys with commas, quotes and spaces are fine in a stream
 printf 'a,b.jpg\t1\n"q".jpg\t2\n s .jpg\t3\n' > oddkeys.txt
 case_ stream-odd-keys 0 '' hwi-vec --pack -o odd.bin oddkeys.txt
@@ -207,43 +207,43 @@ cfg="$HWI_DATADIR/pcb-tiny.cfg"
 S=$(cfg_size_ "$cfg")
 make_pixels_ "$S" 4
 hwi-vec --pack -o pix.bin pix.txt
-hwi-train -c pcb-tiny -b 4 -t 1 -e 1 -l train.csv -o m pix.bin 2> /dev/null
+hwi-train -c pcb-tiny --batch 4 -j 1 -e 1 -l train.csv -o m pix.bin 2> /dev/null
 size=$(wc -c < m.weights)
 cp m.cfg b.cfg
 cp m.labels b.labels
-case_ weights-good 0 '' hwi-embed -m m -t 1 -o f.bin pix.bin
+case_ weights-good 0 '' hwi-embed -m m -j 1 -o f.bin pix.bin
 mk_() { cat > b.weights; }
 : | mk_
-case_ weights-empty 1 'b\.weights: 0 bytes: too short' hwi-embed -m b -t 1 pix.bin
+case_ weights-empty 1 'b\.weights: 0 bytes: too short' hwi-embed -m b -j 1 pix.bin
 head -c $((size - 1)) m.weights | mk_
-case_ weights-cut-1 1 'b\.weights: no hwi trailer' hwi-embed -m b -t 1 pix.bin
+case_ weights-cut-1 1 'b\.weights: no hwi trailer' hwi-embed -m b -j 1 pix.bin
 head -c $((size / 2)) m.weights | mk_
-case_ weights-cut-half 1 'b\.weights: no hwi trailer' hwi-embed -m b -t 1 pix.bin
+case_ weights-cut-half 1 'b\.weights: no hwi trailer' hwi-embed -m b -j 1 pix.bin
 { cat m.weights; printf x; } | mk_
-case_ weights-extra-byte 1 'b\.weights: no hwi trailer' hwi-embed -m b -t 1 pix.bin
+case_ weights-extra-byte 1 'b\.weights: no hwi trailer' hwi-embed -m b -j 1 pix.bin
 { head -c 100 m.weights; printf '\377'; tail -c +102 m.weights; } | mk_
-case_ weights-flipped 1 'b\.weights: checksum mismatch' hwi-embed -m b -t 1 pix.bin
+case_ weights-flipped 1 'b\.weights: checksum mismatch' hwi-embed -m b -j 1 pix.bin
 { printf 'GGUF'; tail -c +5 m.weights; } | mk_
-case_ weights-wrong-magic 1 'b\.weights: checksum mismatch' hwi-embed -m b -t 1 pix.bin
+case_ weights-wrong-magic 1 'b\.weights: checksum mismatch' hwi-embed -m b -j 1 pix.bin
 head -c "$size" /dev/urandom | mk_
-case_ weights-random 1 'b\.weights: (no hwi trailer|checksum mismatch)' hwi-embed -m b -t 1 pix.bin
+case_ weights-random 1 'b\.weights: (no hwi trailer|checksum mismatch)' hwi-embed -m b -j 1 pix.bin
 rm b.weights
 mkdir b.weights
-case_ weights-directory 1 'b\.weights: not a regular file' hwi-embed -m b -t 1 pix.bin
+case_ weights-directory 1 'b\.weights: not a regular file' hwi-embed -m b -j 1 pix.bin
 rmdir b.weights
 cp m.weights b.weights
 # the cfg: a key given twice, CRLF line ends (accepted), no [net]
 awk '/^filters=8$/ && !done { print; print "filters=8"; done = 1; next } { print }' \
     m.cfg > b.cfg
 case_ cfg-dup-key 1 "b\.cfg:[0-9]+: key 'filters' given twice in \[convolutional\]" \
-    hwi-embed -m b -t 1 pix.bin
+    hwi-embed -m b -j 1 pix.bin
 sed 's/$/\r/' m.cfg > b.cfg
-case_ cfg-crlf 0 '' hwi-embed -m b -t 1 -o f2.bin pix.bin
+case_ cfg-crlf 0 '' hwi-embed -m b -j 1 -o f2.bin pix.bin
 cmp f.bin f2.bin || fail_ "cfg-crlf: other features than with LF"
 printf '[net]\r\nwidth=8\r' > b.cfg
-case_ cfg-cut 1 'b\.cfg: no layers' hwi-embed -m b -t 1 pix.bin
+case_ cfg-cut 1 'b\.cfg: no layers' hwi-embed -m b -j 1 pix.bin
 : > b.cfg
-case_ cfg-empty 1 'b\.cfg: no sections' hwi-embed -m b -t 1 pix.bin
+case_ cfg-empty 1 'b\.cfg: no sections' hwi-embed -m b -j 1 pix.bin
 
 # --- stores (hwi-store list) -----------------------------------------------
 : > empty.db
@@ -261,7 +261,7 @@ if [ "$(id -u)" -ne 0 ]; then
     case_ csv-unreadable 1 'locked\.csv: Permission denied' hwi-eval locked.csv sub.csv
     cp good.bin locked.bin
     chmod 000 locked.bin
-    case_ stream-unreadable 1 'locked\.bin: Permission denied' hwi-vec -i locked.bin
+    case_ stream-unreadable 1 'locked\.bin: Permission denied' hwi-vec --info locked.bin
 fi
 echo "bad-input-formats: $ncase cases"
 exit 0

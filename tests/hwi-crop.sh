@@ -260,7 +260,7 @@ grep -q 'bad.csv:3: photos/missing.jpg' err || fail_ "first error: $(cat err)"
 grep -q 'the rest skipped' err || fail_ "summary: $(cat err)"
 # its stream announces every photo: no reader takes the cut stream as whole
 returns_ 1 hwi-crop -b bad.csv -d photos -S 8 > s.bin 2> err
-returns_ 1 hwi-vec -i s.bin > /dev/null 2> err
+returns_ 1 hwi-vec --info s.bin > /dev/null 2> err
 grep -q 'header announces 10 records, stream has 1$' err || fail_ "cut stream: $(cat err)"
 # --keep-going: every error reported in order, the good photos done, exit 1
 returns_ 1 hwi-crop --keep-going -b bad.csv -d photos -o badout --stream -S 8 > s.bin 2> err

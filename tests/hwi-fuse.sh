@@ -117,7 +117,7 @@ hwi-fuse --softmax --fit truth.csv -g 0.5,2 -N add lg.bin > /dev/null 2> err
 printf '# query\tlabel\tscore\tphoto\n' > knnp.tsv
 printf 'q1\tw_a\t0.9\tcat/a1.jpg\nq1\tnew_whale\t0.7\tcat/n1.jpg\nq1\tw_b\t0.5\t-\n' >> knnp.tsv
 printf 'q2\tw_b\t0.8\tcat/b2.jpg\nq2\tw_c\t0.6\tcat/c9.jpg\n' >> knnp.tsv
-hwi-fuse --photo -w 2,0.5 -n 1,0 knnp.tsv sm.tsv > out.tsv
+hwi-fuse --photo -w 2,0.5 --nw-weights=1,0 knnp.tsv sm.tsv > out.tsv
 cat > want.tsv <<EOF
 # query${T}label${T}score${T}photo
 q1${T}w_a${T}1.89999995${T}cat/a1.jpg
@@ -130,15 +130,15 @@ q2${T}w_a${T}0.150000006${T}-
 EOF
 compare_ want.tsv out.tsv
 # without --photo, the same scores as from 3-field input
-hwi-fuse -w 2,0.5 -n 1,0 knnp.tsv sm.tsv > a.tsv
-hwi-fuse -w 2,0.5 -n 1,0 knn.tsv sm.tsv > b.tsv
+hwi-fuse -w 2,0.5 --nw-weights=1,0 knnp.tsv sm.tsv > a.tsv
+hwi-fuse -w 2,0.5 --nw-weights=1,0 knn.tsv sm.tsv > b.tsv
 compare_ b.tsv a.tsv
 # the unsorted and fitted paths carry the photos too
-hwi-fuse -u --photo -w 0.5,2 -n 0,1 sm-rev.tsv knnp.tsv | LC_ALL=C sort > a.tsv
+hwi-fuse -u --photo -w 0.5,2 --nw-weights=0,1 sm-rev.tsv knnp.tsv | LC_ALL=C sort > a.tsv
 LC_ALL=C sort out.tsv > b.tsv
 compare_ b.tsv a.tsv
 hwi-fuse --photo --fit truth.csv -r /dev/null knnp.tsv sm.tsv > a.tsv
-hwi-fuse --photo -w 0,1 -n 0,0 knnp.tsv sm.tsv > b.tsv
+hwi-fuse --photo -w 0,1 --nw-weights=0,0 knnp.tsv sm.tsv > b.tsv
 compare_ b.tsv a.tsv
 # knn at weight 0: its photos do not describe the fused scores
 hwi-fuse --photo -w 0,1 knnp.tsv sm.tsv | grep -v '^#' | cut -f4 | sort -u > out.txt
@@ -147,7 +147,7 @@ compare_ want.txt out.txt
 # awk still reads it
 [ "$(awk -F "$T" '$2 == "w_a" && $1 == "q1" { print $4 }' out.tsv)" = cat/a1.jpg ] ||
     fail_ "awk on --photo output"
-returns_ 2 hwi-fuse --photo -s lg.bin 2> err
+returns_ 2 hwi-fuse --photo --softmax lg.bin 2> err
 
 # ---- ensembles: several models' scores, weights fitted on validation ----
 # Two models, each right on its half of the queries (the truth at 0.9) and

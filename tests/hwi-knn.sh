@@ -220,25 +220,25 @@ for p in '2,101' '102,201' '202,301'; do
 done
 test "$(cat shard-*.csv | grep -vc Image)" -eq "$(grep -vc Image sall.csv)" ||
     framework_failure_ "shards do not cover the gallery"
-hwi-knn -g sg.bin -l sall.csv -t 5 --photo -j 1 sq.bin > one.tsv
-hwi-knn -g sg.bin -l sall.csv -t 5 --photo -j 3 sq.bin > three.tsv
+hwi-knn --gallery sg.bin -l sall.csv -k 5 --photo -j 1 sq.bin > one.tsv
+hwi-knn --gallery sg.bin -l sall.csv -k 5 --photo -j 3 sq.bin > three.tsv
 compare_ one.tsv three.tsv
 test "$(grep -c '^g015	' one.tsv)" -eq 5 || fail_ "leave-one-out fixture"
 grep -q '^g015	.*	g015$' one.tsv && fail_ "a query matched itself"
 for s in shard-2 shard-102 shard-202; do
-    hwi-knn -g sg.bin -l $s.csv -t 5 --photo sq.bin > $s.tsv
+    hwi-knn --gallery sg.bin -l $s.csv -k 5 --photo sq.bin > $s.tsv
 done
-hwi-knn --merge -t 5 --photo -o merged.tsv shard-2.tsv shard-102.tsv shard-202.tsv
+hwi-knn --merge -k 5 --photo -o merged.tsv shard-2.tsv shard-102.tsv shard-202.tsv
 compare_ one.tsv merged.tsv
 # every label (--top 0), no photo column, one shard from standard input
-hwi-knn -g sg.bin -l sall.csv -t 0 sq.bin > all.tsv
+hwi-knn --gallery sg.bin -l sall.csv -k 0 sq.bin > all.tsv
 for s in shard-2 shard-102 shard-202; do
-    hwi-knn -g sg.bin -l $s.csv -t 0 sq.bin > $s-all.tsv
+    hwi-knn --gallery sg.bin -l $s.csv -k 0 sq.bin > $s-all.tsv
 done
-hwi-knn --merge -t 0 shard-2-all.tsv - shard-202-all.tsv < shard-102-all.tsv > merged.tsv
+hwi-knn --merge -k 0 shard-2-all.tsv - shard-202-all.tsv < shard-102-all.tsv > merged.tsv
 compare_ all.tsv merged.tsv
 # one file merges to itself
-hwi-knn --merge -t 5 --photo one.tsv > merged.tsv
+hwi-knn --merge -k 5 --photo one.tsv > merged.tsv
 compare_ one.tsv merged.tsv
 # bad input: a query's lines apart, a photo column missing or unexpected
 printf 'a\tw_1\t0.5\nb\tw_1\t0.5\na\tw_2\t0.4\n' > apart.tsv
@@ -252,7 +252,7 @@ returns_ 1 hwi-knn --merge one.tsv > /dev/null 2> err
 grep -q 'one.tsv:2: a photo' err || fail_ "merge, photo: $(cat err)"
 returns_ 1 hwi-knn --merge no-such.tsv > /dev/null 2> err
 returns_ 2 hwi-knn --merge 2> err
-returns_ 2 hwi-knn --merge -g sg.bin one.tsv 2> err
+returns_ 2 hwi-knn --merge --gallery sg.bin one.tsv 2> err
 returns_ 2 hwi-knn --merge --keep-self one.tsv 2> err
 returns_ 2 hwi-knn --merge - - < one.tsv 2> err
 # leave-one-out by identity: card2/b.jpg is the same photo as card1/a.jpg
@@ -281,5 +281,5 @@ printf '# query\tlabel\tscore\ncard1/a.jpg\tw_a\t1\ncard1/a.jpg\tw_b\t0.5\ncard1
 compare_ want-id3.tsv out.tsv
 returns_ 1 hwi-knn --db id.db --model r50 --root no-such idq.bin > /dev/null 2> err
 grep -q "idq.bin: record 1 (key 'card1/a.jpg'):" err || fail_ "--root, no photo: $(cat err)"
-returns_ 2 hwi-knn -g g.bin -l labels.csv --root photos q.bin 2> err
+returns_ 2 hwi-knn --gallery g.bin -l labels.csv --root photos q.bin 2> err
 exit 0

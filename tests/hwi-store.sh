@@ -25,11 +25,11 @@ hwi-store list s.db > out.txt
 printf '# model\tkind\tsplit\tdim\tvectors\nr50\tfeatures\tval\t3\t3\n' > want.txt
 compare_ want.txt out.txt
 # the header announces the vectors, so a cut export is seen as cut
-hwi-store export -m r50 s.db | hwi-vec -i | grep '^count' > out.txt
+hwi-store export -m r50 s.db | hwi-vec --info | grep '^count' > out.txt
 printf 'count\t3\n' > want.txt
 compare_ want.txt out.txt
 hwi-store export -m r50 s.db | head -c 74 > cut.bin # 2 of 3 records
-returns_ 1 hwi-vec -i cut.bin > /dev/null 2> err.txt
+returns_ 1 hwi-vec --info cut.bin > /dev/null 2> err.txt
 grep -q 'header announces 3 records, stream has 2$' err.txt || fail_ "cut export: $(cat err.txt)"
 
 # logits with column names; a second model; images keep their labels

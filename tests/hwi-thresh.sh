@@ -178,7 +178,7 @@ T=$(printf '\t')
 printf '# query\tlabel\tscore\tphoto\n' > ph.tsv
 printf 'q1\tw_a\t0.9\tcat/a1.jpg\nq1\tnew_whale\t0.7\tcat/n1.jpg\nq1\tw_b\t0.5\t-\n' >> ph.tsv
 printf 'q2\tw_b\t0.8\tcat/b2.jpg\n' >> ph.tsv
-hwi-thresh -t 0.6 -p w_z --matches m.tsv -o sub.csv ph.tsv
+hwi-thresh --threshold=0.6 --pad=w_z --matches m.tsv -o sub.csv ph.tsv
 printf 'Image,Id\nq1,w_a new_whale w_b w_z\nq2,w_b new_whale w_z\n' > want.csv
 compare_ want.csv sub.csv
 cat > want.tsv <<EOF
@@ -191,11 +191,11 @@ q2${T}new_whale${T}0.6${T}-
 EOF
 compare_ want.tsv m.tsv
 # new_whale placed by the threshold above its own score has no photo
-hwi-thresh -t 0.8 -p w_z --matches m.tsv ph.tsv > /dev/null
+hwi-thresh --threshold=0.8 --pad=w_z --matches m.tsv ph.tsv > /dev/null
 grep -q "^q1${T}new_whale${T}0.8${T}-$" m.tsv || fail_ "threshold new_whale: $(cat m.tsv)"
 # all or nothing with the submission
 rm -f m.tsv
-returns_ 1 hwi-thresh -t 0.6 --matches m.tsv -o no-dir/sub.csv ph.tsv 2> err
+returns_ 1 hwi-thresh --threshold=0.6 --matches m.tsv -o no-dir/sub.csv ph.tsv 2> err
 [ -e m.tsv ] && fail_ "matches written without the submission"
 
 exit 0
