@@ -9,12 +9,12 @@
 #include <config.h>
 
 #include "knn.h"
+#include "pool.h"
 #include "tsv.h"
 
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,7 +304,7 @@ static int prepare(struct hwi_knn *k)
 
 /* ------------------------------------------------------------------------
  * Threads.  A block of queries is cut into one band of consecutive
- * queries per thread; each thread runs the whole search of its band (its
+ * queries per thread of lib/pool.c; each thread runs the whole search of its band (its
  * own single-threaded products, the per-label minimum, and for
  * hwi_knn_rank the selection and the exact rescoring) into its own rows
  * of the work buffers, so the threads share nothing they write and meet
@@ -554,23 +554,24 @@ static int band_rank(struct band *b)
     return 0;
 }
 
-static void *band_run(void *p)
+/* hwi_pool_each's item I: band I of the block. */
+static int band_run(void *p, size_t i, char *err)
 {
-    struct band *b = p;
+    struct band *b = (struct band *)p + i;
     b->rc = band_search(b);
     if (!b->rc && b->hits)
         b->rc = band_rank(b);
-    return NULL;
+    if (b->rc)
+        memcpy(err, b->err, HWI_ERRLEN);
+    return b->rc;
 }
 
-/* Run one block of NQ <= HWI_KNN_QBLOCK queries on the threads, as
+/* Run one block of NQ <= HWI_KNN_QBLOCK queries on the pool's threads, as
  * TEMPLATE says (its lo, hi, rc and err are filled in here).  Returns 0,
  * or -1 with the first failing band's message in k->err. */
 static int run_block(struct hwi_knn *k, const struct band *template, size_t nq)
 {
     struct band b[MAX_THREADS];
-    pthread_t id[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
     size_t t = (size_t)thread_count();
     if (t > nq / MIN_BAND)
         t = nq / MIN_BAND;
@@ -584,22 +585,9 @@ static int run_block(struct hwi_knn *k, const struct band *template, size_t nq)
         b[i].err[0] = 0;
     }
     blas_threads(1);
-    for (size_t i = 1; i < t; i++)
-        started[i] = pthread_create(&id[i], NULL, band_run, &b[i]) == 0;
-    band_run(&b[0]);
-    for (size_t i = 1; i < t; i++) {
-        if (started[i])
-            pthread_join(id[i], NULL);
-        else
-            band_run(&b[i]); /* no thread: run it here */
-    }
+    int rc = hwi_pool_each(t, (int)t, band_run, b, k->err);
     blas_threads(thread_count());
-    for (size_t i = 0; i < t; i++)
-        if (b[i].rc) {
-            snprintf(k->err, sizeof k->err, "%s", b[i].err);
-            return -1;
-        }
-    return 0;
+    return rc;
 }
 
 int hwi_knn_search(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
