@@ -13,6 +13,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A table written to memory, then to a file in slot 1 for the loader. */
+struct mem {
+    char *buf;
+    size_t len;
+    FILE *fp;
+};
+
+static FILE *mem_open(struct mem *m)
+{
+    m->buf = NULL;
+    m->len = 0;
+    if (!(m->fp = open_memstream(&m->buf, &m->len)))
+        abort();
+    return m->fp;
+}
+
+static const char *mem_file(struct mem *m)
+{
+    fclose(m->fp);
+    const char *path = hwi_fuzz_file(1, (const uint8_t *)m->buf, m->len);
+    free(m->buf);
+    return path;
+}
+
 static void labels(const char *path)
 {
     char err[HWI_ERRLEN];
@@ -21,15 +45,9 @@ static void labels(const char *path)
         HWI_FUZZ_CHECK(a.n == 0 && err[0], "a failed load leaves an empty table and a message");
         return;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
-    if (!fp)
-        abort();
-    HWI_FUZZ_CHECK(hwi_labels_write(&a, fp) == 0, "hwi_labels_write");
-    fclose(fp);
-    const char *again = hwi_fuzz_file(1, (const uint8_t *)buf, len);
-    free(buf);
+    struct mem mem;
+    HWI_FUZZ_CHECK(hwi_labels_write(&a, mem_open(&mem)) == 0, "hwi_labels_write");
+    const char *again = mem_file(&mem);
     HWI_FUZZ_CHECK(hwi_labels_load(&b, again, err) == 0, "written labels load again");
     HWI_FUZZ_CHECK(a.n == b.n, "same row count after the round trip");
     for (size_t i = 0; i < a.n; i++)
@@ -54,15 +72,9 @@ static void boxes(const char *path)
         HWI_FUZZ_CHECK(a.box[i].x0 >= 0 && a.box[i].y0 >= 0 && a.box[i].x1 >= a.box[i].x0 &&
                            a.box[i].y1 >= a.box[i].y0,
                        "a loaded box is not inverted or negative");
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
-    if (!fp)
-        abort();
-    HWI_FUZZ_CHECK(hwi_boxes_write(&a, fp) == 0, "hwi_boxes_write");
-    fclose(fp);
-    const char *again = hwi_fuzz_file(1, (const uint8_t *)buf, len);
-    free(buf);
+    struct mem mem;
+    HWI_FUZZ_CHECK(hwi_boxes_write(&a, mem_open(&mem)) == 0, "hwi_boxes_write");
+    const char *again = mem_file(&mem);
     HWI_FUZZ_CHECK(hwi_boxes_load(&b, again, err) == 0, "written boxes load again");
     HWI_FUZZ_CHECK(a.n == b.n, "same row count after the round trip");
     for (size_t i = 0; i < a.n; i++)
@@ -82,15 +94,9 @@ static void preds(const char *path)
         HWI_FUZZ_CHECK(a.n == 0 && err[0], "a failed load leaves an empty table and a message");
         return;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
-    if (!fp)
-        abort();
-    HWI_FUZZ_CHECK(hwi_preds_write(&a, fp) == 0, "hwi_preds_write");
-    fclose(fp);
-    const char *again = hwi_fuzz_file(1, (const uint8_t *)buf, len);
-    free(buf);
+    struct mem mem;
+    HWI_FUZZ_CHECK(hwi_preds_write(&a, mem_open(&mem)) == 0, "hwi_preds_write");
+    const char *again = mem_file(&mem);
     HWI_FUZZ_CHECK(hwi_preds_load(&b, again, err) == 0, "written predictions load again");
     HWI_FUZZ_CHECK(a.n == b.n, "same row count after the round trip");
     for (size_t i = 0; i < a.n; i++) {
