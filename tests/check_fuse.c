@@ -25,7 +25,6 @@ START_TEST(test_thresh_format)
 }
 END_TEST
 
-Suite *make_fuse_suite(void);
 
 static const char *const L6[] = {"w_a", "w_b", "w_c", "w_d", "w_e", "w_f"};
 static const float LOGITS[6][6] = {

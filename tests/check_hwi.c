@@ -47,26 +47,11 @@ const char *test_tmppath(const char *name)
     return path;
 }
 
-/* Suites of feature modules: each is linked in when its module's mk/*.mk
- * adds its file to the test program, and skipped when it is absent. */
-#define OPTIONAL_SUITES(X) X(image) X(synth) X(split) X(eval) X(knn) X(fuse) X(thresh) X(photo)
-#define DECLARE_WEAK(name) Suite *make_##name##_suite(void) __attribute__((weak));
-OPTIONAL_SUITES(DECLARE_WEAK)
-
 int main(void)
 {
-    SRunner *sr = srunner_create(make_opt_suite());
-#define ADD_IF_PRESENT(name)                                                           \
-    if (make_##name##_suite)                                                           \
-        srunner_add_suite(sr, make_##name##_suite());
-    OPTIONAL_SUITES(ADD_IF_PRESENT)
-    srunner_add_suite(sr, make_csv_suite());
-    srunner_add_suite(sr, make_tsv_suite());
-    srunner_add_suite(sr, make_stream_suite());
-    srunner_add_suite(sr, make_db_suite());
-    srunner_add_suite(sr, make_metric_suite());
-    srunner_add_suite(sr, make_rng_suite());
-    srunner_add_suite(sr, make_pool_suite());
+    SRunner *sr = srunner_create(NULL);
+#define HWI_ADD_SUITE(name) srunner_add_suite(sr, make_##name##_suite());
+    HWI_SUITES(HWI_ADD_SUITE)
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

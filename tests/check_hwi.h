@@ -6,14 +6,15 @@
 #include <check.h>
 #include <stdio.h>
 
-Suite *make_opt_suite(void);
-Suite *make_csv_suite(void);
-Suite *make_tsv_suite(void);
-Suite *make_stream_suite(void);
-Suite *make_db_suite(void);
-Suite *make_metric_suite(void);
-Suite *make_rng_suite(void);
-Suite *make_pool_suite(void);
+/* Every suite of tests/check_hwi, one per module, in the order they run.
+ * Each tests/check_NAME.c defines make_NAME_suite; a file left out of
+ * tests_check_hwi_SOURCES fails the link instead of vanishing. */
+#define HWI_SUITES(X)                                                                  \
+    X(opt) X(csv) X(tsv) X(stream) X(db) X(metric) X(rng) X(pool) X(photo) X(image)   \
+    X(synth) X(split) X(train) X(knn) X(fuse)
+
+#define HWI_DECLARE_SUITE(name) Suite *make_##name##_suite(void);
+HWI_SUITES(HWI_DECLARE_SUITE)
 
 /* A read-only in-memory FILE holding the LEN bytes at DATA (LEN -1: a
  * string). */

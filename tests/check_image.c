@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <string.h>
 
-Suite *make_image_suite(void);
 
 static const struct hwi_crop_params nearest = {
     .size = 10, .margin = 0.1, .kernel = HWI_KERNEL_NEAREST, .autorotate = 1,

@@ -120,7 +120,6 @@ START_TEST(test_eval_submission)
 }
 END_TEST
 
-Suite *make_split_suite(void); /* called by check_hwi.c */
 Suite *make_split_suite(void)
 {
     Suite *s = suite_create("split");

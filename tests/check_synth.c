@@ -204,7 +204,6 @@ START_TEST(test_shift)
 }
 END_TEST
 
-Suite *make_synth_suite(void); /* called by check_hwi.c */
 Suite *make_synth_suite(void)
 {
     Suite *s = suite_create("synth");

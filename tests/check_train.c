@@ -3,10 +3,10 @@
  * lists, augmentation, the one-cycle schedule and top-k.  Reference values
  * were worked out by hand or with python3 (noted at each).
  *
- * Its own program (not in check_hwi) because check_hwi gathers a fixed
- * list of suites; run one case with CK_RUN_CASE=NAME. */
+ * A suite of tests/check_hwi: CK_RUN_SUITE=train runs it alone. */
 #include <config.h>
 
+#include "check_hwi.h"
 #include "train.h"
 
 #include <check.h>
@@ -16,28 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* A FILE holding the LEN bytes at DATA. */
-static FILE *test_memfile(const void *data, long len)
-{
-    FILE *fp = tmpfile();
-    ck_assert_ptr_nonnull(fp);
-    ck_assert_uint_eq(fwrite(data, 1, (size_t)len, fp), (size_t)len);
-    rewind(fp);
-    return fp;
-}
-
-/* NAME in a fresh directory (the test runs in a fork, so one per test). */
-static const char *test_tmppath(const char *name)
-{
-    static char dir[64], path[256];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/check_train.XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(dir));
-    }
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return path;
-}
 
 /* splitmix64 from state 0: the published first outputs (python3 check). */
 START_TEST(test_rng)
@@ -258,7 +236,6 @@ START_TEST(test_labels_file)
     ck_assert_int_eq(chdir(cwd), 0);
     unlink(test_tmppath("bad.labels"));
     unlink(path);
-    rmdir(test_tmppath(""));
 }
 END_TEST
 
@@ -395,7 +372,7 @@ START_TEST(test_datafile)
 }
 END_TEST
 
-static Suite *make_train_suite(void)
+Suite *make_train_suite(void)
 {
     Suite *s = suite_create("train");
     TCase *tc = tcase_create("Core");
@@ -416,11 +393,3 @@ static Suite *make_train_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(make_train_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

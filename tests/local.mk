@@ -24,32 +24,74 @@ endif
 
 EXTRA_DIST += tests/init.sh tests/lsan.supp tests/valgrind.supp tests/check_hwi.h
 
+## Unit tests.  check_hwi holds one Check suite per libhwi and
+## libhwi_image module; tests/check_hwi.h lists them (HWI_SUITES), so a
+## suite left out of the build fails the link.  The network's tests are
+## their own programs because libdarknet sets flush-to-zero process-wide
+## (darknet-notes P14): check_nn (lib/nn*.c) and check_nn_gemm (hwi's
+## kernels against Darknet's own, in one process).
 if HAVE_CHECK
-check_PROGRAMS += tests/check_hwi
-TESTS += tests/check_hwi
+check_PROGRAMS += tests/check_hwi tests/check_nn tests/check_nn_gemm
+TESTS += tests/check_hwi tests/check_nn tests/check_nn_gemm
 tests_check_hwi_SOURCES = tests/check_hwi.c tests/check_hwi.h \
-	tests/check_opt.c tests/check_csv.c tests/check_tsv.c \
-	tests/check_stream.c tests/check_db.c tests/check_metric.c \
-	tests/check_rng.c tests/check_pool.c
+	tests/check_csv.c \
+	tests/check_db.c \
+	tests/check_fuse.c \
+	tests/check_image.c \
+	tests/check_knn.c \
+	tests/check_metric.c \
+	tests/check_opt.c \
+	tests/check_photo.c \
+	tests/check_pool.c \
+	tests/check_rng.c \
+	tests/check_split.c \
+	tests/check_stream.c \
+	tests/check_synth.c \
+	tests/check_train.c \
+	tests/check_tsv.c
 tests_check_hwi_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS)
-tests_check_hwi_LDADD = lib/libhwi.la $(CHECK_LIBS) $(SQLITE_LIBS)
+tests_check_hwi_LDADD = lib/libhwi_image.la lib/libhwi.la $(VIPS_LIBS) $(CHECK_LIBS) \
+	$(SQLITE_LIBS) $(BLAS_LIBS) $(PTHREAD_LIBS) -lm
+
+tests_check_nn_SOURCES = tests/check_nn.c
+tests_check_nn_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_check_nn_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(DARKNET_CFLAGS)
+tests_check_nn_LDADD = $(NN_LDADD) $(CHECK_LIBS)
+tests_check_nn_gemm_SOURCES = tests/check_nn_gemm.c
+tests_check_nn_gemm_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(DARKNET_CFLAGS)
+tests_check_nn_gemm_LDADD = $(NN_LDADD) $(CHECK_LIBS)
 endif
 
-TESTS += \
-	tests/hwi-vec.sh \
-	tests/man.sh \
-	tests/signals.sh \
-	tests/kill9.sh \
-	tests/bad-input.sh \
+## Program tests: each drives the programs through tests/init.sh.
+PROGRAM_TESTS = \
 	tests/bad-input-formats.sh \
-	tests/demo-make.sh \
-	tests/options.sh
-EXTRA_DIST += \
-	tests/hwi-vec.sh \
-	tests/man.sh \
-	tests/signals.sh \
-	tests/kill9.sh \
 	tests/bad-input.sh \
-	tests/bad-input-formats.sh \
 	tests/demo-make.sh \
-	tests/options.sh
+	tests/hwi-crop.sh \
+	tests/hwi-detect.sh \
+	tests/hwi-embed.sh \
+	tests/hwi-eval.sh \
+	tests/hwi-fuse.sh \
+	tests/hwi-identify.sh \
+	tests/hwi-knn-rerank.sh \
+	tests/hwi-knn.sh \
+	tests/hwi-sheet-browser.sh \
+	tests/hwi-sheet.sh \
+	tests/hwi-split.sh \
+	tests/hwi-store.sh \
+	tests/hwi-synth.sh \
+	tests/hwi-thresh.sh \
+	tests/hwi-train.sh \
+	tests/hwi-vec.sh \
+	tests/kill9.sh \
+	tests/man.sh \
+	tests/options.sh \
+	tests/parallel.sh \
+	tests/signals.sh
+TESTS += $(PROGRAM_TESTS)
+EXTRA_DIST += $(PROGRAM_TESTS) tests/train-data.sh tests/store-v1.sql \
+	tests/rerank/make-fixture.py tests/rerank/ref.py \
+	tests/rerank/gallery.txt tests/rerank/queries.txt tests/rerank/labels.csv \
+	tests/rerank/qe_3-3.tsv tests/rerank/qe_2-0.tsv tests/rerank/centroid.tsv \
+	tests/rerank/rerank_20-6-0.3.tsv tests/rerank/rerank_4-1-0.tsv \
+	tests/rerank/rerank_5-3-0.5.tsv tests/rerank/qe_2-1_rerank_6-2-0.2.tsv
