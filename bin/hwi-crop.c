@@ -16,6 +16,7 @@
 #include "csv.h"
 #include "err.h"
 #include "image.h"
+#include "io.h"
 #include "map.h"
 #include "opt.h"
 #include "photo.h"

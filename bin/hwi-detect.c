@@ -16,9 +16,11 @@
 #include "detect.h"
 #include "err.h"
 #include "image.h"
+#include "io.h"
 #include "map.h"
 #include "nn.h"
 #include "opt.h"
+#include "pool.h"
 #include "train.h"
 
 #include <getopt.h>

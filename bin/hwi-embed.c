@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include "err.h"
+#include "io.h"
 #include "nn.h"
 #include "opt.h"
 #include "progress.h"

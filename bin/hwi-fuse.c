@@ -13,6 +13,7 @@
 #include "csv.h"
 #include "err.h"
 #include "fuse.h"
+#include "io.h"
 #include "opt.h"
 #include "stream.h"
 #include "tsv.h"

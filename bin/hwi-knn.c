@@ -10,6 +10,7 @@
 #include "csv.h"
 #include "db.h"
 #include "err.h"
+#include "io.h"
 #include "knn.h"
 #include "map.h"
 #include "opt.h"

@@ -12,6 +12,7 @@
 #include "csv.h"
 #include "err.h"
 #include "image.h"
+#include "io.h"
 #include "opt.h"
 #include "sheet.h"
 

@@ -4,6 +4,7 @@
 
 #include "csv.h"
 #include "err.h"
+#include "io.h"
 #include "opt.h"
 #include "split.h"
 

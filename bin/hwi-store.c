@@ -9,6 +9,7 @@
 #include "csv.h"
 #include "db.h"
 #include "err.h"
+#include "io.h"
 #include "map.h"
 #include "opt.h"
 #include "progress.h"

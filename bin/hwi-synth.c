@@ -9,6 +9,7 @@
 #include "err.h"
 #include "image.h"
 #include "opt.h"
+#include "pool.h"
 #include "progress.h"
 #include "synth.h"
 

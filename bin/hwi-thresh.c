@@ -11,6 +11,7 @@
 #include "csv.h"
 #include "err.h"
 #include "fuse.h"
+#include "io.h"
 #include "metric.h"
 #include "opt.h"
 #include "tsv.h"

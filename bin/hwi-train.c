@@ -14,6 +14,7 @@
 
 #include "csv.h"
 #include "err.h"
+#include "io.h"
 #include "metric.h"
 #include "nn.h"
 #include "opt.h"

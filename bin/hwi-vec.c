@@ -5,11 +5,10 @@
  * and lets tests and scripts write one from text. */
 #include <config.h>
 
-#include "csv.h"
 #include "err.h"
+#include "io.h"
 #include "opt.h"
 #include "stream.h"
-#include "tsv.h"
 
 #include <errno.h>
 #include <getopt.h>

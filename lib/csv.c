@@ -5,6 +5,7 @@
 
 #include "csv.h"
 
+#include "io.h"
 #include "map.h"
 #include "opt.h"
 #include "tsv.h"
@@ -15,22 +16,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/types.h>
-
-FILE *hwi_fopen_in(const char *path, char *err)
-{
-    if (!path || strcmp(path, "-") == 0)
-        return stdin;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        hwi_seterr(err, "%s: %s", path, strerror(errno));
-    return fp;
-}
-
-void hwi_fclose_in(FILE *fp)
-{
-    if (fp && fp != stdin)
-        fclose(fp);
-}
 
 /* Read one line into c->buf without its LF/CRLF.  1, 0 at EOF, -1. */
 static int read_line(struct hwi_csv *c)
@@ -459,19 +444,4 @@ void hwi_preds_free(struct hwi_preds *t)
     }
     free(t->row);
     memset(t, 0, sizeof *t);
-}
-
-int hwi_copy_file(const char *src, FILE *out, char *err)
-{
-    FILE *in = hwi_fopen_in(src, err);
-    if (!in)
-        return -1;
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            break;
-    int bad = ferror(in);
-    fclose(in);
-    return bad ? hwi_seterr(err, "%s: read error", src) : 0;
 }

@@ -105,15 +105,4 @@ void hwi_labels_free(struct hwi_labels *t);
 void hwi_boxes_free(struct hwi_boxes *t);
 void hwi_preds_free(struct hwi_preds *t);
 
-/* Open PATH for reading ("-" or NULL is stdin).  NULL with ERR set on
- * failure.  Close with hwi_fclose_in. */
-FILE *hwi_fopen_in(const char *path, char *err);
-
-void hwi_fclose_in(FILE *fp);
-
-/* Copy the file SRC to OUT.  Returns 0, or -1 with ERR set when SRC cannot
- * be opened or read; a write error stays in OUT's error flag, for the
- * caller's commit (hwi_outfile_commit) to report. */
-int hwi_copy_file(const char *src, FILE *out, char *err);
-
 #endif /* HWI_CSV_H */

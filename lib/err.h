@@ -35,13 +35,8 @@ void hwi_program_init(const char *argv0);
 /* Print "PROGRAM: message\n" to stderr. */
 void hwi_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* hwi_warn, remove registered temporary files, flush stdout, then
- * _exit(STATUS) (atexit handlers do not run).  The signals that end a
- * program by default (SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM,
- * SIGXCPU, SIGXFSZ) remove them too, from the first temporary file on:
- * the handler unlinks them and re-raises the signal with its default
- * action, so the program still dies by it (a broken pipe on stdout still
- * ends it quietly).  A signal the program ignored at start stays ignored. */
+/* hwi_warn, remove the temporary files of lib/io.h, flush stdout, then
+ * _exit(STATUS) (atexit handlers do not run). */
 _Noreturn void hwi_die(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -58,58 +53,6 @@ void hwi_print_version(void);
 
 /* Print "Try 'PROGRAM --help' for more information." to stderr and exit 2. */
 _Noreturn void hwi_try_help(void);
-
-/* An output file written whole or not at all: data go to a temporary file
- * beside PATH, renamed over PATH by hwi_outfile_commit.  PATH "-" (or NULL)
- * writes straight to stdout; a PATH that exists and is not a regular file
- * (a device such as /dev/full, a FIFO) is written in place, never replaced.
- * hwi_die and the fatal signals remove any temporary file still open, so
- * an error or an interrupt never leaves partial output behind.  A program
- * that writes several files commits them together with
- * hwi_outfile_commit_all.  Only kill -9 (or a crash) can leave a temporary
- * file; it never replaces PATH. */
-struct hwi_outfile {
-    FILE *fp;   /* where to write */
-    char *path; /* final name, NULL for stdout */
-    char *tmp;  /* temporary name, NULL for stdout or a file written in place */
-};
-
-/* Open OUT for PATH.  Returns 0, or -1 with a message in ERR. */
-int hwi_outfile_open(struct hwi_outfile *out, const char *path, char *err);
-
-/* Flush, close and rename into place.  Returns 0, or -1 with ERR set (the
- * temporary file is then removed).  For stdout (or a stream with path and
- * tmp NULL that the caller opened itself) only flush, and leave *OUT as it
- * is. */
-int hwi_outfile_commit(struct hwi_outfile *out, char *err);
-
-/* Commit the N files OUTS all or nothing: flush and close every one first
- * (where a full disk or a failing device shows), and only when all
- * succeeded rename them all into place, with signals held off until the
- * last rename.  Entries that are all zero (never opened) are skipped.
- * Returns 0, or -1 with ERR set, every temporary file removed and no PATH
- * touched.  Only a rename() that fails after others succeeded (an I/O
- * error on the directory) leaves the earlier files replaced; kill -9
- * between two renames does too. */
-int hwi_outfile_commit_all(struct hwi_outfile *outs, size_t n, char *err);
-
-/* Close and remove the temporary file; nothing happens for stdout, or for
- * an entry that is all zero. */
-void hwi_outfile_abort(struct hwi_outfile *out);
-
-/* Temporary files made by other means (libvips writes by name), removed by
- * hwi_die and the fatal signals like hwi_outfile's.  hwi_tmp_add registers
- * NAME, which the caller keeps allocated until hwi_tmp_commit or
- * hwi_tmp_remove; call it before creating the file.  Returns 0, or -1 with
- * ERR set when too many are registered at once.  Thread-safe. */
-int hwi_tmp_add(const char *name, char *err);
-
-/* Rename NAME to PATH and forget it; on failure remove NAME.  Returns 0, or
- * -1 with errno set. */
-int hwi_tmp_commit(const char *name, const char *path);
-
-/* Remove NAME and forget it. */
-void hwi_tmp_remove(const char *name);
 
 /* Allocation for programs (gnulib's xmalloc family): on failure,
  * hwi_die(HWI_EXIT_FAIL, "out of memory").  Library code returns -1

@@ -10,6 +10,8 @@
 
 #include "image.h"
 
+#include "io.h"
+
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>

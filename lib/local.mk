@@ -16,6 +16,7 @@ lib_libhwi_la_SOURCES = \
 	lib/detect.c lib/detect.h \
 	lib/err.c lib/err.h \
 	lib/fuse.c lib/fuse.h \
+	lib/io.c lib/io.h \
 	lib/knn.c lib/knn.h \
 	lib/map.c lib/map.h \
 	lib/metric.c lib/metric.h \

@@ -53,11 +53,11 @@
  * by a trailer; man/hwi-nn.5 gives it byte by byte. */
 #include <config.h>
 
+#include "io.h"
 #include "nn_gemm.h"
 #include "nn.h"
 #include "nn_int.h"
 #include "opt.h"
-#include "tsv.h" /* hwi_read_line */
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,11 +2,11 @@
  * parse_* functions, hwi's own layers here, each section checked first. */
 #include <config.h>
 
+#include "io.h"
 #include "nn_gemm.h"
 #include "nn.h"
 #include "nn_int.h"
 #include "opt.h"
-#include "tsv.h" /* hwi_read_line */
 
 #include <errno.h>
 #include <fcntl.h>

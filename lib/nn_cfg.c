@@ -3,11 +3,11 @@
  * nn.c's header for why hwi reads the .cfg itself). */
 #include <config.h>
 
+#include "io.h"
 #include "nn_gemm.h"
 #include "nn.h"
 #include "nn_int.h"
 #include "opt.h"
-#include "tsv.h" /* hwi_read_line */
 
 #include <errno.h>
 #include <fcntl.h>

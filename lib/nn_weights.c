@@ -2,11 +2,11 @@
  * trailer; man/hwi-nn.5) and the training state of checkpoints. */
 #include <config.h>
 
+#include "io.h"
 #include "nn_gemm.h"
 #include "nn.h"
 #include "nn_int.h"
 #include "opt.h"
-#include "tsv.h" /* hwi_read_line */
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int hwi_parse_long(const char *s, long min, long max, long *out)
 {
@@ -135,10 +134,4 @@ double hwi_opt_double(const char *opt, const char *arg, double min, double max)
         hwi_try_help();
     }
     return v;
-}
-
-int hwi_ncpu(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
 }

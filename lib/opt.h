@@ -26,7 +26,4 @@ int hwi_parse_grid(const char *s, double min, double max, double **out, size_t *
 long hwi_opt_long(const char *opt, const char *arg, long min, long max);
 double hwi_opt_double(const char *opt, const char *arg, double min, double max);
 
-/* Number of online CPUs (at least 1). */
-int hwi_ncpu(void);
-
 #endif /* HWI_OPT_H */

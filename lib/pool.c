@@ -25,10 +25,16 @@
 enum { MAX_THREADS = 64 };
 static int n_threads;
 
+int hwi_ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 static int online_cores(void)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : (int)cores;
+    int cores = hwi_ncpu();
+    return cores > MAX_THREADS ? MAX_THREADS : cores;
 }
 
 int hwi_pool_size(void)

@@ -19,6 +19,9 @@
 
 #include <stddef.h>
 
+/* Number of online CPUs (at least 1). */
+int hwi_ncpu(void);
+
 /* Use N threads; 0 (and the default) means one per online core. */
 void hwi_pool_set_size(int n);
 

@@ -7,6 +7,7 @@
 
 #include "sheet.h"
 
+#include "io.h"
 #include "opt.h"
 #include "tsv.h"
 

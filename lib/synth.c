@@ -16,8 +16,8 @@
 
 #include "synth.h"
 
-#include "csv.h"
 #include "image.h"
+#include "io.h"
 #include "map.h"
 #include "pool.h"
 #include "rng.h"

@@ -4,6 +4,7 @@
 
 #include "train.h"
 
+#include "io.h"
 #include "map.h"
 #include "metric.h"
 #include "rng.h"

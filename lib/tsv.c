@@ -3,6 +3,7 @@
 
 #include "tsv.h"
 
+#include "io.h"
 #include "opt.h"
 
 #include <errno.h>
@@ -11,57 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-
-int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *name,
-                  long *line, char *err)
-{
-    /* getc, not getline: a NUL byte (/dev/zero, a binary file) stops the
-     * read at once instead of after the whole "line", and no line grows
-     * past HWI_LINE_MAX */
-    size_t n = 0;
-    int c = EOF;
-    errno = 0;
-    flockfile(fp);
-    while ((c = getc_unlocked(fp)) != EOF) {
-        if (c == 0) {
-            funlockfile(fp);
-            return hwi_seterr(err, "%s:%ld: NUL byte in line", name, *line + 1);
-        }
-        if (n + 2 > *cap) {
-            if (n + 2 > HWI_LINE_MAX) {
-                funlockfile(fp);
-                return hwi_seterr(err, "%s:%ld: line longer than %d bytes", name,
-                                  *line + 1, HWI_LINE_MAX);
-            }
-            size_t nc = *cap < 256 ? 256 : 2 * *cap;
-            char *p = realloc(*buf, nc);
-            if (!p) {
-                funlockfile(fp);
-                return hwi_seterr(err, "%s:%ld: out of memory", name, *line + 1);
-            }
-            *buf = p;
-            *cap = nc;
-        }
-        (*buf)[n++] = (char)c;
-        if (c == '\n')
-            break;
-    }
-    funlockfile(fp);
-    if (n == 0) {
-        if (ferror(fp))
-            return hwi_seterr(err, "%s:%ld: read error: %s", name, *line + 1,
-                              strerror(errno));
-        return 0;
-    }
-    ++*line;
-    (*buf)[n] = 0;
-    if ((*buf)[n - 1] == '\n')
-        (*buf)[--n] = 0;
-    if (n && (*buf)[n - 1] == '\r')
-        (*buf)[--n] = 0;
-    *len = n;
-    return 1;
-}
 
 void hwi_tsv_open(struct hwi_tsv *r, FILE *fp, const char *name)
 {

@@ -103,16 +103,4 @@ int hwi_tsv_write(FILE *fp, const char *query, const char *label, double score);
 /* 1 if S can be a TSV field (non-empty, no TAB, CR or LF), else 0. */
 int hwi_tsv_field_ok(const char *s);
 
-/* The longest line a text format may have, LF included (a logits line of
- * 5000 labels is about 60 kB). */
-#define HWI_LINE_MAX (16 << 20)
-
-/* The line reader of every text format: read the next line of FP into
- * *BUF (capacity *CAP, as getline) without its LF or CRLF, store its
- * length in *LEN and count it in *LINE.  Returns 1, 0 at EOF, or -1 with
- * "NAME:LINE: ..." in ERR on a read error, a NUL byte or a line longer
- * than HWI_LINE_MAX. */
-int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *name,
-                  long *line, char *err);
-
 #endif /* HWI_TSV_H */

@@ -10,7 +10,7 @@
  * Each tests/check_NAME.c defines make_NAME_suite; a file left out of
  * tests_check_hwi_SOURCES fails the link instead of vanishing. */
 #define HWI_SUITES(X)                                                                  \
-    X(opt) X(csv) X(tsv) X(stream) X(db) X(metric) X(rng) X(pool) X(photo) X(image)   \
+    X(opt) X(io) X(csv) X(tsv) X(stream) X(db) X(metric) X(rng) X(pool) X(photo) X(image)   \
     X(synth) X(split) X(train) X(knn) X(fuse)
 
 #define HWI_DECLARE_SUITE(name) Suite *make_##name##_suite(void);

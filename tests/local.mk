@@ -38,6 +38,7 @@ tests_check_hwi_SOURCES = tests/check_hwi.c tests/check_hwi.h \
 	tests/check_db.c \
 	tests/check_fuse.c \
 	tests/check_image.c \
+	tests/check_io.c \
 	tests/check_knn.c \
 	tests/check_metric.c \
 	tests/check_opt.c \
