@@ -49,7 +49,7 @@ const char *test_tmppath(const char *name)
 
 /* Suites of feature modules: each is linked in when its module's mk/*.mk
  * adds its file to the test program, and skipped when it is absent. */
-#define OPTIONAL_SUITES(X) X(image) X(synth) X(split) X(eval) X(knn) X(fuse) X(thresh) X(photo)
+#define OPTIONAL_SUITES(X) X(image) X(synth) X(split) X(eval) X(knn) X(fuse) X(thresh) X(photo) X(detect)
 #define DECLARE_WEAK(name) Suite *make_##name##_suite(void) __attribute__((weak));
 OPTIONAL_SUITES(DECLARE_WEAK)
 

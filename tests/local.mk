@@ -33,6 +33,7 @@ tests_check_hwi_SOURCES = tests/check_hwi.c tests/check_hwi.h \
 	tests/check_rng.c tests/check_pool.c
 tests_check_hwi_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS)
 tests_check_hwi_LDADD = lib/libhwi.la $(CHECK_LIBS) $(SQLITE_LIBS)
+tests_check_hwi_SOURCES += tests/check_detect.c
 endif
 
 TESTS += \
