@@ -5,10 +5,12 @@
  * the photo's width and height ([box] in hwi-nn(5)).  --train fits it to
  * a box file; otherwise -m MODEL predicts a box per photo and writes
  * bounding_boxes.csv, the file hwi-crop reads, in the photo's own pixels
- * (upright by its EXIF orientation, as hwi-crop reads boxes).
+ * (upright by its EXIF orientation, as hwi-crop reads boxes).  A model
+ * trained here (HWI_DETECT_MARK in its .cfg) then refines each box with
+ * --refine passes over views of it (detect.h); an older one predicts once.
  *
  * Photos load on a pool of threads (lib/image.c, JPEG shrink-on-load),
- * into memory (S*S bytes each); the network then runs on them in batches
+ * into memory (2S x 2S bytes each, S x S for an older model); the network then runs on them in batches
  * in the main thread, its matrix code on -j threads. */
 #include <config.h>
 
@@ -48,6 +50,7 @@ enum {
     OPT_SCORES,
     OPT_KEEP_GOING,
     OPT_NO_AUTOROTATE,
+    OPT_REFINE,
 };
 
 static const struct option longopts[] = {
@@ -69,6 +72,7 @@ static const struct option longopts[] = {
     {"scores", required_argument, NULL, OPT_SCORES},
     {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
     {"no-autorotate", no_argument, NULL, OPT_NO_AUTOROTATE},
+    {"refine", required_argument, NULL, OPT_REFINE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -95,12 +99,19 @@ static _Noreturn void usage(int status)
           "  -o, --output=FILE     predicting: the box file (default: stdout);\n"
           "                        training: the model's prefix (MODEL.cfg,\n"
           "                        MODEL.weights)\n"
+          "      --refine=N        after the first box, N more passes, each on the\n"
+          "                        view of the previous box grown by 25% each way,\n"
+          "                        at twice the scale (default 3; a model trained\n"
+          "                        before refinement existed predicts with 0)\n"
           "      --eval=TRUTH      compare the predicted boxes with those of the box\n"
           "                        file TRUTH: IoU figures on stderr\n"
-          "      --scores=FILE     also write a TSV '# image score' of how well each\n"
-          "                        box agrees with the box predicted on a 10%\n"
-          "                        zoomed view (IoU, 0 to 1: low means doubtful)\n"
-          "      --train           train a detector on the boxes of --boxes\n"
+          "      --scores=FILE     also write a TSV '# image score': the IoU of the\n"
+          "                        last two passes' boxes, or with --refine=0 of\n"
+          "                        the box and the box predicted on a 10% zoomed\n"
+          "                        view (0 to 1: low means doubtful)\n"
+          "      --train           train a detector on the boxes of --boxes; half\n"
+          "                        of its samples are refinement views of the true\n"
+          "                        box, moved by up to 15% of its side each way\n"
           "  -b, --boxes=FILE      training boxes, bounding_boxes.csv (header\n"
           "                        Image,x0,y0,x1,y1)\n"
           "      --cfg=CFG         network to train (default " DEFAULT_CFG "; a name\n"
@@ -108,7 +119,7 @@ static _Noreturn void usage(int status)
           "      --epochs=N        training epochs (default 60)\n"
           "      --lr=R            peak one-cycle learning rate (default 0.01)\n"
           "      --batch=N         images per step (default: the cfg's batch)\n"
-          "      --no-augment      train without the random zoom, shift and\n"
+          "      --no-augment      train without the random zoom, shift, flip and\n"
           "                        brightness/contrast changes\n"
           "  -s, --seed=N          random seed of training (default 1)\n"
           "  -j, --threads=N       threads for loading photos and for the network\n"
@@ -338,12 +349,6 @@ static size_t load_photos(struct photos *ps, const char *dir, int size, int auto
     return bad;
 }
 
-static void to_float(const uint8_t *pix, float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = pix[i] / 255.0f;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Training. */
 
@@ -355,7 +360,6 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
     int S = in->w;
     size_t dim = (size_t)S * S, nb = (size_t)in->batch;
     float *xb = hwi_xmalloc(nb * dim * sizeof *xb), *tb = hwi_xmalloc(nb * 4 * sizeof *tb);
-    float *src = hwi_xmalloc(dim * sizeof *src);
     size_t *perm = hwi_xmalloc(n * sizeof *perm);
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
@@ -368,16 +372,11 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
         double sum = 0;
         size_t pos = 0;
         for (long st = 0; st < steps; st++) {
+            /* every other sample a refinement view */
             for (size_t j = 0; j < nb; j++) {
                 const struct photo *p = set[perm[pos++ % n]];
-                if (augment) {
-                    to_float(p->pix, src, dim);
-                    hwi_detect_augment(&rng, 0.15, 0.1, src, xb + j * dim, S, p->box,
-                                       tb + 4 * j);
-                } else {
-                    to_float(p->pix, xb + j * dim, dim);
-                    memcpy(tb + 4 * j, p->box, sizeof p->box);
-                }
+                hwi_detect_sample(&rng, p->pix, S, p->box, (int)(j % 2), augment,
+                                  xb + j * dim, tb + 4 * j);
             }
             float rate = (float)hwi_train_onecycle(lr, ep * steps + st, epochs * steps);
             float loss;
@@ -400,7 +399,6 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
                  epochs, n, (double)epochs * steps * nb / (now() - t0 + 1e-9), first, last);
     free(xb);
     free(tb);
-    free(src);
     free(perm);
 }
 
@@ -412,7 +410,8 @@ static char *cat(const char *a, const char *b)
     return s;
 }
 
-/* Write PREFIX.cfg and PREFIX.weights, both renamed into place at the end. */
+/* Write PREFIX.cfg (HWI_DETECT_MARK, then CFG) and PREFIX.weights, both
+ * renamed into place at the end. */
 static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg)
 {
     char err[HWI_ERRLEN];
@@ -424,6 +423,8 @@ static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg)
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         free(path);
     }
+    fputs(HWI_DETECT_MARK ": trained on refinement views (hwi-detect --refine)\n",
+          out[0].fp);
     if (hwi_copy_file(cfg, out[0].fp, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (hwi_nn_save(nn, out[1].tmp, err))
@@ -439,40 +440,60 @@ static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg)
 /* The zoom of the agreement score: the view of the middle 90%. */
 #define ZOOM 0.9
 
-/* Predict the boxes (fractions) of the N photos SET into OUT (n x 4); with
- * AGREE, also the IoU of each box with the one predicted on the zoomed
- * view. */
+/* Predict the boxes (fractions) of the N photos SET into OUT (n x 4); the
+ * photos' planes are P x P (P = 2 S for a model trained on views, where
+ * REFINE more passes each see the view of the previous box, else S).
+ * With AGREE, also each box's score: the IoU of the last two passes' boxes
+ * (REFINE > 0) or of the box with the one predicted on the zoomed view. */
 static void predict(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo **set,
-                    size_t n, float *out, float *agree, int progress)
+                    size_t n, int p, int refine, float *out, float *agree, int progress)
 {
     char err[HWI_ERRLEN];
+    static const float whole[4] = {0, 0, 1, 1};
+    const float zoom[4] = {(1 - ZOOM) / 2, (1 - ZOOM) / 2, (1 + ZOOM) / 2, (1 + ZOOM) / 2};
     int S = in->w;
     size_t dim = (size_t)S * S, nb = (size_t)in->batch;
-    float *xb = hwi_xmalloc(nb * dim * sizeof *xb), *src = hwi_xmalloc(dim * sizeof *src);
-    float *zb = hwi_xmalloc(nb * 4 * sizeof *zb);
-    /* the zoomed view: source = ZOOM x + c about the centre */
-    double c = (S - 1) / 2.0 * (1 - ZOOM), m[6] = {ZOOM, 0, c, 0, ZOOM, c};
+    float *xb = hwi_xmalloc(nb * dim * sizeof *xb), *zb = hwi_xmalloc(nb * 4 * sizeof *zb);
+    float *view = hwi_xmalloc(nb * 4 * sizeof *view), prev[4];
     for (size_t i = 0; i < n; i += nb) {
         int k = (int)(n - i < nb ? n - i : nb);
+        float *box = out + 4 * i;
         for (int j = 0; j < k; j++)
-            to_float(set[i + j]->pix, xb + j * dim, dim);
-        if (hwi_nn_predict(nn, xb, k, out + 4 * i, err))
+            hwi_detect_view_sample(set[i + j]->pix, p, whole, xb + j * dim, S);
+        if (hwi_nn_predict(nn, xb, k, box, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
-        if (agree) {
+        for (int r = 0; r < refine; r++) {
             for (int j = 0; j < k; j++) {
-                to_float(set[i + j]->pix, src, dim);
-                hwi_aug_warp(src, xb + j * dim, S, S, m);
+                hwi_detect_view_of(box + 4 * j, HWI_DETECT_MARGIN, view + 4 * j);
+                hwi_detect_view_sample(set[i + j]->pix, p, view + 4 * j, xb + j * dim, S);
             }
             if (hwi_nn_predict(nn, xb, k, zb, err))
                 hwi_die(HWI_EXIT_FAIL, "%s", err);
             for (int j = 0; j < k; j++) {
-                const struct photo *p = set[i + j];
-                float back[4];
-                for (int e = 0; e < 4; e++) /* the zoomed view's box in the photo */
-                    back[e] = (float)((ZOOM * (zb[4 * j + e] * S - 0.5) + c + 0.5) / S);
+                if (agree && r == refine - 1) {
+                    struct hwi_rect a, b;
+                    memcpy(prev, box + 4 * j, sizeof prev);
+                    hwi_detect_from_view(view + 4 * j, zb + 4 * j, box + 4 * j);
+                    hwi_detect_from_frac(prev, set[i + j]->w, set[i + j]->h, &a);
+                    hwi_detect_from_frac(box + 4 * j, set[i + j]->w, set[i + j]->h, &b);
+                    agree[i + j] = (float)hwi_detect_iou(&a, &b);
+                } else {
+                    hwi_detect_from_view(view + 4 * j, zb + 4 * j, box + 4 * j);
+                }
+            }
+        }
+        if (agree && refine == 0) {
+            for (int j = 0; j < k; j++)
+                hwi_detect_view_sample(set[i + j]->pix, p, zoom, xb + j * dim, S);
+            if (hwi_nn_predict(nn, xb, k, zb, err))
+                hwi_die(HWI_EXIT_FAIL, "%s", err);
+            for (int j = 0; j < k; j++) {
+                const struct photo *ph = set[i + j];
+                float back[4]; /* the zoomed view's box in the photo */
+                hwi_detect_from_view(zoom, zb + 4 * j, back);
                 struct hwi_rect a, b;
-                hwi_detect_from_frac(out + 4 * (i + j), p->w, p->h, &a);
-                hwi_detect_from_frac(back, p->w, p->h, &b);
+                hwi_detect_from_frac(box + 4 * j, ph->w, ph->h, &a);
+                hwi_detect_from_frac(back, ph->w, ph->h, &b);
                 agree[i + j] = (float)hwi_detect_iou(&a, &b);
             }
         }
@@ -482,8 +503,8 @@ static void predict(struct hwi_nn *nn, const struct hwi_nn_info *in, struct phot
     if (progress)
         fputc('\n', stderr);
     free(xb);
-    free(src);
     free(zb);
+    free(view);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -496,6 +517,8 @@ int main(int argc, char **argv)
     const char *output = NULL, *cfg_name = DEFAULT_CFG, *eval_path = NULL;
     const char *scores_path = NULL;
     int training = 0, quiet = 0, keep_going = 0, augment = 1, autorotate = 1;
+    long refine = 3;
+    int refine_given = 0;
     long threads = 0, epochs = 60, batch = 0;
     unsigned long seed = 1;
     double lr = 0.01;
@@ -520,14 +543,18 @@ int main(int argc, char **argv)
         case OPT_SCORES: scores_path = optarg; break;
         case OPT_KEEP_GOING: keep_going = 1; break;
         case OPT_NO_AUTOROTATE: autorotate = 0; break;
+        case OPT_REFINE:
+            refine = hwi_opt_long("refine", optarg, 0, 100);
+            refine_given = 1;
+            break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
         }
     }
     if (training) {
-        if (model || eval_path || scores_path) {
-            hwi_warn("--train goes with neither --model, --eval nor --scores");
+        if (model || eval_path || scores_path || refine_given) {
+            hwi_warn("--train goes with neither --model, --eval, --scores nor --refine");
             usage(HWI_EXIT_USAGE);
         }
         if (!boxes_path) {
@@ -610,10 +637,22 @@ int main(int argc, char **argv)
                 "[box] layer)",
                 cfg);
 
+    /* a model trained on views sees planes at twice its input size */
+    int views = 1;
+    if (!training && (views = hwi_detect_cfg_views(cfg, err)) < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    if (!views) {
+        if (refine_given && refine > 0 && !quiet)
+            hwi_warn("%s: trained without refinement views: predicting with --refine=0",
+                     cfg);
+        refine = 0;
+    }
+    int plane = views ? 2 * in.w : in.w;
+
     double t0 = now();
     if (hwi_image_init(argv[0], threads > 1 ? 1 : 0, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
-    size_t bad = load_photos(&ps, dir, in.w, autorotate, (int)threads, progress);
+    size_t bad = load_photos(&ps, dir, plane, autorotate, (int)threads, progress);
     if (bad && !keep_going)
         hwi_die(HWI_EXIT_FAIL, "%zu of %zu photos failed (--keep-going goes on without "
                 "them)", bad, ps.n);
@@ -633,7 +672,7 @@ int main(int argc, char **argv)
         float *pred = hwi_xmalloc(n * 4 * sizeof *pred);
         float *agree = scores_path ? hwi_xmalloc(n * sizeof *agree) : NULL;
         double t1 = now();
-        predict(nn, &in, set, n, pred, agree, progress);
+        predict(nn, &in, set, n, plane, (int)refine, pred, agree, progress);
         double t_net = now() - t1;
         struct hwi_boxes out = {n, hwi_xmalloc(n * sizeof *out.box)};
         struct hwi_detect_eval ev = {0}, whole = {0};

@@ -7,6 +7,16 @@
  * augmentation that moves a box with its image, and the IoU figures of a
  * set of predicted boxes against the true ones.
  *
+ * Refinement (hwi-detect --refine): a model trained on views sees, after
+ * its first box, a view of that box grown by HWI_DETECT_MARGIN on each
+ * side, sampled at twice the scale (from the photo squished to 2S x 2S,
+ * so a view of half the photo keeps its detail at S x S), and predicts the
+ * box as fractions of the view; hwi_detect_from_view maps them back to
+ * the photo.  The first pass is the view of the whole photo, {0, 0, 1, 1},
+ * sampled from the same 2S x 2S plane (a 2 x 2 average).  Such a model's
+ * .cfg carries the line HWI_DETECT_MARK; one without it predicts with its
+ * first pass only, from the photo squished to S x S.
+ *
  * Nothing here prints, exits or touches Darknet or libvips. */
 #ifndef HWI_DETECT_H
 #define HWI_DETECT_H
@@ -35,6 +45,49 @@ double hwi_detect_iou(const struct hwi_rect *a, const struct hwi_rect *b);
 void hwi_detect_augment(struct hwi_rng *r, double scale, double shift,
                         const float *src, float *dst, int s, const float box[4],
                         float out[4]);
+
+/* The mark of a model trained on refinement views: a comment line of its
+ * .cfg (blanks ignored, as in any .cfg line). */
+#define HWI_DETECT_MARK "# hwi-detect-views=1"
+/* A view is its box grown by this fraction of the box's side each way. */
+#define HWI_DETECT_MARGIN 0.25
+
+/* 1 when the .cfg at PATH carries HWI_DETECT_MARK, 0 when not, -1 with
+ * ERR set when it cannot be read. */
+int hwi_detect_cfg_views(const char *path, char *err);
+
+/* The view VIEW (fractions of the photo) of box BOX: BOX clamped to
+ * [0, 1], its edges sorted, each side at least 1/64 about its centre,
+ * then grown by MARGIN of its side each way (it may pass the photo's
+ * edges). */
+void hwi_detect_view_of(const float box[4], double margin, float view[4]);
+
+/* Box BOX (fractions of the photo) as fractions of view VIEW, into OUT;
+ * values outside [0, 1] are edges beyond the view. */
+void hwi_detect_to_view(const float view[4], const float box[4], float out[4]);
+
+/* The inverse: box VBOX (fractions of VIEW) in fractions of the photo:
+ * view[0] + vbox[0] (view[2] - view[0]), and so on. */
+void hwi_detect_from_view(const float view[4], const float vbox[4], float out[4]);
+
+/* Sample view VIEW of the P x P gray plane SRC (the whole photo squished,
+ * bytes) bilinearly into the S x S floats DST in [0, 1]: DST pixel (x, y)
+ * is SRC at the point whose fractions are view[0] + (x + 1/2) / S
+ * (view[2] - view[0]) and likewise for y, edges replicated. */
+void hwi_detect_view_sample(const uint8_t *src, int p, const float view[4], float *dst,
+                            int s);
+
+/* One training sample of a model trained on views, from the 2S x 2S plane
+ * SRC of a photo whose true box is BOX (fractions): with VIEW 0 the whole
+ * photo (zoomed and shifted by hwi_detect_augment when AUGMENT), with
+ * VIEW 1 a refinement view of BOX with each edge moved by up to
+ * HWI_DETECT_JITTER of its side (a first pass's error) and grown as at
+ * prediction.  With AUGMENT, a brightness/contrast change and, half of
+ * the time, a horizontal flip.  Writes the S x S input X and its target
+ * T (fractions of the input). */
+#define HWI_DETECT_JITTER 0.15
+void hwi_detect_sample(struct hwi_rng *r, const uint8_t *src, int s, const float box[4],
+                       int view, int augment, float *x, float t[4]);
 
 /* IoU figures: the mean and the shares at or above 0.5, 0.75 and 0.9. */
 struct hwi_detect_eval {

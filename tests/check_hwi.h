@@ -11,7 +11,7 @@
  * tests_check_hwi_SOURCES fails the link instead of vanishing. */
 #define HWI_SUITES(X)                                                                  \
     X(opt) X(io) X(csv) X(tsv) X(stream) X(db) X(metric) X(rng) X(pool) X(photo) X(image)   \
-    X(synth) X(split) X(train) X(knn) X(fuse)
+    X(synth) X(split) X(train) X(knn) X(fuse) X(detect)
 
 #define HWI_DECLARE_SUITE(name) Suite *make_##name##_suite(void);
 HWI_SUITES(HWI_DECLARE_SUITE)

@@ -29,6 +29,22 @@ head -1 pred.csv | grep -qx 'Image,x0,y0,x1,y1' || fail_ "bad header"
 [ "$(wc -l < pred.csv)" -eq "$(($(wc -l < train.list) + 1))" ] || fail_ "a row per photo"
 [ "$(grep -vc '^#' scores.tsv)" -eq "$(wc -l < train.list)" ] || fail_ "a score per photo"
 
+# refinement: a new model carries the mark and its passes move the boxes;
+# a model without the mark (trained before refinement) predicts with
+# --refine=0 whatever --refine says, and says so
+grep -q '^# hwi-detect-views=1' det.cfg || fail_ "no refinement mark in the model"
+"$HWI_BIN/hwi-detect" -q -m det -d d/train -i train.list --refine 0 -j 2 > r0.csv
+cmp -s r0.csv pred.csv && fail_ "--refine=3 gives the boxes of --refine=0"
+grep -v '^# hwi-detect-views' det.cfg > old.cfg
+cp det.weights old.weights
+"$HWI_BIN/hwi-detect" -q -m old -d d/train -i train.list --refine 0 -j 2 > o0.csv
+"$HWI_BIN/hwi-detect" -m old -d d/train -i train.list --refine 2 -j 2 > o2.csv 2> o2.err
+cmp o0.csv o2.csv || fail_ "an unmarked model refined its boxes"
+grep -q 'trained without refinement views' o2.err || fail_ "no word on the unmarked model"
+returns_ 2 "$HWI_BIN/hwi-detect" -q -m det --refine -1 x.jpg || fail_ "bad --refine"
+returns_ 2 "$HWI_BIN/hwi-detect" --train -b d/bounding_boxes.csv -o x --refine 1 ||
+    fail_ "--train with --refine"
+
 # round trip: the predicted boxes crop the same pixels as the same boxes
 # given by hand (re-typed as TSV)
 tail -n +2 pred.csv | tr ',' '\t' > hand.tsv

@@ -36,6 +36,7 @@ TESTS += tests/check_hwi tests/check_nn tests/check_nn_gemm
 tests_check_hwi_SOURCES = tests/check_hwi.c tests/check_hwi.h \
 	tests/check_csv.c \
 	tests/check_db.c \
+	tests/check_detect.c \
 	tests/check_fuse.c \
 	tests/check_image.c \
 	tests/check_io.c \
