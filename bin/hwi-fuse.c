@@ -18,6 +18,7 @@
 #include "stream.h"
 #include "tsv.h"
 
+#include <errno.h>
 #include <float.h>
 #include <getopt.h>
 #include <limits.h>
@@ -26,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_SOFTMAX, OPT_MULTIPLIER, OPT_NW_WEIGHTS, OPT_MISSING, OPT_FIT, OPT_VERSION, OPT_PHOTO, OPT_SEARCH };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_SOFTMAX, OPT_MULTIPLIER, OPT_NW_WEIGHTS, OPT_MISSING, OPT_FIT, OPT_VERSION, OPT_PHOTO, OPT_SEARCH, OPT_KEEP };
 
 static const struct option longopts[] = {
     {"softmax", no_argument, NULL, OPT_SOFTMAX},
@@ -35,6 +36,7 @@ static const struct option longopts[] = {
     {"nw-weights", required_argument, NULL, OPT_NW_WEIGHTS},
     {"missing", required_argument, NULL, OPT_MISSING},
     {"top", required_argument, NULL, 'k'},
+    {"keep", required_argument, NULL, OPT_KEEP},
     {"unsorted", no_argument, NULL, 'u'},
     {"fit", required_argument, NULL, OPT_FIT},
     {"grid", required_argument, NULL, 'g'},
@@ -55,6 +57,8 @@ static const struct option longopts[] = {
 /* Weights like find_mixing_proportions' 0..4 */
 #define DEFAULT_W_GRID "0:4:1"
 #define WMAX 1e6
+/* The labels per query --softmax writes without --top (see --keep). */
+#define DEFAULT_SOFTMAX_TOP 100
 
 static _Noreturn void usage(int status)
 {
@@ -79,7 +83,12 @@ static _Noreturn void usage(int status)
           "                          list for a query: a number (default 0), the\n"
           "                          lowest score of that list, or an error\n"
           "  -k, --top=K             write only the K best labels of each query (and\n"
-          "                          its new_whale line)\n"
+          "                          its new_whale line); 0: all (the default, and\n"
+          "                          with --softmax 100)\n"
+          "      --keep=SCORES       with --softmax: also write the probability of\n"
+          "                          every label the scores TSV SCORES lists for the\n"
+          "                          query (the knn scores), so that fusing the two\n"
+          "                          gives every label of SCORES its exact score\n"
           "  -u, --unsorted          FILEs are not sorted by query: read them whole\n"
           "                          (several FILEs are merge-joined otherwise, and\n"
           "                          must be sorted by query in byte order)\n"
@@ -133,7 +142,8 @@ struct opts {
     size_t nw, nv;
     struct hwi_missing miss;
     int have_miss;
-    long top;
+    long top; /* -1: not given */
+    const char *keep;
     int unsorted;
     const char *fit;
     const char *grid[64];
@@ -292,12 +302,24 @@ static struct hwi_labels load_truth(const char *path)
 /* ------------------------------------------------------------------------
  * --softmax. */
 
+/* Cut the softmax W->d of QUERY to what --top and --keep write. */
+static void limit(struct work *w, size_t n, const char *query, const struct hwi_keep *kp,
+                  const struct opts *o, unsigned char *mark)
+{
+    size_t nkeep = 0;
+    const size_t *keep = kp ? hwi_keep_get(kp, query, &nkeep) : NULL;
+    hwi_softmax_limit(w->d, w->label, n, (size_t)o->top, keep, nkeep, w->idx, mark);
+}
+
 static void softmax_stream(struct hwi_stream *s, struct hwi_labelset *ls, const size_t *lid,
-                           const struct opts *o, FILE *out)
+                           const struct hwi_keep *kp, const struct opts *o, FILE *out)
 {
     struct work w = {0};
     struct hwi_map keys = {0};
     work_reserve(&w, s->dim);
+    unsigned char *mark = malloc(s->dim);
+    if (!mark)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
     int rc;
     while ((rc = hwi_stream_read(s)) == 1) {
         int put = hwi_map_put(&keys, s->key, 0, NULL);
@@ -309,16 +331,18 @@ static void softmax_stream(struct hwi_stream *s, struct hwi_labelset *ls, const 
         hwi_softmax(w.d, s->vec, s->dim, o->c);
         for (uint32_t i = 0; i < s->dim; i++)
             w.label[i] = ls->name[lid[i]];
-        write_query(out, s->key, w.label, w.d, NULL, s->dim, o->top, w.idx);
+        limit(&w, s->dim, s->key, kp, o, mark);
+        write_query(out, s->key, w.label, w.d, NULL, s->dim, 0, w.idx);
     }
     if (rc < 0)
         hwi_die(HWI_EXIT_FAIL, "%s", s->err);
+    free(mark);
     hwi_map_free(&keys);
     work_free(&w);
 }
 
 static void softmax_fit(struct hwi_stream *s, struct hwi_labelset *ls, size_t *lid,
-                        struct opts *o, FILE *out)
+                        const struct hwi_keep *kp, struct opts *o, FILE *out)
 {
     char err[HWI_ERRLEN];
     struct hwi_logits lg = {0};
@@ -346,13 +370,18 @@ static void softmax_fit(struct hwi_stream *s, struct hwi_labelset *ls, size_t *l
 
     struct work w = {0};
     work_reserve(&w, lg.dim);
+    unsigned char *mark = malloc(lg.dim);
+    if (!mark)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
     hwi_tsv_write_header(out);
     for (size_t q = 0; q < lg.nq; q++) {
         hwi_softmax(w.d, lg.z + q * lg.dim, lg.dim, f.c);
         for (size_t i = 0; i < lg.dim; i++)
             w.label[i] = ls->name[lid[i]];
-        write_query(out, lg.key[q], w.label, w.d, NULL, lg.dim, o->top, w.idx);
+        limit(&w, lg.dim, lg.key[q], kp, o, mark);
+        write_query(out, lg.key[q], w.label, w.d, NULL, lg.dim, 0, w.idx);
     }
+    free(mark);
     free(grid);
     work_free(&w);
     hwi_labels_free(&truth);
@@ -372,12 +401,24 @@ static void run_softmax(struct opts *o, char **files, int nfiles, FILE *out)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     if (hwi_logits_columns(&s, &ls, lid, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_keep kp = {0};
+    if (o->keep) {
+        int std = !strcmp(o->keep, "-");
+        FILE *fp = std ? stdin : fopen(o->keep, "r");
+        if (!fp)
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", o->keep, strerror(errno));
+        if (hwi_keep_load(&kp, fp, std ? "(stdin)" : o->keep, &ls, lid, s.dim, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        if (!std)
+            fclose(fp);
+    }
     if (o->fit) {
-        softmax_fit(&s, &ls, lid, o, out);
+        softmax_fit(&s, &ls, lid, o->keep ? &kp : NULL, o, out);
     } else {
         hwi_tsv_write_header(out);
-        softmax_stream(&s, &ls, lid, o, out);
+        softmax_stream(&s, &ls, lid, o->keep ? &kp : NULL, o, out);
     }
+    hwi_keep_free(&kp);
     free(lid);
     hwi_labelset_free(&ls);
     hwi_stream_close(&s);
@@ -592,6 +633,7 @@ int main(int argc, char **argv)
 
     struct opts o = {0};
     o.c = 1;
+    o.top = -1;
     o.mode = HWI_NW_MAX;
     int c;
     while ((c = getopt_long(argc, argv, "w:k:ug:G:N:T:r:o:", longopts, NULL)) != -1) {
@@ -617,7 +659,8 @@ int main(int argc, char **argv)
             }
             o.have_miss = 1;
             break;
-        case 'k': o.top = hwi_opt_long("top", optarg, 1, LONG_MAX); break;
+        case 'k': o.top = hwi_opt_long("top", optarg, 0, LONG_MAX); break;
+        case OPT_KEEP: o.keep = optarg; break;
         case 'u': o.unsorted = 1; break;
         case OPT_FIT: o.fit = optarg; break;
         case 'g':
@@ -678,10 +721,15 @@ int main(int argc, char **argv)
         bad = "--search fits fusion weights; --softmax fits its multiplier on --grid";
     else if (o.softmax && o.ngrid > 1)
         bad = "--softmax takes one --grid";
+    else if (!o.softmax && o.keep)
+        bad = "--keep applies to --softmax";
+    if (o.top < 0)
+        o.top = o.softmax ? DEFAULT_SOFTMAX_TOP : 0;
     size_t nin = (size_t)(argc - optind), nstdin = 0;
     for (int i = optind; i < argc; i++)
         nstdin += !strcmp(argv[i], "-");
     nstdin += o.fit && !strcmp(o.fit, "-");
+    nstdin += o.keep && !strcmp(o.keep, "-");
     nstdin += o.softmax && nin == 0; /* the logits stream */
     if (bad) {
         hwi_warn("%s", bad);

@@ -128,7 +128,10 @@ static _Noreturn void usage(int status)
           "Output:\n"
           "  -o, --output=FILE    write to FILE (whole or not at all) instead of stdout\n"
           "  -v, --verbose        print a summary line on stderr (also when stderr is\n"
-          "                       a terminal)\n"
+          "                       a terminal), and a second line: the CPU seconds\n"
+          "                       (all threads) of the matrix products, the per-label\n"
+          "                       minimum, reading the gallery, the exact rescoring,\n"
+          "                       the top-N selection and writing the TSV\n"
           "      --help           display this help and exit\n"
           "      --version        output version information and exit\n"
           "\n"
@@ -452,6 +455,7 @@ int main(int argc, char **argv)
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    double cpu_read = hwi_progress_cpu(0), cpu_tsv = 0; /* CPU s of the main's phases */
     struct hwi_knn k;
     hwi_knn_init(&k, flags);
     struct hashes hs = {0};
@@ -468,6 +472,7 @@ int main(int argc, char **argv)
      * image twice) name it, and later errors are the queries' */
     if (hwi_knn_search(&k, NULL, 0, NULL, NULL, NULL))
         hwi_die(HWI_EXIT_FAIL, "%s: %s", dbpath ? dbpath : gallery, k.err);
+    cpu_read = hwi_progress_cpu(0) - cpu_read;
 
     char err[HWI_ERRLEN];
     struct hwi_stream s;
@@ -558,6 +563,7 @@ int main(int argc, char **argv)
                      : hwi_knn_rank(&k, q, b, (const char *const *)keys, stride, hits,
                                     nhits))
             hwi_die(HWI_EXIT_FAIL, "%s: %s", name, centroid ? err : k.err);
+        double tw = hwi_progress_cpu(1);
         for (size_t i = 0; i < b; i++)
             for (size_t j = 0; j < nhits[i]; j++) {
                 const struct hwi_knn_hit *h = hits + i * stride + j;
@@ -568,6 +574,7 @@ int main(int argc, char **argv)
                             "cannot be written to a TSV", name, nq + i + 1, keys[i],
                             k.label[h->label]);
             }
+        cpu_tsv += hwi_progress_cpu(1) - tw;
         nq += b;
         hwi_progress_show(&pr, nq, NULL);
     }
@@ -602,6 +609,11 @@ int main(int argc, char **argv)
                 hwi_program_name, nq, k.n, k.nlabel, k.skipped,
                 (double)(t1.tv_sec - t0.tv_sec) +
                     1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    if (verbose) /* where the CPU time went (all threads) */
+        fprintf(stderr, "%s: CPU s: product %.2f, label minimum %.2f, gallery read %.2f, "
+                "exact rescoring %.2f, top-N %.2f, TSV output %.2f\n", hwi_program_name,
+                k.cpu[HWI_KNN_CPU_PRODUCT], k.cpu[HWI_KNN_CPU_MINIMUM], cpu_read,
+                k.cpu[HWI_KNN_CPU_RESCORE], k.cpu[HWI_KNN_CPU_TOP], cpu_tsv);
     hwi_stream_close(&s);
     for (size_t i = 0; i < HWI_KNN_QBLOCK; i++)
         free(keys[i]);

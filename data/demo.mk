@@ -197,10 +197,14 @@ test.knn.tsv: test.feat demo.db .stamp/knn
 # 8. classifier probabilities softmax(c * logits), c fitted on validation
 #    (X.feat beside X.logits: make -n marks only the first target of the
 #    embed rule as remade)
-val.softmax.tsv: val.logits val.feat split/val.csv
-	$(FUSE) --softmax --fit split/val.csv -r softmax.fit -o $@ val.logits
-test.softmax.tsv: test.logits test.feat val.softmax.tsv
-	$(FUSE) --softmax $(call fitted,softmax-fitted,softmax.fit) -o $@ test.logits
+#    Each query's 100 best classes, and every class its 1-NN list names
+#    (--keep), so that the fusion below scores every label it needs exactly
+#    without a line per class per query.
+val.softmax.tsv: val.logits val.feat split/val.csv val.knn.tsv
+	$(FUSE) --softmax --fit split/val.csv -r softmax.fit --keep val.knn.tsv -o $@ val.logits
+test.softmax.tsv: test.logits test.feat val.softmax.tsv test.knn.tsv
+	$(FUSE) --softmax $(call fitted,softmax-fitted,softmax.fit) --keep test.knn.tsv -o $@ \
+	    test.logits
 
 # 9. knn + softmax, weights fitted on validation
 val.fused.tsv: val.knn.tsv val.softmax.tsv

@@ -11,6 +11,7 @@ dist_pkgdata_DATA += \
 	data/pcb-small.cfg \
 	data/pcb-tiny.cfg \
 	data/pcb-vgg16bn.cfg \
+	data/scale.mk \
 	data/schema.sql
 EXTRA_DIST += data/mkcfg.py
 

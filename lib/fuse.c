@@ -270,6 +270,116 @@ int hwi_rank_order(const double *score, const char *const *label, size_t n, size
 }
 
 /* ------------------------------------------------------------------------
+ * The softmax limit (see fuse.h). */
+
+int hwi_keep_load(struct hwi_keep *kp, FILE *fp, const char *name,
+                  const struct hwi_labelset *ls, const size_t *lid, size_t dim, char *err)
+{
+    int rc = -1;
+    size_t *colof = malloc((ls->n ? ls->n : 1) * sizeof *colof); /* label id -> column */
+    size_t *cap = NULL, qcap = 0;
+    struct hwi_tsv r;
+    hwi_tsv_open(&r, fp, name);
+    memset(kp, 0, sizeof *kp);
+    if (!colof)
+        goto oom;
+    for (size_t i = 0; i < ls->n; i++)
+        colof[i] = SIZE_MAX;
+    for (size_t i = 0; i < dim; i++)
+        colof[lid[i]] = i;
+    int got;
+    while ((got = hwi_tsv_next(&r)) == 1) {
+        size_t *id = hwi_map_get(&ls->map, r.label);
+        if (!id || colof[*id] == SIZE_MAX)
+            continue; /* not a class of the logits */
+        size_t old, q = kp->nq;
+        int put = hwi_map_put(&kp->map, r.query, q, &old);
+        if (put < 0)
+            goto oom;
+        if (put == 0) {
+            q = old;
+        } else {
+            if (kp->nq == qcap) {
+                size_t nc = qcap ? 2 * qcap : 256;
+                size_t **vc = realloc(kp->col, nc * sizeof *vc);
+                if (vc)
+                    kp->col = vc;
+                size_t *vn = realloc(kp->n, nc * sizeof *vn);
+                if (vn)
+                    kp->n = vn;
+                size_t *vp = realloc(cap, nc * sizeof *vp);
+                if (vp)
+                    cap = vp;
+                if (!vc || !vn || !vp)
+                    goto oom;
+                qcap = nc;
+            }
+            kp->col[q] = NULL;
+            kp->n[q] = 0;
+            cap[q] = 0;
+            kp->nq++;
+        }
+        if (kp->n[q] == cap[q]) {
+            size_t nc = cap[q] ? 2 * cap[q] : 16;
+            size_t *v = realloc(kp->col[q], nc * sizeof *v);
+            if (!v)
+                goto oom;
+            kp->col[q] = v;
+            cap[q] = nc;
+        }
+        kp->col[q][kp->n[q]++] = colof[*id];
+    }
+    if (got < 0) {
+        snprintf(err, HWI_ERRLEN, "%s", r.err);
+        goto out;
+    }
+    rc = 0;
+    goto out;
+oom:
+    hwi_seterr(err, "out of memory");
+out:
+    hwi_tsv_close(&r);
+    free(colof);
+    free(cap);
+    if (rc)
+        hwi_keep_free(kp);
+    return rc;
+}
+
+const size_t *hwi_keep_get(const struct hwi_keep *kp, const char *query, size_t *n)
+{
+    size_t *q = hwi_map_get(&kp->map, query);
+    *n = q ? kp->n[*q] : 0;
+    return q ? kp->col[*q] : NULL;
+}
+
+void hwi_keep_free(struct hwi_keep *kp)
+{
+    for (size_t q = 0; q < kp->nq; q++)
+        free(kp->col[q]);
+    free(kp->col);
+    free(kp->n);
+    hwi_map_free(&kp->map);
+    memset(kp, 0, sizeof *kp);
+}
+
+void hwi_softmax_limit(double *p, const char *const *label, size_t n, size_t top,
+                       const size_t *keep, size_t nkeep, size_t *idx, unsigned char *mark)
+{
+    if (top == 0 || top >= n)
+        return;
+    hwi_rank_order(p, label, n, idx);
+    memset(mark, 0, n);
+    for (size_t r = 0; r < top; r++)
+        mark[idx[r]] = 1;
+    for (size_t j = 0; j < nkeep; j++)
+        mark[keep[j]] = 1;
+    for (size_t i = 0; i < n; i++)
+        if (!mark[i])
+            p[i] = NAN;
+}
+
+/* ------------------------------------------------------------------------
  * Reading inputs. */
 
 void hwi_fuse_input_open(struct hwi_fuse_input *in, FILE *fp, const char *name,

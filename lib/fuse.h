@@ -208,6 +208,43 @@ void hwi_logits_top5(const struct hwi_logits *lg, size_t q, double c,
 int hwi_rank_order(const double *score, const char *const *label, size_t n, size_t *idx);
 
 /* ------------------------------------------------------------------------
+ * A limit on the softmax written (hwi-fuse --softmax --top, --keep).  The
+ * fusion and the threshold use each query's five best fused labels; a
+ * label absent from the softmax list fuses with the --missing score (0)
+ * instead of its probability, so a list cut to the TOP best changes no
+ * fused score of a label it keeps.  The labels another input lists for the
+ * query (--keep, the knn scores) keep their probabilities too, so each of
+ * their fused scores stays exact; a label in neither list had a fused
+ * score of at most W * p_TOP, below the TOP >= 5 kept ones. */
+
+/* The labels each query has in a scores TSV, as logits columns. */
+struct hwi_keep {
+    struct hwi_map map; /* query -> index into col, n */
+    size_t **col;       /* [nq][n[q]] columns of the logits stream */
+    size_t *n;          /* [nq] */
+    size_t nq;
+};
+
+/* Read the scores TSV FP (named NAME in messages) into KP: for each query
+ * the columns (of DIM, with label ids LID[dim] in LS) of the labels it
+ * lists; labels that are not columns (new_whale) are left out.  Memory:
+ * the file's lines, not its queries x every label.  Returns 0, or -1 with
+ * ERR set (a bad line, out of memory). */
+int hwi_keep_load(struct hwi_keep *kp, FILE *fp, const char *name,
+                  const struct hwi_labelset *ls, const size_t *lid, size_t dim, char *err);
+
+/* The columns KP keeps for QUERY (*N of them; NULL and 0 for none). */
+const size_t *hwi_keep_get(const struct hwi_keep *kp, const char *query, size_t *n);
+void hwi_keep_free(struct hwi_keep *kp);
+
+/* Cut one query's softmax P[n] (labels LABEL[n]) to its TOP best (by
+ * hwi_rank_order; 0: all) and the columns KEEP[nkeep]: every other P[i]
+ * becomes NAN (not written).  IDX holds n entries and MARK n bytes of
+ * work. */
+void hwi_softmax_limit(double *p, const char *const *label, size_t n, size_t top,
+                       const size_t *keep, size_t nkeep, size_t *idx, unsigned char *mark);
+
+/* ------------------------------------------------------------------------
  * Merge-joining inputs sorted by query, group by group: memory bounded by
  * one query's lists. */
 

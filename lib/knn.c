@@ -10,6 +10,7 @@
 
 #include "knn.h"
 #include "pool.h"
+#include "progress.h"
 #include "tsv.h"
 
 #include <cblas.h>
@@ -18,7 +19,99 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+/* ------------------------------------------------------------------------
+ * Large buffers: the gallery and the work of a block.  They are anonymous
+ * mappings, so the gallery grows by mremap without copying its rows (a
+ * doubling realloc copies each about twice), and with MADV_HUGEPAGE the
+ * kernel may back them with 2 MB pages (fewer TLB misses on the product's
+ * and the rescoring's passes over them).  Where mmap or mremap fails they
+ * fall back to malloc and realloc.  k->mapped has one bit per buffer. */
+enum { BIG_VEC = 1, BIG_DOT = 2, BIG_D2 = 4, BIG_NEAREST = 8 };
+
+static size_t page_round(size_t bytes)
+{
+    size_t page = 2u << 20; /* a huge page: whole ones can be used */
+    return (bytes + page - 1) / page * page;
+}
+
+static void big_advise(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+/* Resize the buffer P of *BYTES bytes (P NULL: none yet) to at least
+ * BYTES, keeping its contents; *BYTES becomes the size reserved, and BIT
+ * of *MAPPED says whether it is a mapping.  Returns the buffer, or NULL
+ * (out of memory; P is unchanged then). */
+static void *big_resize(void *p, size_t *bytes, size_t want, unsigned *mapped, unsigned bit)
+{
+    size_t size = page_round(want ? want : 1);
+#if defined(MAP_ANONYMOUS) && defined(MREMAP_MAYMOVE)
+    void *m = MAP_FAILED;
+    if (!p)
+        m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    else if (*mapped & bit)
+        m = mremap(p, *bytes, size, MREMAP_MAYMOVE);
+    if (m != MAP_FAILED) {
+        big_advise(m, size);
+        *mapped |= bit;
+        *bytes = size;
+        return m;
+    }
+    if (p && (*mapped & bit)) { /* mremap failed: copy into a malloc'ed one */
+        void *n = malloc(size);
+        if (!n)
+            return NULL;
+        memcpy(n, p, *bytes < size ? *bytes : size);
+        munmap(p, *bytes);
+        *mapped &= ~bit;
+        *bytes = size;
+        return n;
+    }
+#endif
+    void *n = realloc(p, size);
+    if (!n)
+        return NULL;
+    *mapped &= ~bit;
+    *bytes = size;
+    return n;
+}
+
+static void big_free(void *p, size_t bytes, unsigned mapped, unsigned bit)
+{
+    if (!p)
+        return;
+#if defined(MAP_ANONYMOUS) && defined(MREMAP_MAYMOVE)
+    if (mapped & bit) {
+        munmap(p, bytes);
+        return;
+    }
+#else
+    (void)bytes;
+    (void)mapped;
+    (void)bit;
+#endif
+    free(p);
+}
+
+/* The work buffers of a block, allocated once at full size. */
+static size_t dot_bytes(void)
+{
+    return page_round((size_t)HWI_KNN_QBLOCK * HWI_KNN_GBLOCK * sizeof(float));
+}
+
+static size_t rank_bytes(const struct hwi_knn *k, size_t elem)
+{
+    return page_round((size_t)HWI_KNN_QBLOCK * k->nlabel * elem);
+}
 
 void hwi_knn_init(struct hwi_knn *k, unsigned flags)
 {
@@ -42,7 +135,7 @@ void hwi_knn_free(struct hwi_knn *k)
     hwi_map_free(&k->qmap);
     for (size_t i = 0; i < k->nlabel; i++)
         free(k->label[i]);
-    free(k->vec);
+    big_free(k->vec, k->vecbytes, k->mapped, BIG_VEC);
     free(k->norm2);
     free(k->cls);
     free(k->name);
@@ -50,12 +143,12 @@ void hwi_knn_free(struct hwi_knn *k)
     free(k->start);
     hwi_map_free(&k->lmap);
     hwi_map_free(&k->nmap);
-    free(k->dot);
+    big_free(k->dot, dot_bytes(), k->mapped, BIG_DOT);
     free(k->qnorm2);
     free(k->self);
     free(k->same);
-    free(k->d2);
-    free(k->nearest);
+    big_free(k->d2, rank_bytes(k, sizeof *k->d2), k->mapped, BIG_D2);
+    big_free(k->nearest, rank_bytes(k, sizeof *k->nearest), k->mapped, BIG_NEAREST);
     memset(k, 0, sizeof *k);
 }
 
@@ -156,7 +249,8 @@ int hwi_knn_add_id(struct hwi_knn *k, const char *name, const char *label, const
                           name, sqrt(n2), sqrt(MAXNORM2));
     if (k->n == k->cap) {
         size_t cap = k->cap ? 2 * k->cap : 256;
-        float *v = realloc(k->vec, cap * dim * sizeof *v);
+        float *v = big_resize(k->vec, &k->vecbytes, cap * dim * sizeof *v, &k->mapped,
+                              BIG_VEC);
         if (!v)
             return hwi_seterr(k->err, "out of memory (%zu gallery images)", cap);
         k->vec = v;
@@ -223,7 +317,8 @@ static int prepare(struct hwi_knn *k)
     size_t *src = malloc(n * sizeof *src); /* src[d]: the row that goes to d */
     float *row = malloc(dim * sizeof *row);
     k->start = calloc(k->nlabel + 1, sizeof *k->start);
-    k->dot = malloc((size_t)HWI_KNN_QBLOCK * HWI_KNN_GBLOCK * sizeof *k->dot);
+    size_t dotcap = 0;
+    k->dot = big_resize(NULL, &dotcap, dot_bytes(), &k->mapped, BIG_DOT);
     k->qnorm2 = malloc(HWI_KNN_QBLOCK * sizeof *k->qnorm2);
     k->self = malloc(HWI_KNN_QBLOCK * sizeof *k->self);
     k->same = malloc(HWI_KNN_QBLOCK * sizeof *k->same);
@@ -357,6 +452,7 @@ struct band {
     size_t *nhits;            /* rank: [block] */
     int rc;                   /* 0, or -1 with err set */
     char err[HWI_ERRLEN];
+    double cpu[HWI_KNN_NCPU]; /* this band's CPU seconds per phase */
 };
 
 /* The per-label minimum of band B over every gallery block.  Returns 0,
@@ -365,6 +461,7 @@ static int band_search(struct band *b)
 {
     struct hwi_knn *k = b->k;
     size_t dim = k->dim, nl = k->nlabel, lo = b->lo, nq = b->hi - b->lo;
+    double t = hwi_progress_cpu(1), t1;
     for (size_t i = lo; i < b->hi; i++) {
         double qn2 = norm2(b->q + i * dim, k->dim);
         if (!(qn2 <= MAXNORM2)) /* also NaN */
@@ -395,9 +492,13 @@ static int band_search(struct band *b)
     for (size_t g0 = 0; g0 < k->n; g0 += HWI_KNN_GBLOCK) {
         size_t gb = k->n - g0 < HWI_KNN_GBLOCK ? k->n - g0 : HWI_KNN_GBLOCK;
         /* dot[nq][gb] = q[lo:hi][dim] . vec[g0:g0+gb][dim]^T */
+        t1 = hwi_progress_cpu(1);
+        b->cpu[HWI_KNN_CPU_MINIMUM] += t1 - t;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)gb, (int)dim,
                     1.0f, b->q + lo * dim, (int)dim, k->vec + g0 * dim, (int)dim, 0.0f,
                     dotbuf, (int)gb);
+        t = hwi_progress_cpu(1);
+        b->cpu[HWI_KNN_CPU_PRODUCT] += t - t1;
         for (size_t i = lo; i < b->hi; i++) {
             float *dot = dotbuf + (i - lo) * gb; /* dot[j - g0] for j in g0 .. g0+gb-1 */
             if (k->self[i] >= g0 && k->self[i] < g0 + gb)
@@ -425,6 +526,7 @@ static int band_search(struct band *b)
             }
         }
     }
+    b->cpu[HWI_KNN_CPU_MINIMUM] += hwi_progress_cpu(1) - t;
     return 0;
 }
 
@@ -483,21 +585,24 @@ static double margin(double qn2, double gn2)
  * hits.  The product picks them: the WANT best by d2 and every other label
  * within the rounding margin of the worst of those, then the exact
  * distances decide, so a near tie at the last place goes to the label
- * truly nearer.  Returns 0 or -1 (out of memory). */
+ * truly nearer.  The candidates of the whole band are rescored in gallery
+ * order, so each gallery row is read once per band (and once for all its
+ * queries) in one forward pass, not once per query in label order.
+ * Returns 0 or -1 (out of memory). */
 static int band_rank(struct band *b)
 {
     struct hwi_knn *k = b->k;
-    size_t nl = k->nlabel, want = b->want;
+    size_t nl = k->nlabel, want = b->want, nq = b->hi - b->lo, dim = k->dim;
+    double t0 = hwi_progress_cpu(1);
     size_t *heap = malloc((want ? want : 1) * sizeof *heap);
     unsigned char *in = calloc(nl, 1);
-    size_t cap = want + 16;
+    size_t cap = nq * (want + 16) + 1, nc = 0;
     struct hwi_knn_hit *cand = malloc(cap * sizeof *cand);
-    if (!heap || !in || !cand) {
-        free(heap);
-        free(in);
-        free(cand);
-        return hwi_seterr(b->err, "out of memory");
-    }
+    size_t *off = malloc((nq + 1) * sizeof *off); /* query i's candidates: off[i - lo].. */
+    size_t *qof = NULL, *ord = NULL, *count = NULL;
+    int rc = -1;
+    if (!heap || !in || !cand || !off)
+        goto out;
     for (size_t i = b->lo; i < b->hi; i++) {
         struct sel s = {b->d2 + i * nl, k->label};
         size_t *nrow = b->nearest + i * nl, nh = 0, nvalid = 0;
@@ -515,8 +620,16 @@ static int band_rank(struct band *b)
                 sift_down(&s, heap, want, 0);
             }
         }
-        const float *qv = b->q + i * k->dim;
-        size_t nc = 0;
+        off[i - b->lo] = nc;
+        b->nhits[i] = nh;
+        if (nc + nh > cap) { /* only when near misses took the room */
+            size_t ncap = 2 * (nc + nh);
+            struct hwi_knn_hit *nv = realloc(cand, ncap * sizeof *nv);
+            if (!nv)
+                goto out;
+            cand = nv;
+            cap = ncap;
+        }
         for (size_t j = 0; j < nh; j++)
             cand[nc++] = (struct hwi_knn_hit){heap[j], nrow[heap[j]], 0};
         if (nvalid > nh) { /* the near misses */
@@ -529,10 +642,9 @@ static int band_rank(struct band *b)
                 if (nc == cap) {
                     struct hwi_knn_hit *nv = realloc(cand, 2 * cap * sizeof *nv);
                     if (!nv) {
-                        free(heap);
-                        free(in);
-                        free(cand);
-                        return hwi_seterr(b->err, "out of memory");
+                        for (size_t j = 0; j < nh; j++)
+                            in[heap[j]] = 0;
+                        goto out;
                     }
                     cand = nv;
                     cap *= 2;
@@ -542,16 +654,53 @@ static int band_rank(struct band *b)
             for (size_t j = 0; j < nh; j++)
                 in[heap[j]] = 0;
         }
-        for (size_t j = 0; j < nc; j++)
-            cand[j].score = hwi_knn_sim(dist2(qv, k->vec + cand[j].image * k->dim, k->dim));
-        qsort_r(cand, nc, sizeof *cand, hit_cmp, k->label);
-        memcpy(b->hits + i * b->stride, cand, nh * sizeof *cand);
-        b->nhits[i] = nh;
     }
+    off[nq] = nc;
+    double t1 = hwi_progress_cpu(1);
+    b->cpu[HWI_KNN_CPU_TOP] += t1 - t0;
+
+    /* the band's candidates in gallery order (a counting sort by image),
+     * each with its query */
+    qof = malloc((nc ? nc : 1) * sizeof *qof);
+    ord = malloc((nc ? nc : 1) * sizeof *ord);
+    count = calloc(k->n + 1, sizeof *count);
+    if (!qof || !ord || !count)
+        goto out;
+    for (size_t i = 0; i < nq; i++)
+        for (size_t j = off[i]; j < off[i + 1]; j++)
+            qof[j] = b->lo + i;
+    for (size_t j = 0; j < nc; j++)
+        count[cand[j].image + 1]++;
+    for (size_t g = 0; g < k->n; g++)
+        count[g + 1] += count[g];
+    for (size_t j = 0; j < nc; j++)
+        ord[count[cand[j].image]++] = j;
+    for (size_t t = 0; t < nc; t++) {
+        struct hwi_knn_hit *h = &cand[ord[t]];
+        h->score = hwi_knn_sim(dist2(b->q + qof[ord[t]] * dim, k->vec + h->image * dim,
+                                     k->dim));
+    }
+    double t2 = hwi_progress_cpu(1);
+    b->cpu[HWI_KNN_CPU_RESCORE] += t2 - t1;
+
+    for (size_t i = 0; i < nq; i++) {
+        qsort_r(cand + off[i], off[i + 1] - off[i], sizeof *cand, hit_cmp, k->label);
+        memcpy(b->hits + (b->lo + i) * b->stride, cand + off[i],
+               b->nhits[b->lo + i] * sizeof *cand);
+    }
+    b->cpu[HWI_KNN_CPU_TOP] += hwi_progress_cpu(1) - t2;
+    rc = 0;
+out:
     free(heap);
     free(in);
     free(cand);
-    return 0;
+    free(off);
+    free(qof);
+    free(ord);
+    free(count);
+    if (rc)
+        hwi_seterr(b->err, "out of memory");
+    return rc;
 }
 
 /* hwi_pool_each's item I: band I of the block. */
@@ -583,10 +732,14 @@ static int run_block(struct hwi_knn *k, const struct band *template, size_t nq)
         b[i].hi = nq * (i + 1) / t;
         b[i].rc = 0;
         b[i].err[0] = 0;
+        memset(b[i].cpu, 0, sizeof b[i].cpu);
     }
     blas_threads(1);
     int rc = hwi_pool_each(t, (int)t, band_run, b, k->err);
     blas_threads(thread_count());
+    for (size_t i = 0; i < t; i++)
+        for (int p = 0; p < HWI_KNN_NCPU; p++)
+            k->cpu[p] += b[i].cpu[p];
     return rc;
 }
 
@@ -615,11 +768,13 @@ int hwi_knn_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const
         return -1;
     size_t nl = k->nlabel, stride = top ? top : nl, want = top && top < nl ? top : nl;
     if (nq && !k->d2) { /* kept for later calls: no fresh pages per block */
-        k->d2 = malloc((size_t)HWI_KNN_QBLOCK * nl * sizeof *k->d2);
-        k->nearest = malloc((size_t)HWI_KNN_QBLOCK * nl * sizeof *k->nearest);
+        size_t b1 = 0, b2 = 0;
+        k->d2 = big_resize(NULL, &b1, rank_bytes(k, sizeof *k->d2), &k->mapped, BIG_D2);
+        k->nearest = big_resize(NULL, &b2, rank_bytes(k, sizeof *k->nearest), &k->mapped,
+                                BIG_NEAREST);
         if (!k->d2 || !k->nearest) {
-            free(k->d2);
-            free(k->nearest);
+            big_free(k->d2, b1, k->mapped, BIG_D2);
+            big_free(k->nearest, b2, k->mapped, BIG_NEAREST);
             k->d2 = NULL;
             k->nearest = NULL;
             return hwi_seterr(k->err, "out of memory");

@@ -27,7 +27,9 @@
  * Not thread-safe per object (work buffers live in it).  A search runs on
  * its own threads (hwi_knn_threads), each a band of queries from the
  * product to the rescored top list, with OpenBLAS on one thread meanwhile;
- * the result does not depend on the number of threads. */
+ * the result does not depend on the number of threads.  The gallery and
+ * the work buffers are anonymous mappings that grow in place (mremap) and
+ * may use transparent huge pages, malloc'ed where mmap fails. */
 #ifndef HWI_KNN_H
 #define HWI_KNN_H
 
@@ -46,6 +48,15 @@
 #endif
 #define HWI_KNN_NONE SIZE_MAX
 
+/* The phases of a search whose CPU time struct hwi_knn adds up (cpu[]). */
+enum {
+    HWI_KNN_CPU_PRODUCT,  /* the matrix products (sgemm) */
+    HWI_KNN_CPU_MINIMUM,  /* distances from the products, per-label minimum */
+    HWI_KNN_CPU_RESCORE,  /* hwi_knn_rank: exact distances of the candidates */
+    HWI_KNN_CPU_TOP,      /* hwi_knn_rank: selection of the top, final sort */
+    HWI_KNN_NCPU
+};
+
 /* Flags of hwi_knn_init. */
 enum {
     HWI_KNN_NO_NEW_WHALE = 1, /* leave new_whale images out (no new_whale label) */
@@ -57,6 +68,8 @@ struct hwi_knn {
     uint32_t dim;        /* 0 until the first image */
     size_t n, cap;       /* gallery images */
     float *vec;          /* [n][dim], sorted by label once prepared */
+    size_t vecbytes;     /* bytes reserved at vec */
+    unsigned mapped;     /* which of vec, dot, d2, nearest are mappings (knn.c) */
     float *norm2;        /* [n] ||g||^2 */
     float maxnorm2;      /* the largest, once prepared */
     size_t *cls;         /* [n] label index */
@@ -79,6 +92,7 @@ struct hwi_knn {
     size_t *same;  /* work: [QBLOCK] first image of each query's identity */
     float *d2;       /* work of hwi_knn_rank: [QBLOCK][nlabel] */
     size_t *nearest; /* work of hwi_knn_rank: [QBLOCK][nlabel] */
+    double cpu[HWI_KNN_NCPU]; /* CPU seconds of each phase so far, all threads */
     char err[HWI_ERRLEN];
 };
 

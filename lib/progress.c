@@ -16,6 +16,14 @@ double hwi_progress_now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+double hwi_progress_cpu(int thread)
+{
+    struct timespec ts;
+    if (clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &ts))
+        return 0;
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 char *hwi_progress_duration(double seconds, char *buf)
 {
     if (!(seconds >= 0) || seconds > 1e8)

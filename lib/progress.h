@@ -34,6 +34,10 @@ struct hwi_progress {
 /* Monotonic seconds. */
 double hwi_progress_now(void);
 
+/* CPU seconds (user + system) of the calling thread (THREAD nonzero) or of
+ * the whole process (all its threads). */
+double hwi_progress_cpu(int thread);
+
 /* Format SECONDS as H:MM:SS or M:SS into BUF (at least 32 bytes). */
 char *hwi_progress_duration(double seconds, char *buf);
 

@@ -83,6 +83,53 @@ hwi-fuse --softmax --multiplier 2 lg.bin | LC_ALL=C sort -s -t "$T" -k1,1 |
 printf 'Image,Id\nq1,w_b w_a new_whale w_c w_x\nq2,w_c new_whale w_b w_a w_x\n' > want.csv
 compare_ want.csv sub.csv
 
+# --softmax --top: the K best; --keep adds the labels knn.tsv lists for the
+# query (new_whale is no class of the logits)
+hwi-fuse --softmax --multiplier 2 --top 1 lg.bin | grep -v '^#' | cut -f1,2 > out.tsv
+printf 'q1\tw_b\nq2\tw_c\n' > want.tsv
+compare_ want.tsv out.tsv
+hwi-fuse --softmax --multiplier 2 -k 1 --keep knn.tsv lg.bin > out.tsv
+cat > want.tsv <<EOF
+# query${T}label${T}score
+q1${T}w_b${T}0.843794734
+q1${T}w_a${T}0.114195199
+q2${T}w_c${T}0.995066951
+q2${T}w_b${T}0.00246652437
+EOF
+compare_ want.tsv out.tsv
+returns_ 2 hwi-fuse --keep knn.tsv knn.tsv sm.tsv 2> /dev/null
+returns_ 2 hwi-fuse --softmax --keep - - < lg.bin 2> /dev/null
+
+# the demo's chain with many labels: softmax cut to its default top 100
+# plus the knn labels (--keep) fuses, fits and thresholds exactly as the
+# whole softmax (--top 0) does, and writes 100 + at most 20 lines a query
+# (not one per label)
+awk 'BEGIN { srand(7); printf "# key"; for (l = 0; l < 400; l++) printf "\tw_%03d", l;
+             print ""; for (q = 0; q < 40; q++) { printf "p%02d", q;
+             for (l = 0; l < 400; l++) printf "\t%.4f", 6 * rand() - 3 + (l == q ? 2 : 0);
+             print "" } }' | pack > big.bin
+awk 'BEGIN { srand(8); print "# query\tlabel\tscore"; for (q = 0; q < 40; q++) {
+             s = 0.9; for (j = 0; j < 20; j++) { l = j == 0 ? (q + 3 * (q % 2)) : int(400 * rand());
+             if (seen[q, l]++) continue; printf "p%02d\tw_%03d\t%.6f\n", q, l, s;
+             s -= 0.01 + 0.02 * rand() }
+             printf "p%02d\tnew_whale\t%.6f\n", q, s } }' > bigknn.tsv
+awk 'BEGIN { print "Image,Id"; for (q = 0; q < 40; q++)
+             printf "p%02d,%s\n", q, q % 5 == 4 ? "new_whale" : sprintf("w_%03d", q) }' > bigtruth.csv
+for t in all cut; do
+    if [ $t = all ]; then opt='--top 0'; else opt='--keep bigknn.tsv'; fi
+    hwi-fuse --softmax --fit bigtruth.csv -r sm-$t.fit $opt -o sm-$t.tsv big.bin
+    hwi-fuse -u --fit bigtruth.csv -r fu-$t.fit -o fu-$t.tsv bigknn.tsv sm-$t.tsv
+    hwi-thresh --fit bigtruth.csv -r th-$t.fit -o sub-$t.csv fu-$t.tsv
+done
+compare_ sm-all.fit sm-cut.fit
+sed 's/sm-cut/sm-all/' fu-cut.fit > fu-cut-named.fit
+compare_ fu-all.fit fu-cut-named.fit
+compare_ th-all.fit th-cut.fit
+compare_ sub-all.csv sub-cut.csv
+[ "$(grep -vc '^#' sm-all.tsv)" = 16000 ] || fail_ "whole softmax: $(wc -l < sm-all.tsv) lines"
+n=$(grep -vc '^#' sm-cut.tsv)
+[ "$n" -ge 4000 ] && [ "$n" -le 4800 ] || fail_ "cut softmax: $n lines"
+
 # --unsorted reads whole files in any order and gives the same scores
 { grep q2 sm.tsv; grep q1 sm.tsv; } > sm-rev.tsv
 hwi-fuse -w 2,0.5 --nw-weights 1,0 knn.tsv sm.tsv | LC_ALL=C sort > a.tsv
@@ -274,7 +321,7 @@ returns_ 2 hwi-fuse --fit - - sm.tsv < truth.csv 2> err
 grep -q 'standard input (-) given twice' err || fail_ "--fit - -: $(cat err)"
 returns_ 2 hwi-fuse --softmax --fit - < lg.bin 2> err
 returns_ 2 hwi-fuse --missing maybe knn.tsv 2> err
-returns_ 2 hwi-fuse -k 0 knn.tsv 2> err
+returns_ 2 hwi-fuse -k -1 knn.tsv 2> err
 returns_ 2 hwi-fuse --fit truth.csv -N sometimes knn.tsv 2> err
 returns_ 1 hwi-fuse no-such-file.tsv 2> err
 # the report and the output: both or neither

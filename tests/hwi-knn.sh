@@ -108,6 +108,9 @@ hwi-knn -v --gallery g.bin -l labels.csv q.bin > out.tsv 2> err
 compare_ want.tsv out.tsv
 grep -q '3 queries against 5 gallery images (3 labels, 1 left out)' err ||
     fail_ "summary: $(cat err)"
+# and the CPU seconds of each phase, every one a number
+grep -Eq '^hwi-knn: CPU s: product [0-9.]+, label minimum [0-9.]+, gallery read [0-9.]+, exact rescoring [0-9.]+, top-N [0-9.]+, TSV output [0-9.]+$' err ||
+    fail_ "CPU line: $(cat err)"
 
 # bad input: a query of another dimension names the record, no output file
 printf 'a\t1\t2\t3\n' | hwi-vec --pack > q3.bin
