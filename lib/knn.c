@@ -424,7 +424,7 @@ static int thread_count(void)
     const char *env = getenv("OPENBLAS_NUM_THREADS");
     long n = env && *env ? strtol(env, NULL, 10) : 0;
     if (n < 1)
-        n = sysconf(_SC_NPROCESSORS_ONLN);
+        n = hwi_ncpu();
     return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
