@@ -9,9 +9,10 @@
  * trained here (HWI_DETECT_MARK in its .cfg) then refines each box with
  * --refine passes over views of it (detect.h); an older one predicts once.
  *
- * Photos load on a pool of threads (lib/image.c, JPEG shrink-on-load),
- * into memory (2S x 2S bytes each, S x S for an older model); the network then runs on them in batches
- * in the main thread, its matrix code on -j threads. */
+ * Photos load on the pool's threads (lib/pool.c; lib/image.c shrinks
+ * JPEGs on load) into memory (2S x 2S bytes each, S x S for an older
+ * model); the network then runs on them in batches in the main thread, its
+ * matrix code on -j threads. */
 #include <config.h>
 
 #include "csv.h"
@@ -23,12 +24,12 @@
 #include "nn.h"
 #include "opt.h"
 #include "pool.h"
+#include "progress.h"
 #include "train.h"
 
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -254,23 +255,25 @@ static void report(const struct photo *p, const char *why)
         hwi_warn("%s: %s", p->name, why);
 }
 
-static struct {
+/* What every photo of a load_photos call shares. */
+struct loader {
     struct photo *p;
-    size_t n;
     const char *dir;
     struct hwi_crop_params params;
-    pthread_mutex_t lock;
-    size_t next, done;
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+};
 
-static void load_one(struct photo *p)
+/* An hwi_pool_ordered item: load photo I (one not already refused). */
+static void load_one(void *arg, size_t i)
 {
+    const struct loader *l = arg;
+    struct photo *p = &l->p[i];
+    if (p->err)
+        return;
     char err[HWI_ERRLEN];
-    size_t n = (size_t)pool.params.size * pool.params.size;
-    char *path = hwi_xmalloc(strlen(pool.dir) + strlen(p->name) + 2);
-    sprintf(path, "%s/%s", pool.dir, p->name);
+    size_t n = (size_t)l->params.size * l->params.size;
+    char *path = hwi_xasprintf("%s/%s", l->dir, p->name);
     p->pix = hwi_xmalloc(n);
-    if (hwi_image_thumb(path, &pool.params, p->pix, &p->w, &p->h, err)) {
+    if (hwi_image_thumb(path, &l->params, p->pix, &p->w, &p->h, err)) {
         p->err = hwi_xstrdup(err);
         free(p->pix);
         p->pix = NULL;
@@ -283,59 +286,33 @@ static void load_one(struct photo *p)
     free(path);
 }
 
-static void *worker(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        pthread_mutex_lock(&pool.lock);
-        size_t i = pool.next++;
-        pthread_mutex_unlock(&pool.lock);
-        if (i >= pool.n)
-            break;
-        if (!pool.p[i].err)
-            load_one(&pool.p[i]);
-        pthread_mutex_lock(&pool.lock);
-        pool.done++;
-        pthread_mutex_unlock(&pool.lock);
-    }
-    return NULL;
-}
-
-/* Load every photo of PS at SIZE x SIZE on THREADS threads; report the
- * bad ones.  Returns the number of bad photos. */
+/* Load every photo of PS at SIZE x SIZE on THREADS threads of the pool
+ * (lib/pool.c), in input order; report the bad ones.  Returns the number
+ * of bad photos. */
 static size_t load_photos(struct photos *ps, const char *dir, int size, int autorotate,
-                          int threads, int progress)
+                          int threads, int quiet)
 {
-    pool.p = ps->p;
-    pool.n = ps->n;
-    pool.dir = dir;
-    pool.params = (struct hwi_crop_params){.size = size,
-                                           .margin = 0,
-                                           .kernel = HWI_KERNEL_LINEAR,
-                                           .autorotate = autorotate,
-                                           .shrink_on_load = 1};
-    pool.next = pool.done = 0;
-    pthread_t *tid = hwi_xmalloc((size_t)threads * sizeof *tid);
-    int nthr = 0;
-    for (; nthr < threads; nthr++)
-        if (pthread_create(&tid[nthr], NULL, worker, NULL) != 0)
-            break;
-    if (nthr == 0)
-        hwi_die(HWI_EXIT_FAIL, "cannot start a thread");
-    while (progress) {
-        pthread_mutex_lock(&pool.lock);
-        size_t done = pool.done;
-        pthread_mutex_unlock(&pool.lock);
-        fprintf(stderr, "\r%s: loading photos %zu/%zu", hwi_program_name, done, ps->n);
-        if (done >= ps->n) {
-            fputc('\n', stderr);
-            break;
-        }
-        usleep(200000);
+    struct loader l = {.p = ps->p,
+                       .dir = dir,
+                       .params = {.size = size,
+                                  .margin = 0,
+                                  .kernel = HWI_KERNEL_LINEAR,
+                                  .autorotate = autorotate,
+                                  .shrink_on_load = 1}};
+    /* every photo stays in memory anyway: the window bounds nothing */
+    struct hwi_pool_ordered *workers =
+        hwi_pool_ordered_start(ps->n, threads, ps->n ? ps->n : 1, load_one, &l);
+    if (!workers)
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    struct hwi_progress pr;
+    hwi_progress_start(&pr, "photos loaded", ps->n, quiet);
+    for (size_t i = 0; i < ps->n; i++) {
+        hwi_pool_ordered_wait(workers, i);
+        hwi_pool_ordered_release(workers, i);
+        hwi_progress_show(&pr, i + 1, NULL);
     }
-    for (int i = 0; i < nthr; i++)
-        pthread_join(tid[i], NULL);
-    free(tid);
+    hwi_pool_ordered_finish(workers);
+    hwi_progress_end(&pr);
     size_t bad = 0;
     for (size_t i = 0; i < ps->n; i++) {
         struct photo *p = &ps->p[i];
@@ -652,7 +629,7 @@ int main(int argc, char **argv)
     double t0 = now();
     if (hwi_image_init(argv[0], threads > 1 ? 1 : 0, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
-    size_t bad = load_photos(&ps, dir, plane, autorotate, (int)threads, progress);
+    size_t bad = load_photos(&ps, dir, plane, autorotate, (int)threads, quiet);
     if (bad && !keep_going)
         hwi_die(HWI_EXIT_FAIL, "%zu of %zu photos failed (--keep-going goes on without "
                 "them)", bad, ps.n);
