@@ -1,6 +1,9 @@
-/* csv.c: Kaggle CSV readers and writers (see csv.h).
+/* csv.c: Kaggle CSV readers and writers, and the readers of the photo
+ * lists the programs take (boxes, image lists; see csv.h).
  * The reader splits one physical line at a time; a quoted field may hold
- * commas but not a newline, which the competition's files never had. */
+ * commas but not a newline, which the competition's files never had.
+ * The list readers read a stream once (stdin cannot be rewound): the form
+ * of a box file shows in its first line, read before the rest. */
 #include <config.h>
 
 #include "csv.h"

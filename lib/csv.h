@@ -7,7 +7,11 @@
  * Readers check the header, accept CRLF line ends, a UTF-8 byte-order mark,
  * a last line without newline and double-quoted fields ("" inside quotes is
  * a quote); they skip blank lines.  Every error message starts with
- * "FILE:LINE: ".  Image names must be unique within one file. */
+ * "FILE:LINE: ".  Image names must be unique within one file.
+ *
+ * The photo lists the programs take (hwi-crop --boxes/--images,
+ * hwi-thresh --images) have their readers here too, below: one name per
+ * line or a CSV, boxes as CSV or TSV, bad rows kept on request. */
 #ifndef HWI_CSV_H
 #define HWI_CSV_H
 
