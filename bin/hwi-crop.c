@@ -19,7 +19,6 @@
 #include "io.h"
 #include "map.h"
 #include "opt.h"
-#include "photo.h"
 #include "pool.h"
 #include "progress.h"
 #include "stream.h"
@@ -27,10 +26,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -128,48 +125,21 @@ static _Noreturn void usage(int status)
 }
 
 /* ---------------------------------------------------------------------- */
-/* The list of photos. */
+/* The list of photos: rows of the image list or the box file, read by
+ * lib/csv.h's readers, which normalise the names to photo keys and keep
+ * bad rows for their messages here. */
 
 struct job {
-    char *name;            /* file name in the photo folder, the stream key */
-    const char *from;      /* list file naming the photo, or NULL */
+    const char *name;      /* photo key: file name in the photo folder, the stream key */
+    const char *from;      /* list file naming it, or NULL */
     long line;             /* its line there */
     int has_box;
     struct hwi_rect box;
     char *bad;             /* an error found in the lists, or NULL */
-    long dup;              /* line of a second row with this name, or 0 */
     /* set by the worker that crops it */
     char *err;             /* its error, or NULL */
     uint8_t *pix;          /* [size*size] gray, for the stream */
 };
-
-struct jobs {
-    struct job *job;
-    size_t n, cap;
-    struct hwi_map index; /* name -> position in job[] */
-};
-
-/* Where a photo's box came from, for photos that are not in the box file. */
-struct boxes {
-    struct job *row; /* [n]: name, from, line, box, bad */
-    size_t n, cap;
-    struct hwi_map index;
-};
-
-/* Normalise NAME in place to its photo key (lib/photo.h: its path under
- * --dir, "card1/IMG_0001.JPG"), or say why it cannot be one (and NULL if
- * it can).  The key is the stream key and names the crop file in
- * --output (in the same subfolders). */
-static const char *bad_name(char *name)
-{
-    static char why[HWI_ERRLEN]; /* the main thread only */
-    char *key = hwi_xstrdup(name); /* NAME stays as given for the message */
-    int bad = hwi_photo_key(name, key, why);
-    if (!bad)
-        strcpy(name, key);
-    free(key);
-    return bad ? why : NULL;
-}
 
 /* Make the subfolders of OUTDIR that the crop of photo key NAME goes in
  * ("card1" for "card1/IMG_0001.JPG").  Returns NULL, or the error. */
@@ -190,180 +160,48 @@ static char *make_subdirs(const char *outdir, const char *name)
     return NULL;
 }
 
-/* Append a row to B (or a job to J: same layout).  A second row with the
- * same name is an error of that row. */
-static struct job *add_row(struct job **rows, size_t *n, size_t *cap, struct hwi_map *index,
-                           const char *name, const char *from, long line)
-{
-    if (*n == *cap) {
-        *cap = *cap ? 2 * *cap : 256;
-        *rows = hwi_xrealloc(*rows, *cap * sizeof **rows);
-    }
-    struct job *r = &(*rows)[*n];
-    memset(r, 0, sizeof *r);
-    r->name = hwi_xstrdup(name);
-    r->from = from;
-    r->line = line;
-    const char *why = bad_name(r->name);
-    if (why) {
-        r->bad = hwi_xstrdup(why);
-    } else {
-        size_t first;
-        int put = hwi_map_put(index, r->name, *n, &first);
-        if (put < 0)
-            hwi_die(HWI_EXIT_FAIL, "out of memory");
-        if (put == 0 && !(*rows)[first].dup)
-            (*rows)[first].dup = line ? line : -1;
-        if (put == 0)
-            r->bad = (*rows)[first].line
-                         ? hwi_xasprintf("listed twice (first at line %ld)", (*rows)[first].line)
-                         : hwi_xstrdup("listed twice");
-    }
-    (*n)++;
-    return r;
-}
+/* The photos to crop: the rows of NAMES (the image list or the operands,
+ * named LIST_NAME, NULL for operands) with their boxes in BOXES, or
+ * without NAMES every row of BOXES (from BOXES_NAME). */
+struct jobs {
+    struct job *job;
+    size_t n;
+};
 
-#define HWI_LIST_MAX (256 << 20) /* bytes of a list or box file */
-
-/* Read a whole list file ("-": stdin) into memory: the format of a box file
- * shows in its first line, and stdin cannot be rewound. */
-static FILE *slurp(const char *path, const char *name, char **buf)
+static struct jobs make_jobs(const struct hwi_names *names, const char *list_name,
+                             const struct hwi_boxes *boxes, const char *boxes_name)
 {
-    char err[HWI_ERRLEN];
-    FILE *fp = hwi_fopen_in(path, err);
-    if (!fp)
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
-    size_t len = 0, cap = 0;
-    char *b = NULL;
-    for (;;) {
-        if (cap - len < 65536) {
-            cap = cap ? 2 * cap : 65536;
-            b = hwi_xrealloc(b, cap);
-        }
-        size_t got = fread(b + len, 1, cap - len - 1, fp);
-        /* a text file has no NUL byte (and /dev/zero would fill memory) */
-        char *nul = memchr(b + len, 0, got);
-        if (nul) {
-            long line = 1;
-            for (char *p = b; p < nul; p++)
-                line += *p == '\n';
-            hwi_die(HWI_EXIT_FAIL, "%s:%ld: NUL byte in line", name, line);
-        }
-        len += got;
-        if (got == 0)
-            break;
-        if (len > HWI_LIST_MAX)
-            hwi_die(HWI_EXIT_FAIL, "%s: longer than %d MiB: not a list of photos", name,
-                    HWI_LIST_MAX >> 20);
-    }
-    if (ferror(fp))
-        hwi_die(HWI_EXIT_FAIL, "%s: read error", name);
-    hwi_fclose_in(fp);
-    b[len] = 0;
-    *buf = b;
-    FILE *mem = len ? fmemopen(b, len, "r") : fopen("/dev/null", "r");
-    if (!mem)
-        hwi_die(HWI_EXIT_FAIL, "%s: %s", name, strerror(errno));
-    return mem;
-}
-
-/* Parse the four coordinates F[0..3] of a box row into R; an error message
- * or NULL. */
-static char *parse_box(char **f, struct hwi_rect *r)
-{
-    static const char *const coord[4] = {"x0", "y0", "x1", "y1"};
-    long v[4];
-    for (int i = 0; i < 4; i++)
-        if (hwi_parse_long(f[i], 0, INT_MAX, &v[i]))
-            return hwi_xasprintf("%s is '%s', not a pixel coordinate", coord[i], f[i]);
-    if (v[2] < v[0] || v[3] < v[1])
-        return hwi_xasprintf("inverted box (%ld,%ld)-(%ld,%ld)", v[0], v[1], v[2], v[3]);
-    *r = (struct hwi_rect){v[0], v[1], v[2], v[3]};
-    return NULL;
-}
-
-/* Load the box file PATH into B: a Kaggle CSV when its first line is the
- * header Image,x0,y0,x1,y1, else TSV.  Errors of one row are kept in the
- * row (B->row[i].bad); errors of the file end the program. */
-static void load_boxes(const char *path, const char *name, struct boxes *b)
-{
-    char *buf;
-    FILE *fp = slurp(path, name, &buf);
-    const char *p = buf;
-    if (!strncmp(p, "\xEF\xBB\xBF", 3))
-        p += 3;
-    if (!strncasecmp(p, "Image,", 6)) {
-        struct hwi_csv c;
-        if (hwi_csv_open(&c, fp, name, "Image,x0,y0,x1,y1"))
-            hwi_die(HWI_EXIT_FAIL, "%s", c.err);
-        int rc;
-        while ((rc = hwi_csv_next(&c)) == 1) {
-            if (c.nfield != 5)
-                hwi_die(HWI_EXIT_FAIL, "%s:%ld: expected 5 fields (Image,x0,y0,x1,y1), got %d",
-                        name, c.line, c.nfield);
-            struct job *r = add_row(&b->row, &b->n, &b->cap, &b->index, c.field[0], name,
-                                    c.line);
-            if (!r->bad)
-                r->bad = parse_box(c.field + 1, &r->box);
-            r->has_box = !r->bad;
-        }
-        if (rc < 0)
-            hwi_die(HWI_EXIT_FAIL, "%s", c.err);
-        hwi_csv_close(&c);
-    } else {
-        char *line = NULL;
-        size_t cap = 0;
-        long lineno = 0;
-        ssize_t len;
-        while ((len = getline(&line, &cap, fp)) >= 0) {
-            lineno++;
-            if (len && line[len - 1] == '\n')
-                line[--len] = 0;
-            if (len && line[len - 1] == '\r')
-                line[--len] = 0;
-            char *s = line;
-            if (lineno == 1 && !strncmp(s, "\xEF\xBB\xBF", 3))
-                s += 3;
-            if (!*s || *s == '#')
+    struct jobs jobs;
+    jobs.n = names ? names->n : boxes->n;
+    jobs.job = hwi_xmalloc((jobs.n ? jobs.n : 1) * sizeof *jobs.job);
+    for (size_t i = 0; i < jobs.n; i++) {
+        struct job *j = &jobs.job[i];
+        const struct hwi_box *b;
+        if (names) {
+            const struct hwi_name *r = &names->row[i];
+            *j = (struct job){.name = r->name, .from = list_name, .line = r->line};
+            if (r->bad) {
+                j->bad = hwi_xstrdup(r->bad);
                 continue;
-            char *f[6];
-            int nf = 0;
-            for (char *tok; nf < 6 && (tok = strsep(&s, "\t"));)
-                f[nf++] = tok;
-            if (nf != 5)
-                hwi_die(HWI_EXIT_FAIL,
-                        "%s:%ld: expected 5 tab-separated fields (image x0 y0 x1 y1)%s", name,
-                        lineno, lineno == 1 ? " or the CSV header Image,x0,y0,x1,y1" : "");
-            struct job *r = add_row(&b->row, &b->n, &b->cap, &b->index, f[0], name, lineno);
-            if (!r->bad)
-                r->bad = parse_box(f + 1, &r->box);
-            r->has_box = !r->bad;
+            }
+            if (!(b = hwi_boxes_find(boxes, r->name)))
+                continue;
+        } else {
+            b = &boxes->box[i];
+            *j = (struct job){.name = b->image};
         }
-        free(line);
+        /* messages name the box file's line */
+        j->from = boxes_name;
+        j->line = b->line;
+        j->has_box = !b->bad;
+        j->box = (struct hwi_rect){b->x0, b->y0, b->x1, b->y1};
+        if (b->bad)
+            j->bad = hwi_xstrdup(b->bad);
+        else if (b->dup && names)
+            j->bad = hwi_xasprintf("two boxes in %s (lines %ld and %ld)", boxes_name, b->line,
+                                   b->dup);
     }
-    fclose(fp);
-    free(buf);
-}
-
-/* Add the photos named in PATH (one per line, or a CSV whose first column
- * is Image) to J. */
-static void load_images(const char *path, const char *name, struct jobs *j)
-{
-    char *buf;
-    FILE *fp = slurp(path, name, &buf);
-    struct hwi_csv c;
-    hwi_csv_open(&c, fp, name, NULL);
-    int rc;
-    while ((rc = hwi_csv_next(&c)) == 1) {
-        if (c.line == 1 && !strcasecmp(c.field[0], "Image"))
-            continue; /* a header */
-        add_row(&j->job, &j->n, &j->cap, &j->index, c.field[0], name, c.line);
-    }
-    if (rc < 0)
-        hwi_die(HWI_EXIT_FAIL, "%s", c.err);
-    hwi_csv_close(&c);
-    fclose(fp);
-    free(buf);
+    return jobs;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -519,43 +357,25 @@ int main(int argc, char **argv)
         threads = hwi_ncpu();
 
     /* the lists */
-    struct boxes boxes = {0};
+    const int lflags = HWI_LIST_ROWS | HWI_LIST_KEYS;
+    char err[HWI_ERRLEN];
+    struct hwi_boxes boxes = {0};
     const char *boxes_name = boxes_path && strcmp(boxes_path, "-") ? boxes_path : "(stdin)";
-    if (boxes_path)
-        load_boxes(boxes_path, boxes_name, &boxes);
-    struct jobs jobs = {0};
+    if (boxes_path && hwi_boxes_read(&boxes, boxes_path, lflags | HWI_LIST_TSV, err))
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct hwi_names names = {0};
+    const char *list_name = NULL;
     if (images_path) {
-        load_images(images_path, strcmp(images_path, "-") ? images_path : "(stdin)", &jobs);
-    } else if (optind < argc) {
-        for (int i = optind; i < argc; i++)
-            add_row(&jobs.job, &jobs.n, &jobs.cap, &jobs.index, argv[i], NULL, 0);
-    } else {
-        /* every photo of the box file, which owns the rows */
-        jobs.job = boxes.row;
-        jobs.n = boxes.n;
-        boxes.row = NULL;
-        boxes.n = 0;
+        list_name = strcmp(images_path, "-") ? images_path : "(stdin)";
+        if (hwi_names_read(&names, images_path, lflags, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
     }
+    for (int i = optind; i < argc; i++)
+        if (hwi_names_add(&names, argv[i], 0, lflags, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+    struct jobs jobs = make_jobs(images_path || optind < argc ? &names : NULL, list_name,
+                                 &boxes, boxes_name);
     size_t nwhole = 0;
-    for (size_t i = 0; i < jobs.n && boxes.row; i++) {
-        struct job *j = &jobs.job[i];
-        if (j->bad)
-            continue;
-        size_t *k = hwi_map_get(&boxes.index, j->name);
-        if (!k)
-            continue;
-        struct job *b = &boxes.row[*k];
-        /* messages name the box file's line */
-        j->from = b->from;
-        j->line = b->line;
-        j->has_box = b->has_box;
-        j->box = b->box;
-        if (b->bad)
-            j->bad = hwi_xstrdup(b->bad);
-        else if (b->dup)
-            j->bad = hwi_xasprintf("two boxes in %s (lines %ld and %ld)", boxes_name, b->line,
-                               b->dup);
-    }
 
     /* each crop file has its own name */
     struct hwi_map outnames = {0};
@@ -586,7 +406,6 @@ int main(int argc, char **argv)
         hwi_map_free(&outnames);
     }
 
-    char err[HWI_ERRLEN];
     /* libvips' own threads only when ours are one */
     if (hwi_image_init(argv[0], threads > 1 ? 1 : 0, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -676,19 +495,13 @@ int main(int argc, char **argv)
 
     /* tidy up, so that leak checkers see the real leaks */
     for (size_t k = 0; k < jobs.n; k++) {
-        free(jobs.job[k].name);
         free(jobs.job[k].bad);
         free(jobs.job[k].err);
         free(jobs.job[k].pix);
     }
-    for (size_t k = 0; k < boxes.n; k++) {
-        free(boxes.row[k].name);
-        free(boxes.row[k].bad);
-    }
     free(jobs.job);
-    free(boxes.row);
-    hwi_map_free(&jobs.index);
-    hwi_map_free(&boxes.index);
+    hwi_names_free(&names);
+    hwi_boxes_free(&boxes);
     free(vec);
     if (stream)
         hwi_stream_close(&s);

@@ -651,12 +651,13 @@ int main(int argc, char **argv)
         double t1 = now();
         predict(nn, &in, set, n, plane, (int)refine, pred, agree, progress);
         double t_net = now() - t1;
-        struct hwi_boxes out = {n, hwi_xmalloc(n * sizeof *out.box)};
+        struct hwi_boxes out = {.n = n, .box = hwi_xmalloc(n * sizeof *out.box)};
         struct hwi_detect_eval ev = {0}, whole = {0};
         for (size_t i = 0; i < n; i++) {
             struct hwi_rect r;
             hwi_detect_from_frac(pred + 4 * i, set[i]->w, set[i]->h, &r);
-            out.box[i] = (struct hwi_box){set[i]->name, r.x0, r.y0, r.x1, r.y1};
+            out.box[i] = (struct hwi_box){
+                .image = set[i]->name, .x0 = r.x0, .y0 = r.y0, .x1 = r.x1, .y1 = r.y1};
             if (eval_path && set[i]->has_box) {
                 struct hwi_rect all = {0, 0, set[i]->w - 1, set[i]->h - 1};
                 hwi_detect_eval_add(&ev, hwi_detect_iou(&r, &set[i]->rect));

@@ -22,7 +22,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 enum { OPT_HELP = CHAR_MAX + 1, OPT_THRESHOLD, OPT_FIT, OPT_PAD, OPT_VERSION, OPT_MATCHES };
 
@@ -131,41 +130,6 @@ static void rows_free(struct rows *r)
     free(r->src);
     free(r->line);
     free(r->t);
-}
-
-/* Read the expected images: one per line, or a CSV whose first column is
- * Image (a header line "Image..." is skipped). */
-static void load_images(struct rows *r, struct hwi_map *index, const char *file)
-{
-    char err[HWI_ERRLEN];
-    const char *path = strcmp(file, "-") ? file : "(stdin)"; /* for messages */
-    FILE *fp = hwi_fopen_in(file, err);
-    if (!fp)
-        hwi_die(HWI_EXIT_FAIL, "%s", err);
-    struct hwi_csv c;
-    if (hwi_csv_open(&c, fp, path, NULL))
-        hwi_die(HWI_EXIT_FAIL, "%s", c.err);
-    int rc;
-    while ((rc = hwi_csv_next(&c)) == 1) {
-        const char *name = c.field[0];
-        if (c.line == 1 && !strcasecmp(name, "Image"))
-            continue;
-        if (!hwi_tsv_field_ok(name))
-            hwi_die(HWI_EXIT_FAIL, "%s:%ld: empty image name or one with a TAB", path,
-                    c.line);
-        size_t first;
-        int put = hwi_map_put(index, name, r->n, &first);
-        if (put < 0)
-            hwi_die(HWI_EXIT_FAIL, "out of memory");
-        if (put == 0)
-            hwi_die(HWI_EXIT_FAIL, "%s:%ld: image '%s' is listed twice (first on line %ld)",
-                    path, c.line, name, r->line[first]);
-        rows_add(r, name, path, c.line);
-    }
-    if (rc < 0)
-        hwi_die(HWI_EXIT_FAIL, "%s", c.err);
-    hwi_csv_close(&c);
-    hwi_fclose_in(fp);
 }
 
 /* Read the scores into R (rows of the images list when INDEX is given). */
@@ -344,11 +308,16 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_USAGE, "only one of the scores, --images and --fit can be "
                                 "standard input");
     struct rows r = {0};
-    struct hwi_map index = {0};
+    struct hwi_names list = {0};
     struct hwi_labelset ls = {0};
-    if (images)
-        load_images(&r, &index, images);
-    load_scores(&r, &index, images != NULL, path, name,
+    if (images) {
+        if (hwi_names_read(&list, images, 0, err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        for (size_t i = 0; i < list.n; i++)
+            rows_add(&r, list.row[i].name, strcmp(images, "-") ? images : "(stdin)",
+                     list.row[i].line);
+    }
+    load_scores(&r, &list.index, images != NULL, path, name,
                 images && !strcmp(images, "-") ? "(stdin)" : images, &ls);
     if (!padarg && hwi_thresh_default_pad(r.t, r.n, pad, 16, &npad, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -416,7 +385,7 @@ int main(int argc, char **argv)
     hwi_preds_free(&sub);
     hwi_labels_free(&truth);
     rows_free(&r);
-    hwi_map_free(&index);
+    hwi_names_free(&list);
     hwi_labelset_free(&ls);
     free(padcopy);
     free(grid);

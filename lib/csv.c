@@ -1,6 +1,9 @@
-/* csv.c: Kaggle CSV readers and writers (see csv.h).
+/* csv.c: Kaggle CSV readers and writers, and the readers of the photo
+ * lists the programs take (boxes, image lists; see csv.h).
  * The reader splits one physical line at a time; a quoted field may hold
- * commas but not a newline, which the competition's files never had. */
+ * commas but not a newline, which the competition's files never had.
+ * The list readers read a stream once (stdin cannot be rewound): the form
+ * of a box file shows in its first line, read before the rest. */
 #include <config.h>
 
 #include "csv.h"
@@ -8,6 +11,7 @@
 #include "io.h"
 #include "map.h"
 #include "opt.h"
+#include "photo.h"
 #include "tsv.h"
 
 #include <errno.h>
@@ -17,19 +21,35 @@
 #include <strings.h>
 #include <sys/types.h>
 
-/* Read one line into c->buf without its LF/CRLF.  1, 0 at EOF, -1. */
+/* Read one line into c->buf without its LF/CRLF (and without a UTF-8
+ * byte-order mark on line 1), its length into *LEN.  1, 0 at EOF, -1. */
+static int raw_line(struct hwi_csv *c, size_t *len)
+{
+    int rc = hwi_read_line(c->fp, &c->buf, &c->cap, len, c->name, &c->line, c->err);
+    if (rc <= 0)
+        return rc;
+    c->bytes += *len + 1;
+    if (c->max && c->bytes > c->max)
+        return hwi_seterr(c->err, "%s: longer than %zu MiB: not a list of photos", c->name,
+                          c->max >> 20);
+    if (c->line == 1 && (unsigned char)c->buf[0] == 0xEF &&
+        (unsigned char)c->buf[1] == 0xBB && (unsigned char)c->buf[2] == 0xBF) {
+        memmove(c->buf, c->buf + 3, *len - 2);
+        *len -= 3;
+    }
+    return 1;
+}
+
+/* raw_line, rejecting a CR inside the line.  1, 0 at EOF, -1. */
 static int read_line(struct hwi_csv *c)
 {
     size_t len;
-    int rc = hwi_read_line(c->fp, &c->buf, &c->cap, &len, c->name, &c->line, c->err);
+    int rc = raw_line(c, &len);
     if (rc <= 0)
         return rc;
     if (memchr(c->buf, '\r', len))
         return hwi_seterr(c->err, "%s:%ld: carriage return inside the line", c->name,
                           c->line);
-    if (c->line == 1 && (unsigned char)c->buf[0] == 0xEF &&
-        (unsigned char)c->buf[1] == 0xBB && (unsigned char)c->buf[2] == 0xBF)
-        memmove(c->buf, c->buf + 3, len - 2);
     return 1;
 }
 
@@ -85,6 +105,25 @@ static int split(struct hwi_csv *c)
     }
 }
 
+/* Check that the line in c->buf is HEADER, field by field
+ * (case-insensitively).  0 or -1. */
+static int check_header(struct hwi_csv *c, const char *header)
+{
+    if (split(c))
+        return -1;
+    char *want = strdup(header);
+    if (!want)
+        return hwi_seterr(c->err, "out of memory");
+    int i = 0, ok = 1;
+    for (char *p = want, *tok; (tok = strsep(&p, ",")); i++)
+        if (i >= c->nfield || strcasecmp(tok, c->field[i]) != 0)
+            ok = 0;
+    free(want);
+    if (!ok || i != c->nfield)
+        return hwi_seterr(c->err, "%s:1: bad header: expected '%s'", c->name, header);
+    return 0;
+}
+
 int hwi_csv_open(struct hwi_csv *c, FILE *fp, const char *name, const char *header)
 {
     memset(c, 0, sizeof *c);
@@ -96,19 +135,7 @@ int hwi_csv_open(struct hwi_csv *c, FILE *fp, const char *name, const char *head
     if (rc == 0)
         return hwi_seterr(c->err, "%s:1: empty file: expected the header '%s'", name,
                           header);
-    if (rc < 0 || split(c))
-        return -1;
-    char *want = strdup(header);
-    if (!want)
-        return hwi_seterr(c->err, "out of memory");
-    int i = 0, ok = 1;
-    for (char *p = want, *tok; (tok = strsep(&p, ",")); i++)
-        if (i >= c->nfield || strcasecmp(tok, c->field[i]) != 0)
-            ok = 0;
-    free(want);
-    if (!ok || i != c->nfield)
-        return hwi_seterr(c->err, "%s:1: bad header: expected '%s'", name, header);
-    return 0;
+    return rc < 0 ? -1 : check_header(c, header);
 }
 
 int hwi_csv_next(struct hwi_csv *c)
@@ -231,41 +258,6 @@ int hwi_labels_load(struct hwi_labels *t, const char *path, char *err)
     return 0;
 }
 
-static int boxes_row(void *table, struct hwi_csv *c)
-{
-    struct hwi_boxes *t = table;
-    long v[4];
-    static const char *const names[4] = {"x0", "y0", "x1", "y1"};
-    for (int i = 0; i < 4; i++)
-        if (hwi_parse_long(c->field[1 + i], 0, INT_MAX, &v[i]))
-            return hwi_seterr(c->err, "%s:%ld: %s is '%s', not a pixel coordinate",
-                              c->name, c->line, names[i], c->field[1 + i]);
-    if (v[2] < v[0] || v[3] < v[1])
-        return hwi_seterr(c->err, "%s:%ld: inverted box (%ld,%ld)-(%ld,%ld)", c->name,
-                          c->line, v[0], v[1], v[2], v[3]);
-    if (reserve(&t->box, t->n, sizeof *t->box))
-        return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
-    struct hwi_box *b = &t->box[t->n];
-    if (!(b->image = strdup(c->field[0])))
-        return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
-    b->x0 = v[0];
-    b->y0 = v[1];
-    b->x1 = v[2];
-    b->y1 = v[3];
-    t->n++;
-    return 0;
-}
-
-int hwi_boxes_load(struct hwi_boxes *t, const char *path, char *err)
-{
-    memset(t, 0, sizeof *t);
-    if (load(path, "Image,x0,y0,x1,y1", 5, boxes_row, t, err)) {
-        hwi_boxes_free(t);
-        return -1;
-    }
-    return 0;
-}
-
 static int preds_row(void *table, struct hwi_csv *c)
 {
     struct hwi_preds *t = table;
@@ -300,6 +292,296 @@ int hwi_preds_load(struct hwi_preds *t, const char *path, char *err)
         return -1;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Lists of photos: boxes and image lists. */
+
+/* Split c->buf in place at tabs (a line of the TSV box form). */
+static int split_tabs(struct hwi_csv *c)
+{
+    c->nfield = 0;
+    for (char *p = c->buf, *tok; (tok = strsep(&p, "\t"));)
+        if (push_field(c, tok))
+            return -1;
+    return 0;
+}
+
+/* Check NAME, the name of row N of a table whose names are in INDEX,
+ * under FLAGS (TAB_OK: a name may hold a TAB without HWI_LIST_KEYS), and
+ * with HWI_LIST_KEYS normalise it in place when it is good.  Returns 0 with
+ * *WHY NULL for a new good name, now in INDEX at N; 0 with the reason in
+ * *WHY (perhaps in BUF) for a bad one, *FIRST being the row it repeats or
+ * N; -1 if out of memory. */
+static int check_name(char *name, int flags, int tab_ok, struct hwi_map *index, size_t n,
+                      size_t *first, char *buf, const char **why)
+{
+    *why = NULL;
+    *first = n;
+    if (flags & HWI_LIST_KEYS) {
+        char *key = strdup(name); /* NAME stays as given when bad */
+        if (!key)
+            return -1;
+        int bad = hwi_photo_key(name, key, buf);
+        if (!bad)
+            strcpy(name, key);
+        free(key);
+        if (bad) {
+            *why = buf;
+            return 0;
+        }
+    } else if (!*name || (!tab_ok && strchr(name, '\t'))) {
+        *why = tab_ok ? "empty image name" : "empty image name or one with a TAB";
+        return 0;
+    }
+    int put = hwi_map_put(index, name, n, first);
+    if (put < 0)
+        return -1;
+    if (put == 0)
+        *why = "listed twice";
+    return 0;
+}
+
+/* The reason of a second row whose first is on line FIRST, in BUF. */
+static const char *twice(char *buf, long first)
+{
+    if (first)
+        snprintf(buf, HWI_ERRLEN, "listed twice (first at line %ld)", first);
+    else
+        snprintf(buf, HWI_ERRLEN, "listed twice");
+    return buf;
+}
+
+/* Parse the four coordinates F[0..3] of a box row into B; the reason it
+ * cannot be one in BUF, or NULL. */
+static const char *parse_box(char **f, struct hwi_box *b, char *buf)
+{
+    static const char *const coord[4] = {"x0", "y0", "x1", "y1"};
+    long v[4];
+    for (int i = 0; i < 4; i++)
+        if (hwi_parse_long(f[i], 0, INT_MAX, &v[i])) {
+            snprintf(buf, HWI_ERRLEN, "%s is '%s', not a pixel coordinate", coord[i], f[i]);
+            return buf;
+        }
+    if (v[2] < v[0] || v[3] < v[1]) {
+        snprintf(buf, HWI_ERRLEN, "inverted box (%ld,%ld)-(%ld,%ld)", v[0], v[1], v[2], v[3]);
+        return buf;
+    }
+    b->x0 = v[0];
+    b->y0 = v[1];
+    b->x1 = v[2];
+    b->y1 = v[3];
+    return NULL;
+}
+
+/* Add the row in c->field[0..5) to T under FLAGS.  0 or -1. */
+static int box_row(struct hwi_boxes *t, struct hwi_csv *c, int flags)
+{
+    char buf[HWI_ERRLEN];
+    const char *why;
+    size_t first;
+    char *name = c->field[0];
+    if (check_name(name, flags, 1, &t->index, t->n, &first, buf, &why))
+        return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
+    if (why && first < t->n) { /* a second row */
+        if (!(flags & HWI_LIST_ROWS))
+            return hwi_seterr(c->err, "%s:%ld: duplicate image '%s' (first on line %ld)",
+                              c->name, c->line, name, t->box[first].line);
+        if (!t->box[first].dup)
+            t->box[first].dup = c->line;
+        why = twice(buf, t->box[first].line);
+    }
+    struct hwi_box b = {.line = c->line};
+    if (!why)
+        why = parse_box(c->field + 1, &b, buf);
+    if (why && !(flags & HWI_LIST_ROWS))
+        return hwi_seterr(c->err, "%s:%ld: %s", c->name, c->line, why);
+    if (reserve(&t->box, t->n, sizeof *t->box))
+        return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
+    if (!(b.image = strdup(name)) || (why && !(b.bad = strdup(why)))) {
+        free(b.image);
+        return hwi_seterr(c->err, "%s:%ld: out of memory", c->name, c->line);
+    }
+    t->box[t->n++] = b;
+    return 0;
+}
+
+/* The display name of PATH in messages. */
+static const char *file_name(const char *path)
+{
+    return path && strcmp(path, "-") ? path : "(stdin)";
+}
+
+int hwi_boxes_read(struct hwi_boxes *t, const char *path, int flags, char *err)
+{
+    static const char header[] = "Image,x0,y0,x1,y1";
+    memset(t, 0, sizeof *t);
+    const char *name = file_name(path);
+    FILE *fp = hwi_fopen_in(path, err);
+    if (!fp)
+        return -1;
+    struct hwi_csv c;
+    hwi_csv_open(&c, fp, name, NULL);
+    c.max = HWI_LIST_MAX;
+    size_t len;
+    /* the form shows in line 1: the CSV header, or else (HWI_LIST_TSV) a
+     * TSV line, a comment or nothing */
+    int rc = raw_line(&c, &len);
+    int tsv = rc >= 0 && (flags & HWI_LIST_TSV) && (rc == 0 || strncasecmp(c.buf, "Image,", 6));
+    int pending = tsv && rc == 1; /* line 1 is a row */
+    if (!tsv && rc == 0)
+        rc = hwi_seterr(c.err, "%s:1: empty file: expected the header '%s'", name, header);
+    else if (!tsv && rc == 1)
+        rc = memchr(c.buf, '\r', len)
+                 ? hwi_seterr(c.err, "%s:1: carriage return inside the line", name)
+                 : check_header(&c, header);
+    else
+        rc = rc < 0 ? -1 : 0;
+    while (rc == 0) {
+        if (tsv) {
+            if (!pending && (rc = raw_line(&c, &len)) <= 0)
+                break;
+            pending = 0;
+            rc = 0;
+            if (!c.buf[0] || c.buf[0] == '#')
+                continue;
+            if ((rc = split_tabs(&c)))
+                break;
+            if (c.nfield != 5) {
+                rc = hwi_seterr(c.err,
+                                "%s:%ld: expected 5 tab-separated fields (image x0 y0 x1 y1)%s",
+                                name, c.line,
+                                c.line == 1 ? " or the CSV header Image,x0,y0,x1,y1" : "");
+                break;
+            }
+        } else {
+            if ((rc = hwi_csv_next(&c)) <= 0)
+                break;
+            if (c.nfield != 5) {
+                rc = hwi_seterr(c.err, "%s:%ld: expected 5 fields (%s), got %d", name, c.line,
+                                header, c.nfield);
+                break;
+            }
+        }
+        rc = box_row(t, &c, flags);
+    }
+    if (rc < 0 && err)
+        memcpy(err, c.err, HWI_ERRLEN);
+    hwi_csv_close(&c);
+    hwi_fclose_in(fp);
+    if (rc < 0) {
+        hwi_boxes_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+int hwi_boxes_load(struct hwi_boxes *t, const char *path, char *err)
+{
+    return hwi_boxes_read(t, path, 0, err);
+}
+
+const struct hwi_box *hwi_boxes_find(const struct hwi_boxes *t, const char *image)
+{
+    const size_t *k = hwi_map_get(&t->index, image);
+    return k ? &t->box[*k] : NULL;
+}
+
+/* hwi_names_add with the reason of a bad name (without HWI_LIST_ROWS) in
+ * WHY: 1 then, 0 when added, -1 if out of memory. */
+static int names_add(struct hwi_names *t, const char *name, long line, int flags,
+                     char *buf, const char **why)
+{
+    char *copy = strdup(name);
+    if (!copy || reserve(&t->row, t->n, sizeof *t->row)) {
+        free(copy);
+        return -1;
+    }
+    size_t first;
+    if (check_name(copy, flags, 0, &t->index, t->n, &first, buf, why)) {
+        free(copy);
+        return -1;
+    }
+    if (*why && first < t->n) { /* a second row */
+        if (!(flags & HWI_LIST_ROWS)) {
+            snprintf(buf, HWI_ERRLEN, "image '%s' is listed twice (first on line %ld)", copy,
+                     t->row[first].line);
+            *why = buf;
+            free(copy);
+            return 1;
+        }
+        if (!t->row[first].dup)
+            t->row[first].dup = line ? line : -1;
+        *why = twice(buf, t->row[first].line);
+    }
+    if (*why && !(flags & HWI_LIST_ROWS)) {
+        free(copy);
+        return 1;
+    }
+    struct hwi_name r = {.name = copy, .line = line};
+    if (*why && !(r.bad = strdup(*why))) {
+        free(copy);
+        return -1;
+    }
+    t->row[t->n++] = r;
+    return 0;
+}
+
+int hwi_names_add(struct hwi_names *t, const char *name, long line, int flags, char *err)
+{
+    char buf[HWI_ERRLEN];
+    const char *why;
+    int rc = names_add(t, name, line, flags, buf, &why);
+    if (rc < 0)
+        return hwi_seterr(err, "out of memory");
+    if (rc > 0)
+        return hwi_seterr(err, "%s", why);
+    return 0;
+}
+
+int hwi_names_read(struct hwi_names *t, const char *path, int flags, char *err)
+{
+    memset(t, 0, sizeof *t);
+    const char *name = file_name(path);
+    FILE *fp = hwi_fopen_in(path, err);
+    if (!fp)
+        return -1;
+    struct hwi_csv c;
+    hwi_csv_open(&c, fp, name, NULL);
+    c.max = HWI_LIST_MAX;
+    int rc;
+    while ((rc = hwi_csv_next(&c)) == 1) {
+        if (c.line == 1 && !strcasecmp(c.field[0], "Image"))
+            continue; /* a header */
+        char buf[HWI_ERRLEN];
+        const char *why;
+        int got = names_add(t, c.field[0], c.line, flags, buf, &why);
+        if (got) {
+            rc = got < 0 ? hwi_seterr(c.err, "%s:%ld: out of memory", name, c.line)
+                         : hwi_seterr(c.err, "%s:%ld: %s", name, c.line, why);
+            break;
+        }
+    }
+    if (rc < 0 && err)
+        memcpy(err, c.err, HWI_ERRLEN);
+    hwi_csv_close(&c);
+    hwi_fclose_in(fp);
+    if (rc < 0) {
+        hwi_names_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+void hwi_names_free(struct hwi_names *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->row[i].name);
+        free(t->row[i].bad);
+    }
+    free(t->row);
+    hwi_map_free(&t->index);
+    memset(t, 0, sizeof *t);
 }
 
 /* 1 if S must be quoted in a CSV field (as the reader unquotes it). */
@@ -429,9 +711,12 @@ void hwi_labels_free(struct hwi_labels *t)
 
 void hwi_boxes_free(struct hwi_boxes *t)
 {
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
         free(t->box[i].image);
+        free(t->box[i].bad);
+    }
     free(t->box);
+    hwi_map_free(&t->index);
     memset(t, 0, sizeof *t);
 }
 

@@ -7,7 +7,11 @@
  * Readers check the header, accept CRLF line ends, a UTF-8 byte-order mark,
  * a last line without newline and double-quoted fields ("" inside quotes is
  * a quote); they skip blank lines.  Every error message starts with
- * "FILE:LINE: ".  Image names must be unique within one file. */
+ * "FILE:LINE: ".  Image names must be unique within one file.
+ *
+ * The photo lists the programs take (hwi-crop --boxes/--images,
+ * hwi-thresh --images) have their readers here too, below: one name per
+ * line or a CSV, boxes as CSV or TSV, bad rows kept on request. */
 #ifndef HWI_CSV_H
 #define HWI_CSV_H
 
@@ -28,6 +32,8 @@ struct hwi_csv {
     char **field; /* fields of the current row, pointing into buf */
     int nfield;
     int fieldcap;
+    size_t bytes; /* read so far */
+    size_t max;   /* fail once more than this was read (0: no limit) */
     char err[HWI_ERRLEN];
 };
 
@@ -52,10 +58,15 @@ struct hwi_labels {
 struct hwi_box {
     char *image;
     long x0, y0, x1, y1;
+    /* filled by the readers (zero in a table built by hand): */
+    long line; /* its line in the file */
+    char *bad; /* HWI_LIST_ROWS: why the row cannot be used, or NULL */
+    long dup;  /* line of the next row with the same image, or 0 */
 };
 struct hwi_boxes {
     size_t n;
     struct hwi_box *box;
+    struct hwi_map index; /* image -> its first row (readers only) */
 };
 
 /* Submission rows: up to HWI_TOPK predicted ids per image, best first. */
@@ -71,10 +82,74 @@ struct hwi_preds {
 };
 
 /* Load PATH ("-" is stdin).  Return 0, or -1 with "FILE:LINE: ..." in ERR.
- * On error the table is left empty. */
+ * On error the table is left empty.  hwi_boxes_load is hwi_boxes_read
+ * with no flags. */
 int hwi_labels_load(struct hwi_labels *t, const char *path, char *err);
 int hwi_boxes_load(struct hwi_boxes *t, const char *path, char *err);
 int hwi_preds_load(struct hwi_preds *t, const char *path, char *err);
+
+/* ------------------------------------------------------------------------
+ * Lists of photos as the programs take them: the boxes (hwi-crop --boxes)
+ * and image lists (hwi-crop, hwi-thresh --images): one name per line, or a
+ * CSV whose first column is Image (train.csv, sample_submission.csv; a
+ * first line whose first field is "Image" is a header and skipped).  The
+ * readers stop at a file of more than HWI_LIST_MAX bytes.
+ *
+ * FLAGS of the readers:
+ *   HWI_LIST_ROWS  keep a bad row (a bad name, a duplicate, a bad box) in
+ *                  the table, its reason in the row's BAD (no file, line
+ *                  or name: the caller words the message), rather than
+ *                  fail; the errors of the file itself (its header, a
+ *                  row's field count, a NUL byte, a read error, its size)
+ *                  still fail.
+ *   HWI_LIST_KEYS  names are photo keys (photo.h): stored normalised, and
+ *                  a name that cannot be one is bad.  Without it a name
+ *                  must not be empty (nor, in an image list, hold a TAB).
+ *   HWI_LIST_TSV   boxes: a file whose first line is not the CSV header
+ *                  (Image,...) holds lines IMAGE<TAB>x0<TAB>y0<TAB>x1<TAB>y1,
+ *                  with '#' comments and blank lines; an empty file holds
+ *                  no boxes.
+ * Two rows with one name (normalised, with HWI_LIST_KEYS): the second is
+ * bad, and the first's DUP holds the second's line. */
+enum { HWI_LIST_ROWS = 1, HWI_LIST_KEYS = 2, HWI_LIST_TSV = 4 };
+
+#define HWI_LIST_MAX (256 << 20) /* bytes of a list or box file */
+
+/* Read the boxes of PATH ("-" is stdin) into T under FLAGS.  Returns 0, or
+ * -1 with "FILE:LINE: ..." in ERR and T empty. */
+int hwi_boxes_read(struct hwi_boxes *t, const char *path, int flags, char *err);
+
+/* The first row of T for IMAGE (which may be bad with HWI_LIST_ROWS), or
+ * NULL. */
+const struct hwi_box *hwi_boxes_find(const struct hwi_boxes *t, const char *image);
+
+/* An image list. */
+struct hwi_name {
+    char *name; /* normalised with HWI_LIST_KEYS, unless bad */
+    long line;  /* its line in the file (0: added without one) */
+    char *bad;  /* HWI_LIST_ROWS: why it cannot be used, or NULL */
+    long dup;   /* line of the next row with the same name (-1: one
+                 * added without a line), or 0 */
+};
+struct hwi_names {
+    size_t n;
+    struct hwi_name *row;
+    struct hwi_map index; /* name -> its first row (good names only) */
+};
+
+/* Read the image list PATH ("-" is stdin) into T under FLAGS (not
+ * HWI_LIST_TSV).  Returns 0, or -1 with "FILE:LINE: ..." in ERR and T
+ * empty. */
+int hwi_names_read(struct hwi_names *t, const char *path, int flags, char *err);
+
+/* Append NAME with line LINE to T (empty before, or from hwi_names_read)
+ * as hwi_names_read does, e.g. for the names given as operands.  Returns
+ * 0, or -1 with ERR set when out of memory or, without HWI_LIST_ROWS, when
+ * the name is bad (the reason only: no file, line or name; T stays as it
+ * was). */
+int hwi_names_add(struct hwi_names *t, const char *name, long line, int flags, char *err);
+
+void hwi_names_free(struct hwi_names *t);
 
 /* Write a table with its header, quoting a field that holds a comma, a
  * quote or a line break as the readers expect.  Return 0, or -1 on a write
