@@ -173,7 +173,12 @@ static double norm2(const float *v, uint32_t dim)
 /* ||a - b||^2 without cancellation, in double precision.  Lanes of
  * independent sums, so the compiler vectorises it; on x86-64 an AVX2
  * clone is picked at load time where the CPU has AVX2. */
-#if defined(__x86_64__) && defined(__has_attribute)
+/* No clones under ThreadSanitizer: target_clones dispatches through an
+ * IFUNC resolver, which the dynamic loader runs while relocating the
+ * program, before TSan's runtime is initialised; GCC 12 instruments the
+ * resolver too, and it segfaults there, before main (seen with and without
+ * -pie). */
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(__SANITIZE_THREAD__)
 #if __has_attribute(target_clones)
 #define CLONES __attribute__((target_clones("avx2", "default")))
 #endif

@@ -244,6 +244,43 @@ printf '[net]\r\nwidth=8\r' > b.cfg
 case_ cfg-cut 1 'b\.cfg: no layers' hwi-embed -m b -j 1 pix.bin
 : > b.cfg
 case_ cfg-empty 1 'b\.cfg: no sections' hwi-embed -m b -j 1 pix.bin
+# absurd sizes: refused before anything is allocated, naming file, line,
+# section, key and size; zero, negative and overflowing sizes likewise
+sed 's/^filters=8$/filters=1000000/' m.cfg > b.cfg
+case_ cfg-filters-huge 1 \
+    'b\.cfg:[0-9]+: \[convolutional\] filters=1000000: the layer needs [0-9.]+ GB for a batch of 8 ' \
+    hwi-embed -m b -j 1 pix.bin
+sed '0,/^size=3$/s//size=30000/' m.cfg > b.cfg
+case_ cfg-kernel-huge 1 'b\.cfg:[0-9]+: \[convolutional\] size=30000: the layer needs ' \
+    hwi-embed -m b -j 1 pix.bin
+sed 's/^width=64$/width=100000/; s/^height=64$/height=100000/' m.cfg > b.cfg
+case_ cfg-input-huge 1 "b\.cfg:[0-9]+: \[net\] input of 1e\+10 values, beyond Darknet's" \
+    hwi-embed -m b -j 1 pix.bin
+sed 's/^channels=1$/channels=100000/' m.cfg > b.cfg
+case_ cfg-channels-huge 1 'b\.cfg:[0-9]+: \[net\]: the layer needs [0-9.]+ GB' \
+    hwi-embed -m b -j 1 pix.bin
+for v in 0 -5 99999999999999999999 8x; do
+    sed "s/^filters=8\$/filters=$v/" m.cfg > b.cfg
+    case_ "cfg-filters-$v" 1 "b\.cfg:[0-9]+: filters: '$v' is not an integer >= 1" \
+        hwi-embed -m b -j 1 pix.bin
+done
+sed '0,/^stride=1$/s//stride=0/' m.cfg > b.cfg
+case_ cfg-stride-0 1 "b\.cfg:[0-9]+: stride: '0' is not an integer >= 1" hwi-embed -m b -j 1 pix.bin
+# the largest --batch a user may give: the first layer's batch output is
+# past Darknet's int arrays; no output file, no temporary left behind
+case_ embed-batch-65536 1 'm\.cfg:[0-9]+: \[convolutional\] .*for a batch of 65536 ' \
+    hwi-embed -m m -j 1 --batch 65536 -o fb.bin pix.bin
+ls fb.bin* > /dev/null 2>&1 && fail_ "embed-batch-65536: left $(ls fb.bin*)"
+# hwi-train on the same cfgs: no model files at all
+sed 's/^filters=8$/filters=1000000/' m.cfg > b.cfg
+case_ train-filters-huge 1 '\./b\.cfg:[0-9]+: \[convolutional\] filters=1000000: the layer needs ' \
+    hwi-train -c ./b.cfg --batch 4 -j 1 -l train.csv -o t pix.bin
+sed 's/^width=64$/width=100000/; s/^height=64$/height=100000/' m.cfg > b.cfg
+case_ train-input-huge 1 "\./b\.cfg:[0-9]+: \[net\] input of 1e\+10 values" \
+    hwi-train -c ./b.cfg --batch 4 -j 1 -l train.csv -o t pix.bin
+case_ train-batch-65536 1 '.*/pcb-tiny\.cfg:[0-9]+: \[convolutional\] .*for a batch of 65536 ' \
+    hwi-train -c pcb-tiny --batch 65536 -j 1 -l train.csv -o t pix.bin
+ls t.* > /dev/null 2>&1 && fail_ "hwi-train left $(ls t.*)"
 
 # --- stores (hwi-store list) -----------------------------------------------
 : > empty.db

@@ -14,7 +14,14 @@ AM_TESTS_ENVIRONMENT = \
 	LSAN_OPTIONS='suppressions=$(abs_top_srcdir)/tests/lsan.supp print_suppressions=0'; \
 	export LSAN_OPTIONS; \
 	ASAN_OPTIONS='detect_leaks=1 abort_on_error=0'; export ASAN_OPTIONS; \
-	UBSAN_OPTIONS='print_stacktrace=1 halt_on_error=1'; export UBSAN_OPTIONS;
+	UBSAN_OPTIONS='print_stacktrace=1 halt_on_error=1'; export UBSAN_OPTIONS; \
+	TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 suppressions=$(abs_top_srcdir)/tests/tsan.supp'; \
+	export TSAN_OPTIONS;
+if ENABLE_TSAN
+# TSan makes the threaded cases many times slower: longer Check
+# timeouts for this build only.
+AM_TESTS_ENVIRONMENT += CK_TIMEOUT_MULTIPLIER=10; export CK_TIMEOUT_MULTIPLIER;
+endif
 if ENABLE_VALGRIND
 AM_TESTS_ENVIRONMENT += \
 	HWI_VALGRIND='$(VALGRIND) -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$(abs_top_srcdir)/tests/valgrind.supp'; \
@@ -22,7 +29,7 @@ AM_TESTS_ENVIRONMENT += \
 LOG_COMPILER = $(VALGRIND) -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$(abs_top_srcdir)/tests/valgrind.supp
 endif
 
-EXTRA_DIST += tests/init.sh tests/lsan.supp tests/valgrind.supp tests/check_hwi.h
+EXTRA_DIST += tests/init.sh tests/lsan.supp tests/tsan.supp tests/valgrind.supp tests/check_hwi.h
 
 ## Unit tests.  check_hwi holds one Check suite per libhwi and
 ## libhwi_image module; tests/check_hwi.h lists them (HWI_SUITES), so a
