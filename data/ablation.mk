@@ -15,7 +15,9 @@
 # copy of another row's folder (from = that row) and remakes only what its
 # settings change: the rows that differ after training share one model,
 # so their differences are the settings' alone.  A row's time is its own
-# make's wall time (for a copied row, the time of what it remade).
+# make's wall time (for a copied row, the time of what it remade).  A row
+# with a second model (with = a trained row) copies that row's network in
+# as MODEL2 (named after that row) instead of training it again.
 
 HWI_BIN =
 HWI_DATADIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -30,7 +32,8 @@ MODEL = small
 # row: label | from | demo.mk settings | files remade | scores submitted
 # (full: the demo's submission; knn, softmax (fitted multiplier), softmax1
 # (multiplier 1): that score alone with new_whale at a fitted threshold)
-ROWS = softmax1 softmax whole knn fused detect detect60 rerank qe centroid tta tta-zoom
+ROWS = softmax1 softmax whole knn fused detect detect60 rerank qe centroid tta tta-zoom \
+	center avg 1strip arcface ensemble
 label_softmax1 = softmax only (multiplier 1)
 label_softmax = + fitted multiplier
 label_whole = whole photo (no box), fused
@@ -43,6 +46,11 @@ label_qe = + query expansion (3, alpha 3)
 label_centroid = + class centroids
 label_tta = + TTA (flip)
 label_tta-zoom = + TTA (flip, zoom)
+label_center = center loss instead of ring loss
+label_avg = average pooling instead of GeM 3.74
+label_1strip = one strip instead of 4
+label_arcface = ArcFace heads instead of linear
+label_ensemble = two-model ensemble (+ ArcFace model)
 from_softmax1 = fused
 from_softmax = fused
 from_knn = fused
@@ -61,6 +69,13 @@ vars_qe = KNN_FLAGS=--qe=3
 vars_centroid = KNN_FLAGS=--centroid
 vars_tta = EMBED_FLAGS=--tta
 vars_tta-zoom = EMBED_FLAGS=--tta=flip,zoom
+vars_center = CFG=pcb-small-center
+vars_avg = CFG=pcb-small-avg
+vars_1strip = CFG=pcb-small-1strip
+vars_arcface = CFG=pcb-small-arcface
+from_ensemble = fused
+with_ensemble = arcface
+vars_ensemble = MODEL2=arcface CFG2=pcb-small-arcface
 redo_rerank = val.knn.tsv test.knn.tsv
 redo_qe = val.knn.tsv test.knn.tsv
 redo_centroid = val.knn.tsv test.knn.tsv
@@ -72,7 +87,8 @@ score_knn = knn
 
 # the test side, remade for the shifted set
 TESTSIDE = test.list test.pix test.feat test.logits test.knn.tsv test.softmax.tsv \
-	test.fused.tsv submission.csv test.boxes.csv test.sm1.tsv abl.csv
+	test.fused.tsv submission.csv test.boxes.csv test.sm1.tsv abl.csv \
+	test.*.feat test.*.logits test.*.tsv
 
 .PHONY: all table clean
 .DELETE_ON_ERROR:
@@ -109,14 +125,17 @@ $(A)/shifted/train.csv:
 
 # row ROW: its usual and shifted folders
 define row
-$(A)/$(1)/usual/result.tsv: $(if $(from_$(1)),$(A)/$(from_$(1))/usual/result.tsv)
+$(A)/$(1)/usual/result.tsv: $(if $(from_$(1)),$(A)/$(from_$(1))/usual/result.tsv) \
+	$(if $(with_$(1)),$(A)/$(with_$(1))/usual/result.tsv)
 	rm -rf $(A)/$(1)/usual
 	mkdir -p $(A)/$(1)
 	$(if $(from_$(1)),cp -a $(A)/$(from_$(1))/usual $(A)/$(1)/usual,mkdir -p $(A)/$(1)/usual)
 	cd $(A)/$(1)/usual && rm -f $(redo_$(1)) abl.fit result.tsv seconds
+	$(if $(with_$(1)),cd $(A)/$(1)/usual && $(foreach x,cfg weights labels,\
+	    cp -p ../../$(with_$(1))/usual/$(MODEL).$(x) $(with_$(1)).$(x) &&) :)
 	s=$$$$(date +%s) && cd $(A)/$(1)/usual && \
-	    $(DEMO) $(vars_$(1)) $(if $(from_$(1)),-o $(MODEL).weights) submission.csv \
-	        val.submission.csv && \
+	    $(DEMO) $(vars_$(1)) $(if $(from_$(1)),-o $(MODEL).weights) \
+	        $(if $(with_$(1)),-o $(with_$(1)).weights) submission.csv val.submission.csv && \
 	    echo $$$$(($$$$(date +%s) - s)) > seconds
 	$$(call score,$(A)/$(1)/usual,$(or $(score_$(1)),full))
 	$$(call result,$(A)/$(1)/usual,usual,$(1))
@@ -126,7 +145,8 @@ $(A)/$(1)/shift/result.tsv: $(A)/$(1)/usual/result.tsv $(A)/shifted/train.csv
 	cd $(A)/$(1)/shift && rm -rf $(TESTSIDE) result.tsv seconds shifted && \
 	    ln -s ../../shifted shifted
 	s=$$$$(date +%s) && cd $(A)/$(1)/shift && \
-	    $(DEMO) SHIFT=1 $(vars_$(1)) -o $(MODEL).weights submission.csv && \
+	    $(DEMO) SHIFT=1 $(vars_$(1)) -o $(MODEL).weights \
+	        $(if $(with_$(1)),-o $(with_$(1)).weights) submission.csv && \
 	    echo $$$$(($$$$(date +%s) - s)) > seconds
 	$$(call score,$(A)/$(1)/shift,$(or $(score_$(1)),full))
 	$$(call result,$(A)/$(1)/shift,shift,$(1))

@@ -29,6 +29,7 @@
 #   hwi-knn     1-NN similarity per whale            -> val MAP@5 (knn)
 #   hwi-fuse    softmax(c * logits), then knn + softmax with weights fitted
 #               on validation                       -> val MAP@5 (fused)
+#               (MODEL2=NAME: a second network's knn and softmax too)
 #   hwi-thresh  new_whale threshold fitted on validation -> val MAP@5
 #   hwi-eval    MAP@5 of submission.csv against the test truth
 
@@ -55,6 +56,16 @@ MODEL = small
 SHIFT =
 EMBED_FLAGS =
 KNN_FLAGS =
+# MODEL2=NAME: an ensemble, the original's R50 + R152 step.  A second
+# network NAME (the shipped CFG2, seed SEED2, the same crops, epochs and
+# rates) is trained beside MODEL; its knn and softmax scores are fused with
+# MODEL's, the four weights fitted on validation by coordinate ascent
+# (hwi-fuse --search=ascent).  NAME names its files (NAME.weights,
+# val.NAME.knn.tsv, ...); CFG2=pcb-small-arcface pairs the ring head with
+# ArcFace heads.
+MODEL2 =
+CFG2 = $(CFG)
+SEED2 = $(shell expr '$(SEED)' + 1)
 TESTDATA = $(if $(SHIFT),shifted,data)
 
 SYNTH = $(BIN)hwi-synth
@@ -90,12 +101,16 @@ SETTINGS_net = cfg=$(CFG) size=$(SIZE)
 SETTINGS_train = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED)
 SETTINGS_embed = flags=$(EMBED_FLAGS)
 SETTINGS_knn = flags=$(KNN_FLAGS)
+SETTINGS_net2 = cfg=$(CFG2) size=$(SIZE)
+SETTINGS_train2 = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED2)
+SETTINGS_fuse = models=$(strip $(MODEL) $(MODEL2))
 
 # The data set is the user's when data/train.csv exists and hwi-synth did
 # not make it (no data/.hwi-synth): then no stage makes or removes data/.
 USER_DATA := $(if $(wildcard data/train.csv),$(if $(wildcard data/.hwi-synth),,yes),)
 DATA = $(if $(USER_DATA),data/train.csv,data/.hwi-synth)
-STAMPED = $(if $(USER_DATA),,synth) split detect crop net train embed knn
+STAMPED = $(if $(USER_DATA),,synth) split detect crop net train embed knn fuse \
+	$(if $(MODEL2),net2 train2)
 
 same = $(and $(findstring x$(1),x$(2)),$(findstring x$(2),x$(1)))
 # (done at the end of this file, once every setting has its value)
@@ -180,13 +195,29 @@ curves.png: train.log $(HWI_DATADIR)/curves.gp
 %.feat %.logits: %.pix $(MODEL).weights .stamp/embed
 	$(EMBED) -m $(MODEL) --threads $(THREADS) $(EMBED_FLAGS) --logits $*.logits -o $*.feat $*.pix
 
+# 5b. MODEL2: the second network, its embeddings and logits (X.MODEL2.feat)
+ifneq ($(MODEL2),)
+net2.cfg: .stamp/net2
+	sed -e 's/^width=.*/width=$(SIZE)/' -e 's/^height=.*/height=$(SIZE)/' \
+	    '$(HWI_DATADIR)/$(CFG2).cfg' > $@
+$(MODEL2).weights: train.pix val.pix net2.cfg .stamp/train2
+	$(TRAIN) -c ./net2.cfg -e $(EPOCHS) --lr $(LR) --batch $(BATCH) --threads $(THREADS) -s $(SEED2) \
+	    -l split/train.csv --val val.pix --val-labels split/val.csv --log $(MODEL2).train.log \
+	    -o $(MODEL2) train.pix
+%.$(MODEL2).feat %.$(MODEL2).logits: %.pix $(MODEL2).weights .stamp/embed
+	$(EMBED) -m $(MODEL2) --threads $(THREADS) $(EMBED_FLAGS) --logits $*.$(MODEL2).logits \
+	    -o $*.$(MODEL2).feat $*.pix
+endif
+
 # 6. the gallery: the training images (for validation), then train + val
-#    (for the test)
-demo.db: train.feat val.feat
+#    (for the test); with MODEL2, its embeddings too
+demo.db: train.feat val.feat $(if $(MODEL2),train.$(MODEL2).feat val.$(MODEL2).feat)
 	rm -f $@
 	$(STORE) create $@
 	$(STORE) add -m $(MODEL) --split train -l split/train.csv $@ train.feat
 	$(STORE) add -m $(MODEL) --split val -l split/val.csv $@ val.feat
+	$(if $(MODEL2),$(STORE) add -m $(MODEL2) --split train -l split/train.csv $@ train.$(MODEL2).feat)
+	$(if $(MODEL2),$(STORE) add -m $(MODEL2) --split val -l split/val.csv $@ val.$(MODEL2).feat)
 
 # 7. 1-NN similarity per whale
 val.knn.tsv: val.feat demo.db .stamp/knn
@@ -199,18 +230,38 @@ test.knn.tsv: test.feat demo.db .stamp/knn
 #    embed rule as remade)
 #    Each query's 100 best classes, and every class its 1-NN list names
 #    (--keep), so that the fusion below scores every label it needs exactly
-#    without a line per class per query.
+#    without a line per class per query; with MODEL2, whose 1-NN lists name
+#    other classes too, every class (--top 0).
+KEEP = $(if $(MODEL2),--top 0,--keep $(1).knn.tsv)
 val.softmax.tsv: val.logits val.feat split/val.csv val.knn.tsv
-	$(FUSE) --softmax --fit split/val.csv -r softmax.fit --keep val.knn.tsv -o $@ val.logits
+	$(FUSE) --softmax --fit split/val.csv -r softmax.fit $(call KEEP,val) -o $@ val.logits
 test.softmax.tsv: test.logits test.feat val.softmax.tsv test.knn.tsv
-	$(FUSE) --softmax $(call fitted,softmax-fitted,softmax.fit) --keep test.knn.tsv -o $@ \
+	$(FUSE) --softmax $(call fitted,softmax-fitted,softmax.fit) $(call KEEP,test) -o $@ \
 	    test.logits
 
-# 9. knn + softmax, weights fitted on validation
-val.fused.tsv: val.knn.tsv val.softmax.tsv
-	$(FUSE) -u --fit split/val.csv -r fusion.fit -o $@ val.knn.tsv val.softmax.tsv
-test.fused.tsv: test.knn.tsv test.softmax.tsv val.fused.tsv
-	$(FUSE) -u $(call fitted,fused,fusion.fit) -o $@ test.knn.tsv test.softmax.tsv
+# 8b. MODEL2's knn and softmax scores, the same way
+ifneq ($(MODEL2),)
+val.$(MODEL2).knn.tsv: val.$(MODEL2).feat demo.db .stamp/knn
+	$(KNN) -D demo.db -m $(MODEL2) --split train $(KNN_FLAGS) -o $@ val.$(MODEL2).feat
+test.$(MODEL2).knn.tsv: test.$(MODEL2).feat demo.db .stamp/knn
+	$(KNN) -D demo.db -m $(MODEL2) --split train,val $(KNN_FLAGS) -o $@ test.$(MODEL2).feat
+val.$(MODEL2).softmax.tsv: val.$(MODEL2).logits val.$(MODEL2).feat split/val.csv
+	$(FUSE) --softmax --fit split/val.csv -r $(MODEL2).softmax.fit --top 0 -o $@ \
+	    val.$(MODEL2).logits
+test.$(MODEL2).softmax.tsv: test.$(MODEL2).logits test.$(MODEL2).feat val.$(MODEL2).softmax.tsv
+	$(FUSE) --softmax $(call fitted,softmax-fitted,$(MODEL2).softmax.fit) --top 0 -o $@ \
+	    test.$(MODEL2).logits
+endif
+
+# 9. knn + softmax (of both models with MODEL2), weights fitted on
+#    validation: a grid search for one model, coordinate ascent for two
+SCORES = $(strip $(1).knn.tsv $(1).softmax.tsv \
+	$(if $(MODEL2),$(1).$(MODEL2).knn.tsv $(1).$(MODEL2).softmax.tsv))
+val.fused.tsv: $(call SCORES,val) .stamp/fuse
+	$(FUSE) -u --fit split/val.csv $(if $(MODEL2),--search=ascent) -r fusion.fit -o $@ \
+	    $(call SCORES,val)
+test.fused.tsv: $(call SCORES,test) val.fused.tsv
+	$(FUSE) -u $(call fitted,fused,fusion.fit) -o $@ $(call SCORES,test)
 
 # 10. the new_whale threshold, fitted on validation; the submission
 val.submission.csv: val.fused.tsv
@@ -219,11 +270,18 @@ submission.csv: test.fused.tsv val.submission.csv test.list
 	$(THRESH) $(call fitted,thresh,thresh.fit) -i test.list -o $@ test.fused.tsv
 
 # 11. the figures: validation MAP@5 after each stage, then the test score
+#     (MODEL2's stages: report2)
+report2 = awk -F '\t' '$$1 == "alone:val.$(MODEL2).knn.tsv" \
+	    { printf "  %-18s %s / %s\n", "$(MODEL2) 1-NN", $$3, $$5 }' fusion.fit; \
+	awk -F '\t' '$$1 == "softmax-fitted" \
+	    { printf "  %-18s %s / %s   (%s)\n", "$(MODEL2) classifier", $$3, $$5, $$6 }' \
+	    $(MODEL2).softmax.fit
 report: submission.csv
 	@echo
 	@echo "validation MAP@5 (as ranked / with new_whale at its fitted threshold)"
 	@awk -F '\t' '$$1 == "alone:val.knn.tsv" { printf "  1-NN per whale     %s / %s\n", $$3, $$5 }' fusion.fit
 	@awk -F '\t' '$$1 == "softmax-fitted" { printf "  classifier         %s / %s   (%s)\n", $$3, $$5, $$6 }' softmax.fit
+	@$(if $(MODEL2),$(report2))
 	@awk -F '\t' '$$1 == "fused" { printf "  knn + classifier   %s / %s   (%s)\n", $$3, $$5, $$6 }' fusion.fit
 	@awk -F '\t' '$$1 == "thresh" { printf "  submission         %s   (%s)\n", $$5, $$6 }' thresh.fit
 	@echo "validation, hwi-eval split/val.csv val.submission.csv:"
@@ -236,7 +294,8 @@ report: submission.csv
 clean:
 	rm -rf $(if $(USER_DATA),,data) data.tmp shifted shifted.tmp .stamp split test.list train.log curves.png *.pix net.cfg $(MODEL).cfg $(MODEL).weights $(MODEL).labels \
 	    *.feat *.logits demo.db *.tsv *.fit val.submission.csv submission.csv \
-	    detect.cfg detect.weights val.boxes.csv test.boxes.csv
+	    detect.cfg detect.weights val.boxes.csv test.boxes.csv \
+	    net2.cfg $(if $(MODEL2),$(MODEL2).cfg $(MODEL2).weights $(MODEL2).labels $(MODEL2).train.log)
 
 # Rewrite the settings stamps that changed (see SETTINGS_ above).
 $(if $(filter clean,$(MAKECMDGOALS)),,$(shell mkdir -p .stamp)$(foreach s,$(STAMPED),$(call restamp,$(s))))

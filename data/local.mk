@@ -9,6 +9,10 @@ dist_pkgdata_DATA += \
 	data/pcb-densenet121.cfg \
 	data/pcb-resnet50.cfg \
 	data/pcb-small.cfg \
+	data/pcb-small-1strip.cfg \
+	data/pcb-small-arcface.cfg \
+	data/pcb-small-avg.cfg \
+	data/pcb-small-center.cfg \
 	data/pcb-tiny.cfg \
 	data/pcb-vgg16bn.cfg \
 	data/scale.mk \

@@ -23,6 +23,12 @@ activation; Darknet has no pre-activation layers):
                (Darknet's [avgpool] is global only)
   tiny, small  small residual networks with the same head, for tests and
                the demo on a CPU
+
+and four variants of pcb-small for the ablation table (data/ablation.mk),
+each changing one thing in the head: pcb-small-arcface (ArcFace margin
+heads in place of the linear classifiers), pcb-small-center (center loss
+in place of ring loss), pcb-small-avg (average pooling, GeM with p = 1),
+pcb-small-1strip (one strip, the whole map, in place of four).
 """
 import os
 import sys
@@ -64,29 +70,49 @@ class Net:
         return header + "\n".join(self.lines) + "\n"
 
 
-def pcb_head(net, last, feat, strips=4):
-    """The PCB ring head on the map of layer LAST."""
-    net.comment(f"PCB ring head: {strips} vertical strips of layer {last}")
+def pcb_head(net, last, feat, strips=4, p=3.74, loss="ring", classifier="linear"):
+    """The PCB ring head on the map of layer LAST: STRIPS strips, GeM with
+    exponent P (1: average pooling), LOSS ring or center on each strip's
+    feature, CLASSIFIER linear ([connected]) or arcface before each softmax."""
+    net.comment(f"PCB ring head: {strips} vertical strip{'s' if strips > 1 else ''} of layer {last}")
+
+    def classify():
+        net.add("dropout", probability=0.5)
+        if classifier == "arcface":
+            net.add("arcface", s=ARCFACE_S, m=ARCFACE_M)
+        else:
+            net.add("connected", output="classes", activation="linear")
+        net.add("softmax")
+
     feats = []
     for k in range(strips):
         net.comment(f"strip {k}")
-        net.add("gem", **{"from": last, "strips": strips, "strip": k, "p": 3.74})
+        net.add("gem", **{"from": last, "strips": strips, "strip": k, "p": p})
         net.add("batchnorm")
         net.add("dropout", probability=0.3)
         net.add("connected", output=feat, activation="elu")
         feats.append(net.add("batchnorm"))
-        net.add("ring", **{"lambda": 0.01, "radius": 1.5})
-        net.add("dropout", probability=0.5)
-        net.add("connected", output="classes", activation="linear")
-        net.add("softmax")
+        if loss == "center":
+            net.add("center", weight=0.5, rate=0.5)
+        else:
+            net.add("ring", **{"lambda": 0.01, "radius": 1.5})
+        classify()
     net.comment("fifth classifier on the detached concatenation; its L2-normalised"
                 " copy is the embedding")
     net.add("route", layers=",".join(map(str, feats)), detach=1)
     net.add("l2norm", embedding=1)
     net.add("route", layers=-2)
-    net.add("dropout", probability=0.5)
-    net.add("connected", output="classes", activation="linear")
-    net.add("softmax")
+    classify()
+
+
+# ArcFace's scale and margin in the arcface variant: the margin of the paper
+# (0.5 rad); a scale of 16, not the paper's 64 for 85k identities, as
+# AdaCos (Zhang et al. 2019) puts a fixed scale near sqrt(2) ln(C - 1),
+# about 9 for the demo's few hundred whales.  Five heads' logits are summed,
+# so a smaller scale also keeps softmax(c * logits) within the multiplier
+# grid that hwi-fuse fits.
+ARCFACE_S = 16
+ARCFACE_M = 0.5
 
 
 def vgg16bn(net):
@@ -183,10 +209,27 @@ def main():
                      " grayscale, for tests",
                      lambda n: small_resnet(n, (8, 16, 32)), 64, 16, 8),
     }
-    for name, (what, backbone, size, feat, batch) in nets.items():
+    # the ablation's variants of pcb-small (data/ablation.mk): one change
+    # to its head each
+    variants = {
+        "pcb-small-arcface": ("pcb-small", "ArcFace heads (s=%g, m=%g) in place of the"
+                              " five linear classifiers" % (ARCFACE_S, ARCFACE_M),
+                              dict(classifier="arcface")),
+        "pcb-small-center": ("pcb-small", "center loss (weight 0.5) in place of the ring"
+                             " loss", dict(loss="center")),
+        "pcb-small-avg": ("pcb-small", "average pooling (GeM p=1) in place of GeM"
+                          " p=3.74", dict(p=1)),
+        "pcb-small-1strip": ("pcb-small", "one strip (the whole map) in place of four",
+                             dict(strips=1)),
+    }
+    todo = [(name, what, spec, {}) for name, (what, *spec) in nets.items()]
+    for name, (base, change, head) in variants.items():
+        what = f"{nets[base][0]}; ablation variant: {change}"
+        todo.append((name, what, nets[base][1:], head))
+    for name, what, (backbone, size, feat, batch), head in todo:
         net = Net(size, size, 1, batch)
         last = backbone(net)
-        pcb_head(net, last, feat)
+        pcb_head(net, last, feat, **head)
         with open(os.path.join(out, name + ".cfg"), "w") as f:
             f.write(net.text(HEADER.format(name=name, what=what)))
 

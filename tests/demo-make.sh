@@ -14,6 +14,8 @@ mk() { make -f "$demo" HWI_BIN= HWI_DATADIR="$top_srcdir/data" SCALE=tiny "$@"; 
 stages() {
     mk -n "$@" > plan.out || fail_ "make -n $* failed"
     sed -n 's/^\(hwi-[a-z]*\) .*/\1/p' plan.out | sort -u | tr '\n' ' ' | sed 's/ $//'
+    # plan.txt: plan.out with each recipe line's continuations joined
+    sed -e ':a' -e '/\\$/N; s/\\\n *//; ta' plan.out > plan.txt
 }
 expect() {
     want=$1
@@ -44,6 +46,34 @@ mk -t EPOCHS=5 LR=0.01 SIZE=32 > /dev/null
 expect "$all_synth" EPOCHS=5 LR=0.01 SIZE=32 SCALE=small
 mk -t EPOCHS=5 LR=0.01 SIZE=32 SCALE=small > /dev/null
 expect "hwi-eval" THREADS=1 EPOCHS=5 LR=0.01 SIZE=32 SCALE=small  # not a setting
+
+# MODEL2: a second network beside the first, which is not trained again;
+# both models' knn and softmax scores fused by coordinate ascent.
+set -- EPOCHS=5 LR=0.01 SIZE=32 SCALE=small
+m2="MODEL2=arc CFG2=pcb-small-arcface"
+expect "hwi-embed hwi-eval hwi-fuse hwi-knn hwi-store hwi-thresh hwi-train" "$@" $m2
+grep -q "^sed .*/pcb-small-arcface.cfg' > net2.cfg\$" plan.txt || fail_ "MODEL2: no net2.cfg"
+grep -q '^hwi-train -c ./net2.cfg .* -s 2 .* -o arc train.pix$' plan.txt ||
+    fail_ "MODEL2: arc not trained from net2.cfg with SEED2=2"
+grep -q '^hwi-train -c ./net.cfg' plan.txt && fail_ "MODEL2: the first model retrained"
+for f in train val test; do
+    grep -q "^hwi-embed -m arc .* -o $f.arc.feat $f.pix\$" plan.txt || fail_ "MODEL2: no $f.arc.feat"
+done
+grep -q '^hwi-store add -m arc --split val .* val.arc.feat$' plan.txt || fail_ "MODEL2: not stored"
+grep -q '^hwi-knn -D demo.db -m arc --split train,val .* test.arc.feat$' plan.txt ||
+    fail_ "MODEL2: no test.arc.knn.tsv"
+grep -q '^hwi-fuse --softmax --fit split/val.csv -r arc.softmax.fit .* val.arc.logits$' plan.txt ||
+    fail_ "MODEL2: no fitted softmax"
+grep -q '^hwi-fuse -u --fit split/val.csv --search=ascent .* val.knn.tsv val.softmax.tsv val.arc.knn.tsv val.arc.softmax.tsv$' \
+    plan.txt || fail_ "MODEL2: the four scores not fused by ascent"
+mk -t "$@" $m2 > /dev/null
+expect "hwi-eval" "$@" $m2              # done: nothing again
+expect "hwi-embed hwi-eval hwi-fuse hwi-knn hwi-store hwi-thresh hwi-train" "$@" $m2 SEED2=7
+grep -q '^hwi-train -c ./net2.cfg .* -s 7 ' plan.txt || fail_ "SEED2=7 not passed"
+grep -q '^hwi-train -c ./net.cfg' plan.txt && fail_ "SEED2: the first model retrained"
+expect "hwi-eval hwi-fuse hwi-thresh" "$@"   # MODEL2 dropped: one model's fusion again
+grep -q '^hwi-fuse -u --fit split/val.csv  *-r fusion.fit -o val.fused.tsv val.knn.tsv val.softmax.tsv$' \
+    plan.txt || fail_ "without MODEL2: the fusion is not the one model's"
 cd ..
 
 # The competition's layout, put in data/ by the user: no hwi-synth, and
