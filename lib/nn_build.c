@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #if defined(__SSE__) || defined(__x86_64__)
@@ -117,33 +118,63 @@ int hwi_nn_layer_ref(struct build *b, const struct cfg_sec *s, const char *key, 
     return 0;
 }
 
+/* The memory left for the next layer: the machine's memory less the
+ * layers so far (B->bytes, check_mem's estimate); under an address-space
+ * limit (ulimit -v), where Darknet's unchecked callocs would crash instead
+ * of failing, the limit less what the process has mapped already
+ * (/proc/self/statm), less some room for what the layer allocates beside
+ * its arrays. */
+static double memory_left(const struct build *b)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double ram = pages > 0 && psize > 0 ? (double)pages * psize : 64e9;
+    double left = ram - b->bytes;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        unsigned long mapped = 0;
+        FILE *fp = fopen("/proc/self/statm", "r");
+        if (fp) {
+            if (fscanf(fp, "%lu", &mapped) != 1)
+                mapped = 0;
+            fclose(fp);
+        }
+        double as = (double)rl.rlim_cur - (double)mapped * (psize > 0 ? psize : 4096) - 64e6;
+        if (as < left)
+            left = as;
+    }
+    return left;
+}
+
 /* Refuse a layer of section S whose arrays are beyond reason before any of
  * them is allocated: Darknet counts elements in int (an array of more than
- * INT_MAX floats overflows), and a layer needing more than the machine's
- * memory would only end in "out of memory".  OUT is the output floats of
- * the whole batch (output and delta each), WEIGHTS and WORK the weight and
- * workspace floats; KEY names the key blamed (its line is given).  Doubles:
- * the products themselves may overflow. */
+ * INT_MAX floats overflows), and a layer needing more memory than is left
+ * (memory_left) would only end in "out of memory", or under ulimit -v in a
+ * crash inside Darknet.  OUT is the output floats of the whole batch
+ * (output, delta and batch normalisation's two copies), WEIGHTS and WORK
+ * the weight and workspace floats; KEY names the key blamed (its line is
+ * given).  Doubles: the products themselves may overflow. */
 static int check_mem(struct build *b, const struct cfg_sec *s, const char *key, double out,
                      double weights, double work)
 {
     double most = out > weights ? out : weights;
     most = most > work ? most : work;
-    double bytes = 4 * (3 * out + 4 * weights + work);
-    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-    double ram = pages > 0 && psize > 0 ? (double)pages * psize : 64e9;
-    if (most <= INT_MAX && bytes <= ram)
+    double bytes = 4 * (4 * out + 4 * weights + work);
+    double left = memory_left(b);
+    b->bytes += 4 * (4 * out + 4 * weights);
+    if (most <= INT_MAX && bytes <= left)
         return 0;
     int line = s->line;
     kvp *p = key ? hwi_nn_cfg_find(s, key, &line) : NULL;
+    char beyond[64] = "Darknet's 2^31-element arrays";
+    if (most <= INT_MAX)
+        snprintf(beyond, sizeof beyond, "the %.3g GB of memory left",
+                 left > 0 ? left / 1e9 : 0.0);
     return hwi_seterr(b->err,
                       "%s:%d: %s%s%s%s%s: the layer needs %.3g GB for a batch of %d%s "
                       "(output %.4g, weights %.4g floats), beyond %s",
                       b->cf->path, line, s->type, p ? " " : "", p ? p->key : "",
                       p ? "=" : "", p ? p->val : "", bytes / 1e9, b->params.batch,
-                      p ? "" : " (input size or batch)", out, weights,
-                      most > INT_MAX ? "Darknet's 2^31-element arrays"
-                                     : "this machine's memory");
+                      p ? "" : " (input size or batch)", out, weights, beyond);
 }
 
 /* ------------------------------------------------------------------------
@@ -463,7 +494,8 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
     l.input_layer = (struct layer *)a;
     net->layers[i] = l;
     if (oom)
-        return hwi_seterr(b->err, "out of memory");
+        return hwi_seterr(b->err, "%s:%d: %s: out of memory building this layer",
+                          cf->path, s->line, s->type);
     if (l.workspace_size > b->workspace)
         b->workspace = l.workspace_size;
     pp->h = l.out_h;

@@ -224,6 +224,7 @@ struct build {
     network *net;
     size_params params;
     size_t workspace;
+    double bytes; /* check_mem's estimate of the layers so far */
     char classes_str[24];
     char *err;
 };
