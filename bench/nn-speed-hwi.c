@@ -49,19 +49,11 @@ int main(int argc, char **argv)
     hwi_set_program_name("nn-speed-hwi-nn");
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'i':
-            iters = hwi_opt_long("iterations", optarg, 1, 1000000);
-            break;
-        case 't':
-            threads = hwi_opt_long("threads", optarg, 0, 1024);
-            break;
-        case 'c':
-            classes = hwi_opt_long("classes", optarg, 1, 1000000);
-            break;
-        case 'h':
-            usage(0);
-        default:
-            usage(2);
+        case 'i': iters = hwi_opt_long("iterations", optarg, 1, 1000000); break;
+        case 't': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
+        case 'c': classes = hwi_opt_long("classes", optarg, 1, 1000000); break;
+        case 'h': usage(0);
+        default: usage(2);
         }
     }
     if (optind != argc - 1)

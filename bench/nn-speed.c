@@ -90,22 +90,12 @@ int main(int argc, char **argv)
     int stock_iters = 1, iters = 5, threads = 0, skip_stock = 0, c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 's':
-            stock_iters = (int)count(optarg);
-            break;
-        case 'i':
-            iters = (int)count(optarg);
-            break;
-        case 't':
-            threads = (int)count(optarg);
-            break;
-        case 'k':
-            skip_stock = 1;
-            break;
-        case 'h':
-            usage(0);
-        default:
-            usage(2);
+        case 's': stock_iters = (int)count(optarg); break;
+        case 'i': iters = (int)count(optarg); break;
+        case 't': threads = (int)count(optarg); break;
+        case 'k': skip_stock = 1; break;
+        case 'h': usage(0);
+        default: usage(2);
         }
     }
     if (optind != argc - 1 || iters < 1 || stock_iters < 1 || threads < 0)

@@ -130,15 +130,15 @@ static _Noreturn void usage(int status)
  * bad rows for their messages here. */
 
 struct job {
-    const char *name;      /* photo key: file name in the photo folder, the stream key */
-    const char *from;      /* list file naming it, or NULL */
-    long line;             /* its line there */
+    const char *name; /* photo key: file name in the photo folder, the stream key */
+    const char *from; /* list file naming it, or NULL */
+    long line;        /* its line there */
     int has_box;
     struct hwi_rect box;
-    char *bad;             /* an error found in the lists, or NULL */
+    char *bad; /* an error found in the lists, or NULL */
     /* set by the worker that crops it */
-    char *err;             /* its error, or NULL */
-    uint8_t *pix;          /* [size*size] gray, for the stream */
+    char *err;    /* its error, or NULL */
+    uint8_t *pix; /* [size*size] gray, for the stream */
 };
 
 /* Make the subfolders of OUTDIR that the crop of photo key NAME goes in
@@ -214,8 +214,8 @@ static struct {
     const char *outdir; /* crop folder, or NULL */
     const char *suffix; /* of crop files */
     int quality;
-    int compression;    /* PNG zlib level */
-    int stream;         /* keep pixels for the stream */
+    int compression; /* PNG zlib level */
+    int stream;      /* keep pixels for the stream */
     struct hwi_crop_params params;
 } pool;
 
@@ -313,7 +313,8 @@ int main(int argc, char **argv)
         case 'K':
             if ((params.kernel = hwi_image_kernel(optarg)) < 0) {
                 hwi_warn("invalid value '%s' for --kernel: expected nearest, linear, cubic, "
-                         "mitchell, lanczos2 or lanczos3", optarg);
+                         "mitchell, lanczos2 or lanczos3",
+                         optarg);
                 hwi_try_help();
             }
             break;
@@ -352,7 +353,8 @@ int main(int argc, char **argv)
     if (!outdir)
         stream = 1;
     if (stream && !force && isatty(STDOUT_FILENO))
-        hwi_die(HWI_EXIT_USAGE, "refusing to write a binary stream to a terminal (use --force)");
+        hwi_die(HWI_EXIT_USAGE,
+                "refusing to write a binary stream to a terminal (use --force)");
     if (threads == 0)
         threads = hwi_ncpu();
 
@@ -373,8 +375,8 @@ int main(int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (hwi_names_add(&names, argv[i], 0, lflags, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
-    struct jobs jobs = make_jobs(images_path || optind < argc ? &names : NULL, list_name,
-                                 &boxes, boxes_name);
+    struct jobs jobs =
+        make_jobs(images_path || optind < argc ? &names : NULL, list_name, &boxes, boxes_name);
     size_t nwhole = 0;
 
     /* each crop file has its own name */
@@ -398,7 +400,7 @@ int main(int argc, char **argv)
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
             if (put == 0)
                 j->bad = hwi_xasprintf("its crop %s.%s would overwrite that of %s", out,
-                                   formats[fi], jobs.job[first].name);
+                                       formats[fi], jobs.job[first].name);
             free(out);
             if (!j->bad)
                 j->bad = make_subdirs(outdir, j->name);
@@ -462,7 +464,8 @@ int main(int argc, char **argv)
             } else {
                 nwhole++;
                 if (boxes_path) {
-                    char *msg = hwi_xasprintf("no box in %s: using the whole photo", boxes_name);
+                    char *msg =
+                        hwi_xasprintf("no box in %s: using the whole photo", boxes_name);
                     hwi_progress_clear(&pr);
                     report(j, msg);
                     free(msg);
@@ -490,8 +493,8 @@ int main(int argc, char **argv)
         fatal = 1;
     }
     if (!quiet)
-        hwi_warn("%zu photos: %zu cropped to their box, %zu used whole, %zu failed%s",
-                 jobs.n, ncrop, nwhole, nfail, fatal && i < jobs.n ? ", the rest skipped" : "");
+        hwi_warn("%zu photos: %zu cropped to their box, %zu used whole, %zu failed%s", jobs.n,
+                 ncrop, nwhole, nfail, fatal && i < jobs.n ? ", the rest skipped" : "");
 
     /* tidy up, so that leak checkers see the real leaks */
     for (size_t k = 0; k < jobs.n; k++) {

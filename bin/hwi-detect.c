@@ -158,12 +158,12 @@ struct photo {
     char *name;       /* path under --dir, the box file's Image */
     const char *from; /* list naming it, or NULL */
     long line;
-    char *err;        /* why it cannot be used, or NULL */
-    int has_box;      /* a box from --boxes or --eval */
-    float box[4];     /* that box, as fractions (once loaded) */
+    char *err;    /* why it cannot be used, or NULL */
+    int has_box;  /* a box from --boxes or --eval */
+    float box[4]; /* that box, as fractions (once loaded) */
     struct hwi_rect rect;
-    uint8_t *pix;     /* S x S gray */
-    long w, h;        /* the photo's size (upright) */
+    uint8_t *pix; /* S x S gray */
+    long w, h;    /* the photo's size (upright) */
 };
 
 struct photos {
@@ -188,9 +188,9 @@ static void add_photo(struct photos *ps, const char *name, const char *from, lon
     size_t first;
     if (!*name)
         p->err = hwi_xstrdup("empty image name");
-    else if (strstr(name, "..") && (!strcmp(name, "..") || strstr(name, "../") == name ||
-                                    strstr(name, "/../") ||
-                                    !strcmp(name + strlen(name) - 3, "/..")))
+    else if (strstr(name, "..") &&
+             (!strcmp(name, "..") || strstr(name, "../") == name || strstr(name, "/../") ||
+              !strcmp(name + strlen(name) - 3, "/..")))
         p->err = hwi_xstrdup("image name leads out of --dir ('..')");
     else if (name[0] == '/')
         p->err = hwi_xstrdup("image name is an absolute path: names are paths under --dir");
@@ -352,8 +352,8 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
             /* every other sample a refinement view */
             for (size_t j = 0; j < nb; j++) {
                 const struct photo *p = set[perm[pos++ % n]];
-                hwi_detect_sample(&rng, p->pix, S, p->box, (int)(j % 2), augment,
-                                  xb + j * dim, tb + 4 * j);
+                hwi_detect_sample(&rng, p->pix, S, p->box, (int)(j % 2), augment, xb + j * dim,
+                                  tb + 4 * j);
             }
             float rate = (float)hwi_train_onecycle(lr, ep * steps + st, epochs * steps);
             float loss;
@@ -400,8 +400,7 @@ static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg)
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         free(path);
     }
-    fputs(HWI_DETECT_MARK ": trained on refinement views (hwi-detect --refine)\n",
-          out[0].fp);
+    fputs(HWI_DETECT_MARK ": trained on refinement views (hwi-detect --refine)\n", out[0].fp);
     if (hwi_copy_file(cfg, out[0].fp, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (hwi_nn_save(nn, out[1].tmp, err))
@@ -602,8 +601,8 @@ int main(int argc, char **argv)
     if (!cfg)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     srand((unsigned)seed);
-    struct hwi_nn *nn = hwi_nn_load(cfg, weights, training ? (int)batch : 32, 0,
-                                    (unsigned)seed, err);
+    struct hwi_nn *nn =
+        hwi_nn_load(cfg, weights, training ? (int)batch : 32, 0, (unsigned)seed, err);
     if (!nn)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_nn_info in;
@@ -620,8 +619,7 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (!views) {
         if (refine_given && refine > 0 && !quiet)
-            hwi_warn("%s: trained without refinement views: predicting with --refine=0",
-                     cfg);
+            hwi_warn("%s: trained without refinement views: predicting with --refine=0", cfg);
         refine = 0;
     }
     int plane = views ? 2 * in.w : in.w;
@@ -631,8 +629,10 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     size_t bad = load_photos(&ps, dir, plane, autorotate, (int)threads, quiet);
     if (bad && !keep_going)
-        hwi_die(HWI_EXIT_FAIL, "%zu of %zu photos failed (--keep-going goes on without "
-                "them)", bad, ps.n);
+        hwi_die(HWI_EXIT_FAIL,
+                "%zu of %zu photos failed (--keep-going goes on without "
+                "them)",
+                bad, ps.n);
     double t_load = now() - t0;
     struct photo **set = hwi_xmalloc(ps.n * sizeof *set);
     size_t n = 0;

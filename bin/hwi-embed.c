@@ -190,7 +190,8 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_USAGE, "features and --logits cannot both go to standard output");
     if (!force && isatty(STDOUT_FILENO) &&
         ((!output || !strcmp(output, "-")) || (logits_path && !strcmp(logits_path, "-"))))
-        hwi_die(HWI_EXIT_USAGE, "refusing to write a binary stream to a terminal (use --force)");
+        hwi_die(HWI_EXIT_USAGE,
+                "refusing to write a binary stream to a terminal (use --force)");
 
     /* Darknet prints on stdout: keep the real standard output for the data
      * and point fd 1 at stderr. */

@@ -27,7 +27,18 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_SOFTMAX, OPT_MULTIPLIER, OPT_NW_WEIGHTS, OPT_MISSING, OPT_FIT, OPT_VERSION, OPT_PHOTO, OPT_SEARCH, OPT_KEEP };
+enum {
+    OPT_HELP = CHAR_MAX + 1,
+    OPT_SOFTMAX,
+    OPT_MULTIPLIER,
+    OPT_NW_WEIGHTS,
+    OPT_MISSING,
+    OPT_FIT,
+    OPT_VERSION,
+    OPT_PHOTO,
+    OPT_SEARCH,
+    OPT_KEEP
+};
 
 static const struct option longopts[] = {
     {"softmax", no_argument, NULL, OPT_SOFTMAX},
@@ -174,8 +185,7 @@ static double *parse_grid_opt(const char *opt, const char *arg, double lo, doubl
 
 /* Parse --weights or --nw-weights: a list (no START:STOP:STEP) of values
  * in 0 .. WMAX, or exit 2 saying FORM is expected. */
-static double *parse_weights_opt(const char *opt, const char *form, const char *arg,
-                                 size_t *n)
+static double *parse_weights_opt(const char *opt, const char *form, const char *arg, size_t *n)
 {
     if (strchr(arg, ':')) {
         hwi_warn("invalid value '%s' for --%s: expected %s", arg, opt, form);
@@ -217,11 +227,11 @@ static void write_query(FILE *out, const char *query, const char **label, double
         size_t i = idx[r];
         if (top && r >= (size_t)top && strcmp(label[i], HWI_NEW_WHALE))
             continue;
-        if (with_photo ? hwi_tsv_write_photo(out, query, label[i], score[i],
-                                             photo ? photo[i] : NULL)
-                       : hwi_tsv_write(out, query, label[i], score[i]))
-            hwi_die(HWI_EXIT_FAIL, "query '%s', label '%s': cannot be written as TSV",
-                    query, label[i]);
+        if (with_photo
+                ? hwi_tsv_write_photo(out, query, label[i], score[i], photo ? photo[i] : NULL)
+                : hwi_tsv_write(out, query, label[i], score[i]))
+            hwi_die(HWI_EXIT_FAIL, "query '%s', label '%s': cannot be written as TSV", query,
+                    label[i]);
     }
 }
 
@@ -353,8 +363,8 @@ static void softmax_fit(struct hwi_stream *s, struct hwi_labelset *ls, size_t *l
     if (hwi_logits_truth(&lg, &truth, o->fit, s->name, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     size_t ng;
-    double *grid = parse_grid_opt("grid", o->ngrid ? o->grid[0] : DEFAULT_C_GRID, 0, WMAX,
-                                  &ng);
+    double *grid =
+        parse_grid_opt("grid", o->ngrid ? o->grid[0] : DEFAULT_C_GRID, 0, WMAX, &ng);
     struct hwi_mult_fit f;
     if (hwi_logits_fit(&lg, ls, grid, ng, o->mode, o->tgrid, o->ntgrid, &f, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
@@ -480,10 +490,11 @@ static void fitset_write(const struct hwi_fitset *fs, const struct hwi_labelset 
     for (size_t q = 0; q < fs->nq; q++) {
         size_t a = fs->off[q], nu = fs->off[q + 1] - a;
         work_reserve(&w, nu);
-        hwi_fuse_scores(wt, nw_id, fs->uid + a, fs->val + a * fs->nin,
-                        fs->miss + q * fs->nin, nu, w.d);
+        hwi_fuse_scores(wt, nw_id, fs->uid + a, fs->val + a * fs->nin, fs->miss + q * fs->nin,
+                        nu, w.d);
         for (size_t u = 0; u < nu; u++) {
-            size_t p = hwi_fuse_photo(wt, fs->uid[a + u] == nw_id, fs->pid + (a + u) * fs->nin);
+            size_t p =
+                hwi_fuse_photo(wt, fs->uid[a + u] == nw_id, fs->pid + (a + u) * fs->nin);
             w.label[u] = ls->name[fs->uid[a + u]];
             w.photo[u] = p == HWI_NO_PHOTO ? NULL : ls->name[p];
         }
@@ -521,12 +532,13 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
         const char *g = o->ngrid ? o->grid[o->ngrid == 1 ? 0 : i] : DEFAULT_W_GRID;
         gw[i] = parse_grid_opt("grid", g, 0, WMAX, &nw[i]);
         if (o->nnwgrid && fs->has_nw[i])
-            gv[i] = parse_grid_opt("nw-grid", o->nwgrid[o->nnwgrid == 1 ? 0 : i], 0, WMAX,
-                                   &nv[i]);
+            gv[i] =
+                parse_grid_opt("nw-grid", o->nwgrid[o->nnwgrid == 1 ? 0 : i], 0, WMAX, &nv[i]);
     }
     int tty = isatty(STDERR_FILENO);
-    struct hwi_fit_opts fo = {o->mode, o->tgrid, o->ntgrid, gw, nw, gv, nv,
-                              tty ? show_progress : NULL, NULL, o->search};
+    struct hwi_fit_opts fo = {o->mode, o->tgrid, o->ntgrid, gw,
+                              nw,      gv,       nv,        tty ? show_progress : NULL,
+                              NULL,    o->search};
     double combos;
     /* hwi_die exits at once: nothing to free first */
     if (hwi_fit_grid_check(&fo, nin, &combos, err))
@@ -555,8 +567,8 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
     char *opt = hwi_weights_options(best);
     if (!opt)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
-    hwi_thresh_report_line(r.fp, "fused", fs->nq, fused.ranked, o->mode, fused.thr,
-                           fused.map5, opt);
+    hwi_thresh_report_line(r.fp, "fused", fs->nq, fused.ranked, o->mode, fused.thr, fused.map5,
+                           opt);
     free(opt);
     report_close(&r);
 
@@ -713,8 +725,8 @@ int main(int argc, char **argv)
         bad = "--multiplier applies to --softmax";
     else if (o.fit && (o.have_c || o.nw || o.nv))
         bad = "--fit chooses the multiplier or weights: do not give them too";
-    else if (!o.fit && (o.ngrid || o.nnwgrid || o.have_mode || o.tgrid || o.report ||
-                        o.have_search))
+    else if (!o.fit &&
+             (o.ngrid || o.nnwgrid || o.have_mode || o.tgrid || o.report || o.have_search))
         bad = "--grid, --nw-grid, --new-whale, --threshold-grid, --search and --report need "
               "--fit";
     else if (o.softmax && o.have_search)

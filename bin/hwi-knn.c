@@ -138,7 +138,8 @@ static _Noreturn void usage(int status)
           "The output is a scores TSV: a header '# query label score', then one line\n"
           "'QUERY<TAB>LABEL<TAB>SCORE' per candidate, each query's lines together and\n"
           "best first (ties by label), scores with %.9g; with --photo the header is\n"
-          "'# query label score photo' and each line ends with '<TAB>PHOTO'.  Vectors should be\n"
+          "'# query label score photo' and each line ends with '<TAB>PHOTO'.  Vectors should "
+          "be\n"
           "L2-normalised (scores then lie in [0, 1]); others get true Euclidean\n"
           "distances.\n"
           "\n"
@@ -161,8 +162,10 @@ static void parse_qe(const char *arg, long *n, double *alpha)
     buf[len] = 0;
     *n = hwi_opt_long("qe", buf, 1, 10000);
     if (comma && hwi_parse_double(comma + 1, 0, 100, alpha))
-        hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --qe: ALPHA must be a number "
-                "from 0 to 100", arg);
+        hwi_die(HWI_EXIT_USAGE,
+                "invalid value '%s' for --qe: ALPHA must be a number "
+                "from 0 to 100",
+                arg);
 }
 
 /* --rerank=K1,K2,LAMBDA, or exit 2. */
@@ -170,10 +173,12 @@ static void parse_rerank(const char *arg, struct hwi_rerank_opts *o)
 {
     int k1, k2, used = 0;
     double lambda;
-    if (sscanf(arg, "%d,%d,%lf%n", &k1, &k2, &lambda, &used) != 3 || arg[used] ||
-        k1 < 1 || k1 > 1000 || k2 < 1 || k2 > 1000 || !(lambda >= 0 && lambda <= 1))
-        hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --rerank: expected K1,K2,LAMBDA "
-                "with K1 and K2 from 1 to 1000 and LAMBDA from 0 to 1", arg);
+    if (sscanf(arg, "%d,%d,%lf%n", &k1, &k2, &lambda, &used) != 3 || arg[used] || k1 < 1 ||
+        k1 > 1000 || k2 < 1 || k2 > 1000 || !(lambda >= 0 && lambda <= 1))
+        hwi_die(HWI_EXIT_USAGE,
+                "invalid value '%s' for --rerank: expected K1,K2,LAMBDA "
+                "with K1 and K2 from 1 to 1000 and LAMBDA from 0 to 1",
+                arg);
     o->k1 = k1;
     o->k2 = k2;
     o->lambda = lambda;
@@ -226,8 +231,8 @@ static int add_from_db(void *ctx, const char *image, const char *label, const ch
     return hwi_knn_add_id(c->k, image, label, hash_of(c->h, image), vec, dim) < 0;
 }
 
-static void load_db(struct hwi_knn *k, const char *path, const char *model,
-                    const char *splits, struct hashes *h)
+static void load_db(struct hwi_knn *k, const char *path, const char *model, const char *splits,
+                    struct hashes *h)
 {
     char err[HWI_ERRLEN];
     struct hwi_db *db = hwi_db_open(path, HWI_DB_READONLY, err);
@@ -246,8 +251,8 @@ static void load_db(struct hwi_knn *k, const char *path, const char *model,
     if (!splits)
         split[0] = NULL;
     if (hwi_db_each_hash(db, add_hash, h))
-        hwi_die(HWI_EXIT_FAIL, "%s: %s", path, *hwi_db_errmsg(db) ? hwi_db_errmsg(db)
-                                                                   : "out of memory");
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", path,
+                *hwi_db_errmsg(db) ? hwi_db_errmsg(db) : "out of memory");
     struct load_ctx c = {k, path, h};
     for (size_t i = 0; i < nsplit; i++) {
         int rc = hwi_db_each_embedding(db, mid, "features", split[i], add_from_db, &c);
@@ -278,8 +283,8 @@ static void load_stream(struct hwi_knn *k, const char *path, const char *labels_
     while ((rc = hwi_stream_read(&s)) == 1) {
         size_t *i = hwi_map_get(&lab, s.key);
         if (hwi_knn_add(k, s.key, i ? t.id[*i] : NULL, s.vec, s.dim) < 0)
-            hwi_die(HWI_EXIT_FAIL, "%s: record %llu: %s", name,
-                    (unsigned long long)s.nrec, k->err);
+            hwi_die(HWI_EXIT_FAIL, "%s: record %llu: %s", name, (unsigned long long)s.nrec,
+                    k->err);
     }
     if (rc < 0)
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
@@ -362,8 +367,8 @@ int main(int argc, char **argv)
 {
     hwi_program_init(argv[0]);
 
-    const char *dbpath = NULL, *model = NULL, *splits = NULL, *gallery = NULL,
-               *labels = NULL, *output = NULL, *root = NULL;
+    const char *dbpath = NULL, *model = NULL, *splits = NULL, *gallery = NULL, *labels = NULL,
+               *output = NULL, *root = NULL;
     long top = DEFAULT_TOP, threads = 0;
     unsigned flags = 0;
     long qe = 0;
@@ -401,13 +406,12 @@ int main(int argc, char **argv)
         }
     }
     if (merge) {
-        if (dbpath || model || splits || gallery || labels || root || qe || centroid || rerank ||
-            (flags & (HWI_KNN_NO_NEW_WHALE | HWI_KNN_KEEP_SELF))) {
+        if (dbpath || model || splits || gallery || labels || root || qe || centroid ||
+            rerank || (flags & (HWI_KNN_NO_NEW_WHALE | HWI_KNN_KEEP_SELF))) {
             hwi_warn("--merge takes only --top, --photo, --output and --verbose");
             usage(HWI_EXIT_USAGE);
         }
-        return merge_main(argv + optind, (size_t)(argc - optind), (size_t)top, photo,
-                          output);
+        return merge_main(argv + optind, (size_t)(argc - optind), (size_t)top, photo, output);
     }
     if (argc - optind > 1) {
         hwi_warn("extra operand '%s'", argv[optind + 1]);
@@ -428,8 +432,7 @@ int main(int argc, char **argv)
         usage(HWI_EXIT_USAGE);
     }
     if (gallery && (!labels || model || splits)) {
-        hwi_warn(labels ? "--model and --split go with --db"
-                        : "--gallery needs --labels");
+        hwi_warn(labels ? "--model and --split go with --db" : "--gallery needs --labels");
         usage(HWI_EXIT_USAGE);
     }
     if (splits)
@@ -513,9 +516,10 @@ int main(int argc, char **argv)
                 break;
             }
             if (s.dim != k.dim)
-                hwi_die(HWI_EXIT_FAIL, "%s: record %llu (key '%s'): dimension %u, the "
-                        "gallery's is %u", name, (unsigned long long)s.nrec, s.key, s.dim,
-                        k.dim);
+                hwi_die(HWI_EXIT_FAIL,
+                        "%s: record %llu (key '%s'): dimension %u, the "
+                        "gallery's is %u",
+                        name, (unsigned long long)s.nrec, s.key, s.dim, k.dim);
             /* a query twice would write its lines twice, which no reader
              * of scores TSV takes */
             int put = hwi_map_put(&seen, s.key, 0, NULL);
@@ -560,19 +564,19 @@ int main(int argc, char **argv)
             hwi_die(HWI_EXIT_FAIL, "%s: %s", name, err);
         if (centroid ? hwi_centroid_rank(&k, q, b, (const char *const *)keys, stride, hits,
                                          nhits, err)
-                     : hwi_knn_rank(&k, q, b, (const char *const *)keys, stride, hits,
-                                    nhits))
+                     : hwi_knn_rank(&k, q, b, (const char *const *)keys, stride, hits, nhits))
             hwi_die(HWI_EXIT_FAIL, "%s: %s", name, centroid ? err : k.err);
         double tw = hwi_progress_cpu(1);
         for (size_t i = 0; i < b; i++)
             for (size_t j = 0; j < nhits[i]; j++) {
                 const struct hwi_knn_hit *h = hits + i * stride + j;
-                if (photo ? hwi_tsv_write_photo(out.fp, keys[i], k.label[h->label],
-                                                h->score, k.name[h->image])
+                if (photo ? hwi_tsv_write_photo(out.fp, keys[i], k.label[h->label], h->score,
+                                                k.name[h->image])
                           : hwi_tsv_write(out.fp, keys[i], k.label[h->label], h->score))
-                    hwi_die(HWI_EXIT_FAIL, "%s: record %llu: query '%s' or label '%s' "
-                            "cannot be written to a TSV", name, nq + i + 1, keys[i],
-                            k.label[h->label]);
+                    hwi_die(HWI_EXIT_FAIL,
+                            "%s: record %llu: query '%s' or label '%s' "
+                            "cannot be written to a TSV",
+                            name, nq + i + 1, keys[i], k.label[h->label]);
             }
         cpu_tsv += hwi_progress_cpu(1) - tw;
         nq += b;
@@ -594,9 +598,10 @@ int main(int argc, char **argv)
             for (size_t j = 0; j < nh[i]; j++)
                 if (hwi_tsv_write(out.fp, all.keys[i], k.label[h[i * stride + j].label],
                                   h[i * stride + j].score))
-                    hwi_die(HWI_EXIT_FAIL, "%s: record %zu: query '%s' or label '%s' "
-                            "cannot be written to a TSV", name, i + 1, all.keys[i],
-                            k.label[h[i * stride + j].label]);
+                    hwi_die(HWI_EXIT_FAIL,
+                            "%s: record %zu: query '%s' or label '%s' "
+                            "cannot be written to a TSV",
+                            name, i + 1, all.keys[i], k.label[h[i * stride + j].label]);
         free(h);
         free(nh);
     }
@@ -604,16 +609,18 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (verbose)
-        fprintf(stderr, "%s%s: %llu queries against %zu gallery images (%zu labels, %zu "
-                "left out), %.3g s\n", isatty(STDERR_FILENO) ? "\r" : "",
-                hwi_program_name, nq, k.n, k.nlabel, k.skipped,
-                (double)(t1.tv_sec - t0.tv_sec) +
-                    1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+        fprintf(stderr,
+                "%s%s: %llu queries against %zu gallery images (%zu labels, %zu "
+                "left out), %.3g s\n",
+                isatty(STDERR_FILENO) ? "\r" : "", hwi_program_name, nq, k.n, k.nlabel,
+                k.skipped,
+                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     if (verbose) /* where the CPU time went (all threads) */
-        fprintf(stderr, "%s: CPU s: product %.2f, label minimum %.2f, gallery read %.2f, "
-                "exact rescoring %.2f, top-N %.2f, TSV output %.2f\n", hwi_program_name,
-                k.cpu[HWI_KNN_CPU_PRODUCT], k.cpu[HWI_KNN_CPU_MINIMUM], cpu_read,
-                k.cpu[HWI_KNN_CPU_RESCORE], k.cpu[HWI_KNN_CPU_TOP], cpu_tsv);
+        fprintf(stderr,
+                "%s: CPU s: product %.2f, label minimum %.2f, gallery read %.2f, "
+                "exact rescoring %.2f, top-N %.2f, TSV output %.2f\n",
+                hwi_program_name, k.cpu[HWI_KNN_CPU_PRODUCT], k.cpu[HWI_KNN_CPU_MINIMUM],
+                cpu_read, k.cpu[HWI_KNN_CPU_RESCORE], k.cpu[HWI_KNN_CPU_TOP], cpu_tsv);
     hwi_stream_close(&s);
     for (size_t i = 0; i < HWI_KNN_QBLOCK; i++)
         free(keys[i]);

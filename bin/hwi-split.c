@@ -13,7 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_TRAIN, OPT_VAL, OPT_NEW_WHALE, OPT_NEW_WHALE_FRACTION, OPT_VERSION };
+enum {
+    OPT_HELP = CHAR_MAX + 1,
+    OPT_TRAIN,
+    OPT_VAL,
+    OPT_NEW_WHALE,
+    OPT_NEW_WHALE_FRACTION,
+    OPT_VERSION
+};
 
 static const struct option longopts[] = {
     {"train", required_argument, NULL, OPT_TRAIN},
@@ -132,8 +139,8 @@ int main(int argc, char **argv)
         write_part(&out[1], valpath, &t, val, 1);
     if (hwi_outfile_commit_all(out, 2, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
-    hwi_warn("%zu photos: %zu train, %zu validation (%zu of them new_whale)", t.n,
-             t.n - nval, nval, nvnw);
+    hwi_warn("%zu photos: %zu train, %zu validation (%zu of them new_whale)", t.n, t.n - nval,
+             nval, nvnw);
     free(val);
     hwi_labels_free(&t);
     return HWI_EXIT_OK;

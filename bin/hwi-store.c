@@ -24,7 +24,15 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_KIND, OPT_SPLIT, OPT_VERSION, OPT_ROOT, OPT_CFG, OPT_WEIGHTS };
+enum {
+    OPT_HELP = CHAR_MAX + 1,
+    OPT_KIND,
+    OPT_SPLIT,
+    OPT_VERSION,
+    OPT_ROOT,
+    OPT_CFG,
+    OPT_WEIGHTS
+};
 
 static const struct option longopts[] = {
     {"model", required_argument, NULL, 'm'},
@@ -165,20 +173,20 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
     struct hwi_db *db = open_db(path, HWI_DB_WRITE);
     int64_t mid;
     if (hwi_db_begin(db) || hwi_db_model(db, o->model, o->cfg, o->weights, 1, &mid) < 0 ||
-        hwi_db_model_sums(db, mid, o->cfg ? cfg_sum : NULL,
-                          o->weights ? weights_sum : NULL)) {
+        hwi_db_model_sums(db, mid, o->cfg ? cfg_sum : NULL, o->weights ? weights_sum : NULL)) {
         snprintf(msg, sizeof msg, "%s: %s", path, hwi_db_errmsg(db));
         abort_add(db, msg);
     }
     long dim = hwi_db_dim(db, mid, o->kind);
     if (dim < 0) {
-        snprintf(msg, sizeof msg, "%s: model '%s': %s", path, o->model,
-                 hwi_db_errmsg(db));
+        snprintf(msg, sizeof msg, "%s: model '%s': %s", path, o->model, hwi_db_errmsg(db));
         abort_add(db, msg);
     }
     if (dim && dim != (long)s.dim) {
-        snprintf(msg, sizeof msg, "%s: dimension %u, but the store's %s vectors of model "
-                 "'%s' have %ld", name, s.dim, o->kind, o->model, dim);
+        snprintf(msg, sizeof msg,
+                 "%s: dimension %u, but the store's %s vectors of model "
+                 "'%s' have %ld",
+                 name, s.dim, o->kind, o->model, dim);
         abort_add(db, msg);
     }
     if (s.names && hwi_db_put_columns(db, mid, o->kind, s.names, s.dim)) {
@@ -196,9 +204,10 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
             if (put < 0)
                 snprintf(msg, sizeof msg, "out of memory");
             else
-                snprintf(msg, sizeof msg, "%s: record %llu (key '%s'): image repeated "
-                         "(first at record %zu)", name, (unsigned long long)s.nrec, s.key,
-                         first);
+                snprintf(msg, sizeof msg,
+                         "%s: record %llu (key '%s'): image repeated "
+                         "(first at record %zu)",
+                         name, (unsigned long long)s.nrec, s.key, first);
             abort_add(db, msg);
         }
         size_t *i = hwi_map_get(&lab, s.key);
@@ -216,8 +225,8 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
                 abort_add(db, msg);
             }
         }
-        if (hwi_db_put_photo(db, s.key, i ? t.id[*i] : NULL, o->split,
-                             o->root ? hash : NULL, &id) ||
+        if (hwi_db_put_photo(db, s.key, i ? t.id[*i] : NULL, o->split, o->root ? hash : NULL,
+                             &id) ||
             hwi_db_put_embedding(db, id, mid, o->kind, s.vec, s.dim)) {
             snprintf(msg, sizeof msg, "%s: record %llu (key '%s'): %s", name,
                      (unsigned long long)s.nrec, s.key, hwi_db_errmsg(db));
@@ -233,8 +242,7 @@ static int cmd_add(const struct opts *o, const char *path, const char *file)
     }
     if (o->verbose)
         fprintf(stderr, "%s: %s: added %llu %s vectors of model '%s' (dimension %u)\n",
-                hwi_program_name, path, (unsigned long long)s.nrec, o->kind, o->model,
-                s.dim);
+                hwi_program_name, path, (unsigned long long)s.nrec, o->kind, o->model, s.dim);
     hwi_db_close(db);
     hwi_stream_close(&s);
     hwi_map_free(&seen);
@@ -276,8 +284,8 @@ static int export_one(void *ctx, const char *image, const char *label, const cha
 {
     struct export_ctx *c = ctx;
     if (dim != c->s->dim) {
-        hwi_seterr(c->s->err, "%s: image '%s': dimension %u, other vectors have %u",
-                   c->path, image, dim, c->s->dim);
+        hwi_seterr(c->s->err, "%s: image '%s': dimension %u, other vectors have %u", c->path,
+                   image, dim, c->s->dim);
         return 1;
     }
     return hwi_stream_write(c->s, image, vec) ? 1 : 0;
@@ -303,15 +311,16 @@ static int cmd_export(const struct opts *o, const char *path)
     if (dim < 0)
         hwi_die(HWI_EXIT_FAIL, "%s: model '%s': %s", path, o->model, hwi_db_errmsg(db));
     if (dim == 0)
-        hwi_die(HWI_EXIT_FAIL, "%s: model '%s' has no %s vectors", path, o->model,
-                o->kind);
+        hwi_die(HWI_EXIT_FAIL, "%s: model '%s' has no %s vectors", path, o->model, o->kind);
     char **names = NULL;
     long nnames = hwi_db_columns(db, mid, o->kind, &names);
     if (nnames < 0)
         hwi_die(HWI_EXIT_FAIL, "%s: %s", path, hwi_db_errmsg(db));
     if (nnames && nnames != dim)
-        hwi_die(HWI_EXIT_FAIL, "%s: model '%s': %ld column names for %s vectors of "
-                "dimension %ld", path, o->model, nnames, o->kind, dim);
+        hwi_die(HWI_EXIT_FAIL,
+                "%s: model '%s': %ld column names for %s vectors of "
+                "dimension %ld",
+                path, o->model, nnames, o->kind, dim);
 
     if (!o->force && (!o->output || !strcmp(o->output, "-")) && isatty(STDOUT_FILENO))
         hwi_die(HWI_EXIT_USAGE,
@@ -325,8 +334,8 @@ static int cmd_export(const struct opts *o, const char *path)
     if (hwi_outfile_open(&out, o->output, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_stream s;
-    if (hwi_stream_open_write(&s, out.fp, o->output ? o->output : "(stdout)",
-                              (uint32_t)dim, HWI_STREAM_KEYED, nnames ? names : NULL, cnt.n))
+    if (hwi_stream_open_write(&s, out.fp, o->output ? o->output : "(stdout)", (uint32_t)dim,
+                              HWI_STREAM_KEYED, nnames ? names : NULL, cnt.n))
         hwi_die(HWI_EXIT_FAIL, "%s", s.err);
     struct export_ctx c = {&s, path};
     for (int i = 0; i < nsplit; i++) {
@@ -418,8 +427,10 @@ static int cmd_decisions(const char *path, const char *file)
         const char *photo = c.field[0], *d = c.field[1], *id = c.field[2];
         int same = !strcmp(d, "same"), isnew = !strcmp(d, "new");
         if (!same && !isnew && strcmp(d, "not_same") && strcmp(d, "skip")) {
-            snprintf(msg, sizeof msg, "%s:%ld: unknown decision '%s' (expected same, new, "
-                     "not_same or skip)", name, c.line, d);
+            snprintf(msg, sizeof msg,
+                     "%s:%ld: unknown decision '%s' (expected same, new, "
+                     "not_same or skip)",
+                     name, c.line, d);
             abort_add(db, msg);
         }
         if ((same || isnew || !strcmp(d, "not_same")) && !hwi_tsv_field_ok(id)) {
@@ -434,18 +445,24 @@ static int cmd_decisions(const char *path, const char *file)
             abort_add(db, msg);
         }
         if (!has) {
-            snprintf(msg, sizeof msg, "%s:%ld: no photo '%s' in the store %s (add it first: "
-                     "hwi-store add --split query)", name, c.line, photo, path);
+            snprintf(msg, sizeof msg,
+                     "%s:%ld: no photo '%s' in the store %s (add it first: "
+                     "hwi-store add --split query)",
+                     name, c.line, photo, path);
             abort_add(db, msg);
         }
         if (same && count == 0) {
-            snprintf(msg, sizeof msg, "%s:%ld: no individual '%s' in the store %s (for a "
-                     "new one the decision is 'new')", name, c.line, id, path);
+            snprintf(msg, sizeof msg,
+                     "%s:%ld: no individual '%s' in the store %s (for a "
+                     "new one the decision is 'new')",
+                     name, c.line, id, path);
             abort_add(db, msg);
         }
         if (isnew && count > 0) {
-            snprintf(msg, sizeof msg, "%s:%ld: individual '%s' exists already (%ld photos); "
-                     "'new' needs a new id", name, c.line, id, count);
+            snprintf(msg, sizeof msg,
+                     "%s:%ld: individual '%s' exists already (%ld photos); "
+                     "'new' needs a new id",
+                     name, c.line, id, count);
             abort_add(db, msg);
         }
         if (((same || isnew) && hwi_db_relabel(db, photo, id)) ||
@@ -564,7 +581,7 @@ static int cmd_merge(const char *path, char **other, int n)
 }
 
 static _Noreturn __attribute__((format(printf, 1, 0))) void bad_usage(const char *fmt,
-                                                                  const char *arg)
+                                                                      const char *arg)
 {
     hwi_warn(fmt, arg);
     usage(HWI_EXIT_USAGE);
@@ -588,8 +605,7 @@ int main(int argc, char **argv)
         case OPT_KIND:
             if (strcmp(optarg, "features") && strcmp(optarg, "logits"))
                 hwi_die(HWI_EXIT_USAGE,
-                        "invalid value '%s' for --kind: expected features or logits",
-                        optarg);
+                        "invalid value '%s' for --kind: expected features or logits", optarg);
             o.kind = optarg;
             break;
         case OPT_SPLIT: o.split = optarg; break;
@@ -614,11 +630,12 @@ int main(int argc, char **argv)
     int is_merge_ids = !strcmp(cmd, "merge-ids"), is_remove = !strcmp(cmd, "remove");
     int is_individuals = !strcmp(cmd, "individuals");
     int is_catalogue = !strcmp(cmd, "export-catalogue"), is_merge = !strcmp(cmd, "merge");
-    if (!is_add && !is_export && !is_relabel && !is_decisions && !is_merge_ids &&
-        !is_remove && !is_individuals && !is_catalogue && !is_merge && strcmp(cmd, "create") &&
+    if (!is_add && !is_export && !is_relabel && !is_decisions && !is_merge_ids && !is_remove &&
+        !is_individuals && !is_catalogue && !is_merge && strcmp(cmd, "create") &&
         strcmp(cmd, "list"))
         bad_usage("unknown command '%s': expected create, add, export, list, relabel, "
-                  "decisions, merge-ids, remove, individuals, export-catalogue or merge", cmd);
+                  "decisions, merge-ids, remove, individuals, export-catalogue or merge",
+                  cmd);
     if (!store)
         bad_usage("%s: missing STORE operand", cmd);
     int maxargs = is_relabel || is_merge_ids ? 3 : is_add || is_decisions ? 2 : 1;
@@ -628,7 +645,8 @@ int main(int argc, char **argv)
         maxargs = 1 + HWI_DB_MERGE_MAX;
     if (args > maxargs)
         bad_usage("extra operand '%s'", argv[optind + maxargs]);
-    if (((is_relabel || is_merge_ids) && args < 3) || ((is_decisions || is_remove || is_merge) && args < 2))
+    if (((is_relabel || is_merge_ids) && args < 3) ||
+        ((is_decisions || is_remove || is_merge) && args < 2))
         bad_usage("%s: missing operand", cmd);
     if (!is_add && (o.root || o.cfg || o.weights))
         bad_usage("--root, --cfg and --weights go with add, not %s", cmd);
@@ -647,8 +665,10 @@ int main(int argc, char **argv)
         const char *one[5];
         char err[HWI_ERRLEN];
         if (hwi_db_parse_splits(o.split, one, err) != 1)
-            hwi_die(HWI_EXIT_USAGE, "invalid value '%s' for --split: add takes one of "
-                    "train, val, test, gallery, query", o.split);
+            hwi_die(HWI_EXIT_USAGE,
+                    "invalid value '%s' for --split: add takes one of "
+                    "train, val, test, gallery, query",
+                    o.split);
     }
 
     if (!strcmp(cmd, "create")) {

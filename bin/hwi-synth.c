@@ -55,7 +55,7 @@ static _Noreturn void usage(int status)
           "  -s, --seed=N        random seed (default 1); the same seed gives the same\n"
           "                      bytes whatever the number of threads\n"
           "  -j, --threads=N     render with N threads (default: the number of CPUs)\n"
-"      --shift         render the test photos under conditions that no train\n"
+          "      --shift         render the test photos under conditions that no train\n"
           "                      photo has (another camera, light, sea state and\n"
           "                      viewpoint range, every whale with its new scar);\n"
           "                      train photos stay as without it\n"
@@ -142,7 +142,8 @@ int main(int argc, char **argv)
             hwi_warn("wrote %zu train and %zu test photos of %zu named whales to %s in "
                      "%.1f s",
                      s.train, s.test, s.named, outdir,
-                     (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+                     (double)(t1.tv_sec - t0.tv_sec) +
+                         1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
         }
         hwi_image_shutdown();
     }

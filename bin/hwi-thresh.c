@@ -302,9 +302,7 @@ int main(int argc, char **argv)
 
     const char *path = optind < argc ? argv[optind] : "-";
     const char *name = strcmp(path, "-") ? path : "(stdin)";
-    if ((images && !strcmp(images, "-")) + (fit && !strcmp(fit, "-")) +
-            !strcmp(path, "-") >
-        1)
+    if ((images && !strcmp(images, "-")) + (fit && !strcmp(fit, "-")) + !strcmp(path, "-") > 1)
         hwi_die(HWI_EXIT_USAGE, "only one of the scores, --images and --fit can be "
                                 "standard input");
     struct rows r = {0};
@@ -351,7 +349,8 @@ int main(int argc, char **argv)
             fp = out[1].fp;
         }
         char tbuf[64], opt[128];
-        snprintf(opt, sizeof opt, "--threshold=%s%s", hwi_thresh_format(tbuf, sizeof tbuf, thr),
+        snprintf(opt, sizeof opt, "--threshold=%s%s",
+                 hwi_thresh_format(tbuf, sizeof tbuf, thr),
                  mode == HWI_NW_ADD ? " --new-whale=add" : "");
         hwi_thresh_report_head(fp);
         hwi_thresh_report_line(fp, "thresh", r.n, ranked, mode, thr, map5, opt);

@@ -138,8 +138,8 @@ static void check_size(const struct hwi_stream *s, const struct hwi_nn_info *in,
         return;
     long side = lround(sqrt((double)s->dim));
     if ((uint32_t)(side * side) == s->dim)
-        hwi_die(HWI_EXIT_FAIL, "%s: images are %ldx%ld pixels but %s takes %dx%dx%d",
-                s->name, side, side, cfg, in->w, in->h, in->c);
+        hwi_die(HWI_EXIT_FAIL, "%s: images are %ldx%ld pixels but %s takes %dx%dx%d", s->name,
+                side, side, cfg, in->w, in->h, in->c);
     hwi_die(HWI_EXIT_FAIL, "%s: images have %u values but %s takes %dx%dx%d = %d", s->name,
             s->dim, cfg, in->w, in->h, in->c, in->w * in->h * in->c);
 }
@@ -154,8 +154,8 @@ struct val_metrics {
 /* Top-1 and MAP@5 of the classifier on V (images of unknown whales count
  * as misses, as they would in a submission without new_whale). */
 static void validate(struct hwi_nn *nn, const struct hwi_nn_info *in,
-                     const struct hwi_trainset *t, const struct hwi_trainset *v,
-                     float *logits, struct val_metrics *m)
+                     const struct hwi_trainset *t, const struct hwi_trainset *v, float *logits,
+                     struct val_metrics *m)
 {
     char err[HWI_ERRLEN];
     struct hwi_eval e = {0}, known = {0};
@@ -304,9 +304,9 @@ static void log_open(struct trainlog *lg, const char *path, struct hwi_nn *nn, i
     fflush(lg->fp);
 }
 
-static void log_row(struct trainlog *lg, struct hwi_nn *nn, long epoch, long step,
-                    double loss, const double *term, double lr, double speed,
-                    double elapsed, const struct val_metrics *m)
+static void log_row(struct trainlog *lg, struct hwi_nn *nn, long epoch, long step, double loss,
+                    const double *term, double lr, double speed, double elapsed,
+                    const struct val_metrics *m)
 {
     float radius[MAX_TERMS];
     hwi_nn_ring_radii(nn, NULL, radius, MAX_TERMS);
@@ -423,8 +423,8 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     if (t.n == 0)
         hwi_die(HWI_EXIT_FAIL,
-                "%s: no image to train on (%zu unlabelled, %zu new_whale in %s)",
-                ps.name, t.unlabelled, t.new_whale, labels_path);
+                "%s: no image to train on (%zu unlabelled, %zu new_whale in %s)", ps.name,
+                t.unlabelled, t.new_whale, labels_path);
     if (init)
         check_init_labels(init, &t);
 
@@ -472,8 +472,8 @@ int main(int argc, char **argv)
     snprintf(settings, sizeof settings,
              "cfg=%s epochs=%ld head-epochs=%ld lr=%.17g batch=%d seed=%lu augment=%d "
              "init=%s images=%zu classes=%d",
-             cfg, epochs, head_epochs, lr, in.batch, seed, augment, init ? init : "",
-             t.n, t.classes);
+             cfg, epochs, head_epochs, lr, in.batch, seed, augment, init ? init : "", t.n,
+             t.classes);
     struct hwi_ckpt ck = {0};
     ck.settings = settings;
     ck.n = t.n;
@@ -534,8 +534,7 @@ int main(int argc, char **argv)
             for (size_t j = 0; j < nb; j++) {
                 size_t i = ck.perm[pos++ % t.n];
                 if (augment)
-                    hwi_augment(&aug, &ck.rng, t.x + i * dim, xb + j * dim, in.w, in.h,
-                                in.c);
+                    hwi_augment(&aug, &ck.rng, t.x + i * dim, xb + j * dim, in.w, in.h, in.c);
                 else
                     memcpy(xb + j * dim, t.x + i * dim, dim * sizeof *xb);
                 yb[j] = t.y[i];
@@ -546,8 +545,8 @@ int main(int argc, char **argv)
                 hwi_die(HWI_EXIT_FAIL, "epoch %ld, step %ld: %s", ep + 1, st + 1, err);
             if (!isfinite(loss))
                 hwi_die(HWI_EXIT_FAIL,
-                        "epoch %ld, step %ld: the loss diverged (try a smaller --lr)",
-                        ep + 1, st + 1);
+                        "epoch %ld, step %ld: the loss diverged (try a smaller --lr)", ep + 1,
+                        st + 1);
             sum += loss;
             ck.seen += nb;
             if (lg.fp) {

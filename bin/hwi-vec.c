@@ -24,14 +24,10 @@ enum { OPT_HELP = CHAR_MAX + 1, OPT_PACK, OPT_INFO, OPT_NAMES, OPT_VERSION };
 #define FLOAT_LIMIT 0x1.fffffefffffffp127
 
 static const struct option longopts[] = {
-    {"pack", no_argument, NULL, OPT_PACK},
-    {"info", no_argument, NULL, OPT_INFO},
-    {"names", no_argument, NULL, OPT_NAMES},
-    {"output", required_argument, NULL, 'o'},
-    {"force", no_argument, NULL, 'f'},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
+    {"pack", no_argument, NULL, OPT_PACK},       {"info", no_argument, NULL, OPT_INFO},
+    {"names", no_argument, NULL, OPT_NAMES},     {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, 'f'},           {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0},
 };
 
 static _Noreturn void usage(int status)
@@ -152,10 +148,10 @@ static void pack(FILE *in, const char *name, FILE *out, const char *outname)
         if (!open) {
             dim = n - 1;
             if (names && nnames != dim)
-                hwi_die(HWI_EXIT_FAIL, "%s:%ld: %zu values but %zu column names", name,
-                        lineno, dim, nnames);
-            if (hwi_stream_open_write(&s, out, outname, (uint32_t)dim, HWI_STREAM_KEYED,
-                                      names, 0))
+                hwi_die(HWI_EXIT_FAIL, "%s:%ld: %zu values but %zu column names", name, lineno,
+                        dim, nnames);
+            if (hwi_stream_open_write(&s, out, outname, (uint32_t)dim, HWI_STREAM_KEYED, names,
+                                      0))
                 hwi_die(HWI_EXIT_FAIL, "%s", s.err);
             if (!(vec = malloc(dim * sizeof *vec)))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
@@ -228,7 +224,8 @@ int main(int argc, char **argv)
 
     struct hwi_outfile out;
     if (do_pack && !force && (!output || !strcmp(output, "-")) && isatty(STDOUT_FILENO))
-        hwi_die(HWI_EXIT_USAGE, "refusing to write a binary stream to a terminal (use --force)");
+        hwi_die(HWI_EXIT_USAGE,
+                "refusing to write a binary stream to a terminal (use --force)");
     if (hwi_outfile_open(&out, output, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     /* standard output gets nothing until the whole input has been read and

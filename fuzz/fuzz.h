@@ -47,12 +47,12 @@ FILE *hwi_fuzz_memfile(const uint8_t *data, size_t size);
 FILE *hwi_fuzz_sink(void);
 
 /* Abort with MSG when COND is false: a broken invariant of a reader. */
-#define HWI_FUZZ_CHECK(cond, msg)                                                        \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, msg);   \
-            abort();                                                                     \
-        }                                                                                \
+#define HWI_FUZZ_CHECK(cond, msg)                                                             \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, msg);        \
+            abort();                                                                          \
+        }                                                                                     \
     } while (0)
 
 #endif /* HWI_FUZZ_H */

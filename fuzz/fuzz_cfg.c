@@ -53,7 +53,8 @@ HWI_FUZZ_ENTRY(cfg)
     size_t nin = (size_t)info.w * info.h * info.c;
     if (nin <= 4096 && info.outputs <= 1 << 16) {
         float *x = calloc(nin, sizeof *x);
-        float *feat = calloc(info.feature_dim > 0 ? (size_t)info.feature_dim : 1, sizeof *feat);
+        float *feat =
+            calloc(info.feature_dim > 0 ? (size_t)info.feature_dim : 1, sizeof *feat);
         float *logits = calloc(info.classes > 0 ? (size_t)info.classes : 1, sizeof *logits);
         float *out = calloc(info.outputs > 0 ? (size_t)info.outputs : 1, sizeof *out);
         if (!x || !feat || !logits || !out)

@@ -59,7 +59,8 @@ static void names(const char *path)
     struct hwi_names a, b;
     int strict = hwi_names_read(&a, path, 0, err);
     if (strict)
-        HWI_FUZZ_CHECK(a.n == 0 && err[0], "a failed list leaves an empty table and a message");
+        HWI_FUZZ_CHECK(a.n == 0 && err[0],
+                       "a failed list leaves an empty table and a message");
     for (size_t i = 0; i < a.n; i++)
         HWI_FUZZ_CHECK(a.row[i].name[0] && !strchr(a.row[i].name, '\t') && !a.row[i].bad &&
                            *hwi_map_get(&a.index, a.row[i].name) == i,
@@ -71,7 +72,8 @@ static void names(const char *path)
                            "a good row of a list is a photo key, first of its name");
         }
     } else {
-        HWI_FUZZ_CHECK(b.n == 0 && err[0], "a failed list leaves an empty table and a message");
+        HWI_FUZZ_CHECK(b.n == 0 && err[0],
+                       "a failed list leaves an empty table and a message");
     }
     hwi_names_free(&a);
     hwi_names_free(&b);
@@ -83,7 +85,8 @@ static void labels(const char *path)
     char err[HWI_ERRLEN];
     struct hwi_labels a, b;
     if (hwi_labels_load(&a, path, err)) {
-        HWI_FUZZ_CHECK(a.n == 0 && err[0], "a failed load leaves an empty table and a message");
+        HWI_FUZZ_CHECK(a.n == 0 && err[0],
+                       "a failed load leaves an empty table and a message");
         return;
     }
     struct mem mem;
@@ -107,7 +110,8 @@ static void box_rows(const char *path)
     char err[HWI_ERRLEN];
     struct hwi_boxes a;
     if (hwi_boxes_read(&a, path, HWI_LIST_ROWS | HWI_LIST_KEYS | HWI_LIST_TSV, err)) {
-        HWI_FUZZ_CHECK(a.n == 0 && err[0], "a failed load leaves an empty table and a message");
+        HWI_FUZZ_CHECK(a.n == 0 && err[0],
+                       "a failed load leaves an empty table and a message");
         return;
     }
     for (size_t i = 0; i < a.n; i++) {
@@ -128,7 +132,8 @@ static void boxes(const char *path)
     struct hwi_boxes a, b;
     box_rows(path);
     if (hwi_boxes_load(&a, path, err)) {
-        HWI_FUZZ_CHECK(a.n == 0 && err[0], "a failed load leaves an empty table and a message");
+        HWI_FUZZ_CHECK(a.n == 0 && err[0],
+                       "a failed load leaves an empty table and a message");
         return;
     }
     for (size_t i = 0; i < a.n; i++)
@@ -154,7 +159,8 @@ static void preds(const char *path)
     char err[HWI_ERRLEN];
     struct hwi_preds a, b;
     if (hwi_preds_load(&a, path, err)) {
-        HWI_FUZZ_CHECK(a.n == 0 && err[0], "a failed load leaves an empty table and a message");
+        HWI_FUZZ_CHECK(a.n == 0 && err[0],
+                       "a failed load leaves an empty table and a message");
         return;
     }
     struct mem mem;

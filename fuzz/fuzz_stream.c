@@ -30,7 +30,8 @@ HWI_FUZZ_ENTRY(stream)
     HWI_FUZZ_CHECK(hwi_stream_open_write(&w, out, "copy", r.dim, r.flags, r.names, 0) == 0,
                    "a header read can be written");
     while ((rc = hwi_stream_read(&r)) == 1)
-        HWI_FUZZ_CHECK(hwi_stream_write(&w, r.key, r.vec) == 0, "a record read can be written");
+        HWI_FUZZ_CHECK(hwi_stream_write(&w, r.key, r.vec) == 0,
+                       "a record read can be written");
     if (rc < 0)
         HWI_FUZZ_CHECK(r.err[0], "a refused record has a message");
     HWI_FUZZ_CHECK(hwi_stream_finish(&w) == 0, "hwi_stream_finish");

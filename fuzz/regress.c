@@ -19,12 +19,8 @@ static const struct {
     const char *name;
     int (*fn)(const uint8_t *, size_t);
 } targets[] = {
-    {"csv", hwi_fuzz_csv},
-    {"tsv", hwi_fuzz_tsv},
-    {"stream", hwi_fuzz_stream},
-    {"db", hwi_fuzz_db},
-    {"cfg", hwi_fuzz_cfg},
-    {"weights", hwi_fuzz_weights},
+    {"csv", hwi_fuzz_csv}, {"tsv", hwi_fuzz_tsv}, {"stream", hwi_fuzz_stream},
+    {"db", hwi_fuzz_db},   {"cfg", hwi_fuzz_cfg}, {"weights", hwi_fuzz_weights},
 };
 
 static int cmp(const void *a, const void *b)

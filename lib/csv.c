@@ -32,8 +32,8 @@ static int raw_line(struct hwi_csv *c, size_t *len)
     if (c->max && c->bytes > c->max)
         return hwi_seterr(c->err, "%s: longer than %zu MiB: not a list of photos", c->name,
                           c->max >> 20);
-    if (c->line == 1 && (unsigned char)c->buf[0] == 0xEF &&
-        (unsigned char)c->buf[1] == 0xBB && (unsigned char)c->buf[2] == 0xBF) {
+    if (c->line == 1 && (unsigned char)c->buf[0] == 0xEF && (unsigned char)c->buf[1] == 0xBB &&
+        (unsigned char)c->buf[2] == 0xBF) {
         memmove(c->buf, c->buf + 3, *len - 2);
         *len -= 3;
     }
@@ -48,8 +48,7 @@ static int read_line(struct hwi_csv *c)
     if (rc <= 0)
         return rc;
     if (memchr(c->buf, '\r', len))
-        return hwi_seterr(c->err, "%s:%ld: carriage return inside the line", c->name,
-                          c->line);
+        return hwi_seterr(c->err, "%s:%ld: carriage return inside the line", c->name, c->line);
     return 1;
 }
 
@@ -78,8 +77,8 @@ static int split(struct hwi_csv *c)
             char *w = start;
             for (p++;; p++) {
                 if (!*p)
-                    return hwi_seterr(c->err, "%s:%ld: unterminated quoted field",
-                                      c->name, c->line);
+                    return hwi_seterr(c->err, "%s:%ld: unterminated quoted field", c->name,
+                                      c->line);
                 if (*p == '"') {
                     if (p[1] != '"')
                         break;
@@ -133,8 +132,7 @@ int hwi_csv_open(struct hwi_csv *c, FILE *fp, const char *name, const char *head
         return 0;
     int rc = read_line(c);
     if (rc == 0)
-        return hwi_seterr(c->err, "%s:1: empty file: expected the header '%s'", name,
-                          header);
+        return hwi_seterr(c->err, "%s:1: empty file: expected the header '%s'", name, header);
     return rc < 0 ? -1 : check_header(c, header);
 }
 
@@ -427,7 +425,8 @@ int hwi_boxes_read(struct hwi_boxes *t, const char *path, int flags, char *err)
     /* the form shows in line 1: the CSV header, or else (HWI_LIST_TSV) a
      * TSV line, a comment or nothing */
     int rc = raw_line(&c, &len);
-    int tsv = rc >= 0 && (flags & HWI_LIST_TSV) && (rc == 0 || strncasecmp(c.buf, "Image,", 6));
+    int tsv =
+        rc >= 0 && (flags & HWI_LIST_TSV) && (rc == 0 || strncasecmp(c.buf, "Image,", 6));
     int pending = tsv && rc == 1; /* line 1 is a row */
     if (!tsv && rc == 0)
         rc = hwi_seterr(c.err, "%s:1: empty file: expected the header '%s'", name, header);
@@ -448,10 +447,9 @@ int hwi_boxes_read(struct hwi_boxes *t, const char *path, int flags, char *err)
             if ((rc = split_tabs(&c)))
                 break;
             if (c.nfield != 5) {
-                rc = hwi_seterr(c.err,
-                                "%s:%ld: expected 5 tab-separated fields (image x0 y0 x1 y1)%s",
-                                name, c.line,
-                                c.line == 1 ? " or the CSV header Image,x0,y0,x1,y1" : "");
+                rc = hwi_seterr(
+                    c.err, "%s:%ld: expected 5 tab-separated fields (image x0 y0 x1 y1)%s",
+                    name, c.line, c.line == 1 ? " or the CSV header Image,x0,y0,x1,y1" : "");
                 break;
             }
         } else {
@@ -489,8 +487,8 @@ const struct hwi_box *hwi_boxes_find(const struct hwi_boxes *t, const char *imag
 
 /* hwi_names_add with the reason of a bad name (without HWI_LIST_ROWS) in
  * WHY: 1 then, 0 when added, -1 if out of memory. */
-static int names_add(struct hwi_names *t, const char *name, long line, int flags,
-                     char *buf, const char **why)
+static int names_add(struct hwi_names *t, const char *name, long line, int flags, char *buf,
+                     const char **why)
 {
     char *copy = strdup(name);
     if (!copy || reserve(&t->row, t->n, sizeof *t->row)) {
@@ -677,8 +675,8 @@ int hwi_labels_index(const struct hwi_labels *t, struct hwi_map *m)
     return 0;
 }
 
-int hwi_labels_rows(const struct hwi_labels *t, const char *const *key, size_t n,
-                    size_t *row, size_t *bad, char *err)
+int hwi_labels_rows(const struct hwi_labels *t, const char *const *key, size_t n, size_t *row,
+                    size_t *bad, char *err)
 {
     struct hwi_map idx = {0};
     *bad = n;

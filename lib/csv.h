@@ -173,8 +173,8 @@ int hwi_labels_index(const struct hwi_labels *t, struct hwi_map *m);
  * labelling image KEY[i], for i in 0..n.  Returns 0; or -1 with *BAD the
  * index of the first key T does not label (the caller words the message),
  * or with *BAD = N and ERR set if out of memory. */
-int hwi_labels_rows(const struct hwi_labels *t, const char *const *key, size_t n,
-                    size_t *row, size_t *bad, char *err);
+int hwi_labels_rows(const struct hwi_labels *t, const char *const *key, size_t n, size_t *row,
+                    size_t *bad, char *err);
 
 void hwi_labels_free(struct hwi_labels *t);
 void hwi_boxes_free(struct hwi_boxes *t);

@@ -90,8 +90,7 @@ struct hwi_db *hwi_db_open(const char *path, int mode, char *err)
         goto fail;
     }
     if (version == 0 && tables > 0) {
-        hwi_seterr(err, "%s: not an hwi store (user_version 0 and %lld tables)", path,
-                   tables);
+        hwi_seterr(err, "%s: not an hwi store (user_version 0 and %lld tables)", path, tables);
         goto fail;
     }
     db->version = version ? (int)version : HWI_DB_SCHEMA_VERSION;
@@ -196,8 +195,8 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-int hwi_db_put_image(struct hwi_db *db, const char *name, const char *label,
-                     const char *split, int64_t *id)
+int hwi_db_put_image(struct hwi_db *db, const char *name, const char *label, const char *split,
+                     int64_t *id)
 {
     int rc = -1;
     sqlite3_stmt *st = cached(db, &db->put_image,
@@ -224,8 +223,8 @@ out:
     return rc;
 }
 
-int hwi_db_model(struct hwi_db *db, const char *name, const char *cfg,
-                 const char *weights, int create, int64_t *id)
+int hwi_db_model(struct hwi_db *db, const char *name, const char *cfg, const char *weights,
+                 int create, int64_t *id)
 {
     int rc = -1;
     sqlite3_stmt *st = prepare(db, "SELECT id FROM models WHERE name = ?1");
@@ -457,8 +456,10 @@ int hwi_db_parse_splits(const char *list, const char **out, char *err)
             if (strlen(hwi_db_splits[i]) == len && strncmp(p, hwi_db_splits[i], len) == 0)
                 break;
         if (!hwi_db_splits[i])
-            return hwi_seterr(err, "unknown split '%.*s' (expected train, val, test, "
-                              "gallery or query)", (int)len, p);
+            return hwi_seterr(err,
+                              "unknown split '%.*s' (expected train, val, test, "
+                              "gallery or query)",
+                              (int)len, p);
         for (int j = 0; j < n; j++)
             if (out[j] == hwi_db_splits[i])
                 return hwi_seterr(err, "split '%s' given twice", hwi_db_splits[i]);
@@ -514,8 +515,10 @@ int hwi_db_each_count(struct hwi_db *db, hwi_db_count_fn fn, void *ctx)
         const char *kind = (const char *)sqlite3_column_text(st, 1);
         const char *split = (const char *)sqlite3_column_text(st, 2);
         if (!model || !kind || !split) { /* NOT NULL in the schema */
-            hwi_seterr(db->err, "NULL %s in the store", !model ? "model name"
-                       : !kind ? "embedding kind" : "image split");
+            hwi_seterr(db->err, "NULL %s in the store",
+                       !model  ? "model name"
+                       : !kind ? "embedding kind"
+                               : "image split");
             goto out;
         }
         int stop = fn(ctx, model, kind, split, (long)sqlite3_column_int64(st, 3),
@@ -551,8 +554,7 @@ int hwi_db_verify(struct hwi_db *db)
         static const char head[] = "*** in database main ***\n";
         if (r && !strncmp(r, head, sizeof head - 1))
             r += sizeof head - 1;
-        hwi_seterr(db->err, "corrupt store (PRAGMA quick_check): %s",
-                   r ? r : "no answer");
+        hwi_seterr(db->err, "corrupt store (PRAGMA quick_check): %s", r ? r : "no answer");
         for (char *p = db->err; *p; p++)
             if (*p == '\n' || *p == '\r')
                 *p = ' ';
@@ -565,8 +567,10 @@ int hwi_db_verify(struct hwi_db *db)
     if (step == SQLITE_ROW) {
         const char *table = (const char *)sqlite3_column_text(st, 0);
         const char *parent = (const char *)sqlite3_column_text(st, 2);
-        hwi_seterr(db->err, "corrupt store: a row of table %s refers to a missing row of "
-                   "table %s", table ? table : "?", parent ? parent : "?");
+        hwi_seterr(db->err,
+                   "corrupt store: a row of table %s refers to a missing row of "
+                   "table %s",
+                   table ? table : "?", parent ? parent : "?");
         goto out;
     }
     if (step != SQLITE_DONE) {
@@ -579,8 +583,8 @@ out:
     return rc;
 }
 
-int hwi_db_put_photo(struct hwi_db *db, const char *name, const char *label,
-                     const char *split, const char *sha256, int64_t *id)
+int hwi_db_put_photo(struct hwi_db *db, const char *name, const char *label, const char *split,
+                     const char *sha256, int64_t *id)
 {
     int rc = -1;
     sqlite3_stmt *st = prepare(db, "SELECT label, sha256 FROM images WHERE name = ?1");
@@ -592,14 +596,18 @@ int hwi_db_put_photo(struct hwi_db *db, const char *name, const char *label,
         const char *had = (const char *)sqlite3_column_text(st, 0);
         const char *hash = (const char *)sqlite3_column_text(st, 1);
         if (sha256 && hash && strcmp(sha256, hash)) {
-            hwi_seterr(db->err, "image '%s': a different photo is stored under this name "
+            hwi_seterr(db->err,
+                       "image '%s': a different photo is stored under this name "
                        "(sha256 %.12s..., this one %.12s...); remove it first, or name "
-                       "photos by their path under the photo root", name, hash, sha256);
+                       "photos by their path under the photo root",
+                       name, hash, sha256);
             goto out;
         }
         if (label && had && strcmp(label, had)) {
-            hwi_seterr(db->err, "image '%s': stored as '%s', labelled '%s' here; change "
-                       "a label with 'hwi-store relabel'", name, had, label);
+            hwi_seterr(db->err,
+                       "image '%s': stored as '%s', labelled '%s' here; change "
+                       "a label with 'hwi-store relabel'",
+                       name, had, label);
             goto out;
         }
     } else if (step != SQLITE_DONE) {
@@ -653,7 +661,8 @@ int hwi_db_model_sums(struct hwi_db *db, int64_t model_id, const char *cfg_sha25
         }
         const char *had = (const char *)sqlite3_column_text(st, 0);
         if (had && strcmp(had, what[i])) {
-            hwi_seterr(db->err, "model '%s': its %s file has changed (sha256 %.12s... in the "
+            hwi_seterr(db->err,
+                       "model '%s': its %s file has changed (sha256 %.12s... in the "
                        "store, %.12s... now): add under another model name",
                        (const char *)sqlite3_column_text(st, 1), i ? "weights" : "cfg", had,
                        what[i]);
@@ -778,21 +787,21 @@ int hwi_db_each_individual(struct hwi_db *db, hwi_db_individual_fn fn, void *ctx
 {
     int rc = -1;
     /* a version 1 store, opened read-only, has no dates */
-    sqlite3_stmt *st = prepare(db, db->version >= 2
-                                       ? "SELECT label, count(*), min(date), max(date) "
-                                         "FROM images WHERE label IS NOT NULL "
-                                         "GROUP BY label ORDER BY label"
-                                       : "SELECT label, count(*), NULL, NULL "
-                                         "FROM images WHERE label IS NOT NULL "
-                                         "GROUP BY label ORDER BY label");
+    sqlite3_stmt *st =
+        prepare(db, db->version >= 2 ? "SELECT label, count(*), min(date), max(date) "
+                                       "FROM images WHERE label IS NOT NULL "
+                                       "GROUP BY label ORDER BY label"
+                                     : "SELECT label, count(*), NULL, NULL "
+                                       "FROM images WHERE label IS NOT NULL "
+                                       "GROUP BY label ORDER BY label");
     if (!st)
         return -1;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop = fn(ctx, (const char *)sqlite3_column_text(st, 0),
-                      (long)sqlite3_column_int64(st, 1),
-                      (const char *)sqlite3_column_text(st, 2),
-                      (const char *)sqlite3_column_text(st, 3));
+        int stop =
+            fn(ctx, (const char *)sqlite3_column_text(st, 0),
+               (long)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
+               (const char *)sqlite3_column_text(st, 3));
         if (stop) {
             rc = stop;
             goto out;
@@ -807,21 +816,21 @@ out:
     return rc;
 }
 
-const char *const hwi_db_catalogue_columns[] = {
-    "photo", "label", "split", "sha256", "date", "place", "lat", "lon",
-    "encounter", "photographer", "note", NULL};
+const char *const hwi_db_catalogue_columns[] = {"photo",     "label",        "split", "sha256",
+                                                "date",      "place",        "lat",   "lon",
+                                                "encounter", "photographer", "note",  NULL};
 
 int hwi_db_each_photo(struct hwi_db *db, hwi_db_photo_fn fn, void *ctx)
 {
     int rc = -1;
     /* a version 1 store, opened read-only, has no v2 columns */
-    sqlite3_stmt *st = prepare(db, db->version >= 2
-                                       ? "SELECT name, label, split, sha256, date, place, "
-                                         "CAST(lat AS TEXT), CAST(lon AS TEXT), encounter, "
-                                         "photographer, note FROM images ORDER BY name"
-                                       : "SELECT name, label, split, NULL, NULL, NULL, "
-                                         "NULL, NULL, NULL, NULL, NULL FROM images "
-                                         "ORDER BY name");
+    sqlite3_stmt *st =
+        prepare(db, db->version >= 2 ? "SELECT name, label, split, sha256, date, place, "
+                                       "CAST(lat AS TEXT), CAST(lon AS TEXT), encounter, "
+                                       "photographer, note FROM images ORDER BY name"
+                                     : "SELECT name, label, split, NULL, NULL, NULL, "
+                                       "NULL, NULL, NULL, NULL, NULL FROM images "
+                                       "ORDER BY name");
     if (!st)
         return -1;
     int step;
@@ -843,7 +852,6 @@ out:
     sqlite3_finalize(st);
     return rc;
 }
-
 
 /* The first row of SQL (schema names written in as %s by the caller) as
  * up to 4 text columns into COL; returns 1 with a row, 0 without, -1. */
@@ -873,21 +881,28 @@ static long merge_one(struct hwi_db *db, const char *as, const char *path, int v
     int r;
     snprintf(sql, sizeof sql,
              "SELECT o.name FROM %s.images o JOIN main.images m ON m.name = o.name "
-             "ORDER BY o.name LIMIT 1", as);
+             "ORDER BY o.name LIMIT 1",
+             as);
     if ((r = first_row(db, sql, col)) != 0)
-        return r < 0 ? -1 : hwi_seterr(db->err, "%s: photo '%s' is in the store already "
-                                       "(a photo key is one photo): nothing merged",
-                                       path, col[0]);
+        return r < 0 ? -1
+                     : hwi_seterr(db->err,
+                                  "%s: photo '%s' is in the store already "
+                                  "(a photo key is one photo): nothing merged",
+                                  path, col[0]);
     if (v >= 2) {
         snprintf(sql, sizeof sql,
                  "SELECT o.name, CASE WHEN o.cfg_sha256 <> m.cfg_sha256 THEN 'cfg' "
                  "ELSE 'weights' END FROM %s.models o JOIN main.models m ON m.name = o.name "
                  "WHERE o.cfg_sha256 <> m.cfg_sha256 OR o.weights_sha256 <> m.weights_sha256 "
-                 "LIMIT 1", as);
+                 "LIMIT 1",
+                 as);
         if ((r = first_row(db, sql, col)) != 0)
-            return r < 0 ? -1 : hwi_seterr(db->err, "%s: model '%s' was made from another "
-                                           "%s file than the store's model of that name: "
-                                           "nothing merged", path, col[0], col[1]);
+            return r < 0 ? -1
+                         : hwi_seterr(db->err,
+                                      "%s: model '%s' was made from another "
+                                      "%s file than the store's model of that name: "
+                                      "nothing merged",
+                                      path, col[0], col[1]);
     }
     snprintf(sql, sizeof sql,
              "SELECT om.name, oe.kind, oe.dim, me.dim FROM "
@@ -898,26 +913,32 @@ static long merge_one(struct hwi_db *db, const char *as, const char *path, int v
              "ON me.model_id = mm.id AND me.kind = oe.kind WHERE me.dim <> oe.dim LIMIT 1",
              as, as);
     if ((r = first_row(db, sql, col)) != 0)
-        return r < 0 ? -1 : hwi_seterr(db->err, "%s: model '%s': %s vectors of dimension "
-                                       "%s, the store's have %s: nothing merged", path,
-                                       col[0], col[1], col[2], col[3]);
+        return r < 0 ? -1
+                     : hwi_seterr(db->err,
+                                  "%s: model '%s': %s vectors of dimension "
+                                  "%s, the store's have %s: nothing merged",
+                                  path, col[0], col[1], col[2], col[3]);
     snprintf(sql, sizeof sql,
              "SELECT om.name, oc.kind, oc.col + 1 FROM %s.columns oc "
              "JOIN %s.models om ON om.id = oc.model_id "
              "JOIN main.models mm ON mm.name = om.name "
              "JOIN main.columns mc ON mc.model_id = mm.id AND mc.kind = oc.kind "
-             "AND mc.col = oc.col WHERE mc.name <> oc.name LIMIT 1", as, as);
+             "AND mc.col = oc.col WHERE mc.name <> oc.name LIMIT 1",
+             as, as);
     if ((r = first_row(db, sql, col)) != 0)
-        return r < 0 ? -1 : hwi_seterr(db->err, "%s: model '%s': %s column %s has another "
-                                       "name than in the store: nothing merged", path,
-                                       col[0], col[1], col[2]);
+        return r < 0 ? -1
+                     : hwi_seterr(db->err,
+                                  "%s: model '%s': %s column %s has another "
+                                  "name than in the store: nothing merged",
+                                  path, col[0], col[1], col[2]);
     const char *v2 = v >= 2 ? "sha256, date, place, lat, lon, encounter, photographer, note"
                             : "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
     const char *msum = v >= 2 ? "cfg_sha256, weights_sha256" : "NULL, NULL";
     snprintf(sql, sizeof sql,
              "INSERT INTO main.models (name, cfg, weights, cfg_sha256, weights_sha256, "
              "created) SELECT name, cfg, weights, %s, created FROM %s.models "
-             "WHERE name NOT IN (SELECT name FROM main.models) ORDER BY id", msum, as);
+             "WHERE name NOT IN (SELECT name FROM main.models) ORDER BY id",
+             msum, as);
     if (exec(db, sql))
         return -1;
     if (v >= 2) {
@@ -926,30 +947,34 @@ static long merge_one(struct hwi_db *db, const char *as, const char *path, int v
                  "cfg_sha256 = coalesce(cfg_sha256, (SELECT o.cfg_sha256 FROM %s.models o "
                  "WHERE o.name = models.name)), "
                  "weights_sha256 = coalesce(weights_sha256, (SELECT o.weights_sha256 FROM "
-                 "%s.models o WHERE o.name = models.name))", as, as);
+                 "%s.models o WHERE o.name = models.name))",
+                 as, as);
         if (exec(db, sql))
             return -1;
     }
     snprintf(sql, sizeof sql,
              "INSERT INTO main.images (name, label, split, sha256, date, place, lat, lon, "
              "encounter, photographer, note) SELECT name, label, split, %s FROM %s.images "
-             "ORDER BY id", v2, as);
+             "ORDER BY id",
+             v2, as);
     if (exec(db, sql))
         return -1;
     long n = (long)sqlite3_changes(db->h);
-    snprintf(sql, sizeof sql,
-             "INSERT INTO main.embeddings (image_id, model_id, kind, dim, vec) "
-             "SELECT mi.id, mm.id, e.kind, e.dim, e.vec FROM %s.embeddings e "
-             "JOIN %s.images oi ON oi.id = e.image_id JOIN main.images mi ON mi.name = oi.name "
-             "JOIN %s.models om ON om.id = e.model_id JOIN main.models mm ON mm.name = om.name",
-             as, as, as);
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO main.embeddings (image_id, model_id, kind, dim, vec) "
+        "SELECT mi.id, mm.id, e.kind, e.dim, e.vec FROM %s.embeddings e "
+        "JOIN %s.images oi ON oi.id = e.image_id JOIN main.images mi ON mi.name = oi.name "
+        "JOIN %s.models om ON om.id = e.model_id JOIN main.models mm ON mm.name = om.name",
+        as, as, as);
     if (exec(db, sql))
         return -1;
-    snprintf(sql, sizeof sql,
-             "INSERT OR IGNORE INTO main.columns (model_id, kind, col, name) "
-             "SELECT mm.id, c.kind, c.col, c.name FROM %s.columns c "
-             "JOIN %s.models om ON om.id = c.model_id JOIN main.models mm ON mm.name = om.name",
-             as, as);
+    snprintf(
+        sql, sizeof sql,
+        "INSERT OR IGNORE INTO main.columns (model_id, kind, col, name) "
+        "SELECT mm.id, c.kind, c.col, c.name FROM %s.columns c "
+        "JOIN %s.models om ON om.id = c.model_id JOIN main.models mm ON mm.name = om.name",
+        as, as);
     if (exec(db, sql))
         return -1;
     if (v >= 2) {
@@ -957,7 +982,8 @@ static long merge_one(struct hwi_db *db, const char *as, const char *path, int v
                  "INSERT INTO main.decisions (image_id, decision, id, at) "
                  "SELECT mi.id, d.decision, d.id, d.at FROM %s.decisions d "
                  "JOIN %s.images oi ON oi.id = d.image_id "
-                 "JOIN main.images mi ON mi.name = oi.name ORDER BY d.rowid", as, as);
+                 "JOIN main.images mi ON mi.name = oi.name ORDER BY d.rowid",
+                 as, as);
         if (exec(db, sql))
             return -1;
     }

@@ -44,16 +44,16 @@ int hwi_db_verify(struct hwi_db *db);
 /* Insert image NAME or update its label and split (LABEL NULL keeps the
  * stored label; SPLIT NULL keeps the stored split, 'train' for a new row).
  * Its id goes to *ID when ID is not NULL. */
-int hwi_db_put_image(struct hwi_db *db, const char *name, const char *label,
-                     const char *split, int64_t *id);
+int hwi_db_put_image(struct hwi_db *db, const char *name, const char *label, const char *split,
+                     int64_t *id);
 
 /* Add photo NAME (its key, photo.h) as hwi_db_put_image does, with its
  * content hash SHA256 (64 hex digits, or NULL when unknown), refusing to
  * replace a different photo: -1 when NAME is stored with another hash, or
  * with another label when LABEL is given (relabel with hwi_db_relabel).
  * The same photo again only fills what was unknown (hash, label). */
-int hwi_db_put_photo(struct hwi_db *db, const char *name, const char *label,
-                     const char *split, const char *sha256, int64_t *id);
+int hwi_db_put_photo(struct hwi_db *db, const char *name, const char *label, const char *split,
+                     const char *sha256, int64_t *id);
 
 /* Record the sha256 of model MODEL_ID's cfg and weights files (either may
  * be NULL: left as stored).  -1 when one is stored already and differs. */
@@ -106,8 +106,8 @@ int hwi_db_each_photo(struct hwi_db *db, hwi_db_photo_fn fn, void *ctx);
 
 /* Find model NAME; with CREATE, add it if missing (CFG and WEIGHTS may be
  * NULL).  Returns 1 and sets *ID if found or created, 0 if missing, -1. */
-int hwi_db_model(struct hwi_db *db, const char *name, const char *cfg,
-                 const char *weights, int create, int64_t *id);
+int hwi_db_model(struct hwi_db *db, const char *name, const char *cfg, const char *weights,
+                 int create, int64_t *id);
 
 /* Store or replace the vector of (IMAGE_ID, MODEL_ID, KIND). */
 int hwi_db_put_embedding(struct hwi_db *db, int64_t image_id, int64_t model_id,
@@ -119,8 +119,7 @@ int hwi_db_put_columns(struct hwi_db *db, int64_t model_id, const char *kind,
 
 /* Load the column names of (MODEL_ID, KIND) into a malloc'd array of
  * malloc'd strings.  Returns the count (0 if none stored), or -1. */
-long hwi_db_columns(struct hwi_db *db, int64_t model_id, const char *kind,
-                    char ***names);
+long hwi_db_columns(struct hwi_db *db, int64_t model_id, const char *kind, char ***names);
 
 /* Called for each stored vector; a non-zero return stops the scan and is
  * returned by hwi_db_each_embedding. */

@@ -62,9 +62,8 @@ static float clamp01(double v)
     return (float)(v < 0 ? 0 : v > 1 ? 1 : v);
 }
 
-void hwi_detect_augment(struct hwi_rng *r, double scale, double shift,
-                        const float *src, float *dst, int s, const float box[4],
-                        float out[4])
+void hwi_detect_augment(struct hwi_rng *r, double scale, double shift, const float *src,
+                        float *dst, int s, const float box[4], float out[4])
 {
     struct hwi_aug a;
     hwi_aug_default(&a);
@@ -182,8 +181,7 @@ static void tap(double u, int p, int *i0, int *i1, double *w)
     }
 }
 
-void hwi_detect_view_sample(const uint8_t *src, int p, const float view[4], float *dst,
-                            int s)
+void hwi_detect_view_sample(const uint8_t *src, int p, const float view[4], float *dst, int s)
 {
     /* DST pixel x samples SRC at u = f p - 1/2 (pixel centres), where f is
      * the photo fraction view[0] + (x + 1/2) / s (view[2] - view[0]) */
@@ -229,8 +227,8 @@ void hwi_detect_sample(struct hwi_rng *r, const uint8_t *src, int s, const float
         float jit[4], v[4];
         for (int k = 0; k < 4; k++) {
             double side = (double)box[k % 2 + 2] - box[k % 2];
-            jit[k] = (float)(box[k] + hwi_rng_uniform(r, -HWI_DETECT_JITTER,
-                                                      HWI_DETECT_JITTER) * side);
+            jit[k] = (float)(box[k] +
+                             hwi_rng_uniform(r, -HWI_DETECT_JITTER, HWI_DETECT_JITTER) * side);
         }
         hwi_detect_view_of(jit, HWI_DETECT_MARGIN, v);
         hwi_detect_view_sample(src, 2 * s, v, x, s);

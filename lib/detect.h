@@ -42,9 +42,8 @@ double hwi_detect_iou(const struct hwi_rect *a, const struct hwi_rect *b);
  * side of the S x S plane SRC into DST (edges replicated), and a
  * brightness/contrast change as hwi_augment's; BOX (fractions) becomes
  * OUT, the same box in DST, clamped to [0, 1]. */
-void hwi_detect_augment(struct hwi_rng *r, double scale, double shift,
-                        const float *src, float *dst, int s, const float box[4],
-                        float out[4]);
+void hwi_detect_augment(struct hwi_rng *r, double scale, double shift, const float *src,
+                        float *dst, int s, const float box[4], float out[4]);
 
 /* The mark of a model trained on refinement views: a comment line of its
  * .cfg (blanks ignored, as in any .cfg line). */
@@ -74,8 +73,7 @@ void hwi_detect_from_view(const float view[4], const float vbox[4], float out[4]
  * bytes) bilinearly into the S x S floats DST in [0, 1]: DST pixel (x, y)
  * is SRC at the point whose fractions are view[0] + (x + 1/2) / S
  * (view[2] - view[0]) and likewise for y, edges replicated. */
-void hwi_detect_view_sample(const uint8_t *src, int p, const float view[4], float *dst,
-                            int s);
+void hwi_detect_view_sample(const uint8_t *src, int p, const float view[4], float *dst, int s);
 
 /* One training sample of a model trained on views, from the 2S x 2S plane
  * SRC of a photo whose true box is BOX (fractions): with VIEW 0 the whole

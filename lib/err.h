@@ -37,8 +37,7 @@ void hwi_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* hwi_warn, remove the temporary files of lib/io.h, flush stdout, then
  * _exit(STATUS) (atexit handlers do not run). */
-_Noreturn void hwi_die(int status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+_Noreturn void hwi_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Format a message into ERR (HWI_ERRLEN bytes).  Always returns -1, so a
  * library function can say "return hwi_seterr(err, ...)". */

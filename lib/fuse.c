@@ -205,9 +205,12 @@ int hwi_join_query(struct hwi_join *j, const struct hwi_cands *const *in,
                     while (other < nin && isnan(j->val[u * nin + other]))
                         other++;
                     if (!c)
-                        return hwi_seterr(err, "query '%s' is in %s but not in %s "
-                                          "(--missing=error)", query, names[other], names[i]);
-                    return hwi_seterr(err, "query '%s': label '%s' is in %s but not in %s "
+                        return hwi_seterr(err,
+                                          "query '%s' is in %s but not in %s "
+                                          "(--missing=error)",
+                                          query, names[other], names[i]);
+                    return hwi_seterr(err,
+                                      "query '%s': label '%s' is in %s but not in %s "
                                       "(--missing=error: the label sets must match)",
                                       query, ls->name[j->uid[u]], names[other], names[i]);
                 }
@@ -413,7 +416,8 @@ int hwi_fuse_input_next(struct hwi_fuse_input *in, struct hwi_labelset *ls, char
         size_t id;
         double s = in->grp.score[k];
         if (fabs(s) > FLT_MAX)
-            return hwi_seterr(err, "%s:%ld: query '%s': score %g of '%s' is beyond float range",
+            return hwi_seterr(err,
+                              "%s:%ld: query '%s': score %g of '%s' is beyond float range",
                               name, in->grp.line, in->grp.query, s, in->grp.label[k]);
         if (hwi_labelset_id(ls, in->grp.label[k], &id) ||
             hwi_cands_add(&in->c, id, (float)s) ||
@@ -614,8 +618,8 @@ out:
 /* Look up the truth of KEY[0..n) in T into *TRUTH (allocated).  Returns 0;
  * or -1, with *BAD the first key without a label (ERR not set) or *BAD = N
  * and ERR set. */
-static int join_truth(const char ***truth, const struct hwi_labels *t,
-                      const char *const *key, size_t n, size_t *bad, char *err)
+static int join_truth(const char ***truth, const struct hwi_labels *t, const char *const *key,
+                      size_t n, size_t *bad, char *err)
 {
     size_t *row = malloc((n ? n : 1) * sizeof *row);
     free(*truth);
@@ -670,8 +674,8 @@ void hwi_fitset_top5(const struct hwi_fitset *fs, size_t q, const struct hwi_wei
                      struct hwi_top5 *t)
 {
     size_t a = fs->off[q], nu = fs->off[q + 1] - a;
-    hwi_fuse_scores(wt, nw_id, fs->uid + a, fs->val + a * fs->nin, fs->miss + q * fs->nin,
-                    nu, work);
+    hwi_fuse_scores(wt, nw_id, fs->uid + a, fs->val + a * fs->nin, fs->miss + q * fs->nin, nu,
+                    work);
     hwi_top5_init(t);
     for (size_t u = 0; u < nu; u++) {
         if (isnan(work[u]))
@@ -689,22 +693,26 @@ void hwi_fitset_top5(const struct hwi_fitset *fs, size_t q, const struct hwi_wei
 /* ------------------------------------------------------------------------
  * Logits. */
 
-int hwi_logits_columns(struct hwi_stream *s, struct hwi_labelset *ls, size_t *lid,
-                       char *err)
+int hwi_logits_columns(struct hwi_stream *s, struct hwi_labelset *ls, size_t *lid, char *err)
 {
     if (!(s->flags & HWI_STREAM_KEYED))
-        return hwi_seterr(err, "%s: records have no keys: a logits stream needs the query "
-                          "(image) names as keys", s->name);
+        return hwi_seterr(err,
+                          "%s: records have no keys: a logits stream needs the query "
+                          "(image) names as keys",
+                          s->name);
     if (!s->names)
-        return hwi_seterr(err, "%s: no column names: a logits stream needs the class "
-                          "labels as column names", s->name);
+        return hwi_seterr(err,
+                          "%s: no column names: a logits stream needs the class "
+                          "labels as column names",
+                          s->name);
     for (uint32_t i = 0; i < s->dim; i++) {
         size_t id;
         if (hwi_labelset_id(ls, s->names[i], &id))
             return hwi_seterr(err, "out of memory");
         for (uint32_t k = 0; k < i; k++)
             if (lid[k] == id)
-                return hwi_seterr(err, "%s: column name '%s' appears twice (columns %u and %u)",
+                return hwi_seterr(err,
+                                  "%s: column name '%s' appears twice (columns %u and %u)",
                                   s->name, s->names[i], k + 1, i + 1);
         lid[i] = id;
     }
@@ -996,8 +1004,8 @@ int hwi_fit_grid_check(const struct hwi_fit_opts *o, size_t nin, double *combos,
 }
 
 /* Coordinate ascent from equal weights (see fuse.h); *BEST_M its MAP@5. */
-static int fit_ascent(const struct hwi_fitset *fs, const struct hwi_labelset *ls,
-                      size_t nw_id, const struct hwi_fit_opts *o, struct hwi_weights *cur,
+static int fit_ascent(const struct hwi_fitset *fs, const struct hwi_labelset *ls, size_t nw_id,
+                      const struct hwi_fit_opts *o, struct hwi_weights *cur,
                       struct hwi_weights *best, double *best_m, char *err)
 {
     size_t nin = fs->nin, k = 0;

@@ -69,7 +69,7 @@ struct hwi_cands {
     size_t n, cap;
     size_t *id;
     float *score;
-    size_t *pid;   /* [n] photo ids (hwi_cands_add sets HWI_NO_PHOTO) */
+    size_t *pid; /* [n] photo ids (hwi_cands_add sets HWI_NO_PHOTO) */
 };
 
 int hwi_cands_add(struct hwi_cands *c, size_t id, float score);
@@ -78,14 +78,14 @@ void hwi_cands_free(struct hwi_cands *c);
 /* ------------------------------------------------------------------------
  * Joining one query's lists from several inputs. */
 struct hwi_join {
-    size_t nin;    /* inputs */
-    size_t nu;     /* labels in the union */
+    size_t nin; /* inputs */
+    size_t nu;  /* labels in the union */
     size_t ucap;
-    size_t *uid;   /* [nu] label ids, in order of first appearance */
-    float *val;    /* [nu * nin] val[u*nin + i]: input i's score, NAN if absent */
-    float *miss;   /* [nin] what an absent label of input i counts as */
-    size_t *pid;   /* [nu * nin] as val: input i's photo id, or HWI_NO_PHOTO */
-    long *slot;    /* [nslot] position of a label id in the union, or -1 */
+    size_t *uid; /* [nu] label ids, in order of first appearance */
+    float *val;  /* [nu * nin] val[u*nin + i]: input i's score, NAN if absent */
+    float *miss; /* [nin] what an absent label of input i counts as */
+    size_t *pid; /* [nu * nin] as val: input i's photo id, or HWI_NO_PHOTO */
+    long *slot;  /* [nslot] position of a label id in the union, or -1 */
     size_t nslot;
 };
 
@@ -123,11 +123,11 @@ size_t hwi_fuse_photo(const struct hwi_weights *wt, int is_nw, const size_t *pid
  * checking that queries come in increasing byte order. */
 struct hwi_fuse_input {
     struct hwi_groups groups;
-    struct hwi_group grp;  /* the current group */
-    struct hwi_cands c;    /* grp with label ids */
-    int have;              /* grp and c hold a group */
+    struct hwi_group grp; /* the current group */
+    struct hwi_cands c;   /* grp with label ids */
+    int have;             /* grp and c hold a group */
     int check_sorted;
-    char *prev;            /* query of the previous group */
+    char *prev; /* query of the previous group */
 };
 
 void hwi_fuse_input_open(struct hwi_fuse_input *in, FILE *fp, const char *name,
@@ -140,20 +140,20 @@ void hwi_fuse_input_close(struct hwi_fuse_input *in);
 /* ------------------------------------------------------------------------
  * A set of queries held in memory: joined inputs, or logits. */
 struct hwi_fitset {
-    size_t nin;    /* inputs (1 for logits) */
-    size_t nq;     /* queries */
+    size_t nin; /* inputs (1 for logits) */
+    size_t nq;  /* queries */
     size_t qcap;
-    char **query;  /* [nq] */
+    char **query;     /* [nq] */
     const char **src; /* [nq] input that first listed the query, and */
     long *line;       /* [nq] its line (record number for logits) */
-    size_t *off;   /* [nq + 1] each query's slice of uid and val */
-    size_t *uid;   /* [off[nq]] label ids */
-    float *val;    /* [off[nq] * nin] as hwi_join.val */
-    size_t *pid;   /* [off[nq] * nin] as hwi_join.pid */
-    float *miss;   /* [nq * nin] as hwi_join.miss */
+    size_t *off;      /* [nq + 1] each query's slice of uid and val */
+    size_t *uid;      /* [off[nq]] label ids */
+    float *val;       /* [off[nq] * nin] as hwi_join.val */
+    size_t *pid;      /* [off[nq] * nin] as hwi_join.pid */
+    float *miss;      /* [nq * nin] as hwi_join.miss */
     size_t vcap;
-    int *has_nw;   /* [nin] the input lists new_whale somewhere */
-    size_t *absent; /* [nin] queries the input has no line for */
+    int *has_nw;        /* [nin] the input lists new_whale somewhere */
+    size_t *absent;     /* [nin] queries the input has no line for */
     const char **truth; /* [nq] after hwi_fitset_truth, else NULL */
 };
 
@@ -165,8 +165,8 @@ int hwi_fitset_load(struct hwi_fitset *fs, struct hwi_fuse_input *in, size_t nin
 
 /* Attach the truth of every query from T (which may hold more images).
  * Returns 0, or -1 with ERR naming a query without a label. */
-int hwi_fitset_truth(struct hwi_fitset *fs, const struct hwi_labels *t,
-                     const char *tname, char *err);
+int hwi_fitset_truth(struct hwi_fitset *fs, const struct hwi_labels *t, const char *tname,
+                     char *err);
 
 void hwi_fitset_free(struct hwi_fitset *fs);
 
@@ -179,17 +179,16 @@ void hwi_fitset_top5(const struct hwi_fitset *fs, size_t q, const struct hwi_wei
 /* A logits stream held in memory, for fitting the softmax multiplier. */
 struct hwi_logits {
     size_t nq, qcap, dim;
-    char **key;   /* [nq] queries */
-    float *z;     /* [nq * dim] */
-    size_t *lid;  /* [dim] label id of each column */
+    char **key;         /* [nq] queries */
+    float *z;           /* [nq * dim] */
+    size_t *lid;        /* [dim] label id of each column */
     const char **truth; /* [nq] after hwi_logits_truth, else NULL */
 };
 
 /* Check that S (opened) is keyed and has column names, each label once;
  * intern the names into LS and store their ids in LID[0..s->dim).
  * Returns 0, or -1 with ERR set. */
-int hwi_logits_columns(struct hwi_stream *s, struct hwi_labelset *ls, size_t *lid,
-                       char *err);
+int hwi_logits_columns(struct hwi_stream *s, struct hwi_labelset *ls, size_t *lid, char *err);
 
 /* Read the rest of S (checked by hwi_logits_columns into LG->lid).  Each
  * key may appear once.  Returns 0, or -1 with ERR set. */
@@ -259,11 +258,11 @@ struct hwi_fuse_merge {
     size_t nin;
     const char *const *names;
     struct hwi_labelset *ls;
-    size_t nw_id;              /* id of new_whale in ls */
-    char *query;               /* the current query */
+    size_t nw_id;               /* id of new_whale in ls */
+    char *query;                /* the current query */
     const struct hwi_cands **c; /* [nin] its list in each input, NULL if absent */
-    size_t *absent;            /* [nin] queries the input has no list for */
-    unsigned char **seen;      /* [nin][seencap] label ids listed */
+    size_t *absent;             /* [nin] queries the input has no list for */
+    unsigned char **seen;       /* [nin][seencap] label ids listed */
     size_t seencap;
 };
 
@@ -320,9 +319,9 @@ struct hwi_fit_opts {
     enum hwi_nw_mode mode;
     const double *tgrid; /* thresholds to try, NULL: exact search */
     size_t ntgrid;
-    double *const *w;    /* [nin] the values of input i's weight, */
-    const size_t *nw;    /* [nin] how many */
-    double *const *v;    /* [nin] the values of its new_whale weight, or NULL:
+    double *const *w; /* [nin] the values of input i's weight, */
+    const size_t *nw; /* [nin] how many */
+    double *const *v; /* [nin] the values of its new_whale weight, or NULL:
                           * its weight (0 for an input that never lists
                           * new_whale, so that a missing value cannot make
                           * one up there) */

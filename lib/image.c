@@ -71,21 +71,21 @@ static int vips_fail(char *err, const char *path)
     return hwi_seterr(err, "%s: %s", path, *msg ? msg : "libvips failed");
 }
 
-int hwi_image_write(const uint8_t *pix, int w, int h, int bands, int quality,
-                    const char *path, char *err)
+int hwi_image_write(const uint8_t *pix, int w, int h, int bands, int quality, const char *path,
+                    char *err)
 {
     return hwi_image_save(pix, w, h, bands, quality, -1, path, err);
 }
 
-int hwi_image_save(const uint8_t *pix, int w, int h, int bands, int quality,
-                   int compression, const char *path, char *err)
+int hwi_image_save(const uint8_t *pix, int w, int h, int bands, int quality, int compression,
+                   const char *path, char *err)
 {
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash))
         return hwi_seterr(err, "%s: no file name suffix to choose the format", path);
-    VipsImage *im = vips_image_new_from_memory(pix, (size_t)w * h * bands, w, h, bands,
-                                               VIPS_FORMAT_UCHAR);
+    VipsImage *im =
+        vips_image_new_from_memory(pix, (size_t)w * h * bands, w, h, bands, VIPS_FORMAT_UCHAR);
     if (!im)
         return vips_fail(err, path);
     if (bands == 1)
@@ -149,8 +149,7 @@ struct span {
 
 /* The crop of BOX (NULL: everything) in a W x H image, as apply_bboxes.py
  * computes it.  Returns 0, or -1 when the box lies outside the image. */
-static int crop_span(const struct hwi_rect *box, double margin, long w, long h,
-                     struct span *s)
+static int crop_span(const struct hwi_rect *box, double margin, long w, long h, struct span *s)
 {
     if (!box) {
         *s = (struct span){0, 0, w, h};
@@ -179,13 +178,13 @@ static int crop_span(const struct hwi_rect *box, double margin, long w, long h,
 static struct span unrotate(struct span s, int o, long w, long h)
 {
     switch (o) {
-    case 2: return (struct span){w - s.r, s.t, w - s.l, s.b};          /* mirror x */
-    case 3: return (struct span){w - s.r, h - s.b, w - s.l, h - s.t};  /* 180 */
-    case 4: return (struct span){s.l, h - s.b, s.r, h - s.t};          /* mirror y */
-    case 5: return (struct span){s.t, s.l, s.b, s.r};                  /* transpose */
-    case 6: return (struct span){s.t, h - s.r, s.b, h - s.l};          /* 90 cw */
-    case 7: return (struct span){w - s.b, h - s.r, w - s.t, h - s.l};  /* transverse */
-    case 8: return (struct span){w - s.b, s.l, w - s.t, s.r};          /* 270 cw */
+    case 2: return (struct span){w - s.r, s.t, w - s.l, s.b};         /* mirror x */
+    case 3: return (struct span){w - s.r, h - s.b, w - s.l, h - s.t}; /* 180 */
+    case 4: return (struct span){s.l, h - s.b, s.r, h - s.t};         /* mirror y */
+    case 5: return (struct span){s.t, s.l, s.b, s.r};                 /* transpose */
+    case 6: return (struct span){s.t, h - s.r, s.b, h - s.l};         /* 90 cw */
+    case 7: return (struct span){w - s.b, h - s.r, w - s.t, h - s.l}; /* transverse */
+    case 8: return (struct span){w - s.b, s.l, w - s.t, s.r};         /* 270 cw */
     default: return s;
     }
 }
@@ -210,8 +209,7 @@ static int to_gray8(VipsImage *in, VipsImage **t, VipsImage **out)
     case VIPS_INTERPRETATION_sRGB:
     case VIPS_INTERPRETATION_RGB16:
     case VIPS_INTERPRETATION_MULTIBAND:
-    case VIPS_INTERPRETATION_RGB:
-        break;
+    case VIPS_INTERPRETATION_RGB: break;
     default:
         /* CMYK, LAB, XYZ, scRGB, ...: to 8-bit sRGB, extra bands kept */
         if (!vips_colourspace_issupported(in))
@@ -252,7 +250,8 @@ static int to_gray8(VipsImage *in, VipsImage **t, VipsImage **out)
         }
         for (size_t i = 0; i < np; i++) {
             const uint8_t *q = rgb + i * nb;
-            gray[i] = (uint8_t)((19595u * q[0] + 38470u * q[1] + 7471u * q[2] + 0x8000u) >> 16);
+            gray[i] =
+                (uint8_t)((19595u * q[0] + 38470u * q[1] + 7471u * q[2] + 0x8000u) >> 16);
         }
         g_free(rgb);
         t[3] = vips_image_new_from_memory_copy(gray, np, in->Xsize, in->Ysize, 1,
@@ -269,8 +268,7 @@ static int to_gray8(VipsImage *in, VipsImage **t, VipsImage **out)
 /* hwi_image_crop's pipeline.  Returns 0, -1 with ERR set, or -2 with ERR
  * set from libvips' error buffer. */
 static int crop_run(const char *path, const struct hwi_rect *box,
-                    const struct hwi_crop_params *p, uint8_t *pix, long *upright,
-                    char *err)
+                    const struct hwi_crop_params *p, uint8_t *pix, long *upright, char *err)
 {
     int size = p->size;
     struct stat st;
@@ -387,8 +385,7 @@ out:
 static pthread_rwlock_t crop_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 static int crop_locked(const char *path, const struct hwi_rect *box,
-                       const struct hwi_crop_params *p, uint8_t *pix, long *upright,
-                       char *err)
+                       const struct hwi_crop_params *p, uint8_t *pix, long *upright, char *err)
 {
     pthread_rwlock_rdlock(&crop_lock);
     int rc = crop_run(path, box, p, pix, upright, err);
@@ -408,8 +405,8 @@ int hwi_image_crop(const char *path, const struct hwi_rect *box,
     return crop_locked(path, box, p, pix, NULL, err);
 }
 
-int hwi_image_thumb(const char *path, const struct hwi_crop_params *p, uint8_t *pix,
-                    long *w, long *h, char *err)
+int hwi_image_thumb(const char *path, const struct hwi_crop_params *p, uint8_t *pix, long *w,
+                    long *h, char *err)
 {
     long upright[2] = {0, 0};
     int rc = crop_locked(path, NULL, p, pix, upright, err);

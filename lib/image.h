@@ -31,13 +31,13 @@ void hwi_image_shutdown(void);
  * JPEG quality (1..100; ignored for lossless formats).  The file appears
  * whole or not at all (written under a temporary name, then renamed).
  * Returns 0, or -1 with ERR set. */
-int hwi_image_write(const uint8_t *pix, int w, int h, int bands, int quality,
-                    const char *path, char *err);
+int hwi_image_write(const uint8_t *pix, int w, int h, int bands, int quality, const char *path,
+                    char *err);
 
 /* hwi_image_write with the zlib level COMPRESSION (0 none .. 9 smallest) for
  * PNG; -1 is libvips' default (6), and other formats ignore it. */
-int hwi_image_save(const uint8_t *pix, int w, int h, int bands, int quality,
-                   int compression, const char *path, char *err);
+int hwi_image_save(const uint8_t *pix, int w, int h, int bands, int quality, int compression,
+                   const char *path, char *err);
 
 /* Interpolation kernels of the final resize, libvips' own. */
 enum hwi_kernel {
@@ -55,11 +55,11 @@ int hwi_image_kernel(const char *name);
 
 /* How hwi_image_crop works. */
 struct hwi_crop_params {
-    int size;          /* S: the crop is S x S pixels, e.g. 384 */
-    double margin;     /* added on each side, as a fraction of the box's
+    int size;           /* S: the crop is S x S pixels, e.g. 384 */
+    double margin;      /* added on each side, as a fraction of the box's
                           width and height, e.g. 0.1 */
-    int kernel;        /* enum hwi_kernel, e.g. HWI_KERNEL_LANCZOS3 */
-    int autorotate;    /* 1: boxes refer to the photo turned upright by
+    int kernel;         /* enum hwi_kernel, e.g. HWI_KERNEL_LANCZOS3 */
+    int autorotate;     /* 1: boxes refer to the photo turned upright by
                           its EXIF orientation; 0: to the stored pixels */
     int shrink_on_load; /* 1: let JPEG decode at 1/2, 1/4 or 1/8 scale when
                           the crop is at least 4x larger than S both ways */
@@ -106,7 +106,7 @@ int hwi_image_text(const char *text, const char *font, uint8_t *pix, int w, int 
  * shrink-on-load when P->shrink_on_load), and in *W x *H the size of the
  * photo that boxes refer to (upright when P->autorotate).  This is the
  * input of a box detector (hwi-detect(1)).  Returns 0, or -1 with ERR. */
-int hwi_image_thumb(const char *path, const struct hwi_crop_params *p, uint8_t *pix,
-                    long *w, long *h, char *err);
+int hwi_image_thumb(const char *path, const struct hwi_crop_params *p, uint8_t *pix, long *w,
+                    long *h, char *err);
 
 #endif /* HWI_IMAGE_H */

@@ -32,8 +32,8 @@ void hwi_fclose_in(FILE *fp)
         fclose(fp);
 }
 
-int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *name,
-                  long *line, char *err)
+int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *name, long *line,
+                  char *err)
 {
     /* getc, not getline: a NUL byte (/dev/zero, a binary file) stops the
      * read at once instead of after the whole "line", and no line grows
@@ -50,8 +50,8 @@ int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *na
         if (n + 2 > *cap) {
             if (n + 2 > HWI_LINE_MAX) {
                 funlockfile(fp);
-                return hwi_seterr(err, "%s:%ld: line longer than %d bytes", name,
-                                  *line + 1, HWI_LINE_MAX);
+                return hwi_seterr(err, "%s:%ld: line longer than %d bytes", name, *line + 1,
+                                  HWI_LINE_MAX);
             }
             size_t nc = *cap < 256 ? 256 : 2 * *cap;
             char *p = realloc(*buf, nc);
@@ -69,8 +69,7 @@ int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *na
     funlockfile(fp);
     if (n == 0) {
         if (ferror(fp))
-            return hwi_seterr(err, "%s:%ld: read error: %s", name, *line + 1,
-                              strerror(errno));
+            return hwi_seterr(err, "%s:%ld: read error: %s", name, *line + 1, strerror(errno));
         return 0;
     }
     ++*line;
@@ -117,7 +116,7 @@ int hwi_copy_file(const char *src, FILE *out, char *err)
 static const char *pending[MAX_PENDING];
 static atomic_int cs_lock, cs_deferred;
 static int handlers_installed;
-static const int caught[] = {SIGHUP, SIGINT,  SIGQUIT, SIGPIPE,
+static const int caught[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE,
                              SIGALRM, SIGTERM, SIGXCPU, SIGXFSZ};
 
 /* Unlink every registered name: async-signal-safe.  Lock held. */

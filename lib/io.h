@@ -31,8 +31,8 @@ int hwi_copy_file(const char *src, FILE *out, char *err);
  * length in *LEN and count it in *LINE.  Returns 1, 0 at EOF, or -1 with
  * "NAME:LINE: ..." in ERR on a read error, a NUL byte or a line longer
  * than HWI_LINE_MAX. */
-int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *name,
-                  long *line, char *err);
+int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *name, long *line,
+                  char *err);
 
 /* An output file written whole or not at all: data go to a temporary file
  * beside PATH, renamed over PATH by hwi_outfile_commit.  PATH "-" (or NULL)

@@ -235,27 +235,26 @@ int hwi_knn_add_id(struct hwi_knn *k, const char *name, const char *label, const
 {
     if (k->prepared)
         return hwi_seterr(k->err, "image '%s': the gallery is already in use", name);
-    if (!label ||
-        ((k->flags & HWI_KNN_NO_NEW_WHALE) && strcmp(label, "new_whale") == 0)) {
+    if (!label || ((k->flags & HWI_KNN_NO_NEW_WHALE) && strcmp(label, "new_whale") == 0)) {
         k->skipped++;
         return 0;
     }
     if (dim == 0)
         return hwi_seterr(k->err, "image '%s': empty vector", name);
     if (k->dim && dim != k->dim)
-        return hwi_seterr(k->err, "image '%s': dimension %u, earlier images have %u",
-                          name, dim, k->dim);
+        return hwi_seterr(k->err, "image '%s': dimension %u, earlier images have %u", name,
+                          dim, k->dim);
     for (uint32_t i = 0; i < dim; i++)
         if (!isfinite(vec[i]))
             return hwi_seterr(k->err, "image '%s': value %u is not finite", name, i + 1);
     double n2 = norm2(vec, dim);
     if (n2 > MAXNORM2)
-        return hwi_seterr(k->err, "image '%s': vector too long (norm %g, at most %g)",
-                          name, sqrt(n2), sqrt(MAXNORM2));
+        return hwi_seterr(k->err, "image '%s': vector too long (norm %g, at most %g)", name,
+                          sqrt(n2), sqrt(MAXNORM2));
     if (k->n == k->cap) {
         size_t cap = k->cap ? 2 * k->cap : 256;
-        float *v = big_resize(k->vec, &k->vecbytes, cap * dim * sizeof *v, &k->mapped,
-                              BIG_VEC);
+        float *v =
+            big_resize(k->vec, &k->vecbytes, cap * dim * sizeof *v, &k->mapped, BIG_VEC);
         if (!v)
             return hwi_seterr(k->err, "out of memory (%zu gallery images)", cap);
         k->vec = v;
@@ -447,8 +446,8 @@ static void blas_threads(int n)
 /* One thread's band of a block: queries Q[lo..hi) of the block. */
 struct band {
     struct hwi_knn *k;
-    const float *q;           /* the block's queries */
-    const char *const *keys;  /* their names, or NULL */
+    const float *q;          /* the block's queries */
+    const char *const *keys; /* their names, or NULL */
     size_t lo, hi;
     float *d2;                /* [block][nlabel], rows lo..hi written */
     size_t *nearest;          /* [block][nlabel] */
@@ -499,9 +498,9 @@ static int band_search(struct band *b)
         /* dot[nq][gb] = q[lo:hi][dim] . vec[g0:g0+gb][dim]^T */
         t1 = hwi_progress_cpu(1);
         b->cpu[HWI_KNN_CPU_MINIMUM] += t1 - t;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)gb, (int)dim,
-                    1.0f, b->q + lo * dim, (int)dim, k->vec + g0 * dim, (int)dim, 0.0f,
-                    dotbuf, (int)gb);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)gb, (int)dim, 1.0f,
+                    b->q + lo * dim, (int)dim, k->vec + g0 * dim, (int)dim, 0.0f, dotbuf,
+                    (int)gb);
         t = hwi_progress_cpu(1);
         b->cpu[HWI_KNN_CPU_PRODUCT] += t - t1;
         for (size_t i = lo; i < b->hi; i++) {
@@ -682,8 +681,8 @@ static int band_rank(struct band *b)
         ord[count[cand[j].image]++] = j;
     for (size_t t = 0; t < nc; t++) {
         struct hwi_knn_hit *h = &cand[ord[t]];
-        h->score = hwi_knn_sim(dist2(b->q + qof[ord[t]] * dim, k->vec + h->image * dim,
-                                     k->dim));
+        h->score =
+            hwi_knn_sim(dist2(b->q + qof[ord[t]] * dim, k->vec + h->image * dim, k->dim));
     }
     double t2 = hwi_progress_cpu(1);
     b->cpu[HWI_KNN_CPU_RESCORE] += t2 - t1;
@@ -775,8 +774,8 @@ int hwi_knn_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const
     if (nq && !k->d2) { /* kept for later calls: no fresh pages per block */
         size_t b1 = 0, b2 = 0;
         k->d2 = big_resize(NULL, &b1, rank_bytes(k, sizeof *k->d2), &k->mapped, BIG_D2);
-        k->nearest = big_resize(NULL, &b2, rank_bytes(k, sizeof *k->nearest), &k->mapped,
-                                BIG_NEAREST);
+        k->nearest =
+            big_resize(NULL, &b2, rank_bytes(k, sizeof *k->nearest), &k->mapped, BIG_NEAREST);
         if (!k->d2 || !k->nearest) {
             big_free(k->d2, b1, k->mapped, BIG_D2);
             big_free(k->nearest, b2, k->mapped, BIG_NEAREST);
@@ -864,8 +863,10 @@ int hwi_knn_merge(FILE *const *in, const char *const *name, size_t nfile, size_t
         int got;
         while ((got = hwi_tsv_next(&r)) == 1) {
             if (photo && !r.photo) {
-                hwi_seterr(err, "%s:%ld: no photo (4th field): --merge --photo takes the "
-                           "lists of hwi-knn --photo", name[f], r.line);
+                hwi_seterr(err,
+                           "%s:%ld: no photo (4th field): --merge --photo takes the "
+                           "lists of hwi-knn --photo",
+                           name[f], r.line);
                 goto out;
             }
             if (!photo && r.photo) {
@@ -981,8 +982,8 @@ int hwi_knn_merge(FILE *const *in, const char *const *name, size_t nfile, size_t
             const struct mcand *c = &m->c[j];
             if (photo ? hwi_tsv_write_photo(out, m->key, c->label, c->score, c->photo)
                       : hwi_tsv_write(out, m->key, c->label, c->score)) {
-                hwi_seterr(err, "query '%s', label '%s': cannot be written to a TSV",
-                           m->key, c->label);
+                hwi_seterr(err, "query '%s', label '%s': cannot be written to a TSV", m->key,
+                           c->label);
                 goto out;
             }
         }

@@ -50,10 +50,10 @@
 
 /* The phases of a search whose CPU time struct hwi_knn adds up (cpu[]). */
 enum {
-    HWI_KNN_CPU_PRODUCT,  /* the matrix products (sgemm) */
-    HWI_KNN_CPU_MINIMUM,  /* distances from the products, per-label minimum */
-    HWI_KNN_CPU_RESCORE,  /* hwi_knn_rank: exact distances of the candidates */
-    HWI_KNN_CPU_TOP,      /* hwi_knn_rank: selection of the top, final sort */
+    HWI_KNN_CPU_PRODUCT, /* the matrix products (sgemm) */
+    HWI_KNN_CPU_MINIMUM, /* distances from the products, per-label minimum */
+    HWI_KNN_CPU_RESCORE, /* hwi_knn_rank: exact distances of the candidates */
+    HWI_KNN_CPU_TOP,     /* hwi_knn_rank: selection of the top, final sort */
     HWI_KNN_NCPU
 };
 
@@ -65,33 +65,33 @@ enum {
 
 struct hwi_knn {
     unsigned flags;
-    uint32_t dim;        /* 0 until the first image */
-    size_t n, cap;       /* gallery images */
-    float *vec;          /* [n][dim], sorted by label once prepared */
-    size_t vecbytes;     /* bytes reserved at vec */
-    unsigned mapped;     /* which of vec, dot, d2, nearest are mappings (knn.c) */
-    float *norm2;        /* [n] ||g||^2 */
-    float maxnorm2;      /* the largest, once prepared */
-    size_t *cls;         /* [n] label index */
-    char **name;         /* [n] image names */
-    char **ident;        /* [n] image identities (content hashes), NULL: unknown */
-    size_t *inext;       /* [n] the next image of the same identity, once prepared */
-    struct hwi_map imap; /* identity -> its first image, once prepared */
-    struct hwi_map qmap; /* query name -> index into qident */
-    char **qident;       /* identities of queries given by hwi_knn_query_identity */
-    size_t nlabel;       /* distinct labels */
-    char **label;        /* [nlabel] */
-    size_t *start;       /* [nlabel+1] first image of each label, once prepared */
-    struct hwi_map lmap; /* label -> index */
-    struct hwi_map nmap; /* image name -> index, once prepared */
-    size_t skipped;      /* images not added: unknown label, or new_whale excluded */
-    int prepared;        /* 1 once prepared, -1 if that failed */
-    float *dot;    /* work: [QBLOCK][GBLOCK] */
-    float *qnorm2; /* work: [QBLOCK] */
-    size_t *self;  /* work: [QBLOCK] gallery index of each query's own image */
-    size_t *same;  /* work: [QBLOCK] first image of each query's identity */
-    float *d2;       /* work of hwi_knn_rank: [QBLOCK][nlabel] */
-    size_t *nearest; /* work of hwi_knn_rank: [QBLOCK][nlabel] */
+    uint32_t dim;             /* 0 until the first image */
+    size_t n, cap;            /* gallery images */
+    float *vec;               /* [n][dim], sorted by label once prepared */
+    size_t vecbytes;          /* bytes reserved at vec */
+    unsigned mapped;          /* which of vec, dot, d2, nearest are mappings (knn.c) */
+    float *norm2;             /* [n] ||g||^2 */
+    float maxnorm2;           /* the largest, once prepared */
+    size_t *cls;              /* [n] label index */
+    char **name;              /* [n] image names */
+    char **ident;             /* [n] image identities (content hashes), NULL: unknown */
+    size_t *inext;            /* [n] the next image of the same identity, once prepared */
+    struct hwi_map imap;      /* identity -> its first image, once prepared */
+    struct hwi_map qmap;      /* query name -> index into qident */
+    char **qident;            /* identities of queries given by hwi_knn_query_identity */
+    size_t nlabel;            /* distinct labels */
+    char **label;             /* [nlabel] */
+    size_t *start;            /* [nlabel+1] first image of each label, once prepared */
+    struct hwi_map lmap;      /* label -> index */
+    struct hwi_map nmap;      /* image name -> index, once prepared */
+    size_t skipped;           /* images not added: unknown label, or new_whale excluded */
+    int prepared;             /* 1 once prepared, -1 if that failed */
+    float *dot;               /* work: [QBLOCK][GBLOCK] */
+    float *qnorm2;            /* work: [QBLOCK] */
+    size_t *self;             /* work: [QBLOCK] gallery index of each query's own image */
+    size_t *same;             /* work: [QBLOCK] first image of each query's identity */
+    float *d2;                /* work of hwi_knn_rank: [QBLOCK][nlabel] */
+    size_t *nearest;          /* work of hwi_knn_rank: [QBLOCK][nlabel] */
     double cpu[HWI_KNN_NCPU]; /* CPU seconds of each phase so far, all threads */
     char err[HWI_ERRLEN];
 };

@@ -28,7 +28,8 @@ static size_t find(const struct hwi_map *m, const char *key)
 static int grow(struct hwi_map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;
-    struct hwi_map bigger = {0, cap, calloc(cap, sizeof(char *)), malloc(cap * sizeof(size_t))};
+    struct hwi_map bigger = {0, cap, calloc(cap, sizeof(char *)),
+                             malloc(cap * sizeof(size_t))};
     if (!bigger.key || !bigger.val) {
         free(bigger.key);
         free(bigger.val);

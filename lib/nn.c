@@ -121,8 +121,9 @@ struct hwi_nn *hwi_nn_load(const char *cfg, const char *weights, int batch, int 
          * corrupt count would allocate gigabytes first */
         if (fclasses < 0 || (uint64_t)fclasses * 4 > (uint64_t)wsize) {
             free(wbuf);
-            return hwi_seterr(err, "%s: %u classes cannot fit in its %ld bytes: the file is corrupt",
-                              weights, (unsigned)fclasses, wsize),
+            return hwi_seterr(
+                       err, "%s: %u classes cannot fit in its %ld bytes: the file is corrupt",
+                       weights, (unsigned)fclasses, wsize),
                    NULL;
         }
         if (classes > 0 && fclasses != classes) {
@@ -181,8 +182,8 @@ static void forward_inference(network *netp)
     }
 }
 
-int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features,
-                   float *logits, char *err)
+int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features, float *logits,
+                   char *err)
 {
     network *net = nn->net;
     if (n < 1 || n > net->batch)
@@ -260,8 +261,7 @@ int hwi_nn_train_step(struct hwi_nn *nn, const float *x, const int *labels, floa
     memset(net->truth, 0, sizeof(float) * net->truths * B);
     for (int b = 0; b < B; b++) {
         if (K > 0 && (labels[b] < 0 || labels[b] >= K))
-            return hwi_seterr(err, "image %d: label %d is not in 0..%d", b, labels[b],
-                              K - 1);
+            return hwi_seterr(err, "image %d: label %d is not in 0..%d", b, labels[b], K - 1);
         if (K > 0)
             net->truth[(size_t)b * net->truths + labels[b]] = 1;
     }
@@ -327,8 +327,8 @@ int hwi_nn_loss_terms(const struct hwi_nn *nn, char (*name)[24], float *value, i
         if (!l->cost)
             continue;
         if (k < max) {
-            const char *kind = nn->aux[i].kind == HWI_SOFTMAX ? "softmax"
-                               : nn->aux[i].kind == HWI_RING  ? "ring"
+            const char *kind = nn->aux[i].kind == HWI_SOFTMAX  ? "softmax"
+                               : nn->aux[i].kind == HWI_RING   ? "ring"
                                : nn->aux[i].kind == HWI_CENTER ? "center"
                                                                : "cost";
             if (name)

@@ -46,8 +46,8 @@ void hwi_nn_get_info(const struct hwi_nn *nn, struct hwi_nn_info *info);
 /* Run N (1..batch) images X in inference mode.  FEATURES (N x feature_dim)
  * and LOGITS (N x classes; the sum over heads of the classifier inputs to
  * softmax) are filled when not NULL. */
-int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features,
-                   float *logits, char *err);
+int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features, float *logits,
+                   char *err);
 
 /* One training step on exactly batch images X with class indices LABELS
  * (0..classes-1), at learning rate LR.  *LOSS gets the total loss (sum of

@@ -23,7 +23,6 @@
 #define HAVE_MXCSR 1
 #endif
 
-
 void set_batch_network(network *net, int b);
 
 /* ------------------------------------------------------------------------
@@ -104,16 +103,16 @@ int hwi_nn_is_image(const size_params *pp)
 }
 
 /* Resolve a layer reference V (negative: relative to I) of section S. */
-int hwi_nn_layer_ref(struct build *b, const struct cfg_sec *s, const char *key, long v,
-                     int i, int *out)
+int hwi_nn_layer_ref(struct build *b, const struct cfg_sec *s, const char *key, long v, int i,
+                     int *out)
 {
     int line = s->line;
     hwi_nn_cfg_find(s, key, &line);
     long j = v < 0 ? i + v : v;
     if (j < 0 || j >= i)
-        return hwi_seterr(
-            b->err, "%s:%d: %s: layer %ld is not an earlier layer (this is layer %d)",
-            b->cf->path, line, key, v, i);
+        return hwi_seterr(b->err,
+                          "%s:%d: %s: layer %ld is not an earlier layer (this is layer %d)",
+                          b->cf->path, line, key, v, i);
     *out = (int)j;
     return 0;
 }
@@ -172,8 +171,8 @@ static int check_mem(struct build *b, const struct cfg_sec *s, const char *key, 
     return hwi_seterr(b->err,
                       "%s:%d: %s%s%s%s%s: the layer needs %.3g GB for a batch of %d%s "
                       "(output %.4g, weights %.4g floats), beyond %s",
-                      b->cf->path, line, s->type, p ? " " : "", p ? p->key : "",
-                      p ? "=" : "", p ? p->val : "", bytes / 1e9, b->params.batch,
+                      b->cf->path, line, s->type, p ? " " : "", p ? p->key : "", p ? "=" : "",
+                      p ? p->val : "", bytes / 1e9, b->params.batch,
                       p ? "" : " (input size or batch)", out, weights, beyond);
 }
 
@@ -195,11 +194,10 @@ static int make_conv(struct mk *m)
     long size = hwi_nn_cfg_long(s, "size", 1), stride = hwi_nn_cfg_long(s, "stride", 1);
     long groups = hwi_nn_cfg_long(s, "groups", 1), filters = hwi_nn_cfg_long(s, "filters", 1);
     if (size == 1 && stride > 1)
-        return hwi_seterr(
-            b->err,
-            "%s:%d: a 1x1 convolution with stride > 1 is computed wrongly by "
-            "Darknet; use size=3 or a [maxpool]",
-            cf->path, s->line);
+        return hwi_seterr(b->err,
+                          "%s:%d: a 1x1 convolution with stride > 1 is computed wrongly by "
+                          "Darknet; use size=3 or a [maxpool]",
+                          cf->path, s->line);
     if (pp->c % groups || filters % groups)
         return hwi_seterr(b->err,
                           "%s:%d: groups=%ld must divide the %d input channels and "
@@ -209,8 +207,7 @@ static int make_conv(struct mk *m)
     if ((pp->w + 2 * pad - size) / stride + 1 <= 0 ||
         (pp->h + 2 * pad - size) / stride + 1 <= 0 || pp->w + 2 * pad < size ||
         pp->h + 2 * pad < size)
-        return hwi_seterr(b->err,
-                          "%s:%d: the %dx%d input is too small for this layer",
+        return hwi_seterr(b->err, "%s:%d: the %dx%d input is too small for this layer",
                           cf->path, s->line, pp->w, pp->h);
     double ow = (pp->w + 2 * pad - size) / stride + 1;
     double oh = (pp->h + 2 * pad - size) / stride + 1;
@@ -255,8 +252,8 @@ static int make_connected(struct mk *m)
         o->val = b->classes_str;
     }
     long outputs = o ? strtol(o->val, NULL, 10) : 1;
-    if (check_mem(b, s, "output", (double)pp->batch * outputs,
-                  (double)flat.inputs * outputs, 0))
+    if (check_mem(b, s, "output", (double)pp->batch * outputs, (double)flat.inputs * outputs,
+                  0))
         return -1;
     m->l = parse_connected(s->opts, flat);
     a->kind = HWI_CONN;
@@ -282,8 +279,7 @@ static int make_maxpool(struct mk *m)
     long stride = hwi_nn_cfg_long(s, "stride", 1), size = hwi_nn_cfg_long(s, "size", stride);
     long pad = hwi_nn_cfg_long(s, "padding", size - 1);
     if (pp->w + pad < size || pp->h + pad < size)
-        return hwi_seterr(b->err,
-                          "%s:%d: the %dx%d input is too small for this layer",
+        return hwi_seterr(b->err, "%s:%d: the %dx%d input is too small for this layer",
                           cf->path, s->line, pp->w, pp->h);
     m->l = parse_maxpool(s->opts, *pp);
     return 0;
@@ -308,8 +304,8 @@ static int make_dropout(struct mk *m)
     int i = m->i;
     const struct cfg_sec *s = m->s;
     if (i == 0)
-        return hwi_seterr(b->err, "%s:%d: [dropout] cannot be the first layer",
-                          cf->path, s->line);
+        return hwi_seterr(b->err, "%s:%d: [dropout] cannot be the first layer", cf->path,
+                          s->line);
     m->l = parse_dropout(s->opts, *pp);
     m->l.output = net->layers[i - 1].output;
     m->l.delta = net->layers[i - 1].delta;
@@ -390,8 +386,8 @@ static int make_softmax(struct mk *m)
     size_params flat = m->flat;
     const struct cfg_sec *s = m->s;
     if (hwi_nn_cfg_long(s, "groups", 1) != 1)
-        return hwi_seterr(b->err, "%s:%d: [softmax] groups= is not supported",
-                          cf->path, s->line);
+        return hwi_seterr(b->err, "%s:%d: [softmax] groups= is not supported", cf->path,
+                          s->line);
     m->l = parse_softmax(s->opts, flat);
     a->kind = HWI_SOFTMAX;
     m->l.forward = hwi_softmax_forward;
@@ -457,8 +453,8 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
     if (!mk)
         return hwi_seterr(b->err, "%s:%d: %s is not implemented", cf->path, s->line, t);
     if (mk->image && !m.img)
-        return hwi_seterr(b->err, "%s:%d: %s needs an image input; layer %d is flat",
-                          cf->path, s->line, t, i - 1);
+        return hwi_seterr(b->err, "%s:%d: %s needs an image input; layer %d is flat", cf->path,
+                          s->line, t, i - 1);
     if (mk->make(&m))
         return -1;
     layer l = m.l;
@@ -494,8 +490,8 @@ static int build_layer(struct build *b, int i, const struct cfg_sec *s)
     l.input_layer = (struct layer *)a;
     net->layers[i] = l;
     if (oom)
-        return hwi_seterr(b->err, "%s:%d: %s: out of memory building this layer",
-                          cf->path, s->line, s->type);
+        return hwi_seterr(b->err, "%s:%d: %s: out of memory building this layer", cf->path,
+                          s->line, s->type);
     if (l.workspace_size > b->workspace)
         b->workspace = l.workspace_size;
     pp->h = l.out_h;
@@ -568,8 +564,7 @@ struct hwi_nn *hwi_nn_build(const struct cfg *cf, int batch, int classes, char *
                NULL;
     for (int i = 1; i < cf->n; i++)
         if (hwi_nn_word_in("[net] [network]", cf->secs[i].type))
-            return hwi_seterr(err, "%s:%d: a second [net]", cf->path, cf->secs[i].line),
-                   NULL;
+            return hwi_seterr(err, "%s:%d: a second [net]", cf->path, cf->secs[i].line), NULL;
     if (cf->n < 2)
         return hwi_seterr(err, "%s: no layers", cf->path), NULL;
     const struct cfg_sec *ns = &cf->secs[0];
@@ -580,8 +575,7 @@ struct hwi_nn *hwi_nn_build(const struct cfg *cf, int batch, int classes, char *
                    NULL;
     const char *pol = hwi_nn_cfg_str(ns, "policy");
     if (pol && !hwi_nn_word_in("constant steps step exp poly sigmoid random", pol))
-        return hwi_seterr(err, "%s:%d: unknown policy '%s'", cf->path, ns->line, pol),
-               NULL;
+        return hwi_seterr(err, "%s:%d: unknown policy '%s'", cf->path, ns->line, pol), NULL;
     if (pol && strcmp(pol, "steps") == 0) {
         const char *st = hwi_nn_cfg_str(ns, "steps"), *sc = hwi_nn_cfg_str(ns, "scales");
         int n1 = 0, n2 = 0;
@@ -622,8 +616,10 @@ struct hwi_nn *hwi_nn_build(const struct cfg *cf, int batch, int classes, char *
     if (check_mem(&b, ns, NULL, nb * in, 0, 0) || in > INT_MAX) {
         quiet_end(&q);
         if (in > INT_MAX)
-            hwi_seterr(err, "%s:%d: [net] input of %.4g values, beyond Darknet's "
-                       "2^31-element arrays", cf->path, ns->line, in);
+            hwi_seterr(err,
+                       "%s:%d: [net] input of %.4g values, beyond Darknet's "
+                       "2^31-element arrays",
+                       cf->path, ns->line, in);
         hwi_nn_free(nn);
         return NULL;
     }
@@ -656,8 +652,7 @@ struct hwi_nn *hwi_nn_build(const struct cfg *cf, int batch, int classes, char *
     net->workspace = calloc(1, b.workspace ? b.workspace : 1);
     nn->saved_update = calloc(n, sizeof *nn->saved_update);
     nn->stopped = calloc(n, sizeof *nn->stopped);
-    if (!net->input || !net->truth || !net->workspace || !nn->saved_update ||
-        !nn->stopped) {
+    if (!net->input || !net->truth || !net->workspace || !nn->saved_update || !nn->stopped) {
         hwi_nn_free(nn);
         return hwi_seterr(err, "out of memory"), NULL;
     }
@@ -669,8 +664,10 @@ struct hwi_nn *hwi_nn_build(const struct cfg *cf, int batch, int classes, char *
     }
     if (nn->boxes && nn->heads) {
         hwi_nn_free(nn);
-        return hwi_seterr(err, "%s: a network has classifier heads or a [box] layer, "
-                          "not both", cf->path),
+        return hwi_seterr(err,
+                          "%s: a network has classifier heads or a [box] layer, "
+                          "not both",
+                          cf->path),
                NULL;
     }
     if (nn->embed < 0) /* the last [l2norm], else none */

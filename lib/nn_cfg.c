@@ -23,7 +23,6 @@
 #define HAVE_MXCSR 1
 #endif
 
-
 /* ------------------------------------------------------------------------
  * Reading the .cfg: sections of key=value lines.  As in Darknet, blanks are
  * removed from every line and lines starting with '#' or ';' are comments. */
@@ -90,21 +89,19 @@ int hwi_nn_cfg_read(struct cfg *cf, const char *path, char *err)
         }
         char *eq = strchr(buf, '=');
         if (!cf->n) {
-            rc = hwi_seterr(err, "%s:%ld: '%s' before the first [section]", path, lineno,
-                            buf);
+            rc = hwi_seterr(err, "%s:%ld: '%s' before the first [section]", path, lineno, buf);
             break;
         }
         if (!eq || eq == buf || !eq[1]) {
-            rc =
-                hwi_seterr(err, "%s:%ld: expected key=value, got '%s'", path, lineno, buf);
+            rc = hwi_seterr(err, "%s:%ld: expected key=value, got '%s'", path, lineno, buf);
             break;
         }
         struct cfg_sec *s = &cf->secs[cf->n - 1];
         *eq = 0;
         for (node *nd = s->opts->front; nd; nd = nd->next)
             if (strcmp(((kvp *)nd->val)->key, buf) == 0) {
-                rc = hwi_seterr(err, "%s:%ld: key '%s' given twice in %s", path, lineno,
-                                buf, s->type);
+                rc = hwi_seterr(err, "%s:%ld: key '%s' given twice in %s", path, lineno, buf,
+                                s->type);
                 break;
             }
         if (rc)
@@ -175,9 +172,9 @@ static const struct section_spec specs[] = {
     {"[arcface] [cosface]", "s:F m:Z" COMMON_KEYS},
 };
 
-static const char *const activations[] = {
-    "logistic", "loggy", "relu",   "elu",  "selu",  "relie", "plse",
-    "hardtan",  "lhtan", "linear", "ramp", "leaky", "tanh",  "stair"};
+static const char *const activations[] = {"logistic", "loggy", "relu",    "elu",   "selu",
+                                          "relie",    "plse",  "hardtan", "lhtan", "linear",
+                                          "ramp",     "leaky", "tanh",    "stair"};
 
 int hwi_nn_word_in(const char *words, const char *w)
 {
@@ -211,26 +208,16 @@ static int check_value(char t, const char *v)
     long l;
     double d;
     switch (t) {
-    case 'i':
-        return hwi_parse_long(v, INT_MIN / 2, INT_MAX / 2, &l);
-    case 'n':
-        return hwi_parse_long(v, 1, INT_MAX / 2, &l);
-    case 'z':
-        return hwi_parse_long(v, 0, INT_MAX / 2, &l);
-    case 'b':
-        return hwi_parse_long(v, 0, 1, &l);
-    case 'c':
-        return strcmp(v, "classes") == 0 ? 0 : hwi_parse_long(v, 1, INT_MAX / 2, &l);
-    case 'f':
-        return hwi_parse_double(v, -1e30, 1e30, &d);
-    case 'F':
-        return hwi_parse_double(v, 1e-30, 1e30, &d);
-    case 'Z':
-        return hwi_parse_double(v, 0, 1e30, &d);
-    case 'p':
-        return hwi_parse_double(v, 0, 0.999999, &d);
-    case 's':
-        return 0;
+    case 'i': return hwi_parse_long(v, INT_MIN / 2, INT_MAX / 2, &l);
+    case 'n': return hwi_parse_long(v, 1, INT_MAX / 2, &l);
+    case 'z': return hwi_parse_long(v, 0, INT_MAX / 2, &l);
+    case 'b': return hwi_parse_long(v, 0, 1, &l);
+    case 'c': return strcmp(v, "classes") == 0 ? 0 : hwi_parse_long(v, 1, INT_MAX / 2, &l);
+    case 'f': return hwi_parse_double(v, -1e30, 1e30, &d);
+    case 'F': return hwi_parse_double(v, 1e-30, 1e30, &d);
+    case 'Z': return hwi_parse_double(v, 0, 1e30, &d);
+    case 'p': return hwi_parse_double(v, 0, 0.999999, &d);
+    case 's': return 0;
     case 'a':
         for (size_t i = 0; i < sizeof activations / sizeof *activations; i++)
             if (strcmp(v, activations[i]) == 0)
@@ -256,35 +243,24 @@ static int check_value(char t, const char *v)
 static const char *type_desc(char t)
 {
     switch (t) {
-    case 'i':
-        return "an integer";
-    case 'n':
-        return "an integer >= 1";
-    case 'z':
-        return "an integer >= 0";
-    case 'b':
-        return "0 or 1";
-    case 'c':
-        return "an integer >= 1 or 'classes'";
-    case 'f':
-        return "a number";
-    case 'F':
-        return "a number > 0";
-    case 'Z':
-        return "a number >= 0";
-    case 'p':
-        return "a probability in [0, 1)";
-    case 'a':
-        return "an activation (logistic, relu, elu, leaky, linear, ...)";
-    case 'l':
-        return "a comma-separated list of layer indices";
+    case 'i': return "an integer";
+    case 'n': return "an integer >= 1";
+    case 'z': return "an integer >= 0";
+    case 'b': return "0 or 1";
+    case 'c': return "an integer >= 1 or 'classes'";
+    case 'f': return "a number";
+    case 'F': return "a number > 0";
+    case 'Z': return "a number >= 0";
+    case 'p': return "a probability in [0, 1)";
+    case 'a': return "an activation (logistic, relu, elu, leaky, linear, ...)";
+    case 'l': return "a comma-separated list of layer indices";
     }
     return "a word";
 }
 
 /* Check every key of section S; fill *SPEC.  Returns 0 or -1 with ERR. */
 int hwi_nn_cfg_check(const struct cfg *cf, const struct cfg_sec *s,
-                         const struct section_spec **spec, char *err)
+                     const struct section_spec **spec, char *err)
 {
     *spec = find_spec(s->type);
     if (!*spec)
@@ -294,11 +270,11 @@ int hwi_nn_cfg_check(const struct cfg *cf, const struct cfg_sec *s,
         kvp *p = nd->val;
         char t = key_type(*spec, p->key);
         if (!t)
-            return hwi_seterr(err, "%s:%d: unknown key '%s' in %s", cf->path,
-                              s->klines[k], p->key, s->type);
+            return hwi_seterr(err, "%s:%d: unknown key '%s' in %s", cf->path, s->klines[k],
+                              p->key, s->type);
         if (check_value(t, p->val) != 0)
-            return hwi_seterr(err, "%s:%d: %s: '%s' is not %s", cf->path, s->klines[k],
-                              p->key, p->val, type_desc(t));
+            return hwi_seterr(err, "%s:%d: %s: '%s' is not %s", cf->path, s->klines[k], p->key,
+                              p->val, type_desc(t));
     }
     return 0;
 }

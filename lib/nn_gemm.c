@@ -95,8 +95,7 @@ void hwi_nn_gemm_threads(int n)
 #define parallel_for hwi_pool_for
 #define thread_count hwi_pool_size
 
-void hwi_nn_parallel_for(size_t n, size_t grain, void (*fn)(void *, size_t, size_t),
-                         void *arg)
+void hwi_nn_parallel_for(size_t n, size_t grain, void (*fn)(void *, size_t, size_t), void *arg)
 {
     parallel_for(n, grain, fn, arg);
 }
@@ -143,8 +142,8 @@ static void sgemm_band(void *arg, size_t lo, size_t hi)
         n = (int)(c1 - c0);
     }
     cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
-                g->tb ? CblasTrans : CblasNoTrans, m, n, g->k, g->alpha, a, g->lda, b,
-                g->ldb, g->beta, c, g->ldc);
+                g->tb ? CblasTrans : CblasNoTrans, m, n, g->k, g->alpha, a, g->lda, b, g->ldb,
+                g->beta, c, g->ldc);
 }
 
 static void sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
@@ -176,22 +175,22 @@ static void *darknet_symbol(const char *name)
 
 /* Calls Darknet's function NAME with ARGS, and returns, in reference mode
  * or when COND holds (a case hwi leaves to Darknet). */
-#define DARKNET_WHEN(cond, name, type, args)                                           \
-    do {                                                                               \
-        static type *fn;                                                               \
-        if (use_reference || (cond)) {                                                 \
-            if (!fn)                                                                   \
-                fn = (type *)darknet_symbol(name);                                     \
-            fn args;                                                                   \
-            return;                                                                    \
-        }                                                                              \
+#define DARKNET_WHEN(cond, name, type, args)                                                  \
+    do {                                                                                      \
+        static type *fn;                                                                      \
+        if (use_reference || (cond)) {                                                        \
+            if (!fn)                                                                          \
+                fn = (type *)darknet_symbol(name);                                            \
+            fn args;                                                                          \
+            return;                                                                           \
+        }                                                                                     \
     } while (0)
 
 /* Calls Darknet's function NAME with ARGS in reference mode. */
 #define REFERENCE(name, type, args) DARKNET_WHEN(0, name, type, args)
 
-void gemm_cpu(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda,
-              float *B, int ldb, float BETA, float *C, int ldc)
+void gemm_cpu(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda, float *B,
+              int ldb, float BETA, float *C, int ldc)
 {
     REFERENCE("gemm_cpu", gemm_fn, (TA, TB, M, N, K, ALPHA, A, lda, B, ldb, BETA, C, ldc));
     if (M <= 0 || N <= 0)
@@ -221,8 +220,7 @@ void gemm(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda, f
 
 /* The valid output columns [*X0, *X1) of kernel offset KX: those whose
  * input column x·stride − pad + kx lies in [0, width). */
-static void valid_range(int out_w, int width, int stride, int pad, int kx, int *x0,
-                        int *x1)
+static void valid_range(int out_w, int width, int stride, int pad, int kx, int *x0, int *x1)
 {
     int lo = 0, hi = out_w;
     while (lo < hi && lo * stride - pad + kx < 0)
@@ -301,8 +299,8 @@ static void im2col_3x3s1(const float *restrict im, int h, int w, int y0, int y1,
 
 /* col2im_rows for 3x3, stride 1, padding 1, one channel: adds the three
  * shifted rows of each kernel row into the input row. */
-static void col2im_3x3s1(const float *restrict col, size_t ldcol, int h, int w, int y0,
-                         int y1, float *restrict im)
+static void col2im_3x3s1(const float *restrict col, size_t ldcol, int h, int w, int y0, int y1,
+                         float *restrict im)
 {
     for (int ky = 0; ky < 3; ky++) {
         const float *r0 = col + (size_t)(ky * 3) * ldcol, *r1 = r0 + ldcol, *r2 = r1 + ldcol;
@@ -323,9 +321,8 @@ static void col2im_3x3s1(const float *restrict col, size_t ldcol, int h, int w, 
 }
 
 /* Add COL (layout as above, output rows [Y0, Y1)) into the image IM. */
-static void col2im_rows(const float *col, size_t ldcol, int channels, int height,
-                        int width, int ksize, int stride, int pad, int y0, int y1,
-                        float *im)
+static void col2im_rows(const float *col, size_t ldcol, int channels, int height, int width,
+                        int ksize, int stride, int pad, int y0, int y1, float *im)
 {
     int out_w = (width + 2 * pad - ksize) / stride + 1;
     for (int c = 0; c < channels; c++) {
@@ -362,8 +359,8 @@ void im2col_cpu(float *data_im, int channels, int height, int width, int ksize, 
                 int pad, float *data_col)
 {
     typedef void type(float *, int, int, int, int, int, int, float *);
-    REFERENCE("im2col_cpu", type, (data_im, channels, height, width, ksize, stride, pad,
-                                   data_col));
+    REFERENCE("im2col_cpu", type,
+              (data_im, channels, height, width, ksize, stride, pad, data_col));
     int out_h = (height + 2 * pad - ksize) / stride + 1;
     int out_w = (width + 2 * pad - ksize) / stride + 1;
     im2col_rows(data_im, channels, height, width, ksize, stride, pad, 0, out_h, data_col,
@@ -374,12 +371,12 @@ void col2im_cpu(float *data_col, int channels, int height, int width, int ksize,
                 int pad, float *data_im)
 {
     typedef void type(float *, int, int, int, int, int, int, float *);
-    REFERENCE("col2im_cpu", type, (data_col, channels, height, width, ksize, stride, pad,
-                                   data_im));
+    REFERENCE("col2im_cpu", type,
+              (data_col, channels, height, width, ksize, stride, pad, data_im));
     int out_h = (height + 2 * pad - ksize) / stride + 1;
     int out_w = (width + 2 * pad - ksize) / stride + 1;
-    col2im_rows(data_col, (size_t)out_h * out_w, channels, height, width, ksize, stride,
-                pad, 0, out_h, data_im);
+    col2im_rows(data_col, (size_t)out_h * out_w, channels, height, width, ksize, stride, pad,
+                0, out_h, data_im);
 }
 
 /* ------------------------------------------------------------------------
@@ -471,7 +468,7 @@ struct conv {
     int m, k, hw, g; /* filters, im2col rows, output pixels, images per chunk */
     size_t in_size, out_size;
     int parts;
-    float *buf;      /* per part: col [k][g·hw], rows [m][g·hw], dw [m][k] (p > 0) */
+    float *buf; /* per part: col [k][g·hw], rows [m][g·hw], dw [m][k] (p > 0) */
     size_t col_size, rows_size, part_size;
 };
 
@@ -511,8 +508,7 @@ static void pack_images(const layer *l, const float *im, int gb, int y0, int y1,
             else if (is_3x3s1(l))
                 im2col_3x3s1(src, l->h, l->w, y0, y1, dst, cols);
             else
-                im2col_rows(src, 1, l->h, l->w, l->size, l->stride, l->pad, y0, y1, dst,
-                            cols);
+                im2col_rows(src, 1, l->h, l->w, l->size, l->stride, l->pad, y0, y1, dst, cols);
         }
     }
 }
@@ -538,8 +534,7 @@ static void unpack_images(const layer *l, const float *col, size_t cols, int gb,
             if (is_3x3s1(l))
                 col2im_3x3s1(src, cols, l->h, l->w, y0, y1, dst);
             else
-                col2im_rows(src, cols, 1, l->h, l->w, l->size, l->stride, l->pad, y0, y1,
-                            dst);
+                col2im_rows(src, cols, 1, l->h, l->w, l->size, l->stride, l->pad, y0, y1, dst);
         }
     }
 }
@@ -620,12 +615,11 @@ static void conv_forward_part(void *arg, size_t lo, size_t hi)
                 /* [m][cols] = weights [m][k] · col [k][cols], in place for
                  * one image */
                 if (gb == 1)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->m, cols, c->k,
-                                1, l->weights, c->k, col, cols, 0, out + y0 * l->out_w,
-                                c->hw);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->m, cols, c->k, 1,
+                                l->weights, c->k, col, cols, 0, out + y0 * l->out_w, c->hw);
                 else
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->m, cols, c->k,
-                                1, l->weights, c->k, col, cols, 0, rows, cols);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->m, cols, c->k, 1,
+                                l->weights, c->k, col, cols, 0, rows, cols);
             }
             if (gb > 1)
                 rows_to_maps(rows, gb, c->m, c->hw, out);
@@ -671,8 +665,8 @@ static void conv_backward_part(void *arg, size_t lo, size_t hi)
                             delta, c->hw, im, c->hw, 1, dw, c->k);
                 /* Darknet writes this product straight into net.delta (P1). */
                 if (in_delta)
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->k, c->hw, c->m,
-                                1, l->weights, c->k, delta, c->hw, 0, in_delta, c->hw);
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->k, c->hw, c->m, 1,
+                                l->weights, c->k, delta, c->hw, 0, in_delta, c->hw);
                 continue;
             }
             if (gb > 1)
@@ -894,18 +888,12 @@ static void bn_sum_part(void *arg, size_t lo, size_t hi)
             }
         }
         switch (e->what) {
-        case BN_MEAN:
-            e->out[f] = (float)s * (float)(1. / ((double)e->batch * sp));
-            break;
+        case BN_MEAN: e->out[f] = (float)s * (float)(1. / ((double)e->batch * sp)); break;
         case BN_VARIANCE:
             e->out[f] = (float)s * (float)(1. / ((double)e->batch * sp - 1));
             break;
-        case BN_SCALE_UPDATES:
-            e->out[f] += (float)s;
-            break;
-        case BN_MEAN_DELTA:
-            e->out[f] = (float)(s * (-1. / sqrt(e->var[f] + .00001f)));
-            break;
+        case BN_SCALE_UPDATES: e->out[f] += (float)s; break;
+        case BN_MEAN_DELTA: e->out[f] = (float)(s * (-1. / sqrt(e->var[f] + .00001f))); break;
         case BN_VARIANCE_DELTA:
             e->out[f] = (float)(s * (-.5 * pow(e->var[f] + .00001f, (float)(-3. / 2.))));
             break;
@@ -938,8 +926,12 @@ void mean_cpu(float *x, int batch, int filters, int spatial, float *mean)
 {
     typedef void type(float *, int, int, int, float *);
     REFERENCE("mean_cpu", type, (x, batch, filters, spatial, mean));
-    struct bn_args e = {.x = x, .out = mean, .batch = batch, .filters = filters,
-                        .spatial = spatial, .what = BN_MEAN};
+    struct bn_args e = {.x = x,
+                        .out = mean,
+                        .batch = batch,
+                        .filters = filters,
+                        .spatial = spatial,
+                        .what = BN_MEAN};
     bn_sum(&e);
 }
 
@@ -947,8 +939,13 @@ void variance_cpu(float *x, float *mean, int batch, int filters, int spatial, fl
 {
     typedef void type(float *, float *, int, int, int, float *);
     REFERENCE("variance_cpu", type, (x, mean, batch, filters, spatial, variance));
-    struct bn_args e = {.x = x, .mean = mean, .out = variance, .batch = batch,
-                        .filters = filters, .spatial = spatial, .what = BN_VARIANCE};
+    struct bn_args e = {.x = x,
+                        .mean = mean,
+                        .out = variance,
+                        .batch = batch,
+                        .filters = filters,
+                        .spatial = spatial,
+                        .what = BN_VARIANCE};
     bn_sum(&e);
 }
 
@@ -957,8 +954,13 @@ void backward_scale_cpu(float *x_norm, float *delta, int batch, int n, int size,
 {
     typedef void type(float *, float *, int, int, int, float *);
     REFERENCE("backward_scale_cpu", type, (x_norm, delta, batch, n, size, scale_updates));
-    struct bn_args e = {.x = delta, .y = x_norm, .out = scale_updates, .batch = batch,
-                        .filters = n, .spatial = size, .what = BN_SCALE_UPDATES};
+    struct bn_args e = {.x = delta,
+                        .y = x_norm,
+                        .out = scale_updates,
+                        .batch = batch,
+                        .filters = n,
+                        .spatial = size,
+                        .what = BN_SCALE_UPDATES};
     bn_sum(&e);
 }
 
@@ -967,8 +969,13 @@ void mean_delta_cpu(float *delta, float *variance, int batch, int filters, int s
 {
     typedef void type(float *, float *, int, int, int, float *);
     REFERENCE("mean_delta_cpu", type, (delta, variance, batch, filters, spatial, mean_delta));
-    struct bn_args e = {.x = delta, .var = variance, .out = mean_delta, .batch = batch,
-                        .filters = filters, .spatial = spatial, .what = BN_MEAN_DELTA};
+    struct bn_args e = {.x = delta,
+                        .var = variance,
+                        .out = mean_delta,
+                        .batch = batch,
+                        .filters = filters,
+                        .spatial = spatial,
+                        .what = BN_MEAN_DELTA};
     bn_sum(&e);
 }
 
@@ -978,9 +985,15 @@ void variance_delta_cpu(float *x, float *delta, float *mean, float *variance, in
     typedef void type(float *, float *, float *, float *, int, int, int, float *);
     REFERENCE("variance_delta_cpu", type,
               (x, delta, mean, variance, batch, filters, spatial, variance_delta));
-    struct bn_args e = {.x = delta, .y = x, .mean = mean, .var = variance,
-                        .out = variance_delta, .batch = batch, .filters = filters,
-                        .spatial = spatial, .what = BN_VARIANCE_DELTA};
+    struct bn_args e = {.x = delta,
+                        .y = x,
+                        .mean = mean,
+                        .var = variance,
+                        .out = variance_delta,
+                        .batch = batch,
+                        .filters = filters,
+                        .spatial = spatial,
+                        .what = BN_VARIANCE_DELTA};
     bn_sum(&e);
 }
 
@@ -1006,8 +1019,7 @@ static void bn_map_part(void *arg, size_t lo, size_t hi)
         } else { /* x = delta, y = x */
             const float *y = e->y + it * sp;
             double n = (double)sp * e->batch;
-            double a = 1. / sqrt(e->var[f] + .00001f), b = e->vd[f] * 2. / n,
-                   c = e->md[f] / n;
+            double a = 1. / sqrt(e->var[f] + .00001f), b = e->vd[f] * 2. / n, c = e->md[f] / n;
             float mean = e->mean[f];
             for (size_t i = 0; i < sp; i++)
                 x[i] = (float)(x[i] * a + b * (y[i] - mean) + c);
@@ -1020,13 +1032,17 @@ static void bn_map(struct bn_args *e)
     parallel_for((size_t)e->batch * e->filters, grain(e->spatial), bn_map_part, e);
 }
 
-void normalize_cpu(float *x, float *mean, float *variance, int batch, int filters,
-                   int spatial)
+void normalize_cpu(float *x, float *mean, float *variance, int batch, int filters, int spatial)
 {
     typedef void type(float *, float *, float *, int, int, int);
     REFERENCE("normalize_cpu", type, (x, mean, variance, batch, filters, spatial));
-    struct bn_args e = {.x = x, .mean = mean, .var = variance, .batch = batch,
-                        .filters = filters, .spatial = spatial, .what = BN_NORMALIZE};
+    struct bn_args e = {.x = x,
+                        .mean = mean,
+                        .var = variance,
+                        .batch = batch,
+                        .filters = filters,
+                        .spatial = spatial,
+                        .what = BN_NORMALIZE};
     bn_map(&e);
 }
 
@@ -1034,8 +1050,12 @@ void scale_bias(float *output, float *scales, int batch, int n, int size)
 {
     typedef void type(float *, float *, int, int, int);
     REFERENCE("scale_bias", type, (output, scales, batch, n, size));
-    struct bn_args e = {.x = output, .out = scales, .batch = batch, .filters = n,
-                        .spatial = size, .what = BN_SCALE};
+    struct bn_args e = {.x = output,
+                        .out = scales,
+                        .batch = batch,
+                        .filters = n,
+                        .spatial = size,
+                        .what = BN_SCALE};
     bn_map(&e);
 }
 
@@ -1045,11 +1065,16 @@ void normalize_delta_cpu(float *x, float *mean, float *variance, float *mean_del
 {
     typedef void type(float *, float *, float *, float *, float *, int, int, int, float *);
     REFERENCE("normalize_delta_cpu", type,
-              (x, mean, variance, mean_delta, variance_delta, batch, filters, spatial,
-               delta));
-    struct bn_args e = {.x = delta, .y = x, .mean = mean, .var = variance,
-                        .md = mean_delta, .vd = variance_delta, .batch = batch,
-                        .filters = filters, .spatial = spatial,
+              (x, mean, variance, mean_delta, variance_delta, batch, filters, spatial, delta));
+    struct bn_args e = {.x = delta,
+                        .y = x,
+                        .mean = mean,
+                        .var = variance,
+                        .md = mean_delta,
+                        .vd = variance_delta,
+                        .batch = batch,
+                        .filters = filters,
+                        .spatial = spatial,
                         .what = BN_NORMALIZE_DELTA};
     bn_map(&e);
 }
@@ -1085,9 +1110,7 @@ static void vec_part(void *arg, size_t lo, size_t hi)
         for (size_t i = lo; i < hi; i++)
             y[i] = a;
         break;
-    case VEC_COPY:
-        memcpy(y + lo, x + lo, (hi - lo) * sizeof *y);
-        break;
+    case VEC_COPY: memcpy(y + lo, x + lo, (hi - lo) * sizeof *y); break;
     case VEC_AXPY:
         for (size_t i = lo; i < hi; i++)
             y[i] += a * x[i];
@@ -1253,6 +1276,6 @@ void backward_maxpool_layer(layer l, network net)
     typedef void type(layer, network);
     REFERENCE("backward_maxpool_layer", type, (l, net));
     struct pool_args e = {&l, NULL, net.delta};
-    parallel_for((size_t)l.batch * l.c, grain((size_t)l.out_h * l.out_w),
-                 maxpool_back_part, &e);
+    parallel_for((size_t)l.batch * l.c, grain((size_t)l.out_h * l.out_w), maxpool_back_part,
+                 &e);
 }

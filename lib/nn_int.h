@@ -234,19 +234,19 @@ struct mk {
     int i;                   /* the layer's index */
     const struct cfg_sec *s; /* its section */
     struct hwi_aux *a;
-    size_params *pp;         /* its input */
-    size_params flat;        /* the input as 1x1xD */
-    int img;                 /* the input is an image */
+    size_params *pp;  /* its input */
+    size_params flat; /* the input as 1x1xD */
+    int img;          /* the input is an image */
     int oom;
-    layer l;                 /* the layer made */
+    layer l; /* the layer made */
 };
 
 void *hwi_nn_xcalloc(size_t n, size_t size, int *oom);
 layer hwi_nn_new_layer(const size_params *pp, LAYER_TYPE type, int oh, int ow, int oc,
                        int *oom);
 int hwi_nn_is_image(const size_params *pp);
-int hwi_nn_layer_ref(struct build *b, const struct cfg_sec *s, const char *key, long v,
-                     int i, int *j);
+int hwi_nn_layer_ref(struct build *b, const struct cfg_sec *s, const char *key, long v, int i,
+                     int *j);
 int hwi_nn_make_batchnorm(struct mk *m);
 int hwi_nn_make_l2norm(struct mk *m);
 int hwi_nn_make_gem(struct mk *m);

@@ -60,14 +60,10 @@ static int bn_folds(ACTIVATION act)
 static inline float act_value(ACTIVATION act, float x)
 {
     switch (act) {
-    case RELU:
-        return x * (float)(x > 0);
-    case LEAKY:
-        return x > 0 ? x : (float)(.1 * x);
-    case ELU:
-        return x >= 0 ? x : expf(x) - 1;
-    default:
-        return x;
+    case RELU: return x * (float)(x > 0);
+    case LEAKY: return x > 0 ? x : (float)(.1 * x);
+    case ELU: return x >= 0 ? x : expf(x) - 1;
+    default: return x;
     }
 }
 
@@ -75,14 +71,10 @@ static inline float act_value(ACTIVATION act, float x)
 static inline float act_slope(ACTIVATION act, float y)
 {
     switch (act) {
-    case RELU:
-        return (float)(y > 0);
-    case LEAKY:
-        return y > 0 ? 1.0f : (float).1;
-    case ELU:
-        return (float)(y >= 0) + (float)(y < 0) * (y + 1);
-    default:
-        return 1.0f;
+    case RELU: return (float)(y > 0);
+    case LEAKY: return y > 0 ? 1.0f : (float).1;
+    case ELU: return (float)(y >= 0) + (float)(y < 0) * (y + 1);
+    default: return 1.0f;
     }
 }
 
@@ -191,8 +183,8 @@ static size_t bn_grain(const layer *l, int S)
     return per >= BN_GRAIN ? 1 : BN_GRAIN / (per + 1) + 1;
 }
 
-static void bn_forward(layer l, float *x, int C, int S, int train, int keep,
-                       ACTIVATION act, const struct hwi_aux *a)
+static void bn_forward(layer l, float *x, int C, int S, int train, int keep, ACTIVATION act,
+                       const struct hwi_aux *a)
 {
     struct bn_job j = {&l, a, x, C, S, train, 0, act, keep};
     hwi_nn_parallel_for(C, bn_grain(&l, S), bn_forward_part, &j);
@@ -277,8 +269,7 @@ static void activate(float *x, int n, ACTIVATION act)
 
 /* out = layer(x) through Darknet's FWD with a linear activation, no bias
  * if hwi does the BN, then hwi's BN and the activation. */
-static void wrapped_forward(layer l, network net, void (*fwd)(layer, network), int C,
-                            int S)
+static void wrapped_forward(layer l, network net, void (*fwd)(layer, network), int C, int S)
 {
     struct hwi_aux *a = HWI_AUX(l);
     layer c = l;
@@ -297,8 +288,7 @@ static void wrapped_forward(layer l, network net, void (*fwd)(layer, network), i
     activate(l.output, l.outputs * l.batch, l.activation);
 }
 
-static void wrapped_backward(layer l, network net, void (*bwd)(layer, network), int C,
-                             int S)
+static void wrapped_backward(layer l, network net, void (*bwd)(layer, network), int C, int S)
 {
     struct hwi_aux *a = HWI_AUX(l);
     size_t nin = (size_t)l.batch * l.inputs;
@@ -343,8 +333,8 @@ void hwi_conn_backward(layer l, network net)
 }
 
 /* Adam on N parameters W with summed negative gradients UPD (cleared). */
-static void adam_step(float *w, float *upd, float *m, float *v, int n, float lr,
-                      float decay, update_args u)
+static void adam_step(float *w, float *upd, float *m, float *v, int n, float lr, float decay,
+                      update_args u)
 {
     float c1 = 1.0f - powf(u.B1, (float)u.t), c2 = 1.0f - powf(u.B2, (float)u.t);
     for (int i = 0; i < n; i++) {
@@ -384,8 +374,8 @@ void hwi_bn_forward(layer l, network net)
 {
     struct hwi_aux *a = HWI_AUX(l);
     memcpy(l.output, net.input, sizeof(float) * (size_t)l.batch * l.outputs);
-    bn_forward(l, l.output, l.out_c, l.out_h * l.out_w, bn_train(net, a), net.train,
-               LINEAR, a);
+    bn_forward(l, l.output, l.out_c, l.out_h * l.out_w, bn_train(net, a), net.train, LINEAR,
+               a);
 }
 
 void hwi_bn_backward(layer l, network net)
@@ -440,7 +430,8 @@ int hwi_nn_make_batchnorm(struct mk *m)
         m->l.variance = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
         m->l.rolling_mean = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
         m->l.rolling_variance = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
-        m->l.x_norm = hwi_nn_xcalloc((size_t)m->l.batch * m->l.outputs, sizeof(float), &m->oom);
+        m->l.x_norm =
+            hwi_nn_xcalloc((size_t)m->l.batch * m->l.outputs, sizeof(float), &m->oom);
         if (net->adam) {
             a->bm = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
             a->bv = hwi_nn_xcalloc(C, sizeof(float), &m->oom);
@@ -558,16 +549,14 @@ int hwi_nn_make_gem(struct mk *m)
         q.inputs = f.outputs;
     }
     if (!hwi_nn_is_image(&q))
-        return hwi_seterr(b->err, "%s:%d: [gem] needs an image input", cf->path,
-                          s->line);
+        return hwi_seterr(b->err, "%s:%d: [gem] needs an image input", cf->path, s->line);
     a->strips = (int)hwi_nn_cfg_long(s, "strips", 1);
     a->strip = (int)hwi_nn_cfg_long(s, "strip", 0);
     if (a->strip >= a->strips)
-        return hwi_seterr(b->err, "%s:%d: strip=%d: strips are numbered 0 to %d",
-                          cf->path, s->line, a->strip, a->strips - 1);
+        return hwi_seterr(b->err, "%s:%d: strip=%d: strips are numbered 0 to %d", cf->path,
+                          s->line, a->strip, a->strips - 1);
     if (q.w % a->strips)
-        return hwi_seterr(b->err,
-                          "%s:%d: the map is %d wide, which %d strips do not divide",
+        return hwi_seterr(b->err, "%s:%d: the map is %d wide, which %d strips do not divide",
                           cf->path, s->line, q.w, a->strips);
     m->l = hwi_nn_new_layer(&q, BLANK, 1, 1, q.c, &m->oom);
     a->kind = HWI_GEM;
@@ -656,7 +645,8 @@ int hwi_nn_make_ring_center(struct mk *m)
         a->classes = nn->classes;
         a->weight = (float)hwi_nn_cfg_double(s, "weight", 0.5);
         a->rate = (float)hwi_nn_cfg_double(s, "rate", 0.5);
-        m->l.weights = hwi_nn_xcalloc((size_t)nn->classes * m->l.inputs, sizeof(float), &m->oom);
+        m->l.weights =
+            hwi_nn_xcalloc((size_t)nn->classes * m->l.inputs, sizeof(float), &m->oom);
         m->l.weight_updates =
             hwi_nn_xcalloc((size_t)nn->classes * m->l.inputs, sizeof(float), &m->oom);
         a->counts = hwi_nn_xcalloc(nn->classes, sizeof(float), &m->oom);
@@ -907,8 +897,7 @@ int hwi_nn_make_box(struct mk *m)
                           "values",
                           cf->path, s->line, i - 1, pp->inputs);
     if (i != b->cf->n - 2)
-        return hwi_seterr(b->err, "%s:%d: [box] must be the last layer", cf->path,
-                          s->line);
+        return hwi_seterr(b->err, "%s:%d: [box] must be the last layer", cf->path, s->line);
     m->l = hwi_nn_new_layer(&flat, BLANK, 1, 1, 4, &m->oom);
     m->l.cost = hwi_nn_xcalloc(1, sizeof(float), &m->oom);
     a->kind = HWI_BOX;
@@ -1042,14 +1031,13 @@ int hwi_nn_make_margin(struct mk *m)
     int i = m->i;
     const struct cfg_sec *s = m->s;
     if (nn->classes <= 0)
-        return hwi_seterr(b->err, "%s:%d: %s needs a class count", cf->path, s->line,
-                          t);
+        return hwi_seterr(b->err, "%s:%d: %s needs a class count", cf->path, s->line, t);
     int arc = t[1] == 'a', D = flat.inputs, K = nn->classes;
     a->kind = arc ? HWI_ARCFACE : HWI_COSFACE;
     a->weight = (float)hwi_nn_cfg_double(s, "m", arc ? 0.5 : 0.35);
     if (arc && a->weight > 1.5)
-        return hwi_seterr(b->err, "%s:%d: [arcface] m=%g: at most 1.5 (radians)",
-                          cf->path, s->line, a->weight);
+        return hwi_seterr(b->err, "%s:%d: [arcface] m=%g: at most 1.5 (radians)", cf->path,
+                          s->line, a->weight);
     m->l = hwi_nn_new_layer(&flat, BLANK, 1, 1, K, &m->oom);
     m->l.scale = (float)hwi_nn_cfg_double(s, "s", arc ? 64 : 30);
     m->l.weights = hwi_nn_xcalloc((size_t)K * D, sizeof(float), &m->oom);
@@ -1071,4 +1059,3 @@ int hwi_nn_make_margin(struct mk *m)
         nn->head_start = i;
     return 0;
 }
-

@@ -22,7 +22,6 @@
 #define HAVE_MXCSR 1
 #endif
 
-
 /* ------------------------------------------------------------------------
  * The weights file: Darknet's part, then hwi's trailer (man/hwi-nn.5):
  *   "HWIN" u32 version=1 u32 classes u32 layout u32 nblocks
@@ -82,12 +81,8 @@ static int hwi_block(const struct hwi_nn *nn, int i, float **arr, size_t *len)
 {
     const layer *l = &nn->net->layers[i];
     switch (nn->aux[i].kind) {
-    case HWI_RING:
-        *arr = l->weights, *len = 1;
-        return BLOCK_RING;
-    case HWI_GEM:
-        *arr = l->weights, *len = 1;
-        return BLOCK_GEM;
+    case HWI_RING: *arr = l->weights, *len = 1; return BLOCK_RING;
+    case HWI_GEM: *arr = l->weights, *len = 1; return BLOCK_GEM;
     case HWI_CENTER:
         *arr = l->weights, *len = (size_t)nn->classes * l->inputs;
         return BLOCK_CENTER;
@@ -95,11 +90,8 @@ static int hwi_block(const struct hwi_nn *nn, int i, float **arr, size_t *len)
     case HWI_COSFACE:
         *arr = l->weights, *len = (size_t)l->inputs * l->outputs;
         return BLOCK_MARGIN;
-    case HWI_BN:
-        *arr = l->biases, *len = l->out_c;
-        return l->biases ? BLOCK_BN : 0;
-    default:
-        return 0;
+    case HWI_BN: *arr = l->biases, *len = l->out_c; return l->biases ? BLOCK_BN : 0;
+    default: return 0;
     }
 }
 
@@ -108,9 +100,8 @@ static uint32_t layout_hash(const struct hwi_nn *nn)
     uint32_t h = 2166136261u;
     for (int i = 0; i < nn->net->n; i++) {
         const layer *l = &nn->net->layers[i];
-        uint32_t v[5] = {(uint32_t)l->type, (uint32_t)nn->aux[i].kind,
-                         (uint32_t)l->inputs, (uint32_t)l->outputs,
-                         (uint32_t)l->batch_normalize};
+        uint32_t v[5] = {(uint32_t)l->type, (uint32_t)nn->aux[i].kind, (uint32_t)l->inputs,
+                         (uint32_t)l->outputs, (uint32_t)l->batch_normalize};
         for (int k = 0; k < 5; k++)
             for (int j = 0; j < 4; j++)
                 h = (h ^ ((v[k] >> (8 * j)) & 0xff)) * 16777619u;
@@ -169,8 +160,7 @@ static unsigned char *putf(unsigned char *p, const float *a, size_t n)
 
 static uint32_t get32(const unsigned char *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static uint64_t get64(const unsigned char *p)
@@ -290,21 +280,20 @@ int hwi_nn_check_frame(const char *path, const unsigned char *buf, long size, si
                           path, size);
     uint64_t off = get64(buf + size - 12);
     if (off < 20 || off > (uint64_t)size - 32 || memcmp(buf + off, "HWIN", 4) != 0)
-        return hwi_seterr(err, "%s: no hwi trailer (truncated, or not written by hwi)",
-                          path);
+        return hwi_seterr(err, "%s: no hwi trailer (truncated, or not written by hwi)", path);
     if (crc32_update(0, buf, (size_t)size - 4) != get32(buf + size - 4))
         return hwi_seterr(err, "%s: checksum mismatch: the file is corrupt", path);
     uint32_t v = get32(buf + off + 4);
     if (v != HWI_WEIGHTS_VERSION)
-        return hwi_seterr(err, "%s: trailer version %u; this hwi reads version %d", path,
-                          v, HWI_WEIGHTS_VERSION);
+        return hwi_seterr(err, "%s: trailer version %u; this hwi reads version %d", path, v,
+                          HWI_WEIGHTS_VERSION);
     *dk = (size_t)off;
     *classes = (int)get32(buf + off + 8);
     return 0;
 }
 
 int hwi_nn_load_weights(struct hwi_nn *nn, const char *path, const unsigned char *buf,
-                           long size, char *err)
+                        long size, char *err)
 {
     size_t dk = dk_bytes(nn), want = dk + trailer_bytes(nn);
     size_t fdk;
@@ -336,10 +325,9 @@ int hwi_nn_load_weights(struct hwi_nn *nn, const char *path, const unsigned char
         int kind = hwi_block(nn, i, &arr, &len);
         if (!kind)
             continue;
-        if (get32(p) != (uint32_t)i || get32(p + 4) != (uint32_t)kind ||
-            get32(p + 8) != len)
-            return hwi_seterr(err, "%s: made for another network (block of layer %d)",
-                              path, i);
+        if (get32(p) != (uint32_t)i || get32(p + 4) != (uint32_t)kind || get32(p + 8) != len)
+            return hwi_seterr(err, "%s: made for another network (block of layer %d)", path,
+                              i);
         p += 12;
         if (kind == BLOCK_GEM && !nn->aux[i].learnable)
             p += 4; /* a constant p comes from the cfg */
@@ -348,7 +336,6 @@ int hwi_nn_load_weights(struct hwi_nn *nn, const char *path, const unsigned char
     }
     return 0;
 }
-
 
 /* ------------------------------------------------------------------------
  * Training state (checkpoints).  Beyond the weights file, what the next
@@ -376,8 +363,15 @@ static int state_arrays(const struct hwi_nn *nn, int i, float **arr, size_t *len
         break;
     default: return 0;
     }
-    float *cand[9] = {l->weight_updates, l->bias_updates, l->scale_updates, a->m, a->v,
-                      a->bm, a->bv, a->sm, a->sv};
+    float *cand[9] = {l->weight_updates,
+                      l->bias_updates,
+                      l->scale_updates,
+                      a->m,
+                      a->v,
+                      a->bm,
+                      a->bv,
+                      a->sm,
+                      a->sv};
     size_t clen[9] = {nw, n, n, nw, nw, n, n, n, n};
     for (int j = 0; j < 9; j++)
         if (cand[j] && clen[j])

@@ -39,8 +39,7 @@ int hwi_parse_double(const char *s, double min, double max, double *out)
     return 0;
 }
 
-int hwi_parse_grid(const char *s, double min, double max, double **out, size_t *n,
-                   char *err)
+int hwi_parse_grid(const char *s, double min, double max, double **out, size_t *n, char *err)
 {
     *out = NULL;
     *n = 0;
@@ -67,8 +66,7 @@ int hwi_parse_grid(const char *s, double min, double max, double **out, size_t *
             goto out;
         }
         if (a < min || a > max || b < min || b > max) {
-            hwi_seterr(err, "bad grid '%s': START and STOP must lie in %g to %g", s, min,
-                       max);
+            hwi_seterr(err, "bad grid '%s': START and STOP must lie in %g to %g", s, min, max);
             goto out;
         }
         if (b < a) {
@@ -97,8 +95,8 @@ int hwi_parse_grid(const char *s, double min, double max, double **out, size_t *
         }
         for (char *p = copy, *tok; (tok = strsep(&p, ","));) {
             if (hwi_parse_double(tok, min, max, &v[nv])) {
-                hwi_seterr(err, "bad grid value '%s' in '%s' (range %g to %g)", tok, s,
-                           min, max);
+                hwi_seterr(err, "bad grid value '%s' in '%s' (range %g to %g)", tok, s, min,
+                           max);
                 goto out;
             }
             nv++;
@@ -118,8 +116,8 @@ long hwi_opt_long(const char *opt, const char *arg, long min, long max)
 {
     long v;
     if (hwi_parse_long(arg, min, max, &v)) {
-        hwi_warn("invalid value '%s' for --%s: expected an integer from %ld to %ld", arg,
-                 opt, min, max);
+        hwi_warn("invalid value '%s' for --%s: expected an integer from %ld to %ld", arg, opt,
+                 min, max);
         hwi_try_help();
     }
     return v;
@@ -129,8 +127,8 @@ double hwi_opt_double(const char *opt, const char *arg, double min, double max)
 {
     double v;
     if (hwi_parse_double(arg, min, max, &v)) {
-        hwi_warn("invalid value '%s' for --%s: expected a number from %g to %g", arg, opt,
-                 min, max);
+        hwi_warn("invalid value '%s' for --%s: expected a number from %g to %g", arg, opt, min,
+                 max);
         hwi_try_help();
     }
     return v;

@@ -18,8 +18,7 @@ int hwi_parse_double(const char *s, double min, double max, double *out);
  * within half a step).  Each value must lie in [MIN, MAX].  Stores a malloc'd
  * array in *OUT and its length (at least 1) in *N.  Returns 0, or -1 with a
  * message in ERR (HWI_ERRLEN bytes). */
-int hwi_parse_grid(const char *s, double min, double max, double **out, size_t *n,
-                   char *err);
+int hwi_parse_grid(const char *s, double min, double max, double **out, size_t *n, char *err);
 
 /* For programs: parse option OPT's argument ARG or exit 2 with
  * "PROGRAM: invalid value 'ARG' for --OPT: expected ...". */

@@ -42,27 +42,36 @@ int hwi_pool_size(void)
     return n_threads > 0 ? n_threads : online_cores();
 }
 
-
 /* ------------------------------------------------------------------------
  * The workers.  One job runs at a time (BUSY): a call made while another
  * thread's job runs, or from inside a job, gets no workers.  When a worker
  * cannot be started, the job uses fewer ranges. */
 
 static struct {
-    pthread_mutex_t busy;  /* held by the thread whose job runs */
-    pthread_mutex_t lock;  /* guards the fields below */
-    pthread_cond_t wake;   /* a new job */
-    pthread_cond_t done;   /* the last worker range of a job ended */
-    unsigned long job;     /* number of the current job */
-    int workers;           /* started */
-    int parts;             /* ranges of the current job */
-    int base;              /* range of worker 1: 1 if the caller runs range 0 */
-    int left;              /* worker ranges not yet done */
+    pthread_mutex_t busy; /* held by the thread whose job runs */
+    pthread_mutex_t lock; /* guards the fields below */
+    pthread_cond_t wake;  /* a new job */
+    pthread_cond_t done;  /* the last worker range of a job ended */
+    unsigned long job;    /* number of the current job */
+    int workers;          /* started */
+    int parts;            /* ranges of the current job */
+    int base;             /* range of worker 1: 1 if the caller runs range 0 */
+    int left;             /* worker ranges not yet done */
     void (*fn)(void *, size_t, size_t);
     void *arg;
     size_t n;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, NULL, NULL, 0};
+} pool = {PTHREAD_MUTEX_INITIALIZER,
+          PTHREAD_MUTEX_INITIALIZER,
+          PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER,
+          0,
+          0,
+          0,
+          0,
+          0,
+          NULL,
+          NULL,
+          0};
 
 /* Nonzero in a pool worker, and in a caller while its job runs. */
 static _Thread_local int in_job;
@@ -100,8 +109,7 @@ static int start_workers(int want)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        int rc = pthread_create(&id, &attr, worker,
-                                (void *)(uintptr_t)(pool.workers + 1));
+        int rc = pthread_create(&id, &attr, worker, (void *)(uintptr_t)(pool.workers + 1));
         pthread_attr_destroy(&attr);
         if (rc != 0)
             break;
@@ -152,8 +160,7 @@ static void job_end(void)
     pthread_mutex_unlock(&pool.busy);
 }
 
-void hwi_pool_for(size_t n, size_t grain, void (*fn)(void *, size_t, size_t),
-                  void *arg)
+void hwi_pool_for(size_t n, size_t grain, void (*fn)(void *, size_t, size_t), void *arg)
 {
     size_t t = (size_t)hwi_pool_size();
     if (grain < 1)

@@ -28,7 +28,7 @@ struct hwi_progress {
     uint64_t total;   /* 0: unknown */
     uint64_t first;   /* count at the first call (a resumed run's start) */
     int have_first;
-    double t0, last;  /* start, last redraw (monotonic seconds) */
+    double t0, last; /* start, last redraw (monotonic seconds) */
 };
 
 /* Monotonic seconds. */

@@ -20,8 +20,8 @@ enum { RB = 256 }; /* queries per block where per-label state is kept */
 static void dots(const float *a, size_t na, const float *b, size_t nb, uint32_t dim,
                  float *out)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nb, (int)dim, 1.0f,
-                a, (int)dim, b, (int)dim, 0.0f, out, (int)nb);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nb, (int)dim, 1.0f, a,
+                (int)dim, b, (int)dim, 0.0f, out, (int)nb);
 }
 
 static double sq(const float *v, uint32_t dim)
@@ -67,8 +67,8 @@ struct best {
 
 static void best_put(struct best *b, size_t i, double key)
 {
-    if (b->n == b->m && !(key < b->key[b->n - 1] ||
-                          (key == b->key[b->n - 1] && i < b->idx[b->n - 1])))
+    if (b->n == b->m &&
+        !(key < b->key[b->n - 1] || (key == b->key[b->n - 1] && i < b->idx[b->n - 1])))
         return;
     int j = b->n < b->m ? b->n++ : b->n - 1;
     while (j > 0 && (key < b->key[j - 1] || (key == b->key[j - 1] && i < b->idx[j - 1]))) {
@@ -98,8 +98,7 @@ static int cmp_label(const void *pa, const void *pb, void *arg)
 
 /* HITS[0..stride) and *NHITS from SCORE[nlabel] and IMAGE[nlabel]. */
 static void rank_labels(const struct hwi_knn *k, const double *score, const size_t *image,
-                        size_t *order, size_t stride, struct hwi_knn_hit *hits,
-                        size_t *nhits)
+                        size_t *order, size_t stride, struct hwi_knn_hit *hits, size_t *nhits)
 {
     size_t n = 0;
     for (size_t c = 0; c < k->nlabel; c++)
@@ -116,8 +115,8 @@ static void rank_labels(const struct hwi_knn *k, const double *score, const size
 
 /* ------------------------------------------------------------------------
  * Query expansion. */
-int hwi_qe_expand(struct hwi_knn *k, float *q, size_t nq, const char *const *keys,
-                  int n, double alpha, char *err)
+int hwi_qe_expand(struct hwi_knn *k, float *q, size_t nq, const char *const *keys, int n,
+                  double alpha, char *err)
 {
     if (n < 1 || !(alpha >= 0))
         return hwi_seterr(err, "query expansion over %d images with alpha %g", n, alpha);
@@ -182,9 +181,8 @@ out:
 
 /* ------------------------------------------------------------------------
  * Centroids: row r of C is label lab[r]'s mean, or one new_whale image. */
-int hwi_centroid_rank(struct hwi_knn *k, const float *q, size_t nq,
-                      const char *const *keys, size_t top, struct hwi_knn_hit *hits,
-                      size_t *nhits, char *err)
+int hwi_centroid_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
+                      size_t top, struct hwi_knn_hit *hits, size_t *nhits, char *err)
 {
     if (prepared(k, err))
         return -1;
@@ -246,8 +244,8 @@ int hwi_centroid_rank(struct hwi_knn *k, const float *q, size_t nq,
             dots(q + q0 * dim, qb, C + g0 * dim, gb, dim, dot);
             for (size_t i = 0; i < qb; i++) {
                 double qn = sq(q + (q0 + i) * dim, dim);
-                size_t self = k->flags & HWI_KNN_KEEP_SELF ? HWI_KNN_NONE
-                                                            : row_of(k, keys, q0 + i);
+                size_t self =
+                    k->flags & HWI_KNN_KEEP_SELF ? HWI_KNN_NONE : row_of(k, keys, q0 + i);
                 for (size_t g = 0; g < gb; g++) {
                     size_t c = lab[g0 + g];
                     if (self != HWI_KNN_NONE && k->cls[self] == c)
@@ -261,8 +259,8 @@ int hwi_centroid_rank(struct hwi_knn *k, const float *q, size_t nq,
         }
         for (size_t i = 0; i < qb; i++) {
             const float *v = q + (q0 + i) * dim;
-            size_t self = k->flags & HWI_KNN_KEEP_SELF ? HWI_KNN_NONE
-                                                        : row_of(k, keys, q0 + i);
+            size_t self =
+                k->flags & HWI_KNN_KEEP_SELF ? HWI_KNN_NONE : row_of(k, keys, q0 + i);
             if (self != HWI_KNN_NONE) { /* its label without it */
                 size_t c = k->cls[self];
                 size_t cnt = k->start[c + 1] - k->start[c];
@@ -319,16 +317,16 @@ struct srow {
 
 struct rr {
     const struct hwi_knn *k;
-    const float *q;   /* the queries */
-    size_t n, N;      /* gallery rows; samples: gallery, then extra queries */
-    size_t *extra;    /* [N - n] query index of each extra sample */
-    size_t *sample;   /* [nq] sample of each query */
-    int K;            /* neighbours kept per sample: max(k1 + 1, k2) */
+    const float *q; /* the queries */
+    size_t n, N;    /* gallery rows; samples: gallery, then extra queries */
+    size_t *extra;  /* [N - n] query index of each extra sample */
+    size_t *sample; /* [nq] sample of each query */
+    int K;          /* neighbours kept per sample: max(k1 + 1, k2) */
     int k1, k2;
-    size_t *nb;       /* [N][K] nearest samples, itself first */
-    struct srow *V;   /* [N] */
-    double *dense;    /* [N] scratch, 0 */
-    size_t *touched;  /* [N] scratch */
+    size_t *nb;      /* [N][K] nearest samples, itself first */
+    struct srow *V;  /* [N] */
+    double *dense;   /* [N] scratch, 0 */
+    size_t *touched; /* [N] scratch */
 };
 
 static const float *rr_vec(const struct rr *r, size_t s)

@@ -52,14 +52,13 @@ struct hwi_rerank_opts {
  * alpha-query-expanded, L2-normalised vectors over their N nearest gallery
  * images (never their own image unless K has HWI_KNN_KEEP_SELF).  K is
  * prepared (hwi_knn_search has run).  Returns 0 or -1 with ERR set. */
-int hwi_qe_expand(struct hwi_knn *k, float *q, size_t nq, const char *const *keys,
-                  int n, double alpha, char *err);
+int hwi_qe_expand(struct hwi_knn *k, float *q, size_t nq, const char *const *keys, int n,
+                  double alpha, char *err);
 
 /* The TOP best labels of each of NQ queries (all when TOP is 0), as
  * hwi_knn_rank, scored against the label centroids. */
-int hwi_centroid_rank(struct hwi_knn *k, const float *q, size_t nq,
-                      const char *const *keys, size_t top, struct hwi_knn_hit *hits,
-                      size_t *nhits, char *err);
+int hwi_centroid_rank(struct hwi_knn *k, const float *q, size_t nq, const char *const *keys,
+                      size_t top, struct hwi_knn_hit *hits, size_t *nhits, char *err);
 
 /* The TOP best labels of each of NQ queries after k-reciprocal re-ranking
  * with O, as hwi_knn_rank; hit.image is the image at the smallest final

@@ -68,8 +68,7 @@ static int split_fields(char *line, char **f)
     return n;
 }
 
-int hwi_review_load(struct hwi_review *r, FILE *fp, const char *name, size_t top,
-                    char *err)
+int hwi_review_load(struct hwi_review *r, FILE *fp, const char *name, size_t top, char *err)
 {
     memset(r, 0, sizeof *r);
     r->top = top;
@@ -85,13 +84,17 @@ int hwi_review_load(struct hwi_review *r, FILE *fp, const char *name, size_t top
         char *f[4];
         int n = split_fields(buf, f);
         if (n == 3) {
-            rc = hwi_seterr(err, "%s:%ld: no photo column: make the scores with "
-                                 "'hwi-knn --photo'", name, line);
+            rc = hwi_seterr(err,
+                            "%s:%ld: no photo column: make the scores with "
+                            "'hwi-knn --photo'",
+                            name, line);
             break;
         }
         if (n != 4) {
-            rc = hwi_seterr(err, "%s:%ld: expected 4 tab-separated fields (query, label, "
-                                 "score, photo), got %d", name, line, n);
+            rc = hwi_seterr(err,
+                            "%s:%ld: expected 4 tab-separated fields (query, label, "
+                            "score, photo), got %d",
+                            name, line, n);
             break;
         }
         const char *what = !f[0][0] ? "query" : !f[1][0] ? "label" : !f[3][0] ? "photo" : NULL;
@@ -105,8 +108,8 @@ int hwi_review_load(struct hwi_review *r, FILE *fp, const char *name, size_t top
         }
         double score;
         if (hwi_parse_double(f[2], -DBL_MAX, DBL_MAX, &score)) {
-            rc = hwi_seterr(err, "%s:%ld: score '%s' is not a finite number", name, line,
-                            f[2]);
+            rc =
+                hwi_seterr(err, "%s:%ld: score '%s' is not a finite number", name, line, f[2]);
             break;
         }
         if (!cur || strcmp(cur->query, f[0])) {
@@ -117,8 +120,9 @@ int hwi_review_load(struct hwi_review *r, FILE *fp, const char *name, size_t top
             }
             size_t *first = hwi_map_get(&done, f[0]);
             if (first) {
-                rc = hwi_seterr(err, "%s:%ld: query '%s' again after other queries (first "
-                                     "at line %ld): its lines must be together",
+                rc = hwi_seterr(err,
+                                "%s:%ld: query '%s' again after other queries (first "
+                                "at line %ld): its lines must be together",
                                 name, line, f[0], r->q[*first].line);
                 break;
             }
@@ -142,8 +146,10 @@ int hwi_review_load(struct hwi_review *r, FILE *fp, const char *name, size_t top
         if (put < 0)
             goto nomem;
         if (put == 0) {
-            rc = hwi_seterr(err, "%s:%ld: label '%s' twice for query '%s' (first at line "
-                                 "%zu)", name, line, f[1], f[0], old);
+            rc = hwi_seterr(err,
+                            "%s:%ld: label '%s' twice for query '%s' (first at line "
+                            "%zu)",
+                            name, line, f[1], f[0], old);
             break;
         }
         if (cur->n == cur->cap) {
@@ -247,7 +253,9 @@ static int panel(struct hwi_sheet *s, int w, size_t i, const char *photo,
             box = (struct hwi_rect){bx->x0, bx->y0, bx->x1, bx->y1};
         }
         static const struct hwi_crop_params cp0 = {
-            .margin = 0.1, .kernel = HWI_KERNEL_LANCZOS3, .autorotate = 1,
+            .margin = 0.1,
+            .kernel = HWI_KERNEL_LANCZOS3,
+            .autorotate = 1,
             .shrink_on_load = 1,
         };
         struct hwi_crop_params cp = cp0;
@@ -264,9 +272,9 @@ static int panel(struct hwi_sheet *s, int w, size_t i, const char *photo,
     }
     int ty = y + s->size + s->gap / 2;
     for (int l = 0; l < 3; l++)
-        if (cap[l] && hwi_image_text(cap[l], s->font,
-                                     s->canvas + (size_t)(ty + l * s->line) * w + x, s->size,
-                                     s->line, (size_t)w, err))
+        if (cap[l] &&
+            hwi_image_text(cap[l], s->font, s->canvas + (size_t)(ty + l * s->line) * w + x,
+                           s->size, s->line, (size_t)w, err))
             return -1;
     return 0;
 }
@@ -345,12 +353,14 @@ static const char page_script[] =
     "<script>\n"
     "\"use strict\";\n"
     "(function () {\n"
-    "  var queries = Array.prototype.slice.call(document.querySelectorAll(\"section.query\"));\n"
+    "  var queries = "
+    "Array.prototype.slice.call(document.querySelectorAll(\"section.query\"));\n"
     "  var status = document.getElementById(\"status\");\n"
     "  function show(q) {\n"
     "    var d = q.hwi, text;\n"
     "    q.querySelectorAll(\"button.same\").forEach(function (b) {\n"
-    "      b.classList.toggle(\"on\", d.decision === \"same\" && b.parentNode.dataset.id === d.id);\n"
+    "      b.classList.toggle(\"on\", d.decision === \"same\" && b.parentNode.dataset.id === "
+    "d.id);\n"
     "    });\n"
     "    q.querySelectorAll(\"button.no\").forEach(function (b) {\n"
     "      b.classList.toggle(\"on\", d.not.indexOf(b.parentNode.dataset.id) >= 0);\n"
@@ -363,7 +373,8 @@ static const char page_script[] =
     "    else text = d.not.length ? \"not \" + d.not.join(\", not \") : \"undecided\";\n"
     "    q.querySelector(\".state\").textContent = text;\n"
     "    q.classList.toggle(\"decided\", d.decision !== \"\" || d.not.length > 0);\n"
-    "    var n = queries.filter(function (x) { return x.classList.contains(\"decided\"); }).length;\n"
+    "    var n = queries.filter(function (x) { return x.classList.contains(\"decided\"); "
+    "}).length;\n"
     "    status.textContent = n + \" of \" + queries.length + \" photos decided\";\n"
     "  }\n"
     "  queries.forEach(function (q) {\n"
@@ -382,7 +393,8 @@ static const char page_script[] =
     "        if (i >= 0) d.not.splice(i, 1);\n"
     "        else {\n"
     "          d.not.push(id);\n"
-    "          if (d.decision === \"same\" && d.id === id) { d.decision = \"\"; d.id = \"\"; }\n"
+    "          if (d.decision === \"same\" && d.id === id) { d.decision = \"\"; d.id = \"\"; "
+    "}\n"
     "        }\n"
     "        show(q);\n"
     "      });\n"
@@ -390,7 +402,8 @@ static const char page_script[] =
     "    var name = q.querySelector(\"input.newid\");\n"
     "    q.querySelector(\"button.new\").addEventListener(\"click\", function () {\n"
     "      var d = q.hwi, v = name.value.trim();\n"
-    "      if (v === \"\") { name.focus(); status.textContent = \"type the new individual's name first\"; return; }\n"
+    "      if (v === \"\") { name.focus(); status.textContent = \"type the new individual's "
+    "name first\"; return; }\n"
     "      d.decision = \"new\"; d.id = v;\n"
     "      show(q);\n"
     "    });\n"

@@ -61,22 +61,21 @@ struct hwi_review {
  * first; ties by label).  Every line must have the photo column; lines of
  * one query are together and name a label once.  Returns 0, or -1 with
  * "NAME:LINE: ..." in ERR (R is then freed). */
-int hwi_review_load(struct hwi_review *r, FILE *fp, const char *name, size_t top,
-                    char *err);
+int hwi_review_load(struct hwi_review *r, FILE *fp, const char *name, size_t top, char *err);
 
 void hwi_review_free(struct hwi_review *r);
 
 /* How a sheet looks. */
 struct hwi_sheet {
-    int size;       /* panel crop SIZE x SIZE, e.g. 256 */
-    int gap;        /* pixels between and around panels */
-    int line;       /* caption line height */
-    char font[64];  /* Pango description of the caption font */
-    const char *root;                 /* photo root, e.g. "." */
-    const struct hwi_boxes *boxes;    /* NULL: whole photos */
-    struct hwi_map box_index;         /* photo -> boxes->box[i] */
-    uint8_t *canvas;                  /* work: the sheet */
-    uint8_t *crop;                    /* work: one crop */
+    int size;                      /* panel crop SIZE x SIZE, e.g. 256 */
+    int gap;                       /* pixels between and around panels */
+    int line;                      /* caption line height */
+    char font[64];                 /* Pango description of the caption font */
+    const char *root;              /* photo root, e.g. "." */
+    const struct hwi_boxes *boxes; /* NULL: whole photos */
+    struct hwi_map box_index;      /* photo -> boxes->box[i] */
+    uint8_t *canvas;               /* work: the sheet */
+    uint8_t *crop;                 /* work: one crop */
 };
 
 /* Set S up for SIZE x SIZE panels from photos under ROOT, cropped to

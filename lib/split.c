@@ -71,8 +71,8 @@ int hwi_split_make(const struct hwi_labels *t, const struct hwi_split_opts *o,
         }
     }
     /* new_whale: a partial Fisher-Yates shuffle of their indices */
-    size_t want = o->nw_count >= 0 ? (size_t)o->nw_count
-                                   : (size_t)llround(o->nw_frac * (double)nnw);
+    size_t want =
+        o->nw_count >= 0 ? (size_t)o->nw_count : (size_t)llround(o->nw_frac * (double)nnw);
     if (want > nnw) {
         rc = hwi_seterr(err, "%zu new_whale photos asked for, but there are only %zu", want,
                         nnw);

@@ -16,9 +16,9 @@
 
 /* How many new_whale photos go to validation. */
 struct hwi_split_opts {
-    uint64_t seed;   /* the draw, e.g. 1 */
-    long nw_count;   /* a count, e.g. 1000; < 0: use nw_frac */
-    double nw_frac;  /* a fraction of the new_whale photos, e.g. 1000/9664.0 */
+    uint64_t seed;  /* the draw, e.g. 1 */
+    long nw_count;  /* a count, e.g. 1000; < 0: use nw_frac */
+    double nw_frac; /* a fraction of the new_whale photos, e.g. 1000/9664.0 */
 };
 
 /* Choose the validation photos of T: set VAL[i] to 1 for each of them and

@@ -17,8 +17,7 @@ static uint32_t get_u16(const unsigned char *p)
 
 static uint32_t get_u32(const unsigned char *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static uint64_t get_u64(const unsigned char *p)
@@ -94,12 +93,12 @@ static int read_text(struct hwi_stream *s, char **buf, size_t *cap, const char *
     if (got < 0)
         return hwi_seterr(s->err, "%s: read error: %s", s->name, strerror(errno));
     if (got < (long)len)
-        return hwi_seterr(s->err, "%s: %s %llu: truncated (%ld of %u bytes)", s->name,
-                          what, n, got, len);
+        return hwi_seterr(s->err, "%s: %s %llu: truncated (%ld of %u bytes)", s->name, what, n,
+                          got, len);
     (*buf)[len] = 0;
     if (!text_ok(*buf, len))
-        return hwi_seterr(s->err, "%s: %s %llu: contains NUL, TAB or a line break",
-                          s->name, what, n);
+        return hwi_seterr(s->err, "%s: %s %llu: contains NUL, TAB or a line break", s->name,
+                          what, n);
     return 1;
 }
 
@@ -200,9 +199,9 @@ int hwi_stream_read(struct hwi_stream *s)
         return 0;
     }
     if ((size_t)got < nbytes)
-        return hwi_seterr(s->err, "%s: record %llu%s%s%s: truncated (%ld of %zu bytes of values)",
-                          s->name, rec, *s->key ? " (key '" : "", s->key,
-                          *s->key ? "')" : "", got, nbytes);
+        return hwi_seterr(
+            s->err, "%s: record %llu%s%s%s: truncated (%ld of %zu bytes of values)", s->name,
+            rec, *s->key ? " (key '" : "", s->key, *s->key ? "')" : "", got, nbytes);
     for (uint32_t i = 0; i < s->dim; i++) {
         uint32_t bits = get_u32(s->raw + 4 * (size_t)i);
         float v;
@@ -268,8 +267,9 @@ int hwi_stream_write(struct hwi_stream *s, const char *key, const float *vec)
 {
     unsigned long long rec = (unsigned long long)s->nrec + 1;
     if ((s->flags & HWI_STREAM_KEYED) && (!key || !text_ok(key, strlen(key))))
-        return hwi_seterr(s->err, "%s: record %llu: bad key (empty, too long, or holds TAB or a line break)",
-                          s->name, rec);
+        return hwi_seterr(
+            s->err, "%s: record %llu: bad key (empty, too long, or holds TAB or a line break)",
+            s->name, rec);
     if (s->count && s->nrec == s->count)
         return hwi_seterr(s->err, "%s: record %llu: more records than the %llu announced",
                           s->name, rec, (unsigned long long)s->count);
@@ -277,9 +277,9 @@ int hwi_stream_write(struct hwi_stream *s, const char *key, const float *vec)
         uint32_t bits;
         memcpy(&bits, &vec[i], 4);
         if ((bits & 0x7f800000u) == 0x7f800000u)
-            return hwi_seterr(s->err, "%s: record %llu%s%s%s: value %u is not finite",
-                              s->name, rec, key ? " (key '" : "", key ? key : "",
-                              key ? "')" : "", i + 1);
+            return hwi_seterr(s->err, "%s: record %llu%s%s%s: value %u is not finite", s->name,
+                              rec, key ? " (key '" : "", key ? key : "", key ? "')" : "",
+                              i + 1);
         put_u32(s->raw + 4 * (size_t)i, bits);
     }
     if ((s->flags & HWI_STREAM_KEYED) && write_text(s, key))

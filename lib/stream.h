@@ -33,11 +33,11 @@ struct hwi_stream {
     const char *name; /* for messages */
     uint32_t dim;
     uint32_t flags;
-    uint64_t count; /* records announced in the header, 0 = unknown */
-    char **names;   /* [dim] column names, or NULL */
-    uint64_t nrec;  /* records read or written so far */
-    char *key;      /* reader: key of the current record ("" if unkeyed) */
-    float *vec;     /* reader: [dim] values of the current record */
+    uint64_t count;     /* records announced in the header, 0 = unknown */
+    char **names;       /* [dim] column names, or NULL */
+    uint64_t nrec;      /* records read or written so far */
+    char *key;          /* reader: key of the current record ("" if unkeyed) */
+    float *vec;         /* reader: [dim] values of the current record */
     unsigned char *raw; /* [4*dim] byte buffer */
     size_t keycap;
     int own_fp; /* hwi_stream_close closes fp */

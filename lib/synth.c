@@ -169,8 +169,8 @@ int hwi_synth_config_preset(struct hwi_synth_config *c, const char *name, char *
  * of individuals with 1..15 photos, then a power-law tail to 73 holding the
  * remaining 2% of individuals. */
 #define MAXK 73
-static const double head_counts[16] = {0,   2073, 1285, 568, 273, 172, 136, 86,
-                                       76,  62,   46,   39,  26,  25,  17,  15};
+static const double head_counts[16] = {0,  2073, 1285, 568, 273, 172, 136, 86,
+                                       76, 62,   46,   39,  26,  25,  17,  15};
 
 static void count_cdf(double *cdf)
 {
@@ -200,8 +200,8 @@ static int cmp_size_desc(const void *a, const void *b)
 
 /* Draw a unique name into OUT: PREFIX, DIGITS hex digits from R, SUFFIX;
  * not already in SEEN (which then holds it). */
-static int unique_hex(struct hwi_rng256 *r, struct hwi_map *seen, const char *prefix, int digits,
-                      char *out, size_t outlen, const char *suffix)
+static int unique_hex(struct hwi_rng256 *r, struct hwi_map *seen, const char *prefix,
+                      int digits, char *out, size_t outlen, const char *suffix)
 {
     for (;;) {
         uint64_t v = hwi_rng256_next(r) >> (64 - 4 * digits);
@@ -222,8 +222,7 @@ void hwi_synth_plan_free(struct hwi_synth_plan *p)
     memset(p, 0, sizeof *p);
 }
 
-int hwi_synth_plan_make(struct hwi_synth_plan *p, const struct hwi_synth_config *c,
-                        char *err)
+int hwi_synth_plan_make(struct hwi_synth_plan *p, const struct hwi_synth_config *c, char *err)
 {
     memset(p, 0, sizeof *p);
     p->config = *c;
@@ -233,8 +232,9 @@ int hwi_synth_plan_make(struct hwi_synth_plan *p, const struct hwi_synth_config 
     long test_known = c->test - test_nw;
     if (c->named < 1 || c->train < 1 || c->test < 0 || train_named < c->named ||
         c->train > 10000000 || c->test > 10000000 || c->min_w < 64 || c->max_w < c->min_w)
-        return hwi_seterr(err, "bad data set sizes: %ld named individuals, %ld train "
-                               "photos (%ld of them named), %ld test photos",
+        return hwi_seterr(err,
+                          "bad data set sizes: %ld named individuals, %ld train "
+                          "photos (%ld of them named), %ld test photos",
                           c->named, c->train, train_named, c->test);
     struct hwi_rng256 r;
     rng_seed(&r, c->seed, RNG_PLAN, 0);
@@ -455,22 +455,22 @@ struct fluke {
     float te_exp[2]; /* how late the trailing edge rises to the tip */
     float le_exp[2]; /* how the leading edge bulges forward */
     float notch_d, notch_w;
-    float bulge;     /* convex trailing edge of the lobes */
-    float le_lin;    /* straight part of the leading edge */
-    float ped_w;     /* half width of the tail stock */
-    int nsc[2];      /* trailing-edge scallops */
+    float bulge;  /* convex trailing edge of the lobes */
+    float le_lin; /* straight part of the leading edge */
+    float ped_w;  /* half width of the tail stock */
+    int nsc[2];   /* trailing-edge scallops */
     float sc_c[2][NSCALLOP], sc_w[2][NSCALLOP], sc_a[2][NSCALLOP];
-    int nnick[2];    /* nicks and bites */
+    int nnick[2]; /* nicks and bites */
     float nk_c[2][NNICK], nk_w[2][NNICK], nk_d[2][NNICK];
-    float rough;     /* amplitude of fine trailing-edge roughness */
-    uint32_t nseed;  /* noise seed of edges and pattern */
+    float rough;    /* amplitude of fine trailing-edge roughness */
+    uint32_t nseed; /* noise seed of edges and pattern */
     /* pigmentation */
-    float white;     /* target fraction of white skin */
-    float sym;       /* 0 asymmetric .. 1 mirror-symmetric pattern */
-    float freq;      /* marbling frequency */
-    float crisp;     /* half width of the black/white transition */
+    float white;              /* target fraction of white skin */
+    float sym;                /* 0 asymmetric .. 1 mirror-symmetric pattern */
+    float freq;               /* marbling frequency */
+    float crisp;              /* half width of the black/white transition */
     float margin_a, margin_w; /* dark trailing-edge margin */
-    float lead_a;    /* dark leading edge */
+    float lead_a;             /* dark leading edge */
     float streak_a, streak_n; /* radial streaks */
     float dark_v, white_v;    /* skin brightness of black and white parts */
     int nmark;
@@ -496,8 +496,8 @@ struct tmpl {
 static void fluke_edges(const struct fluke *f, int side, float u, float *T, float *L)
 {
     float tip = f->tip_y[side];
-    float le = f->root_y + (tip - f->root_y) * (f->le_lin * u + (1 - f->le_lin) *
-                                                                powf(u, f->le_exp[side]));
+    float le = f->root_y + (tip - f->root_y) *
+                               (f->le_lin * u + (1 - f->le_lin) * powf(u, f->le_exp[side]));
     float te = f->t0[side] + (tip - f->t0[side]) * powf(u, f->te_exp[side]) +
                f->bulge * sinf((float)M_PI * u);
     if (u < f->notch_w) {
@@ -640,8 +640,8 @@ static void fluke_make(struct fluke *f, uint64_t seed, size_t index)
         float x, y;
         lobe_point(f, &r, &x, &y);
         float rad = (float)unif(&r, 0.004, 0.018);
-        add_capsule(f, x, y, x + (float)unif(&r, -0.01, 0.01), y, rad,
-                    f->dark_v, (float)unif(&r, 0.7, 1.0));
+        add_capsule(f, x, y, x + (float)unif(&r, -0.01, 0.01), y, rad, f->dark_v,
+                    (float)unif(&r, 0.7, 1.0));
     }
     int nwhite = (int)irand(&r, 14);
     for (int i = 0; i < nwhite; i++) {
@@ -833,8 +833,8 @@ static void tmpl_render(struct tmpl *t, int new_scar)
         for (int j = j0 < 0 ? 0 : j0; j <= j1 && j < TH; j++)
             for (int i = i0 < 0 ? 0 : i0; i <= i1 && i < TW; i++) {
                 float x = TX0 + (float)i * inv, y = TY1 - (float)j * inv;
-                float s = dd > 0 ? clampf(((x - k->x0) * dx + (y - k->y0) * dy) / dd, 0, 1)
-                                 : 0;
+                float s =
+                    dd > 0 ? clampf(((x - k->x0) * dx + (y - k->y0) * dy) / dd, 0, 1) : 0;
                 float ex = x - k->x0 - s * dx, ey = y - k->y0 - s * dy;
                 float d = sqrtf(ex * ex + ey * ey);
                 float a = k->a * clampf((k->r - d) * TS + 0.5f, 0, 1);
@@ -860,7 +860,7 @@ struct view {
     double hinv[9]; /* image -> plane */
     float bend;     /* the lobes flex: y += bend x^2 + twist x */
     float twist;
-    int clip;       /* outline_box: only what is above the sea */
+    int clip;               /* outline_box: only what is above the sea */
     double wX, wY, tan_cam; /* a point of the sea line in the image, its slope */
 };
 
@@ -933,24 +933,24 @@ static void outline_box(const struct fluke *f, const struct view *v, double *bx)
     bx[0] = bx[1] = 1e30;
     bx[2] = bx[3] = -1e30;
     for (int pass = v->clip ? 0 : 1; pass < 2 && bx[0] > 1e29; pass++)
-    for (int side = 0; side < 2; side++)
-        for (int k = 0; k <= 64; k++) {
-            float u = (float)k / 64, T, L;
-            fluke_edges(f, side, u, &T, &L);
-            double x = (side ? 1 : -1) * u * f->span[side];
-            double flex = v->bend * x * x + v->twist * x;
-            double ys[2] = {T + flex, L + flex};
-            for (int e = 0; e < 2; e++) {
-                double X, Y;
-                project(v->h, x, ys[e], &X, &Y);
-                if (pass == 0 && Y > v->wY + (X - v->wX) * v->tan_cam)
-                    continue;
-                bx[0] = fmin(bx[0], X);
-                bx[1] = fmin(bx[1], Y);
-                bx[2] = fmax(bx[2], X);
-                bx[3] = fmax(bx[3], Y);
+        for (int side = 0; side < 2; side++)
+            for (int k = 0; k <= 64; k++) {
+                float u = (float)k / 64, T, L;
+                fluke_edges(f, side, u, &T, &L);
+                double x = (side ? 1 : -1) * u * f->span[side];
+                double flex = v->bend * x * x + v->twist * x;
+                double ys[2] = {T + flex, L + flex};
+                for (int e = 0; e < 2; e++) {
+                    double X, Y;
+                    project(v->h, x, ys[e], &X, &Y);
+                    if (pass == 0 && Y > v->wY + (X - v->wX) * v->tan_cam)
+                        continue;
+                    bx[0] = fmin(bx[0], X);
+                    bx[1] = fmin(bx[1], Y);
+                    bx[2] = fmax(bx[2], X);
+                    bx[3] = fmax(bx[3], Y);
+                }
             }
-        }
 }
 
 /* Bilinear sample of the template at plane point (x, y): coverage and
@@ -1190,8 +1190,9 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
                        (float)unif(&r, 0.12, 0.32)};
     /* skin colour = brightness x a tint (black skin bluish, white warm) */
     float skin_dark[3], skin_white[3];
-    float fl = (float)(chance(&r, sh ? 0.4 : 0.1) ? unif(&r, 0.15, 0.35) /* backlit */
-                                                 : unif(&r, 0.55, 1.2)); /* light on the fluke */
+    float fl =
+        (float)(chance(&r, sh ? 0.4 : 0.1) ? unif(&r, 0.15, 0.35)  /* backlit */
+                                           : unif(&r, 0.55, 1.2)); /* light on the fluke */
     float tint = (float)unif(&r, -0.04, 0.04);
     skin_dark[0] = fl * 0.92f;
     skin_dark[1] = fl * 0.97f;
@@ -1273,7 +1274,8 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
             fgrid[j * fw + i] = vnoise((float)(2 * i) * wave_f * 1.5f, fy * sy * 3, ps + 2);
     }
     for (int x = 0; x < W; x++)
-        land_top[x] = -land_h * (0.4f + 0.6f * (0.5f + 0.5f * fbm((float)x * 0.006f, 0, ps + 9, 3)));
+        land_top[x] =
+            -land_h * (0.4f + 0.6f * (0.5f + 0.5f * fbm((float)x * 0.006f, 0, ps + 9, 3)));
 
     /* the part of the image the fluke can cover */
     int fx0 = (int)fmax(0, bx[0] - 4), fx1 = (int)fmin(W - 1, bx[2] + 4);
@@ -1326,8 +1328,7 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
                         col[i] += gl;
                 }
             }
-            float wline = (float)wY + (fx - (float)wX) * tan_cam +
-                          foam_w * 0.5f * gn;
+            float wline = (float)wY + (fx - (float)wX) * tan_cam + foam_w * 0.5f * gn;
             /* the fluke, above the sea surface at the tail stock */
             if (x >= fx0 && x <= fx1 && y >= fy0 && y <= fy1 && fy < wline + 1) {
                 double pw = hi[6] * fx + hi[7] * fy + hi[8];
@@ -1345,19 +1346,23 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
                         float dy = st[i].top - py;
                         if (dx > -2 && dx < 2 && dy > 0 && dy < st[i].len) {
                             float fall = 1 - dy / st[i].len;
-                            float tex = 0.6f + 0.4f * vnoise(px * 40, py * 8, ps + 19 + (uint32_t)i);
+                            float tex =
+                                0.6f + 0.4f * vnoise(px * 40, py * 8, ps + 19 + (uint32_t)i);
                             wet = fmaxf(wet, st[i].a * expf(-dx * dx) * fall * tex);
                         }
                     }
                     if (sheet) {
-                        float dx = (px - sheet_x) / sheet_r, dy = (py - sheet_y) / (sheet_r * 0.7f);
+                        float dx = (px - sheet_x) / sheet_r,
+                              dy = (py - sheet_y) / (sheet_r * 0.7f);
                         float d = dx * dx + dy * dy;
                         if (d < 1)
-                            wet = fmaxf(wet, sheet_a * (1 - d) *
-                                                 (0.7f + 0.3f * vnoise(px * 30, py * 30, ps + 23)));
+                            wet = fmaxf(wet,
+                                        sheet_a * (1 - d) *
+                                            (0.7f + 0.3f * vnoise(px * 30, py * 30, ps + 23)));
                     }
                     for (int i = 0; i < 3; i++) {
-                        float sk = cv * (skin_dark[i] + (skin_white[i] - skin_dark[i]) * cv) * shade;
+                        float sk =
+                            cv * (skin_dark[i] + (skin_white[i] - skin_dark[i]) * cv) * shade;
                         sk += (foam[i] * 0.8f - sk) * wet;
                         col[i] += (sk - col[i]) * ca;
                     }
@@ -1406,8 +1411,8 @@ static int render_photo(const struct hwi_synth_plan *p, size_t idx, const struct
     }
 
     /* optics: focus and motion blur */
-    float sigma = (float)(chance(&r, 0.15) ? unif(&r, 1.2, 2.6) : unif(&r, 0.0, 1.0)) *
-                  (float)W / 600;
+    float sigma =
+        (float)(chance(&r, 0.15) ? unif(&r, 1.2, 2.6) : unif(&r, 0.0, 1.0)) * (float)W / 600;
     gauss_blur(img, tmp, grid, W, H, sigma);
     if (chance(&r, 0.2))
         motion_blur(img, tmp, W, H, (float)unif(&r, 2, 7) * (float)W / 600,

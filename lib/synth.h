@@ -38,15 +38,15 @@
 
 /* Sizes and label statistics of a data set. */
 struct hwi_synth_config {
-    uint64_t seed;      /* everything follows from it, e.g. 1 */
-    long named;         /* named individuals in train, e.g. 5004 */
-    long train;         /* train photos, e.g. 25361 */
-    double train_nw;    /* fraction of train photos labelled new_whale, 0.381 */
-    long test;          /* test photos, e.g. 7960 */
-    double test_nw;     /* fraction of test photos whose truth is new_whale, 0.28 */
-    int min_w, max_w;   /* photo widths in pixels, e.g. 320..800 */
-    double scar_frac;   /* named individuals that gain a scar over time, 0.05 */
-    int shift;          /* 1: test photos from conditions absent from train (another
+    uint64_t seed;    /* everything follows from it, e.g. 1 */
+    long named;       /* named individuals in train, e.g. 5004 */
+    long train;       /* train photos, e.g. 25361 */
+    double train_nw;  /* fraction of train photos labelled new_whale, 0.381 */
+    long test;        /* test photos, e.g. 7960 */
+    double test_nw;   /* fraction of test photos whose truth is new_whale, 0.28 */
+    int min_w, max_w; /* photo widths in pixels, e.g. 320..800 */
+    double scar_frac; /* named individuals that gain a scar over time, 0.05 */
+    int shift;        /* 1: test photos from conditions absent from train (another
                            camera: flat, warm, noisy, JPEG quality 25-45; low side
                            light, 40% backlit; rough sea, spray, running water;
                            |yaw| 38-52 and pitch -32..-20 or 30..40 degrees where
@@ -91,21 +91,20 @@ struct hwi_synth_plan {
 
 /* Draw the plan for C.  Returns 0, or -1 with ERR set (bad sizes, out of
  * memory). */
-int hwi_synth_plan_make(struct hwi_synth_plan *p, const struct hwi_synth_config *c,
-                        char *err);
+int hwi_synth_plan_make(struct hwi_synth_plan *p, const struct hwi_synth_config *c, char *err);
 void hwi_synth_plan_free(struct hwi_synth_plan *p);
 
 /* Label statistics of a plan. */
 struct hwi_synth_stats {
-    size_t train, test;         /* photos */
-    size_t named;               /* named individuals (in train) */
-    size_t train_nw;            /* train photos labelled new_whale */
-    size_t test_nw;             /* test photos whose truth is new_whale */
-    size_t unnamed;             /* distinct unnamed individuals (train + test) */
-    size_t hist[8];             /* named individuals with 1,2,3,4,5,6-10,11-20,>20 train photos */
-    size_t max_photos;          /* most train photos of one individual */
-    size_t scarred;             /* individuals that gain a scar */
-    size_t val_queries;         /* named individuals with >= 2 train photos */
+    size_t train, test; /* photos */
+    size_t named;       /* named individuals (in train) */
+    size_t train_nw;    /* train photos labelled new_whale */
+    size_t test_nw;     /* test photos whose truth is new_whale */
+    size_t unnamed;     /* distinct unnamed individuals (train + test) */
+    size_t hist[8];     /* named individuals with 1,2,3,4,5,6-10,11-20,>20 train photos */
+    size_t max_photos;  /* most train photos of one individual */
+    size_t scarred;     /* individuals that gain a scar */
+    size_t val_queries; /* named individuals with >= 2 train photos */
 };
 void hwi_synth_stats(const struct hwi_synth_plan *p, struct hwi_synth_stats *s);
 

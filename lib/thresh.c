@@ -72,8 +72,8 @@ void hwi_top5_push_photo(struct hwi_top5 *t, const char *label, double score,
         t->nw_photo = photo;
         return;
     }
-    if (t->k == HWI_TOPK && !before(score, label, t->score[HWI_TOPK - 1],
-                                    t->label[HWI_TOPK - 1]))
+    if (t->k == HWI_TOPK &&
+        !before(score, label, t->score[HWI_TOPK - 1], t->label[HWI_TOPK - 1]))
         return;
     int i = t->k < HWI_TOPK ? t->k++ : HWI_TOPK - 1;
     for (; i > 0 && before(score, label, t->score[i - 1], t->label[i - 1]); i--) {
@@ -153,8 +153,7 @@ char *hwi_thresh_format(char *buf, size_t size, double thr)
 }
 
 double hwi_top5_map5(const struct hwi_top5 *t, const char *const *truth, size_t n,
-                     enum hwi_nw_mode mode, double thr, const char *const *pad,
-                     size_t npad)
+                     enum hwi_nw_mode mode, double thr, const char *const *pad, size_t npad)
 {
     struct hwi_eval e = {0};
     const char *ids[HWI_TOPK];
@@ -195,8 +194,8 @@ static double short_between(double lo, double hi)
 }
 
 struct event {
-    double at;     /* threshold where the change happens */
-    int delta;     /* change of the summed AP (1/60ths) once T passes AT */
+    double at; /* threshold where the change happens */
+    int delta; /* change of the summed AP (1/60ths) once T passes AT */
 };
 
 static int by_at(const void *a, const void *b)
@@ -282,8 +281,7 @@ static int exact_search(const struct hwi_top5 *t, const char *const *truth, size
 
 int hwi_thresh_search(const struct hwi_top5 *t, const char *const *truth, size_t n,
                       enum hwi_nw_mode mode, const char *const *pad, size_t npad,
-                      const double *grid, size_t ngrid, double *thr, double *map5,
-                      char *err)
+                      const double *grid, size_t ngrid, double *thr, double *map5, char *err)
 {
     if (mode == HWI_NW_NONE) {
         *thr = 0;

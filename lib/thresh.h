@@ -36,17 +36,16 @@ enum hwi_nw_mode { HWI_NW_MAX, HWI_NW_ADD, HWI_NW_NONE };
 int hwi_nw_mode_parse(const char *s, enum hwi_nw_mode *mode);
 const char *hwi_nw_mode_name(enum hwi_nw_mode mode);
 
-
 /* ------------------------------------------------------------------------
  * Rankings and new_whale. */
 struct hwi_top5 {
-    int k;                         /* individuals kept, 0..HWI_TOPK */
-    const char *label[HWI_TOPK];   /* best first */
+    int k;                       /* individuals kept, 0..HWI_TOPK */
+    const char *label[HWI_TOPK]; /* best first */
     double score[HWI_TOPK];
-    int has_nw;                    /* the list has its own new_whale */
-    double nw;                     /* its score */
-    const char *photo[HWI_TOPK];   /* the photo that gave each score, or NULL */
-    const char *nw_photo;          /* new_whale's, or NULL */
+    int has_nw;                  /* the list has its own new_whale */
+    double nw;                   /* its score */
+    const char *photo[HWI_TOPK]; /* the photo that gave each score, or NULL */
+    const char *nw_photo;        /* new_whale's, or NULL */
 };
 
 void hwi_top5_init(struct hwi_top5 *t);
@@ -81,8 +80,7 @@ int hwi_top5_predict(const struct hwi_top5 *t, enum hwi_nw_mode mode, double thr
  * if out of memory. */
 int hwi_thresh_search(const struct hwi_top5 *t, const char *const *truth, size_t n,
                       enum hwi_nw_mode mode, const char *const *pad, size_t npad,
-                      const double *grid, size_t ngrid, double *thr, double *map5,
-                      char *err);
+                      const double *grid, size_t ngrid, double *thr, double *map5, char *err);
 
 /* Format threshold THR into BUF (at least 32 bytes) with %.9g, or %.17g
  * when that does not read back as THR, so that a fitted threshold given
@@ -91,8 +89,7 @@ char *hwi_thresh_format(char *buf, size_t size, double thr);
 
 /* MAP@5 of T[0..n) at threshold THR (ignored for HWI_NW_NONE), with hwi_eval. */
 double hwi_top5_map5(const struct hwi_top5 *t, const char *const *truth, size_t n,
-                     enum hwi_nw_mode mode, double thr, const char *const *pad,
-                     size_t npad);
+                     enum hwi_nw_mode mode, double thr, const char *const *pad, size_t npad);
 
 /* ------------------------------------------------------------------------
  * Padding: rows with fewer than five ids are filled from a list of

@@ -317,8 +317,8 @@ void hwi_aug_photometric(float *x, size_t n, double gain, double offset)
     }
 }
 
-void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src,
-                 float *dst, int w, int h, int c)
+void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src, float *dst,
+                 int w, int h, int c)
 {
     double m[6];
     hwi_aug_draw(a, r, w, h, m);

@@ -30,16 +30,16 @@
  * given) keeps every image with a label, and maps it to REF's classes: y is
  * -1 for new_whale and for whales REF does not know. */
 struct hwi_trainset {
-    int dim;             /* floats per image (w * h * c) */
-    size_t n;            /* images kept */
-    float *x;            /* [n][dim] pixels */
-    int *y;              /* [n] class index, or -1 (validation only) */
-    char **key;          /* [n] image names */
-    char **truth;        /* [n] the label of each image */
-    int classes;         /* distinct classes */
-    char **label;        /* [classes] class names, strcmp order */
-    size_t unlabelled;   /* stream images with no row in the CSV */
-    size_t new_whale;    /* stream images labelled new_whale (training only) */
+    int dim;           /* floats per image (w * h * c) */
+    size_t n;          /* images kept */
+    float *x;          /* [n][dim] pixels */
+    int *y;            /* [n] class index, or -1 (validation only) */
+    char **key;        /* [n] image names */
+    char **truth;      /* [n] the label of each image */
+    int classes;       /* distinct classes */
+    char **label;      /* [classes] class names, strcmp order */
+    size_t unlabelled; /* stream images with no row in the CSV */
+    size_t new_whale;  /* stream images labelled new_whale (training only) */
 };
 
 /* Read every record of S (a keyed stream), look its key up in LABELS, and
@@ -92,8 +92,8 @@ void hwi_aug_photometric(float *x, size_t n, double gain, double offset);
 
 /* The whole augmentation of one image of C planes of W x H: one warp drawn
  * from A applied to every plane, then one brightness/contrast change. */
-void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src,
-                 float *dst, int w, int h, int c);
+void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src, float *dst,
+                 int w, int h, int c);
 
 /* ------------------------------------------------------------------------
  * Schedule. */
@@ -124,15 +124,15 @@ char *hwi_train_datafile(const char *name, const char *suffix);
  *   f64 elapsed seconds, u64 images seen, u64 state length, the network's state
  *   (hwi_nn_state_get), u32 total file size. */
 struct hwi_ckpt {
-    long epoch;             /* epochs done */
-    char *settings;         /* the options that must not change, as text */
+    long epoch;     /* epochs done */
+    char *settings; /* the options that must not change, as text */
     struct hwi_rng rng;
-    size_t n;               /* images */
-    size_t *perm;           /* [n] the image order after the last shuffle */
-    double busy;            /* seconds spent in training steps so far */
-    double elapsed;         /* wall seconds of the run so far */
-    uint64_t seen;          /* images trained on so far */
-    unsigned char *state;   /* the network's training state */
+    size_t n;             /* images */
+    size_t *perm;         /* [n] the image order after the last shuffle */
+    double busy;          /* seconds spent in training steps so far */
+    double elapsed;       /* wall seconds of the run so far */
+    uint64_t seen;        /* images trained on so far */
+    unsigned char *state; /* the network's training state */
     size_t state_size;
 };
 

@@ -38,7 +38,9 @@ int hwi_tsv_next(struct hwi_tsv *r)
             if (n++ < 4)
                 f[n - 1] = tok;
         if (n != 3 && n != 4)
-            return hwi_seterr(r->err, "%s:%ld: expected 3 tab-separated fields (query, label, score) and an optional photo, got %d",
+            return hwi_seterr(r->err,
+                              "%s:%ld: expected 3 tab-separated fields (query, label, score) "
+                              "and an optional photo, got %d",
                               r->name, r->line, n);
         if (n == 4 && !f[3][0])
             return hwi_seterr(r->err, "%s:%ld: empty photo (write '-' for none)", r->name,

@@ -60,7 +60,7 @@ struct hwi_groups {
     struct hwi_tsv tsv;
     int pending; /* tsv holds a line of the next group */
     int eof;
-    struct hwi_map done; /* finished queries */
+    struct hwi_map done;   /* finished queries */
     struct hwi_map labels; /* labels of the current group */
 };
 

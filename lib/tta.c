@@ -74,8 +74,8 @@ void hwi_tta_view(unsigned modes, int v, const float *x, float *dst, int n, int 
     }
 }
 
-int hwi_tta_forward(struct hwi_nn *nn, unsigned modes, const float *x, int n,
-                    float *features, float *logits, char *err)
+int hwi_tta_forward(struct hwi_nn *nn, unsigned modes, const float *x, int n, float *features,
+                    float *logits, char *err)
 {
     if (!modes)
         return hwi_nn_forward(nn, x, n, features, logits, err);

@@ -34,7 +34,7 @@ void hwi_tta_view(unsigned modes, int v, const float *x, float *dst, int n, int 
 
 /* hwi_nn_forward of the N images X, averaged over the views of MODES (see
  * above); MODES 0 is a plain hwi_nn_forward. */
-int hwi_tta_forward(struct hwi_nn *nn, unsigned modes, const float *x, int n,
-                    float *features, float *logits, char *err);
+int hwi_tta_forward(struct hwi_nn *nn, unsigned modes, const float *x, int n, float *features,
+                    float *logits, char *err);
 
 #endif /* HWI_TTA_H */

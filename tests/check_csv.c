@@ -65,13 +65,13 @@ START_TEST(test_labels_reject)
     labels_reject("Image,Label\na,b\n", "bad.csv:1: bad header");
     labels_reject("Image,Id\na.jpg,w_1\nb.jpg\n", "bad.csv:3: expected 2 fields");
     labels_reject("Image,Id\na.jpg,w_1,x\n", "bad.csv:2: expected 2 fields");
-    labels_reject("Image,Id\na.jpg,w_1\na.jpg,w_2\n", "bad.csv:3: duplicate image 'a.jpg' (first on line 2)");
+    labels_reject("Image,Id\na.jpg,w_1\na.jpg,w_2\n",
+                  "bad.csv:3: duplicate image 'a.jpg' (first on line 2)");
     labels_reject("Image,Id\na.jpg,\n", "bad.csv:2: empty Id");
     labels_reject("Image,Id\n,w_1\n", "bad.csv:2: empty image name");
     labels_reject("Image,Id\n\"a.jpg,w_1\n", "bad.csv:2: unterminated");
     labels_reject("Image,Id\n\"a\"x,w_1\n", "bad.csv:2: text after a closing quote");
-    labels_reject("Image,Id\na.jpg,w_1\r\r\n",
-                  "bad.csv:2: carriage return inside the line");
+    labels_reject("Image,Id\na.jpg,w_1\r\r\n", "bad.csv:2: carriage return inside the line");
     char err[HWI_ERRLEN];
     struct hwi_labels t;
     ck_assert_int_eq(hwi_labels_load(&t, test_tmppath("missing.csv"), err), -1);
@@ -105,27 +105,31 @@ START_TEST(test_boxes)
 {
     char err[HWI_ERRLEN];
     struct hwi_boxes b;
-    ck_assert_int_eq(hwi_boxes_load(&b, file_with("bb.csv", "Image,x0,y0,x1,y1\n"
-                                                            "a.jpg,10,20,300,200\n"
-                                                            "b.jpg,0,0,0,0\n"),
+    ck_assert_int_eq(hwi_boxes_load(&b,
+                                    file_with("bb.csv", "Image,x0,y0,x1,y1\n"
+                                                        "a.jpg,10,20,300,200\n"
+                                                        "b.jpg,0,0,0,0\n"),
                                     err),
                      0);
     ck_assert_uint_eq(b.n, 2);
     ck_assert_int_eq(b.box[0].x0, 10);
     ck_assert_int_eq(b.box[0].y1, 200);
     hwi_boxes_free(&b);
-    ck_assert_int_eq(hwi_boxes_load(&b, file_with("bb.csv", "Image,x0,y0,x1,y1\n"
-                                                            "a.jpg,10,20,5,200\n"),
+    ck_assert_int_eq(hwi_boxes_load(&b,
+                                    file_with("bb.csv", "Image,x0,y0,x1,y1\n"
+                                                        "a.jpg,10,20,5,200\n"),
                                     err),
                      -1);
     ck_assert_ptr_nonnull(strstr(err, "bb.csv:2: inverted box"));
-    ck_assert_int_eq(hwi_boxes_load(&b, file_with("bb.csv", "Image,x0,y0,x1,y1\n"
-                                                            "a.jpg,10,-1,5,200\n"),
+    ck_assert_int_eq(hwi_boxes_load(&b,
+                                    file_with("bb.csv", "Image,x0,y0,x1,y1\n"
+                                                        "a.jpg,10,-1,5,200\n"),
                                     err),
                      -1);
     ck_assert_ptr_nonnull(strstr(err, "bb.csv:2: y0 is '-1'"));
-    ck_assert_int_eq(hwi_boxes_load(&b, file_with("bb.csv", "Image,x0,y0,x1,y1\n"
-                                                            "a.jpg,1.5,0,5,200\n"),
+    ck_assert_int_eq(hwi_boxes_load(&b,
+                                    file_with("bb.csv", "Image,x0,y0,x1,y1\n"
+                                                        "a.jpg,1.5,0,5,200\n"),
                                     err),
                      -1);
     ck_assert_ptr_nonnull(strstr(err, "bb.csv:2: x0"));
@@ -136,9 +140,10 @@ START_TEST(test_preds)
 {
     char err[HWI_ERRLEN];
     struct hwi_preds p;
-    ck_assert_int_eq(hwi_preds_load(&p, file_with("sub.csv", "Image,Id\n"
-                                                             "a.jpg,new_whale w_1 w_2 w_3 w_4\n"
-                                                             "b.jpg,w_9\n"),
+    ck_assert_int_eq(hwi_preds_load(&p,
+                                    file_with("sub.csv", "Image,Id\n"
+                                                         "a.jpg,new_whale w_1 w_2 w_3 w_4\n"
+                                                         "b.jpg,w_9\n"),
                                     err),
                      0);
     ck_assert_uint_eq(p.n, 2);
@@ -157,13 +162,13 @@ START_TEST(test_preds)
     hwi_preds_free(&q);
     hwi_preds_free(&p);
 
-    ck_assert_int_eq(hwi_preds_load(&p, file_with("sub.csv", "Image,Id\n"
-                                                             "a.jpg,a b c d e f\n"),
+    ck_assert_int_eq(hwi_preds_load(&p,
+                                    file_with("sub.csv", "Image,Id\n"
+                                                         "a.jpg,a b c d e f\n"),
                                     err),
                      -1);
     ck_assert_ptr_nonnull(strstr(err, "sub.csv:2: more than 5 ids"));
-    ck_assert_int_eq(hwi_preds_load(&p, file_with("sub.csv", "Image,Id\na.jpg,\n"), err),
-                     -1);
+    ck_assert_int_eq(hwi_preds_load(&p, file_with("sub.csv", "Image,Id\na.jpg,\n"), err), -1);
     ck_assert_ptr_nonnull(strstr(err, "sub.csv:2: no ids"));
 }
 END_TEST
@@ -425,8 +430,8 @@ static void boxes_reject(const char *text, size_t len, int flags, const char *wa
     const char *path = file_bytes("bad.b", text, len);
     ck_assert_int_eq(hwi_boxes_read(&b, path, flags, err), -1);
     size_t dir = strlen(path) - strlen("bad.b");
-    ck_assert_msg(!strncmp(err, path, dir) && !strcmp(err + dir, want), "expected '%s', got '%s'",
-                  want, err);
+    ck_assert_msg(!strncmp(err, path, dir) && !strcmp(err + dir, want),
+                  "expected '%s', got '%s'", want, err);
     ck_assert_uint_eq(b.n, 0);
     ck_assert_ptr_null(b.box);
 }

@@ -141,8 +141,7 @@ START_TEST(test_versions)
 
     const char *junk = test_tmppath("junk.db");
     FILE *fp = fopen(junk, "wb");
-    fputs("this is not a database, just text that is long enough to fail the header",
-          fp);
+    fputs("this is not a database, just text that is long enough to fail the header", fp);
     fclose(fp);
     ck_assert_ptr_null(hwi_db_open(junk, HWI_DB_READONLY, err));
     ck_assert_ptr_nonnull(strstr(err, "junk.db"));

@@ -19,15 +19,18 @@
 START_TEST(test_view_roundtrip)
 {
     static const long size[][2] = {{640, 480}, {1023, 77}, {64, 64}, {3000, 1999}};
-    static const float views[][4] = {{0, 0, 1, 1},           {0.1f, 0.25f, 0.7f, 0.55f},
-                                     {-0.2f, -0.1f, 1.3f, 0.4f}, {0.33f, 0.01f, 0.34f, 0.99f}};
+    static const float views[][4] = {{0, 0, 1, 1},
+                                     {0.1f, 0.25f, 0.7f, 0.55f},
+                                     {-0.2f, -0.1f, 1.3f, 0.4f},
+                                     {0.33f, 0.01f, 0.34f, 0.99f}};
     struct hwi_rng r;
     hwi_rng_seed(&r, 7);
     for (int s = 0; s < 4; s++)
         for (int v = 0; v < 4; v++)
             for (int k = 0; k < 200; k++) {
                 long w = size[s][0], h = size[s][1];
-                long x0 = (long)hwi_rng_below(&r, (uint64_t)w), y0 = (long)hwi_rng_below(&r, (uint64_t)h);
+                long x0 = (long)hwi_rng_below(&r, (uint64_t)w),
+                     y0 = (long)hwi_rng_below(&r, (uint64_t)h);
                 long x1 = x0 + (long)hwi_rng_below(&r, (uint64_t)(w - x0));
                 long y1 = y0 + (long)hwi_rng_below(&r, (uint64_t)(h - y0));
                 struct hwi_rect a = {x0, y0, x1, y1}, b;
@@ -81,8 +84,8 @@ START_TEST(test_view_sample)
     hwi_detect_view_sample(src, 4, (const float[4]){0, 0, 1, 1}, dst, 2);
     for (int y = 0; y < 2; y++)
         for (int x = 0; x < 2; x++)
-            ck_assert_float_eq_tol(dst[2 * y + x], (10 * (2 * x + 0.5) + 50 * (2 * y + 0.5)) / 255,
-                                   1e-6);
+            ck_assert_float_eq_tol(dst[2 * y + x],
+                                   (10 * (2 * x + 0.5) + 50 * (2 * y + 0.5)) / 255, 1e-6);
     /* x fractions [-1, 0]: every column samples left of pixel 0's centre */
     hwi_detect_view_sample(src, 4, (const float[4]){-1, 0, 0, 1}, dst, 2);
     ck_assert_float_eq_tol(dst[0], 50 * 0.5 / 255, 1e-6);

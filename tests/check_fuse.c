@@ -25,7 +25,6 @@ START_TEST(test_thresh_format)
 }
 END_TEST
 
-
 static const char *const L6[] = {"w_a", "w_b", "w_c", "w_d", "w_e", "w_f"};
 static const float LOGITS[6][6] = {
     {2.0f, 1.0f, 0.5f, -1.0f, 0.0f, 0.3f},  {0.1f, 3.0f, 0.2f, 0.0f, -0.5f, 1.1f},
@@ -79,16 +78,15 @@ START_TEST(test_grid_like_original)
     ck_assert_int_eq(hwi_parse_grid("0:0.95:0.0079166666666666667", 0, 1, &grid, &n, err), 0);
     ck_assert_uint_eq(n, 121);
     double thr, map5;
-    ck_assert_int_eq(
-        hwi_thresh_search(t, (const char *const *)TRUTH6, 6, HWI_NW_MAX, NULL, 0, grid, n,
-                          &thr, &map5, err),
-        0);
+    ck_assert_int_eq(hwi_thresh_search(t, (const char *const *)TRUTH6, 6, HWI_NW_MAX, NULL, 0,
+                                       grid, n, &thr, &map5, err),
+                     0);
     ck_assert_double_eq_tol(thr, 0.2770833333333333, 1e-12);
     ck_assert_double_eq_tol(map5, 0.7638888888888888, 1e-12);
     /* the exact search can only do as well or better */
     double thr2, map52;
-    ck_assert_int_eq(hwi_thresh_search(t, (const char *const *)TRUTH6, 6, HWI_NW_MAX, NULL,
-                                       0, NULL, 0, &thr2, &map52, err),
+    ck_assert_int_eq(hwi_thresh_search(t, (const char *const *)TRUTH6, 6, HWI_NW_MAX, NULL, 0,
+                                       NULL, 0, &thr2, &map52, err),
                      0);
     ck_assert(map52 >= map5 - 1e-12);
     free(grid);
@@ -129,9 +127,9 @@ START_TEST(test_mix_like_original)
         double f[7];
         hwi_fuse_scores(&wt, nw_id, j.uid, j.val, j.miss, j.nu, f);
         if (q == 1) {
-            static const double want[7] = {0.9006641914223913,  2.191803896039974,
-                                           1.9508275173900602,  0.6005330063405552,
-                                           0.3001774238924475,  0.15599401632357826,
+            static const double want[7] = {0.9006641914223913,       2.191803896039974,
+                                           1.9508275173900602,       0.6005330063405552,
+                                           0.3001774238924475,       0.15599401632357826,
                                            1.4200000059604645 - 1.02};
             for (int u = 0; u < 7; u++)
                 ck_assert_double_eq_tol(f[u], want[u], 1e-6);
@@ -188,9 +186,9 @@ START_TEST(test_join_missing)
     m.kind = HWI_MISS_MIN;
     ck_assert_int_eq(hwi_join_query(&j, in, &m, &ls, nw, "q", names, err), 0);
     hwi_fuse_scores(&wt, nw, j.uid, j.val, j.miss, j.nu, f);
-    ck_assert_double_eq(f[0], 2.0);  /* 2*.5 + 1 */
-    ck_assert_double_eq(f[2], 4.0);  /* 4*.75 + 1 */
-    ck_assert_double_eq(f[3], 2.5);  /* 2*.25 + 2 */
+    ck_assert_double_eq(f[0], 2.0); /* 2*.5 + 1 */
+    ck_assert_double_eq(f[2], 4.0); /* 4*.75 + 1 */
+    ck_assert_double_eq(f[3], 2.5); /* 2*.25 + 2 */
 
     /* a zero-weight input lists nothing: its labels are no candidates */
     w[0] = 0;
@@ -407,7 +405,8 @@ START_TEST(test_logits_fit)
     double *tgrid, cgrid[3] = {2.2, 4, 0.5};
     size_t nt;
     char err[HWI_ERRLEN];
-    ck_assert_int_eq(hwi_parse_grid("0:0.95:0.0079166666666666667", 0, 1, &tgrid, &nt, err), 0);
+    ck_assert_int_eq(hwi_parse_grid("0:0.95:0.0079166666666666667", 0, 1, &tgrid, &nt, err),
+                     0);
     struct hwi_mult_fit f;
     ck_assert_int_eq(hwi_logits_fit(&lg, &ls, cgrid, 3, HWI_NW_MAX, tgrid, nt, &f, err), 0);
     ck_assert_double_eq_tol(f.ranked, 28.0 / 72, 1e-12);
@@ -528,7 +527,8 @@ START_TEST(test_fitset_fit)
     size_t one[2] = {1, 1};
     struct hwi_fit_opts oz = {HWI_NW_MAX, NULL, 0, gz, one, gv, nv, NULL, NULL, HWI_FIT_GRID};
     ck_assert_int_eq(hwi_fit_grid_check(&oz, 2, &combos, err), -1);
-    ck_assert_pstr_eq(strstr(err, "only zeros"), err + strlen(err) - strlen("only zeros: nothing to fuse"));
+    ck_assert_pstr_eq(strstr(err, "only zeros"),
+                      err + strlen(err) - strlen("only zeros: nothing to fuse"));
     size_t many[2] = {1001, 1000};
     double *big = calloc(1001, sizeof *big), *gb[2] = {big, big};
     big[1] = 1;
@@ -598,7 +598,8 @@ START_TEST(test_report)
     FILE *fp = open_memstream(&buf, &size);
     ck_assert_ptr_nonnull(fp);
     hwi_thresh_report_head(fp);
-    hwi_thresh_report_line(fp, "thresh", 3, 0.5, HWI_NW_MAX, 0.25, 2.0 / 3, "--threshold=0.25");
+    hwi_thresh_report_line(fp, "thresh", 3, 0.5, HWI_NW_MAX, 0.25, 2.0 / 3,
+                           "--threshold=0.25");
     hwi_thresh_report_line(fp, "fused", 3, 0.5, HWI_NW_NONE, 0.25, 0, "--weights=1");
     fclose(fp);
     ck_assert_str_eq(buf, "# stage\tqueries\tmap5\tthreshold\tmap5_nw\toptions\n"

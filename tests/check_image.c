@@ -8,9 +8,11 @@
 #include <stdint.h>
 #include <string.h>
 
-
 static const struct hwi_crop_params nearest = {
-    .size = 10, .margin = 0.1, .kernel = HWI_KERNEL_NEAREST, .autorotate = 1,
+    .size = 10,
+    .margin = 0.1,
+    .kernel = HWI_KERNEL_NEAREST,
+    .autorotate = 1,
     .shrink_on_load = 1,
 };
 

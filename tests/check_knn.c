@@ -16,8 +16,7 @@
  * with no label, almost identical to g1. */
 static const char *gname[] = {"g1.jpg", "g2.jpg", "g3.jpg", "g4.jpg",
                               "g5.jpg", "g6.jpg", "g7.jpg"};
-static const char *glabel[] = {"w_a",       "w_a", "w_b", "new_whale",
-                               "new_whale", NULL,  "w_c"};
+static const char *glabel[] = {"w_a", "w_a", "w_b", "new_whale", "new_whale", NULL, "w_c"};
 static const float gvec[][4] = {
     {0.5f, -0.25f, 1.0f, 0.75f}, {-1.0f, 0.5f, 0.25f, 0.0f},  {0.1f, 0.2f, 0.3f, 0.4f},
     {0.9f, -0.1f, 0.8f, 0.7f},   {-0.3f, -0.6f, 0.2f, -0.9f}, {0.5f, -0.25f, 1.0f, 0.7f},
@@ -53,14 +52,10 @@ static const struct want want_default[] = {
 };
 /* numpy, HWI_KNN_NO_NEW_WHALE */
 static const struct want want_nonew[] = {
-    {0, "w_a", "g1.jpg", 0.92094305142754829},
-    {0, "w_b", "g3.jpg", 0.56125178937583997},
-    {0, "w_c", "g7.jpg", 0.012579126902570237},
-    {1, "w_a", "g1.jpg", 0.50628956345128517},
-    {1, "w_c", "g7.jpg", 0.33856216632013736},
-    {2, "w_b", "g3.jpg", 0.50628956345128517},
-    {2, "w_a", "g2.jpg", 0.0078432583507784814},
-    {2, "w_c", "g7.jpg", -0.045825033167594453},
+    {0, "w_a", "g1.jpg", 0.92094305142754829},   {0, "w_b", "g3.jpg", 0.56125178937583997},
+    {0, "w_c", "g7.jpg", 0.012579126902570237},  {1, "w_a", "g1.jpg", 0.50628956345128517},
+    {1, "w_c", "g7.jpg", 0.33856216632013736},   {2, "w_b", "g3.jpg", 0.50628956345128517},
+    {2, "w_a", "g2.jpg", 0.0078432583507784814}, {2, "w_c", "g7.jpg", -0.045825033167594453},
 };
 /* numpy, HWI_KNN_KEEP_SELF: a query that is a gallery image scores 1 */
 static const struct want want_self[] = {
@@ -126,8 +121,7 @@ END_TEST
 
 START_TEST(test_rank_no_new_whale)
 {
-    check_rank(HWI_KNN_NO_NEW_WHALE, want_nonew, sizeof want_nonew / sizeof *want_nonew,
-               0);
+    check_rank(HWI_KNN_NO_NEW_WHALE, want_nonew, sizeof want_nonew / sizeof *want_nonew, 0);
 }
 END_TEST
 
@@ -159,8 +153,7 @@ START_TEST(test_search)
     ck_assert_str_eq(k.label[0], "w_a");
     ck_assert_str_eq(k.label[2], "new_whale");
     static const double want[3][4] = {
-        {0.025000004470349117, 0.76999996930360914, 0.27999996811151773,
-         3.8999999225139619},
+        {0.025000004470349117, 0.76999996930360914, 0.27999996811151773, 3.8999999225139619},
         {0.97499998062849047, INFINITY, 1.0699999514222154, 1.7500000312924386},
         {3.9375000000000004, 0.97499998062849047, 0.22499997690320103, 4.375},
     };
@@ -256,8 +249,7 @@ START_TEST(test_blocks)
     }
     struct hwi_knn_hit *hits = malloc(sizeof *hits * NQ * TOP);
     size_t *nhits = malloc(sizeof *nhits * NQ);
-    ck_assert_int_eq(hwi_knn_rank(&k, q, NQ, (const char *const *)keys, TOP, hits, nhits),
-                     0);
+    ck_assert_int_eq(hwi_knn_rank(&k, q, NQ, (const char *const *)keys, TOP, hits, nhits), 0);
     double best[NL];
     for (int i = 0; i < NQ; i++) {
         for (int c = 0; c < NL; c++)

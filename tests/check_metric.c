@@ -38,8 +38,9 @@ START_TEST(test_eval)
     ck_assert_uint_eq(e.n, 5);
     ck_assert_double_eq_tol(hwi_eval_map5(&e), 2.7 / 5, 1e-12);
     ck_assert_double_eq_tol(hwi_eval_top1(&e), 2.0 / 5, 1e-12);
-    ck_assert_double_eq_tol(hwi_eval_nw_precision(&e), 1.0 / 2, 1e-12); /* p2 wrong, p5 right */
-    ck_assert_double_eq_tol(hwi_eval_nw_recall(&e), 1.0 / 2, 1e-12);    /* p4 missed */
+    ck_assert_double_eq_tol(hwi_eval_nw_precision(&e), 1.0 / 2,
+                            1e-12);                                  /* p2 wrong, p5 right */
+    ck_assert_double_eq_tol(hwi_eval_nw_recall(&e), 1.0 / 2, 1e-12); /* p4 missed */
     struct hwi_eval z = {0};
     ck_assert_double_eq(hwi_eval_map5(&z), 0);
     ck_assert_double_eq(hwi_eval_nw_precision(&z), 0);

@@ -87,8 +87,7 @@ static const char *load_error(const char *text, int classes)
 {
     static char err[HWI_ERRLEN];
     err[0] = 0;
-    struct hwi_nn *nn =
-        hwi_nn_load(write_file("bad.cfg", text), NULL, 0, classes, 1, err);
+    struct hwi_nn *nn = hwi_nn_load(write_file("bad.cfg", text), NULL, 0, classes, 1, err);
     ck_assert_msg(nn == NULL, "loading succeeded:\n%s", text);
     return err;
 }
@@ -182,17 +181,14 @@ static int tensors(struct hwi_nn *nn, int i, struct tensor *t)
             l->weights, l->weight_updates,
             nn->aux[i].kind == HWI_CONV ? l->nweights : l->inputs * l->outputs,
             nn->aux[i].kind == HWI_CONV ? "conv weights" : "connected weights"};
-        t[k++] =
-            (struct tensor){l->biases, l->bias_updates,
-                            nn->aux[i].kind == HWI_CONV ? l->n : l->outputs, "biases"};
+        t[k++] = (struct tensor){l->biases, l->bias_updates,
+                                 nn->aux[i].kind == HWI_CONV ? l->n : l->outputs, "biases"};
         if (l->batch_normalize)
             t[k++] = (struct tensor){l->scales, l->scale_updates, t[1].n, "BN scales"};
         break;
     case HWI_BN:
-        t[k++] =
-            (struct tensor){l->scales, l->scale_updates, l->out_c, "[batchnorm] scales"};
-        t[k++] =
-            (struct tensor){l->biases, l->bias_updates, l->out_c, "[batchnorm] biases"};
+        t[k++] = (struct tensor){l->scales, l->scale_updates, l->out_c, "[batchnorm] scales"};
+        t[k++] = (struct tensor){l->biases, l->bias_updates, l->out_c, "[batchnorm] biases"};
         break;
     case HWI_ARCFACE:
     case HWI_COSFACE:
@@ -205,8 +201,7 @@ static int tensors(struct hwi_nn *nn, int i, struct tensor *t)
             t[k++] = (struct tensor){l->weights, l->weight_updates, 1,
                                      nn->aux[i].kind == HWI_GEM ? "GeM p" : "ring R"};
         break;
-    default:
-        break;
+    default: break;
     }
     return k;
 }
@@ -235,8 +230,8 @@ static void net_backward(struct hwi_nn *nn, float *dx)
 /* Relative error of the analytic gradient A against central differences
  * of the loss over up to NS entries of P (step H); the worst over tensors
  * is returned.  Prints one line per tensor when LABEL is set. */
-static double check_tensor(struct hwi_nn *nn, float *p, const float *a, int n, int ns,
-                           float h, const char *label, const char *name, int li)
+static double check_tensor(struct hwi_nn *nn, float *p, const float *a, int n, int ns, float h,
+                           const char *label, const char *name, int li)
 {
     double num[64], ana[64], scale = 0, worst = 0;
     ns = ns > n ? n : ns;
@@ -261,8 +256,8 @@ static double check_tensor(struct hwi_nn *nn, float *p, const float *a, int n, i
     for (int s = 0; s < ns; s++)
         worst = fmax(worst, fabs(num[s] - ana[s]) / scale);
     if (label)
-        fprintf(stderr, "gradcheck %-14s layer %2d %-20s %d/%d entries: error %.1e\n",
-                label, li, name, ns, n, worst);
+        fprintf(stderr, "gradcheck %-14s layer %2d %-20s %d/%d entries: error %.1e\n", label,
+                li, name, ns, n, worst);
     return worst;
 }
 
@@ -281,8 +276,8 @@ static double gradcheck(struct hwi_nn *nn, int ns, float h, const char *label)
         for (int j = 0; j < k; j++) {
             a = realloc(a, sizeof(float) * t[j].n);
             memcpy(a, t[j].u, sizeof(float) * t[j].n);
-            worst = fmax(worst,
-                         check_tensor(nn, t[j].p, a, t[j].n, ns, h, label, t[j].name, i));
+            worst =
+                fmax(worst, check_tensor(nn, t[j].p, a, t[j].n, ns, h, label, t[j].name, i));
         }
     }
     worst = fmax(worst, check_tensor(nn, net->input, dx, nin, ns, h, label, "input", -1));
@@ -342,14 +337,13 @@ START_TEST(gc_bn_conv)
 }
 END_TEST
 
-static const char cfg_bn[] =
-    "[net]\nbatch=4\nwidth=3\nheight=3\nchannels=2\n"
-    "[convolutional]\nfilters=3\nsize=3\npad=1\nactivation=linear\n"
-    "[batchnorm]\n"
-    "[connected]\noutput=5\nactivation=elu\n"
-    "[batchnorm]\n"
-    "[connected]\noutput=classes\nactivation=linear\n"
-    "[softmax]\n";
+static const char cfg_bn[] = "[net]\nbatch=4\nwidth=3\nheight=3\nchannels=2\n"
+                             "[convolutional]\nfilters=3\nsize=3\npad=1\nactivation=linear\n"
+                             "[batchnorm]\n"
+                             "[connected]\noutput=5\nactivation=elu\n"
+                             "[batchnorm]\n"
+                             "[connected]\noutput=classes\nactivation=linear\n"
+                             "[softmax]\n";
 
 /* P2: Darknet's [batchnorm] segfaults at the first forward on CPU. */
 START_TEST(gc_batchnorm)
@@ -375,17 +369,16 @@ START_TEST(gc_batchnorm_fixed)
 }
 END_TEST
 
-static const char cfg_p1[] =
-    "[net]\nbatch=2\nwidth=6\nheight=6\nchannels=2\n"
-    "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=elu\n"
-    "[convolutional]\nfilters=4\nsize=1\nactivation=elu\n"
-    "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=linear\n"
-    "[shortcut]\nfrom=0\nactivation=elu\n"
-    "[maxpool]\nsize=2\nstride=2\n"
-    "[convolutional]\nfilters=3\nsize=1\nactivation=elu\n"
-    "[route]\nlayers=-1,-2\n"
-    "[connected]\noutput=classes\nactivation=linear\n"
-    "[softmax]\n";
+static const char cfg_p1[] = "[net]\nbatch=2\nwidth=6\nheight=6\nchannels=2\n"
+                             "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=elu\n"
+                             "[convolutional]\nfilters=4\nsize=1\nactivation=elu\n"
+                             "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=linear\n"
+                             "[shortcut]\nfrom=0\nactivation=elu\n"
+                             "[maxpool]\nsize=2\nstride=2\n"
+                             "[convolutional]\nfilters=3\nsize=1\nactivation=elu\n"
+                             "[route]\nlayers=-1,-2\n"
+                             "[connected]\noutput=classes\nactivation=linear\n"
+                             "[softmax]\n";
 
 /* P1: route and shortcut inputs that also feed a 1x1 convolution. */
 START_TEST(gc_route_shortcut_1x1)
@@ -539,8 +532,7 @@ START_TEST(p3_bn_batch1)
     float x[4] = {0.1f, 0.2f, -0.3f, 0.4f}, loss, feat[3];
     int label = 2;
     for (int k = 0; k < 3; k++)
-        ck_assert_msg(hwi_nn_train_step(nn, x, &label, 0.01f, &loss, err) == 0, "%s",
-                      err);
+        ck_assert_msg(hwi_nn_train_step(nn, x, &label, 0.01f, &loss, err) == 0, "%s", err);
     ck_assert(isfinite(loss));
     ck_assert_int_eq(hwi_nn_forward(nn, x, 1, NULL, feat, err), 0);
     for (int k = 0; k < 3; k++)
@@ -580,8 +572,7 @@ START_TEST(p5_adam)
     ck_assert_int_eq(hwi_nn_train_step(nn, x, labels, 0.001f, &loss, err), 0);
     for (int i = 0; i < 12; i++) {
         float d = fabsf(nn->net->layers[0].weights[i] - before[i]);
-        ck_assert_msg(fabsf(d - 0.001f) < 1e-4f, "weight %d moved by %g, not 0.001", i,
-                      d);
+        ck_assert_msg(fabsf(d - 0.001f) < 1e-4f, "weight %d moved by %g, not 0.001", i, d);
     }
     hwi_nn_free(nn);
 }
@@ -674,7 +665,7 @@ START_TEST(p14_flush_to_zero)
 #if defined(__SSE__) || defined(__x86_64__)
     unsigned csr = _mm_getcsr();
     _mm_setcsr(csr | 0x8040u); /* as libdarknet's crtfastmath does */
-    if (denormals_work()) { /* valgrind does not emulate FTZ/DAZ */
+    if (denormals_work()) {    /* valgrind does not emulate FTZ/DAZ */
         _mm_setcsr(csr);
         fprintf(stderr, "p14: flush-to-zero has no effect here (valgrind?): not checked\n");
         return;
@@ -1020,8 +1011,8 @@ START_TEST(parse_errors)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *err = load_error(cases[i].cfg, cases[i].classes);
-        ck_assert_msg(strstr(err, cases[i].msg) != NULL, "case %zu: got '%s', want '%s'",
-                      i, err, cases[i].msg);
+        ck_assert_msg(strstr(err, cases[i].msg) != NULL, "case %zu: got '%s', want '%s'", i,
+                      err, cases[i].msg);
     }
 }
 END_TEST
@@ -1110,7 +1101,7 @@ START_TEST(weights_hwi_params)
         network *net = nn->net;
         for (int i = 0; i < net->n; i++) {
             layer *l = &net->layers[i];
-            int n = nn->aux[i].kind == HWI_CENTER ? 3 * l->inputs
+            int n = nn->aux[i].kind == HWI_CENTER                               ? 3 * l->inputs
                     : nn->aux[i].kind == HWI_GEM || nn->aux[i].kind == HWI_RING ? 1
                                                                                 : 0;
             for (int j = 0; j < n; j++)
@@ -1135,12 +1126,9 @@ START_TEST(weights_hwi_params)
                 else
                     ck_assert_float_eq(b->weights[0], 3.74f);
                 break;
-            case HWI_RING:
-                ck_assert(a->weights[0] == b->weights[0]);
-                break;
+            case HWI_RING: ck_assert(a->weights[0] == b->weights[0]); break;
             case HWI_CENTER:
-                ck_assert(memcmp(a->weights, b->weights, sizeof(float) * 3 * a->inputs) ==
-                          0);
+                ck_assert(memcmp(a->weights, b->weights, sizeof(float) * 3 * a->inputs) == 0);
                 break;
             case HWI_BN:
                 ck_assert(memcmp(a->biases, b->biases, sizeof(float) * a->out_c) == 0);
@@ -1148,8 +1136,7 @@ START_TEST(weights_hwi_params)
                 ck_assert(memcmp(a->rolling_variance, b->rolling_variance,
                                  sizeof(float) * a->out_c) == 0);
                 break;
-            default:
-                break;
+            default: break;
             }
         }
         hwi_nn_free(back);
@@ -1214,8 +1201,7 @@ START_TEST(train_deterministic)
             x[i] = (frand() + 1) / 2;
         rand(); /* the seed, not the state of rand(), decides */
         for (int k = 0; k < 4; k++)
-            ck_assert_int_eq(
-                hwi_nn_train_step(nn, x, labels, 0.02f, &losses[run][k], err), 0);
+            ck_assert_int_eq(hwi_nn_train_step(nn, x, labels, 0.02f, &losses[run][k], err), 0);
         ck_assert_int_eq(hwi_nn_save(nn, w[run], err), 0);
         free(x);
         hwi_nn_free(nn);
@@ -1235,21 +1221,21 @@ END_TEST
 START_TEST(train_threads)
 {
     char err[HWI_ERRLEN];
-    const char *cfg = write_file(
-        "thr.cfg", "[net]\nbatch=8\nwidth=32\nheight=32\nchannels=4\n"
-                   "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\npad=1\n"
-                   "activation=relu\n"
-                   "[maxpool]\nsize=2\nstride=2\n"
-                   "[convolutional]\nbatch_normalize=1\nfilters=64\nsize=3\npad=1\n"
-                   "activation=leaky\n"
-                   "[convolutional]\nbatch_normalize=1\nfilters=64\nsize=1\n"
-                   "activation=linear\n"
-                   "[shortcut]\nfrom=-2\nactivation=relu\n"
-                   "[gem]\np=3\n"
-                   "[connected]\noutput=32\nbatch_normalize=1\nactivation=elu\n"
-                   "[l2norm]\n"
-                   "[connected]\noutput=5\nactivation=linear\n"
-                   "[softmax]\n");
+    const char *cfg =
+        write_file("thr.cfg", "[net]\nbatch=8\nwidth=32\nheight=32\nchannels=4\n"
+                              "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\npad=1\n"
+                              "activation=relu\n"
+                              "[maxpool]\nsize=2\nstride=2\n"
+                              "[convolutional]\nbatch_normalize=1\nfilters=64\nsize=3\npad=1\n"
+                              "activation=leaky\n"
+                              "[convolutional]\nbatch_normalize=1\nfilters=64\nsize=1\n"
+                              "activation=linear\n"
+                              "[shortcut]\nfrom=-2\nactivation=relu\n"
+                              "[gem]\np=3\n"
+                              "[connected]\noutput=32\nbatch_normalize=1\nactivation=elu\n"
+                              "[l2norm]\n"
+                              "[connected]\noutput=5\nactivation=linear\n"
+                              "[softmax]\n");
     enum { RUNS = 4 };
     const int threads[RUNS] = {1, 2, 2, 3};
     const char *w[RUNS] = {tmppath("t1.weights"), tmppath("t2.weights"),
@@ -1264,8 +1250,7 @@ START_TEST(train_threads)
         for (int i = 0; i < n; i++)
             x[i] = frand();
         for (int k = 0; k < 3; k++)
-            ck_assert_int_eq(
-                hwi_nn_train_step(nn, x, labels, 0.05f, &losses[run][k], err), 0);
+            ck_assert_int_eq(hwi_nn_train_step(nn, x, labels, 0.05f, &losses[run][k], err), 0);
         ck_assert_int_eq(hwi_nn_forward(nn, x, 8, feat[run], NULL, err), 0);
         ck_assert_int_eq(hwi_nn_save(nn, w[run], err), 0);
         free(x);
@@ -1322,8 +1307,7 @@ static void train_steps(struct hwi_nn *nn, int steps)
     for (int b = 0; b < info.batch; b++)
         labels[b] = b % info.classes;
     for (int k = 0; k < steps; k++) {
-        ck_assert_msg(hwi_nn_train_step(nn, x, labels, 0.01f, &loss, err) == 0, "%s",
-                      err);
+        ck_assert_msg(hwi_nn_train_step(nn, x, labels, 0.01f, &loss, err) == 0, "%s", err);
         ck_assert(isfinite(loss));
     }
     free(x);
@@ -1368,8 +1352,8 @@ static Suite *nn_suite(void)
         const TTest *tests[16];
     } cases[] = {
         {"gradcheck",
-         {gc_conv, gc_connected_elu, gc_batchnorm_fixed, gc_head_layers,
-          gc_detached_route, gc_whole_tiny, gc_box}},
+         {gc_conv, gc_connected_elu, gc_batchnorm_fixed, gc_head_layers, gc_detached_route,
+          gc_whole_tiny, gc_box}},
         {"P1", {gc_route_shortcut_1x1}},
         {"P2", {gc_batchnorm}},
         {"P3", {p3_bn_batch1}},
@@ -1384,7 +1368,8 @@ static Suite *nn_suite(void)
         {"threads", {train_threads}},
         {"P19", {p19_files}},
         {"P23", {p23_elu_large}},
-        {"reference", {ref_gem, ref_ring, ref_center, ref_softmax_l2norm, ref_box, ref_margin}},
+        {"reference",
+         {ref_gem, ref_ring, ref_center, ref_softmax_l2norm, ref_box, ref_margin}},
         {"margin", {gc_margin}},
         {"parser", {parse_errors, parse_quiet_stdout}},
         {"weights", {weights_round_trip, weights_hwi_params, weights_darknet_reads}},

@@ -22,8 +22,8 @@
  * src/convolutional_layer.h at 61c9d02e). */
 void gemm(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda, float *B,
           int ldb, float BETA, float *C, int ldc);
-void gemm_cpu(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda,
-              float *B, int ldb, float BETA, float *C, int ldc);
+void gemm_cpu(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda, float *B,
+              int ldb, float BETA, float *C, int ldc);
 void im2col_cpu(float *data_im, int channels, int height, int width, int ksize, int stride,
                 int pad, float *data_col);
 void col2im_cpu(float *data_col, int channels, int height, int width, int ksize, int stride,
@@ -71,8 +71,7 @@ static float *copy_array(const float *a, size_t n)
 
 /* Assert |A - B| <= TOL·(1 + |B|) elementwise (one Check assertion: each
  * costs a message to the parent process). */
-static void assert_close(const float *a, const float *b, size_t n, float tol,
-                         const char *what)
+static void assert_close(const float *a, const float *b, size_t n, float tol, const char *what)
 {
     size_t i = 0;
     while (i < n && fabsf(a[i] - b[i]) <= tol * (1 + fabsf(b[i])))
@@ -126,8 +125,8 @@ START_TEST(test_gemm_cases)
 {
     /* the last two are big enough to be cut in bands of columns and of
      * rows on two threads, with a band narrower than the others */
-    static const int shapes[][3] = {{1, 1, 1},    {7, 13, 5},      {33, 65, 17},
-                                    {64, 9, 300}, {5, 257, 31},    {150, 203, 300},
+    static const int shapes[][3] = {{1, 1, 1},      {7, 13, 5},   {33, 65, 17},
+                                    {64, 9, 300},   {5, 257, 31}, {150, 203, 300},
                                     {203, 150, 300}};
     static const float ab[][2] = {{1, 1}, {1, 0}, {1.5f, 0.7f}, {-0.5f, 2}};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
@@ -176,12 +175,12 @@ START_TEST(test_im2col_col2im)
 {
     static const int geom[][6] = {
         /* c, h, w, ksize, stride, pad */
-        {1, 1, 1, 1, 1, 0}, {3, 7, 5, 3, 1, 1}, {2, 9, 8, 3, 2, 1}, {2, 8, 9, 7, 2, 3},
+        {1, 1, 1, 1, 1, 0}, {3, 7, 5, 3, 1, 1}, {2, 9, 8, 3, 2, 1},   {2, 8, 9, 7, 2, 3},
         {4, 6, 6, 1, 2, 0}, {1, 5, 7, 5, 1, 0}, {3, 10, 11, 3, 3, 2}, {2, 4, 4, 3, 1, 2},
     };
     for (size_t g = 0; g < sizeof geom / sizeof *geom; g++) {
-        int c = geom[g][0], h = geom[g][1], w = geom[g][2], k = geom[g][3],
-            s = geom[g][4], p = geom[g][5];
+        int c = geom[g][0], h = geom[g][1], w = geom[g][2], k = geom[g][3], s = geom[g][4],
+            p = geom[g][5];
         int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
         size_t ncol = (size_t)c * k * k * oh * ow, nim = (size_t)c * h * w;
         float *im = random_array(nim), *col = random_array(ncol),
@@ -216,8 +215,8 @@ struct conv_case {
 };
 
 static struct conv_case conv_make_groups(int batch, int h, int w, int c, int n, int groups,
-                                         int size, int stride, int pad, ACTIVATION act,
-                                         int bn, unsigned seed)
+                                         int size, int stride, int pad, ACTIVATION act, int bn,
+                                         unsigned seed)
 {
     struct conv_case cc;
     srand(seed);
@@ -363,8 +362,8 @@ START_TEST(test_conv_1x1_stride2)
                     float want = (y % 2 || x % 2)
                                      ? 0
                                      : sub.net.delta[((b * c + k) * sh + y / 2) * sw + x / 2];
-                    ck_assert_msg(fabsf(got - want) <= 1e-5f, "delta %d,%d,%d,%d: %g vs %g",
-                                  b, k, y, x, got, want);
+                    ck_assert_msg(fabsf(got - want) <= 1e-5f, "delta %d,%d,%d,%d: %g vs %g", b,
+                                  k, y, x, got, want);
                 }
     conv_free(&hwi);
     conv_free(&sub);
@@ -460,7 +459,8 @@ START_TEST(test_vector_functions)
     for (int k = 0; k < 2; k++) {
         const int *q = shape[k];
         int batch = 10;
-        size_t na = (size_t)batch * q[0] * q[1] * q[2], no = (size_t)batch * q[3] * q[4] * q[5];
+        size_t na = (size_t)batch * q[0] * q[1] * q[2],
+               no = (size_t)batch * q[3] * q[4] * q[5];
         float *add = random_array(na), *out = random_array(no), *out_ref = copy_array(out, no);
         hwi_nn_gemm_reference(1);
         shortcut_cpu(batch, q[0], q[1], q[2], add, q[3], q[4], q[5], 0.5f, 1.5f, out_ref);
@@ -480,7 +480,9 @@ START_TEST(test_maxpool)
 {
     static const int geom[][7] = {
         /* batch, h, w, c, size, stride, padding */
-        {3, 9, 8, 4, 3, 2, 2}, {2, 8, 8, 5, 2, 2, 1}, {2, 7, 9, 3, 3, 1, 2},
+        {3, 9, 8, 4, 3, 2, 2},
+        {2, 8, 8, 5, 2, 2, 1},
+        {2, 7, 9, 3, 3, 1, 2},
         {4, 64, 64, 16, 3, 2, 2},
     };
     for (size_t g = 0; g < sizeof geom / sizeof *geom; g++) {

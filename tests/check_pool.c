@@ -142,10 +142,9 @@ struct ord {
     pthread_mutex_t lock;
     size_t released; /* items released by the caller */
     size_t window;
-    int too_far;     /* an item ran at or past released + window */
+    int too_far; /* an item ran at or past released + window */
     size_t value[N];
 };
-
 
 static void ord_item(void *arg, size_t i)
 {

@@ -106,7 +106,7 @@ END_TEST
  * with odds below i / 2^64, so training orders stay as they were). */
 START_TEST(test_shuffle)
 {
-    static const size_t want[20] = {4, 1, 2, 15, 16, 18, 9, 6, 13, 3,
+    static const size_t want[20] = {4, 1, 2,  15, 16, 18, 9,  6, 13, 3,
                                     8, 5, 19, 12, 17, 10, 11, 0, 14, 7};
     size_t a[20];
     for (size_t i = 0; i < 20; i++)

@@ -13,8 +13,8 @@
 static void fixture(struct hwi_labels *t)
 {
     static const char *const rows[][2] = {
-        {"1.jpg", "w_a"}, {"2.jpg", "new_whale"}, {"3.jpg", "w_b"}, {"4.jpg", "w_a"},
-        {"5.jpg", "w_c"}, {"6.jpg", "new_whale"}, {"7.jpg", "w_a"}, {"8.jpg", "new_whale"},
+        {"1.jpg", "w_a"}, {"2.jpg", "new_whale"},  {"3.jpg", "w_b"}, {"4.jpg", "w_a"},
+        {"5.jpg", "w_c"}, {"6.jpg", "new_whale"},  {"7.jpg", "w_a"}, {"8.jpg", "new_whale"},
         {"9.jpg", "w_b"}, {"10.jpg", "new_whale"},
     };
     memset(t, 0, sizeof *t);

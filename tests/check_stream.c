@@ -15,8 +15,7 @@ static unsigned char *make_stream(uint32_t dim, int n, char *const *names, size_
     char *buf = NULL;
     FILE *fp = open_memstream(&buf, len);
     struct hwi_stream s;
-    ck_assert_int_eq(hwi_stream_open_write(&s, fp, "mem", dim, HWI_STREAM_KEYED, names, 0),
-                     0);
+    ck_assert_int_eq(hwi_stream_open_write(&s, fp, "mem", dim, HWI_STREAM_KEYED, names, 0), 0);
     float *v = malloc(dim * sizeof *v);
     for (int r = 0; r < n; r++) {
         char key[32];
@@ -142,11 +141,11 @@ START_TEST(test_corrupt)
     unsigned char *b = malloc(len);
     size_t rec = 4 + 8 + 12; /* one record */
 
-#define MUTATE(stmt, n, want)                                                          \
-    do {                                                                               \
-        memcpy(b, good, len);                                                          \
-        stmt;                                                                          \
-        reject(b, n, want);                                                            \
+#define MUTATE(stmt, n, want)                                                                 \
+    do {                                                                                      \
+        memcpy(b, good, len);                                                                 \
+        stmt;                                                                                 \
+        reject(b, n, want);                                                                   \
     } while (0)
 
     MUTATE(b[0] = 'X', len, "bad magic");
@@ -169,8 +168,7 @@ START_TEST(test_corrupt)
     /* value 2 of record 2 becomes NaN, then +Inf */
     MUTATE(memcpy(b + 32 + rec + 12 + 4, "\x00\x00\xc0\x7f", 4), len,
            "record 2 (key 'img1.jpg'): value 2 is NaN");
-    MUTATE(memcpy(b + 32 + rec + 12 + 4, "\x00\x00\x80\x7f", 4), len,
-           "value 2 is infinite");
+    MUTATE(memcpy(b + 32 + rec + 12 + 4, "\x00\x00\x80\x7f", 4), len, "value 2 is infinite");
 #undef MUTATE
     free(b);
     free(good);

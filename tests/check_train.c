@@ -56,9 +56,8 @@ static FILE *make_stream(char *const *key, int n, int keyed)
 {
     FILE *fp = tmpfile();
     struct hwi_stream s;
-    ck_assert_int_eq(hwi_stream_open_write(&s, fp, "mem", 2, keyed ? HWI_STREAM_KEYED : 0,
-                                           NULL, 0),
-                     0);
+    ck_assert_int_eq(
+        hwi_stream_open_write(&s, fp, "mem", 2, keyed ? HWI_STREAM_KEYED : 0, NULL, 0), 0);
     for (int i = 0; i < n; i++) {
         float v[2] = {(float)i, (float)-i};
         ck_assert_int_eq(hwi_stream_write(&s, key[i], v), 0);
@@ -79,9 +78,8 @@ static void make_labels(struct hwi_labels *l, const char *const *pairs)
 START_TEST(test_trainset)
 {
     char *key[] = {"a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "f.jpg"};
-    const char *pairs[] = {"a.jpg", "w_b",  "b.jpg", "new_whale", "c.jpg", "w_a",
-                           "e.jpg", "w_b",  "f.jpg", "w_c",       "z.jpg", "w_z",
-                           NULL};
+    const char *pairs[] = {"a.jpg", "w_b",   "b.jpg", "new_whale", "c.jpg", "w_a", "e.jpg",
+                           "w_b",   "f.jpg", "w_c",   "z.jpg",     "w_z",   NULL};
     struct hwi_labels l;
     make_labels(&l, pairs);
     FILE *fp = make_stream(key, 6, 1);
@@ -392,4 +390,3 @@ Suite *make_train_suite(void)
     suite_add_tcase(s, tc);
     return s;
 }
-

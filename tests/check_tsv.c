@@ -50,7 +50,8 @@ static void reject(const char *text, const char *want)
 START_TEST(test_photo_column)
 {
     FILE *fp = test_memfile("# query\tlabel\tscore\tphoto\nq\tw_a\t0.5\tcard1/IMG_1.JPG\n"
-                            "q\tw_b\t0.25\t-\nq\tw_c\t0.125\n", -1);
+                            "q\tw_b\t0.25\t-\nq\tw_c\t0.125\n",
+                            -1);
     struct hwi_tsv r;
     hwi_tsv_open(&r, fp, "p.tsv");
     ck_assert_int_eq(hwi_tsv_next(&r), 1);
@@ -70,7 +71,8 @@ START_TEST(test_photo_column)
     ck_assert_int_eq(hwi_tsv_write_photo(out, "q", "w_b", 0.25, NULL), 0);
     ck_assert_int_eq(hwi_tsv_write_photo(out, "q", "w_b", 0.25, "a\tb"), -1);
     fclose(out);
-    ck_assert_str_eq(buf, "# query\tlabel\tscore\tphoto\nq\tw_a\t0.5\ta/b.jpg\nq\tw_b\t0.25\t-\n");
+    ck_assert_str_eq(buf,
+                     "# query\tlabel\tscore\tphoto\nq\tw_a\t0.5\ta/b.jpg\nq\tw_b\t0.25\t-\n");
     free(buf);
 }
 END_TEST
