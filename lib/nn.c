@@ -139,6 +139,19 @@ struct hwi_nn *hwi_nn_load(const char *cfg, const char *weights, int batch, int 
         free(wbuf);
         return NULL;
     }
+    /* a weights file without a class count, for a cfg that sizes a layer
+     * by it: the weights file is at fault, not the cfg */
+    for (int i = 0; weights && classes <= 0 && i < cf.n; i++) {
+        int line;
+        kvp *o = hwi_nn_cfg_find(&cf.secs[i], "output", &line);
+        if (o && strcmp(o->val, "classes") == 0) {
+            hwi_seterr(err, "%s: holds no class count, but %s:%d asks for output=classes",
+                       weights, cfg, line);
+            hwi_nn_cfg_free(&cf);
+            free(wbuf);
+            return NULL;
+        }
+    }
     if (hwi_nn_fixes & HWI_FIX_P15)
         srand(seed);
     struct hwi_nn *nn = hwi_nn_build(&cf, batch, classes, err);
