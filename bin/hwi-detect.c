@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_CFG "detect-small"
@@ -142,13 +141,6 @@ static _Noreturn void usage(int status)
           "See hwi-detect(1).\n",
           stdout);
     exit(status);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -343,7 +335,7 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
     struct hwi_rng rng;
     hwi_rng_seed(&rng, seed);
     long steps = (long)((n + nb - 1) / nb);
-    double t0 = now(), first = 0, last = 0;
+    double t0 = hwi_progress_now(), first = 0, last = 0;
     for (long ep = 0; ep < epochs; ep++) {
         hwi_rng_shuffle(&rng, perm, n);
         double sum = 0;
@@ -373,7 +365,8 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
     if (!quiet)
         hwi_warn("%ld epochs on %zu photos, %.1f photos/s; loss %.4f after the first "
                  "epoch, %.4f after the last",
-                 epochs, n, (double)epochs * steps * nb / (now() - t0 + 1e-9), first, last);
+                 epochs, n, (double)epochs * steps * nb / (hwi_progress_now() - t0 + 1e-9),
+                 first, last);
     free(xb);
     free(tb);
     free(perm);
@@ -624,7 +617,7 @@ int main(int argc, char **argv)
     }
     int plane = views ? 2 * in.w : in.w;
 
-    double t0 = now();
+    double t0 = hwi_progress_now();
     if (hwi_image_init(argv[0], threads > 1 ? 1 : 0, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     size_t bad = load_photos(&ps, dir, plane, autorotate, (int)threads, quiet);
@@ -633,7 +626,7 @@ int main(int argc, char **argv)
                 "%zu of %zu photos failed (--keep-going goes on without "
                 "them)",
                 bad, ps.n);
-    double t_load = now() - t0;
+    double t_load = hwi_progress_now() - t0;
     struct photo **set = hwi_xmalloc(ps.n * sizeof *set);
     size_t n = 0;
     for (size_t i = 0; i < ps.n; i++)
@@ -648,9 +641,9 @@ int main(int argc, char **argv)
     } else {
         float *pred = hwi_xmalloc(n * 4 * sizeof *pred);
         float *agree = scores_path ? hwi_xmalloc(n * sizeof *agree) : NULL;
-        double t1 = now();
+        double t1 = hwi_progress_now();
         predict(nn, &in, set, n, plane, (int)refine, pred, agree, progress);
-        double t_net = now() - t1;
+        double t_net = hwi_progress_now() - t1;
         struct hwi_boxes out = {.n = n, .box = hwi_xmalloc(n * sizeof *out.box)};
         struct hwi_detect_eval ev = {0}, whole = {0};
         for (size_t i = 0; i < n; i++) {

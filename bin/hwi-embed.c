@@ -21,7 +21,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -91,13 +90,6 @@ static _Noreturn void usage(int status)
           "See hwi-embed(1), hwi-train(1) and hwi-formats(5).\n",
           stdout);
     exit(status);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* MODEL + SUFFIX unless EXPLICIT is given; malloc'd, or NULL if neither. */
@@ -255,7 +247,7 @@ int main(int argc, char **argv)
 
     struct hwi_progress pr; /* "N of total" when the input's header has its count */
     hwi_progress_start(&pr, "images", in.count, 0);
-    double t0 = now();
+    double t0 = hwi_progress_now();
     size_t total = 0;
     for (int done = 0; !done;) {
         int n = 0, rc = 0;
@@ -280,7 +272,7 @@ int main(int argc, char **argv)
         hwi_progress_show(&pr, total, NULL);
     }
     hwi_progress_end(&pr);
-    double secs = now() - t0;
+    double secs = hwi_progress_now() - t0;
 
     if (hwi_stream_finish(&fs))
         hwi_die(HWI_EXIT_FAIL, "%s", fs.err);

@@ -25,7 +25,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_TOP 100
@@ -456,8 +455,7 @@ int main(int argc, char **argv)
     if (threads)
         hwi_knn_threads((int)threads);
 
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = hwi_progress_now();
     double cpu_read = hwi_progress_cpu(0), cpu_tsv = 0; /* CPU s of the main's phases */
     struct hwi_knn k;
     hwi_knn_init(&k, flags);
@@ -607,14 +605,13 @@ int main(int argc, char **argv)
     }
     if (hwi_outfile_commit(&out, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double wall = hwi_progress_now() - t0;
     if (verbose)
         fprintf(stderr,
                 "%s%s: %llu queries against %zu gallery images (%zu labels, %zu "
                 "left out), %.3g s\n",
                 isatty(STDERR_FILENO) ? "\r" : "", hwi_program_name, nq, k.n, k.nlabel,
-                k.skipped,
-                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+                k.skipped, wall);
     if (verbose) /* where the CPU time went (all threads) */
         fprintf(stderr,
                 "%s: CPU s: product %.2f, label minimum %.2f, gallery read %.2f, "

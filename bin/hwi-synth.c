@@ -17,7 +17,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 enum { OPT_HELP = CHAR_MAX + 1, OPT_SCALE, OPT_STATS, OPT_VERSION, OPT_SHIFT };
@@ -128,22 +127,19 @@ int main(int argc, char **argv)
         const char *outdir = argv[optind];
         if (hwi_image_init(argv[0], 1, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double t0 = hwi_progress_now();
         struct hwi_progress pr;
         hwi_progress_start(&pr, "photos", plan.nphoto, quiet);
         if (hwi_synth_write(&plan, outdir, (int)threads, show_progress, &pr, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         hwi_progress_end(&pr);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double wall = hwi_progress_now() - t0;
         if (!quiet) {
             struct hwi_synth_stats s;
             hwi_synth_stats(&plan, &s);
             hwi_warn("wrote %zu train and %zu test photos of %zu named whales to %s in "
                      "%.1f s",
-                     s.train, s.test, s.named, outdir,
-                     (double)(t1.tv_sec - t0.tv_sec) +
-                         1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+                     s.train, s.test, s.named, outdir, wall);
         }
         hwi_image_shutdown();
     }
