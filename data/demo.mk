@@ -95,7 +95,9 @@ all: report
 # and everything after it.  A new knob of a stage is one word on its line.
 SETTINGS_synth = scale=$(SCALE) seed=$(SEED)
 SETTINGS_split = seed=$(SEED)
-SETTINGS_detect = epochs=$(DETECT_EPOCHS) seed=$(SEED)
+# views=1: a detector trained with refinement views (hwi-detect --refine);
+# an older folder's detector, trained without, is retrained once
+SETTINGS_detect = epochs=$(DETECT_EPOCHS) seed=$(SEED) views=1
 SETTINGS_crop = size=$(SIZE) boxes=$(BOXES) shift=$(SHIFT)
 SETTINGS_net = cfg=$(CFG) size=$(SIZE)
 SETTINGS_train = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED)
