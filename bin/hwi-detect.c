@@ -329,6 +329,7 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
     int S = in->w;
     size_t dim = (size_t)S * S, nb = (size_t)in->batch;
     float *xb = hwi_xmalloc(nb * dim * sizeof *xb), *tb = hwi_xmalloc(nb * 4 * sizeof *tb);
+    float *work = hwi_xmalloc(dim * sizeof *work);
     size_t *perm = hwi_xmalloc(n * sizeof *perm);
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
@@ -345,7 +346,7 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
             for (size_t j = 0; j < nb; j++) {
                 const struct photo *p = set[perm[pos++ % n]];
                 hwi_detect_sample(&rng, p->pix, S, p->box, (int)(j % 2), augment, xb + j * dim,
-                                  tb + 4 * j);
+                                  tb + 4 * j, work);
             }
             float rate = (float)hwi_train_onecycle(lr, ep * steps + st, epochs * steps);
             float loss;
@@ -369,6 +370,7 @@ static void train(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo 
                  first, last);
     free(xb);
     free(tb);
+    free(work);
     free(perm);
 }
 
@@ -414,6 +416,15 @@ static void save_model(struct hwi_nn *nn, const char *prefix, const char *cfg)
  * REFINE more passes each see the view of the previous box, else S).
  * With AGREE, also each box's score: the IoU of the last two passes' boxes
  * (REFINE > 0) or of the box with the one predicted on the zoomed view. */
+/* The IoU of boxes A and B (fractions) in photo PH's pixels. */
+static float pixel_iou(const float a[4], const float b[4], const struct photo *ph)
+{
+    struct hwi_rect ra, rb;
+    hwi_detect_from_frac(a, ph->w, ph->h, &ra);
+    hwi_detect_from_frac(b, ph->w, ph->h, &rb);
+    return (float)hwi_detect_iou(&ra, &rb);
+}
+
 static void predict(struct hwi_nn *nn, const struct hwi_nn_info *in, struct photo **set,
                     size_t n, int p, int refine, float *out, float *agree, int progress)
 {
@@ -423,7 +434,7 @@ static void predict(struct hwi_nn *nn, const struct hwi_nn_info *in, struct phot
     int S = in->w;
     size_t dim = (size_t)S * S, nb = (size_t)in->batch;
     float *xb = hwi_xmalloc(nb * dim * sizeof *xb), *zb = hwi_xmalloc(nb * 4 * sizeof *zb);
-    float *view = hwi_xmalloc(nb * 4 * sizeof *view), prev[4];
+    float *view = hwi_xmalloc(nb * 4 * sizeof *view);
     for (size_t i = 0; i < n; i += nb) {
         int k = (int)(n - i < nb ? n - i : nb);
         float *box = out + 4 * i;
@@ -439,16 +450,11 @@ static void predict(struct hwi_nn *nn, const struct hwi_nn_info *in, struct phot
             if (hwi_nn_predict(nn, xb, k, zb, err))
                 hwi_die(HWI_EXIT_FAIL, "%s", err);
             for (int j = 0; j < k; j++) {
-                if (agree && r == refine - 1) {
-                    struct hwi_rect a, b;
-                    memcpy(prev, box + 4 * j, sizeof prev);
-                    hwi_detect_from_view(view + 4 * j, zb + 4 * j, box + 4 * j);
-                    hwi_detect_from_frac(prev, set[i + j]->w, set[i + j]->h, &a);
-                    hwi_detect_from_frac(box + 4 * j, set[i + j]->w, set[i + j]->h, &b);
-                    agree[i + j] = (float)hwi_detect_iou(&a, &b);
-                } else {
-                    hwi_detect_from_view(view + 4 * j, zb + 4 * j, box + 4 * j);
-                }
+                float prev[4];
+                memcpy(prev, box + 4 * j, sizeof prev);
+                hwi_detect_from_view(view + 4 * j, zb + 4 * j, box + 4 * j);
+                if (agree && r == refine - 1)
+                    agree[i + j] = pixel_iou(prev, box + 4 * j, set[i + j]);
             }
         }
         if (agree && refine == 0) {
@@ -457,13 +463,9 @@ static void predict(struct hwi_nn *nn, const struct hwi_nn_info *in, struct phot
             if (hwi_nn_predict(nn, xb, k, zb, err))
                 hwi_die(HWI_EXIT_FAIL, "%s", err);
             for (int j = 0; j < k; j++) {
-                const struct photo *ph = set[i + j];
                 float back[4]; /* the zoomed view's box in the photo */
                 hwi_detect_from_view(zoom, zb + 4 * j, back);
-                struct hwi_rect a, b;
-                hwi_detect_from_frac(box + 4 * j, ph->w, ph->h, &a);
-                hwi_detect_from_frac(back, ph->w, ph->h, &b);
-                agree[i + j] = (float)hwi_detect_iou(&a, &b);
+                agree[i + j] = pixel_iou(box + 4 * j, back, set[i + j]);
             }
         }
         if (progress)

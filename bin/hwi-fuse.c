@@ -18,7 +18,6 @@
 #include "stream.h"
 #include "tsv.h"
 
-#include <errno.h>
 #include <float.h>
 #include <getopt.h>
 #include <limits.h>
@@ -413,14 +412,13 @@ static void run_softmax(struct opts *o, char **files, int nfiles, FILE *out)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_keep kp = {0};
     if (o->keep) {
-        int std = !strcmp(o->keep, "-");
-        FILE *fp = std ? stdin : fopen(o->keep, "r");
+        FILE *fp = hwi_fopen_in(o->keep, err);
         if (!fp)
-            hwi_die(HWI_EXIT_FAIL, "%s: %s", o->keep, strerror(errno));
-        if (hwi_keep_load(&kp, fp, std ? "(stdin)" : o->keep, &ls, lid, s.dim, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
-        if (!std)
-            fclose(fp);
+        if (hwi_keep_load(&kp, fp, strcmp(o->keep, "-") ? o->keep : "(stdin)", &ls, lid, s.dim,
+                          err))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
+        hwi_fclose_in(fp);
     }
     if (o->fit) {
         softmax_fit(&s, &ls, lid, o->keep ? &kp : NULL, o, out);

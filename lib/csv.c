@@ -156,6 +156,24 @@ void hwi_csv_close(struct hwi_csv *c)
     c->field = NULL;
 }
 
+/* The display name of PATH in messages. */
+static const char *file_name(const char *path)
+{
+    return path && strcmp(path, "-") ? path : "(stdin)";
+}
+
+/* Open the photo list PATH for reading into C (no header check; at most
+ * HWI_LIST_MAX bytes).  Returns the stream, or NULL with ERR set. */
+static FILE *open_list(struct hwi_csv *c, const char *path, char *err)
+{
+    FILE *fp = hwi_fopen_in(path, err);
+    if (fp) {
+        hwi_csv_open(c, fp, file_name(path), NULL);
+        c->max = HWI_LIST_MAX;
+    }
+    return fp;
+}
+
 /* Common loop of the table loaders: open PATH, check HEADER, call ROW for
  * each row with exactly NF fields (NF < 0: at least -NF), reject duplicate
  * image names (field 0). */
@@ -164,7 +182,7 @@ typedef int (*row_fn)(void *table, struct hwi_csv *c);
 static int load(const char *path, const char *header, int nf, row_fn row, void *table,
                 char *err)
 {
-    const char *name = path && strcmp(path, "-") ? path : "(stdin)";
+    const char *name = file_name(path);
     FILE *fp = hwi_fopen_in(path, err);
     if (!fp)
         return -1;
@@ -404,23 +422,15 @@ static int box_row(struct hwi_boxes *t, struct hwi_csv *c, int flags)
     return 0;
 }
 
-/* The display name of PATH in messages. */
-static const char *file_name(const char *path)
-{
-    return path && strcmp(path, "-") ? path : "(stdin)";
-}
-
 int hwi_boxes_read(struct hwi_boxes *t, const char *path, int flags, char *err)
 {
     static const char header[] = "Image,x0,y0,x1,y1";
     memset(t, 0, sizeof *t);
-    const char *name = file_name(path);
-    FILE *fp = hwi_fopen_in(path, err);
+    struct hwi_csv c;
+    FILE *fp = open_list(&c, path, err);
     if (!fp)
         return -1;
-    struct hwi_csv c;
-    hwi_csv_open(&c, fp, name, NULL);
-    c.max = HWI_LIST_MAX;
+    const char *name = c.name;
     size_t len;
     /* the form shows in line 1: the CSV header, or else (HWI_LIST_TSV) a
      * TSV line, a comment or nothing */
@@ -540,13 +550,11 @@ int hwi_names_add(struct hwi_names *t, const char *name, long line, int flags, c
 int hwi_names_read(struct hwi_names *t, const char *path, int flags, char *err)
 {
     memset(t, 0, sizeof *t);
-    const char *name = file_name(path);
-    FILE *fp = hwi_fopen_in(path, err);
+    struct hwi_csv c;
+    FILE *fp = open_list(&c, path, err);
     if (!fp)
         return -1;
-    struct hwi_csv c;
-    hwi_csv_open(&c, fp, name, NULL);
-    c.max = HWI_LIST_MAX;
+    const char *name = c.name;
     int rc;
     while ((rc = hwi_csv_next(&c)) == 1) {
         if (c.line == 1 && !strcasecmp(c.field[0], "Image"))

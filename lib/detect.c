@@ -4,6 +4,7 @@
 
 #include "detect.h"
 #include "err.h"
+#include "io.h"
 
 #include <errno.h>
 #include <math.h>
@@ -116,20 +117,19 @@ static int is_mark(const char *line, const char *mark)
 
 int hwi_detect_cfg_views(const char *path, char *err)
 {
-    FILE *fp = fopen(path, "r");
+    FILE *fp = hwi_fopen_in(path, err);
     if (!fp)
-        return hwi_seterr(err, "%s: %s", path, strerror(errno));
+        return -1;
     char *line = NULL;
-    size_t cap = 0;
-    int found = 0;
-    while (!found && getline(&line, &cap, fp) != -1)
-        found = is_mark(line, HWI_DETECT_MARK);
-    int bad = ferror(fp);
+    size_t cap = 0, len;
+    long n = 0;
+    int rc;
+    while ((rc = hwi_read_line(fp, &line, &cap, &len, path, &n, err)) == 1 &&
+           !is_mark(line, HWI_DETECT_MARK))
+        ;
     free(line);
-    fclose(fp);
-    if (bad)
-        return hwi_seterr(err, "%s: read error", path);
-    return found;
+    hwi_fclose_in(fp);
+    return rc; /* 1 at the mark, 0 at the end, -1 */
 }
 
 void hwi_detect_view_of(const float box[4], double margin, float view[4])
@@ -205,7 +205,7 @@ void hwi_detect_view_sample(const uint8_t *src, int p, const float view[4], floa
 }
 
 void hwi_detect_sample(struct hwi_rng *r, const uint8_t *src, int s, const float box[4],
-                       int view, int augment, float *x, float t[4])
+                       int view, int augment, float *x, float t[4], float *work)
 {
     static const float whole[4] = {0, 0, 1, 1};
     size_t n = (size_t)s * s;
@@ -213,16 +213,12 @@ void hwi_detect_sample(struct hwi_rng *r, const uint8_t *src, int s, const float
     hwi_aug_default(&a);
     if (!view) {
         if (augment) {
-            float *plane = malloc(n * sizeof *plane);
-            if (plane) {
-                hwi_detect_view_sample(src, 2 * s, whole, plane, s);
-                hwi_detect_augment(r, 0.15, 0.1, plane, x, s, box, t);
-                free(plane);
-                goto flip;
-            }
+            hwi_detect_view_sample(src, 2 * s, whole, work, s);
+            hwi_detect_augment(r, 0.15, 0.1, work, x, s, box, t);
+        } else {
+            hwi_detect_view_sample(src, 2 * s, whole, x, s);
+            memcpy(t, box, 4 * sizeof *t);
         }
-        hwi_detect_view_sample(src, 2 * s, whole, x, s);
-        memcpy(t, box, 4 * sizeof *t);
     } else {
         float jit[4], v[4];
         for (int k = 0; k < 4; k++) {
@@ -239,7 +235,6 @@ void hwi_detect_sample(struct hwi_rng *r, const uint8_t *src, int s, const float
             hwi_aug_photometric(x, n, gain, off);
         }
     }
-flip:
     if (augment && hwi_rng_uniform(r, 0, 1) < 0.5) {
         for (int y = 0; y < s; y++) {
             float *row = x + (size_t)y * s;

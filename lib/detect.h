@@ -82,10 +82,10 @@ void hwi_detect_view_sample(const uint8_t *src, int p, const float view[4], floa
  * HWI_DETECT_JITTER of its side (a first pass's error) and grown as at
  * prediction.  With AUGMENT, a brightness/contrast change and, half of
  * the time, a horizontal flip.  Writes the S x S input X and its target
- * T (fractions of the input). */
+ * T (fractions of the input).  WORK is S x S floats of scratch. */
 #define HWI_DETECT_JITTER 0.15
 void hwi_detect_sample(struct hwi_rng *r, const uint8_t *src, int s, const float box[4],
-                       int view, int augment, float *x, float t[4]);
+                       int view, int augment, float *x, float t[4], float *work);
 
 /* IoU figures: the mean and the shares at or above 0.5, 0.75 and 0.9. */
 struct hwi_detect_eval {

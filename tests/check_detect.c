@@ -129,11 +129,11 @@ START_TEST(test_sample_target)
             src[P * y + x] = x >= 16 && x < 48 && y >= 24 && y < 40 ? 255 : 0;
     struct hwi_rng r;
     hwi_rng_seed(&r, 11);
-    float x[S * S], t[4];
+    float x[S * S], t[4], work[S * S];
     int flipped = 0;
     for (int k = 0; k < 400; k++) {
         int view = k % 2, augment = k % 4 >= 2;
-        hwi_detect_sample(&r, src, S, box, view, augment, x, t);
+        hwi_detect_sample(&r, src, S, box, view, augment, x, t, work);
         ck_assert(t[0] < t[2] && t[1] < t[3]);
         if (view && !augment) /* a jittered, grown view: the box inside */
             ck_assert(t[0] > -0.2 && t[2] < 1.2 && t[2] - t[0] > 0.4);
