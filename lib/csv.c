@@ -174,6 +174,17 @@ static FILE *open_list(struct hwi_csv *c, const char *path, char *err)
     return fp;
 }
 
+/* Close what open_list opened; RC < 0 (the reader failed) copies C's
+ * message to ERR.  Returns -1 for a failure, else 0. */
+static int close_list(struct hwi_csv *c, FILE *fp, int rc, char *err)
+{
+    if (rc < 0 && err)
+        memcpy(err, c->err, HWI_ERRLEN);
+    hwi_csv_close(c);
+    hwi_fclose_in(fp);
+    return rc < 0 ? -1 : 0;
+}
+
 /* Common loop of the table loaders: open PATH, check HEADER, call ROW for
  * each row with exactly NF fields (NF < 0: at least -NF), reject duplicate
  * image names (field 0). */
@@ -473,11 +484,7 @@ int hwi_boxes_read(struct hwi_boxes *t, const char *path, int flags, char *err)
         }
         rc = box_row(t, &c, flags);
     }
-    if (rc < 0 && err)
-        memcpy(err, c.err, HWI_ERRLEN);
-    hwi_csv_close(&c);
-    hwi_fclose_in(fp);
-    if (rc < 0) {
+    if (close_list(&c, fp, rc, err)) {
         hwi_boxes_free(t);
         return -1;
     }
@@ -568,11 +575,7 @@ int hwi_names_read(struct hwi_names *t, const char *path, int flags, char *err)
             break;
         }
     }
-    if (rc < 0 && err)
-        memcpy(err, c.err, HWI_ERRLEN);
-    hwi_csv_close(&c);
-    hwi_fclose_in(fp);
-    if (rc < 0) {
+    if (close_list(&c, fp, rc, err)) {
         hwi_names_free(t);
         return -1;
     }
