@@ -541,7 +541,7 @@ struct sel {
     char *const *label;
 };
 
-static int worse(const struct sel *s, size_t a, size_t b)
+static inline int worse(const struct sel *s, size_t a, size_t b)
 {
     if (s->d2[a] != s->d2[b])
         return s->d2[a] > s->d2[b];
@@ -609,20 +609,26 @@ static int band_rank(struct band *b)
         goto out;
     for (size_t i = b->lo; i < b->hi; i++) {
         struct sel s = {b->d2 + i * nl, k->label};
-        size_t *nrow = b->nearest + i * nl, nh = 0, nvalid = 0;
+        size_t *nrow = b->nearest + i * nl, nh = 0;
+        float root = INFINITY; /* once the heap is full, its worst d2 */
         for (size_t c = 0; c < nl; c++) {
+            if (s.d2[c] > root) /* worse than the worst kept: most labels */
+                continue;
             if (nrow[c] == HWI_KNN_NONE)
                 continue;
-            nvalid++;
             if (nh < want) {
                 heap[nh++] = c;
-                if (nh == want)
-                    for (size_t p = want / 2; p-- > 0;)
-                        sift_down(&s, heap, want, p);
+                if (nh < want)
+                    continue;
+                for (size_t p = want / 2; p-- > 0;)
+                    sift_down(&s, heap, want, p);
             } else if (worse(&s, heap[0], c)) {
                 heap[0] = c;
                 sift_down(&s, heap, want, 0);
+            } else {
+                continue;
             }
+            root = s.d2[heap[0]];
         }
         off[i - b->lo] = nc;
         b->nhits[i] = nh;
@@ -636,12 +642,12 @@ static int band_rank(struct band *b)
         }
         for (size_t j = 0; j < nh; j++)
             cand[nc++] = (struct hwi_knn_hit){heap[j], nrow[heap[j]], 0};
-        if (nvalid > nh) { /* the near misses */
+        if (nh == want && want < nl) { /* the near misses, if any */
             for (size_t j = 0; j < nh; j++)
                 in[heap[j]] = 1;
             double thr = s.d2[heap[0]] + margin(k->qnorm2[i], k->maxnorm2);
             for (size_t c = 0; c < nl; c++) {
-                if (in[c] || nrow[c] == HWI_KNN_NONE || !(s.d2[c] <= thr))
+                if (!(s.d2[c] <= thr) || in[c] || nrow[c] == HWI_KNN_NONE)
                     continue;
                 if (nc == cap) {
                     struct hwi_knn_hit *nv = realloc(cand, 2 * cap * sizeof *nv);

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -228,11 +230,76 @@ int hwi_tsv_field_ok(const char *s)
     return s && *s && !strpbrk(s, "\t\r\n");
 }
 
+/* Powers of ten 10^0 .. 10^12, all exact doubles. */
+static const double pow10_exact[13] = {1e0, 1e1, 1e2, 1e3, 1e4,  1e5, 1e6,
+                                       1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
+
+int hwi_fmt_score(char *buf, double v)
+{
+    /* The common case, 1e-4 <= |v| < 1e9 (printf's fixed notation for
+     * %.9g): scale |v| by an exact power of ten into [1e8, 1e9), where the
+     * one rounding of the product errs by at most 6e-8, and round to the
+     * nearest integer: its 9 digits are printf's, unless the product lies
+     * within 1e-6 of a half (the rounding could go either way) or its
+     * exponent is not the one guessed; printf decides those. */
+    double a = fabs(v);
+    if (a >= 1e-4 && a < 1e9) {
+        int x = 8; /* the decimal exponent of a */
+        while (x > -4 && a < (x >= 0 ? pow10_exact[x] : 1 / pow10_exact[-x]))
+            x--;
+        double scaled = a * pow10_exact[8 - x], n = floor(scaled), frac = scaled - n;
+        if (scaled >= 1e8 && scaled < 1e9 - 1 && fabs(frac - 0.5) > 1e-6) {
+            uint32_t m = (uint32_t)n + (frac > 0.5);
+            char digits[9];
+            for (int i = 8; i >= 0; i--, m /= 10)
+                digits[i] = (char)('0' + m % 10);
+            int last = 8; /* the last digit kept: trailing zeros go */
+            while (last > 0 && last > x && digits[last] == '0')
+                last--;
+            char *p = buf;
+            if (signbit(v))
+                *p++ = '-';
+            if (x >= 0) {
+                memcpy(p, digits, (size_t)x + 1);
+                p += x + 1;
+                if (last > x) {
+                    *p++ = '.';
+                    memcpy(p, digits + x + 1, (size_t)(last - x));
+                    p += last - x;
+                }
+            } else {
+                *p++ = '0';
+                *p++ = '.';
+                for (int i = -1; i > x; i--)
+                    *p++ = '0';
+                memcpy(p, digits, (size_t)last + 1);
+                p += last + 1;
+            }
+            *p = 0;
+            return (int)(p - buf);
+        }
+    }
+    return snprintf(buf, HWI_SCORE_LEN, "%.9g", v);
+}
+
+/* Write QUERY TAB LABEL TAB SCORE, without the line end. */
+static void write_fields(FILE *fp, const char *query, const char *label, double score)
+{
+    char num[HWI_SCORE_LEN];
+    int n = hwi_fmt_score(num, score);
+    fputs(query, fp);
+    putc('\t', fp);
+    fputs(label, fp);
+    putc('\t', fp);
+    fwrite(num, 1, (size_t)n, fp);
+}
+
 int hwi_tsv_write(FILE *fp, const char *query, const char *label, double score)
 {
     if (!hwi_tsv_field_ok(query) || !hwi_tsv_field_ok(label) || !isfinite(score))
         return -1;
-    fprintf(fp, "%s\t%s\t%.9g\n", query, label, score);
+    write_fields(fp, query, label, score);
+    putc('\n', fp);
     return 0;
 }
 
@@ -249,6 +316,9 @@ int hwi_tsv_write_photo(FILE *fp, const char *query, const char *label, double s
     if (!hwi_tsv_field_ok(query) || !hwi_tsv_field_ok(label) || !isfinite(score) ||
         !hwi_tsv_field_ok(photo))
         return -1;
-    fprintf(fp, "%s\t%s\t%.9g\t%s\n", query, label, score, photo);
+    write_fields(fp, query, label, score);
+    putc('\t', fp);
+    fputs(photo, fp);
+    putc('\n', fp);
     return 0;
 }

@@ -2,9 +2,12 @@
 #include <config.h>
 
 #include "check_hwi.h"
+#include "rng.h"
 #include "tsv.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +155,56 @@ START_TEST(test_write_roundtrip)
 }
 END_TEST
 
+/* hwi_fmt_score against printf's "%.9g" itself: the edges of its fast
+ * path (powers of ten and their neighbours, halves at the 10th digit,
+ * carries into a new digit), then a million random doubles across its
+ * range and beyond, from random bit patterns and from uniform scores. */
+static void expect_g9(double v)
+{
+    char want[64], got[HWI_SCORE_LEN];
+    snprintf(want, sizeof want, "%.9g", v);
+    int n = hwi_fmt_score(got, v);
+    if (strcmp(want, got) != 0 || n != (int)strlen(want))
+        ck_abort_msg("%.17g: printf says '%s', hwi_fmt_score '%s' (%d)", v, want, got, n);
+}
+
+START_TEST(test_fmt_score)
+{
+    static const double edges[] = {0.0,        1.0,          0.5,         0.1,
+                                   1e-4,       9.99999999e-5, 1e-5,       1e9,
+                                   999999999,  999999999.5,  999999999.4, 123456789.5,
+                                   0.9999999995, 0.99999999949, 0.99999999951, 1.0000000005,
+                                   2.5e-4,     0.355055553,  12345.6789,  100,
+                                   DBL_MIN,    DBL_MAX,      1e300,       -0.0};
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        expect_g9(edges[i]);
+        expect_g9(-edges[i]);
+        expect_g9(nextafter(edges[i], 0));
+        expect_g9(nextafter(edges[i], INFINITY));
+    }
+    for (int e = -20; e <= 20; e++) {
+        double p = pow(10, e);
+        expect_g9(p);
+        expect_g9(nextafter(p, 0));
+        expect_g9(nextafter(p, INFINITY));
+        expect_g9(p * 0.5);
+        expect_g9(p * 1.00000000500000);
+    }
+    struct hwi_rng r = {12345};
+    for (int i = 0; i < 500000; i++) {
+        uint64_t bits = hwi_rng_next(&r);
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        if (isfinite(v))
+            expect_g9(v);
+        double u = hwi_rng_u01(&r);
+        expect_g9(u);
+        expect_g9(2 * u - 1);
+        expect_g9(u * pow(10, (int)hwi_rng_below(&r, 16) - 5));
+    }
+}
+END_TEST
+
 Suite *make_tsv_suite(void)
 {
     Suite *s = suite_create("tsv");
@@ -160,6 +213,7 @@ Suite *make_tsv_suite(void)
     tcase_add_test(tc, test_groups_and_sort);
     tcase_add_test(tc, test_write_roundtrip);
     tcase_add_test(tc, test_photo_column);
+    tcase_add_test(tc, test_fmt_score);
     suite_add_tcase(s, tc);
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, test_reject);
