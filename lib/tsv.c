@@ -231,7 +231,7 @@ int hwi_tsv_field_ok(const char *s)
 }
 
 /* Powers of ten 10^0 .. 10^12, all exact doubles. */
-static const double pow10_exact[13] = {1e0, 1e1, 1e2, 1e3, 1e4,  1e5, 1e6,
+static const double pow10_exact[13] = {1e0, 1e1, 1e2, 1e3,  1e4,  1e5, 1e6,
                                        1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
 
 int hwi_fmt_score(char *buf, double v)
