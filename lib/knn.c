@@ -585,6 +585,11 @@ static double margin(double qn2, double gn2)
     return 1e-5 * (qn2 + gn2);
 }
 
+/* A candidate to rescore: its gallery row, its query, its place. */
+struct rescore {
+    size_t image, query, at;
+};
+
 /* The WANT best labels of each query of band B, by exact score, into its
  * hits.  The product picks them: the WANT best by d2 and every other label
  * within the rounding margin of the worst of those, then the exact
@@ -603,7 +608,8 @@ static int band_rank(struct band *b)
     size_t cap = nq * (want + 16) + 1, nc = 0;
     struct hwi_knn_hit *cand = malloc(cap * sizeof *cand);
     size_t *off = malloc((nq + 1) * sizeof *off); /* query i's candidates: off[i - lo].. */
-    size_t *qof = NULL, *ord = NULL, *count = NULL;
+    struct rescore *work = NULL;
+    size_t *count = NULL;
     int rc = -1;
     if (!heap || !in || !cand || !off)
         goto out;
@@ -671,25 +677,22 @@ static int band_rank(struct band *b)
 
     /* the band's candidates in gallery order (a counting sort by image),
      * each with its query */
-    qof = malloc((nc ? nc : 1) * sizeof *qof);
-    ord = malloc((nc ? nc : 1) * sizeof *ord);
+    /* (the pass below reads them in order: each its gallery row, its
+     * query's row and where its score goes) */
+    work = malloc((nc ? nc : 1) * sizeof *work);
     count = calloc(k->n + 1, sizeof *count);
-    if (!qof || !ord || !count)
+    if (!work || !count)
         goto out;
-    for (size_t i = 0; i < nq; i++)
-        for (size_t j = off[i]; j < off[i + 1]; j++)
-            qof[j] = b->lo + i;
     for (size_t j = 0; j < nc; j++)
         count[cand[j].image + 1]++;
     for (size_t g = 0; g < k->n; g++)
         count[g + 1] += count[g];
-    for (size_t j = 0; j < nc; j++)
-        ord[count[cand[j].image]++] = j;
-    for (size_t t = 0; t < nc; t++) {
-        struct hwi_knn_hit *h = &cand[ord[t]];
-        h->score =
-            hwi_knn_sim(dist2(b->q + qof[ord[t]] * dim, k->vec + h->image * dim, k->dim));
-    }
+    for (size_t i = 0; i < nq; i++)
+        for (size_t j = off[i]; j < off[i + 1]; j++)
+            work[count[cand[j].image]++] = (struct rescore){cand[j].image, b->lo + i, j};
+    for (size_t t = 0; t < nc; t++)
+        cand[work[t].at].score =
+            hwi_knn_sim(dist2(b->q + work[t].query * dim, k->vec + work[t].image * dim, dim));
     double t2 = hwi_progress_cpu(1);
     b->cpu[HWI_KNN_CPU_RESCORE] += t2 - t1;
 
@@ -705,8 +708,7 @@ out:
     free(in);
     free(cand);
     free(off);
-    free(qof);
-    free(ord);
+    free(work);
     free(count);
     if (rc)
         hwi_seterr(b->err, "out of memory");
