@@ -33,7 +33,7 @@ MODEL = small
 # (full: the demo's submission; knn, softmax (fitted multiplier), softmax1
 # (multiplier 1): that score alone with new_whale at a fitted threshold)
 ROWS = softmax1 softmax whole knn fused detect detect60 rerank qe centroid tta tta-zoom \
-	center avg 1strip arcface ensemble size64 size96 size128
+	center avg 1strip arcface ensemble size64 size128
 label_softmax1 = softmax only (multiplier 1)
 label_softmax = + fitted multiplier
 label_whole = whole photo (no box), fused
@@ -52,7 +52,6 @@ label_1strip = one strip instead of 4
 label_arcface = ArcFace heads instead of linear
 label_ensemble = two-model ensemble (+ ArcFace model)
 label_size64 = input 64x64, fused
-label_size96 = input 96x96, fused
 label_size128 = input 128x128, fused
 from_softmax1 = fused
 from_softmax = fused
@@ -80,7 +79,6 @@ from_ensemble = fused
 with_ensemble = arcface
 vars_ensemble = MODEL2=arcface CFG2=pcb-small-arcface
 vars_size64 = SIZE=64
-vars_size96 = SIZE=96
 vars_size128 = SIZE=128
 redo_rerank = val.knn.tsv test.knn.tsv
 redo_qe = val.knn.tsv test.knn.tsv

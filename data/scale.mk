@@ -9,7 +9,7 @@
 # in an empty folder (after `make install`: make -f
 # /usr/local/share/hwi/scale.mk).  SCALE=full (25,361 train and 7,960 test
 # photos) takes hours on two cores; SCALE=small checks the recipe in
-# minutes.  Any demo.mk variable (SEED=2, SIZE=96, ...) passes through.
+# minutes.  Any demo.mk variable (SEED=2, SIZE=64, ...) passes through.
 # A rerun measures only what the demo remakes (a stage with nothing to
 # remake shows -); `make -f scale.mk clean` removes everything.
 
