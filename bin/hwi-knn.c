@@ -20,7 +20,6 @@
 #include "stream.h"
 #include "tsv.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -339,13 +338,12 @@ static int merge_main(char **file, size_t n, size_t top, int photo, const char *
         if (!strcmp(file[i], "-")) {
             if (stdin_uses++)
                 hwi_die(HWI_EXIT_USAGE, "standard input given twice");
-            in[i] = stdin;
             name[i] = "(stdin)";
-        } else if (!(in[i] = fopen(file[i], "r"))) {
-            hwi_die(HWI_EXIT_FAIL, "%s: %s", file[i], strerror(errno));
         } else {
             name[i] = file[i];
         }
+        if (!(in[i] = hwi_fopen_in(file[i], err)))
+            hwi_die(HWI_EXIT_FAIL, "%s", err);
     }
     struct hwi_outfile out;
     if (hwi_outfile_open(&out, output, err))
@@ -355,8 +353,7 @@ static int merge_main(char **file, size_t n, size_t top, int photo, const char *
     if (hwi_outfile_commit(&out, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     for (size_t i = 0; i < n; i++)
-        if (in[i] != stdin)
-            fclose(in[i]);
+        hwi_fclose_in(in[i]);
     free(in);
     free(name);
     return HWI_EXIT_OK;

@@ -17,7 +17,6 @@
 #include "stream.h"
 #include "tsv.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -403,10 +402,10 @@ static int cmd_relabel(const char *path, const char *photo, const char *id)
 /* Apply the decisions CSV FILE (photo,decision,id) in one transaction. */
 static int cmd_decisions(const char *path, const char *file)
 {
-    char msg[3 * HWI_ERRLEN];
-    FILE *fp = strcmp(file, "-") ? fopen(file, "r") : stdin;
+    char msg[3 * HWI_ERRLEN], err[HWI_ERRLEN];
+    FILE *fp = hwi_fopen_in(file, err);
     if (!fp)
-        hwi_die(HWI_EXIT_FAIL, "%s: %s", file, strerror(errno));
+        hwi_die(HWI_EXIT_FAIL, "%s", err);
     const char *name = strcmp(file, "-") ? file : "(stdin)";
     struct hwi_csv c;
     if (hwi_csv_open(&c, fp, name, "photo,decision,id"))
@@ -480,8 +479,7 @@ static int cmd_decisions(const char *path, const char *file)
     }
     hwi_db_close(db);
     hwi_csv_close(&c);
-    if (fp != stdin)
-        fclose(fp);
+    hwi_fclose_in(fp);
     return HWI_EXIT_OK;
 }
 
