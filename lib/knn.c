@@ -676,9 +676,8 @@ static int band_rank(struct band *b)
     b->cpu[HWI_KNN_CPU_TOP] += t1 - t0;
 
     /* the band's candidates in gallery order (a counting sort by image),
-     * each with its query */
-    /* (the pass below reads them in order: each its gallery row, its
-     * query's row and where its score goes) */
+     * each with its query and its place, so that the pass below reads
+     * them, their gallery rows and the band's query rows in order */
     work = malloc((nc ? nc : 1) * sizeof *work);
     count = calloc(k->n + 1, sizeof *count);
     if (!work || !count)

@@ -748,7 +748,7 @@ static void leaky_part(void *arg, size_t lo, size_t hi)
 {
     float *x = ((struct elementwise *)arg)->x;
     for (size_t i = lo; i < hi; i++)
-        x[i] = x[i] > 0 ? x[i] : (float)(.1 * x[i]);
+        x[i] = hwi_nn_leaky(x[i]);
 }
 
 void activate_array(float *x, const int n, const ACTIVATION a)

@@ -28,4 +28,22 @@ void hwi_nn_gemm_reference(int on);
 void hwi_nn_parallel_for(size_t n, size_t grain, void (*fn)(void *arg, size_t lo, size_t hi),
                          void *arg);
 
+/* Darknet's leaky activation (leaky_activate): X, or .1 X (in double)
+ * unless X > 0.  The two values are selected by a bit mask: a ?: on the
+ * data compiles to a branch that a feature map's signs mispredict half
+ * the time.  activate_array (nn_gemm.c) and the batch norm with its
+ * activation folded in (nn_layers.c) both use it. */
+#include <stdint.h>
+#include <string.h>
+static inline float hwi_nn_leaky(float x)
+{
+    float s = (float)(.1 * x);
+    uint32_t m = -(uint32_t)(x > 0), xb, sb;
+    memcpy(&xb, &x, sizeof xb);
+    memcpy(&sb, &s, sizeof sb);
+    xb = (xb & m) | (sb & ~m);
+    memcpy(&x, &xb, sizeof x);
+    return x;
+}
+
 #endif /* HWI_NN_GEMM_H */

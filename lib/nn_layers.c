@@ -35,7 +35,6 @@
 #include "nn_int.h"
 
 #include <math.h>
-#include <stdint.h>
 #include <string.h>
 
 unsigned hwi_nn_fixes = ~0u;
@@ -58,25 +57,11 @@ static int bn_folds(ACTIVATION act)
 }
 
 /* Darknet's activations (src/activations.h), ELU without its NaN (P23). */
-/* Darknet's leaky (the slope .1 in double, as its leaky_activate), the
- * two values selected by a bit mask: a ?: on the data compiles to a
- * branch that the sign of a feature map mispredicts half the time. */
-static inline float leaky_value(float x)
-{
-    float s = (float)(.1 * x);
-    uint32_t m = -(uint32_t)(x > 0), xb, sb;
-    memcpy(&xb, &x, sizeof xb);
-    memcpy(&sb, &s, sizeof sb);
-    xb = (xb & m) | (sb & ~m);
-    memcpy(&x, &xb, sizeof x);
-    return x;
-}
-
 static inline float act_value(ACTIVATION act, float x)
 {
     switch (act) {
     case RELU: return x * (float)(x > 0);
-    case LEAKY: return leaky_value(x);
+    case LEAKY: return hwi_nn_leaky(x);
     case ELU: return x >= 0 ? x : expf(x) - 1;
     default: return x;
     }
@@ -123,7 +108,7 @@ static void bn_row(float *restrict p, float *restrict xn, int S, float mean, flo
         for (int i = 0; i < S; i++) {
             float v = (p[i] - mean) * inv;
             xn[i] = v;
-            p[i] = leaky_value(g * v + be);
+            p[i] = hwi_nn_leaky(g * v + be);
         }
     } else if (xn) {
         for (int i = 0; i < S; i++) {
@@ -139,7 +124,7 @@ static void bn_row(float *restrict p, float *restrict xn, int S, float mean, flo
             p[i] = g * ((p[i] - mean) * inv) + be;
     } else if (act == LEAKY) {
         for (int i = 0; i < S; i++)
-            p[i] = leaky_value(g * ((p[i] - mean) * inv) + be);
+            p[i] = hwi_nn_leaky(g * ((p[i] - mean) * inv) + be);
     } else {
         for (int i = 0; i < S; i++)
             p[i] = act_value(act, g * ((p[i] - mean) * inv) + be);

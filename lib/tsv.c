@@ -233,6 +233,9 @@ int hwi_tsv_field_ok(const char *s)
 /* Powers of ten 10^0 .. 10^12, all exact doubles. */
 static const double pow10_exact[13] = {1e0, 1e1, 1e2, 1e3,  1e4,  1e5, 1e6,
                                        1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
+/* 10^-4 .. 10^8, the nearest doubles: pow10_below[x + 4] is 10^x. */
+static const double pow10_below[13] = {1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2,
+                                       1e3,  1e4,  1e5,  1e6,  1e7, 1e8};
 
 int hwi_fmt_score(char *buf, double v)
 {
@@ -245,7 +248,7 @@ int hwi_fmt_score(char *buf, double v)
     double a = fabs(v);
     if (a >= 1e-4 && a < 1e9) {
         int x = 8; /* the decimal exponent of a */
-        while (x > -4 && a < (x >= 0 ? pow10_exact[x] : 1 / pow10_exact[-x]))
+        while (x > -4 && a < pow10_below[x + 4])
             x--;
         double scaled = a * pow10_exact[8 - x], n = floor(scaled), frac = scaled - n;
         if (scaled >= 1e8 && scaled < 1e9 - 1 && fabs(frac - 0.5) > 1e-6) {
