@@ -362,13 +362,13 @@ int main(int argc, char **argv)
     const int lflags = HWI_LIST_ROWS | HWI_LIST_KEYS;
     char err[HWI_ERRLEN];
     struct hwi_boxes boxes = {0};
-    const char *boxes_name = boxes_path && strcmp(boxes_path, "-") ? boxes_path : "(stdin)";
+    const char *boxes_name = hwi_file_name(boxes_path);
     if (boxes_path && hwi_boxes_read(&boxes, boxes_path, lflags | HWI_LIST_TSV, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     struct hwi_names names = {0};
     const char *list_name = NULL;
     if (images_path) {
-        list_name = strcmp(images_path, "-") ? images_path : "(stdin)";
+        list_name = hwi_file_name(images_path);
         if (hwi_names_read(&names, images_path, lflags, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
     }

@@ -573,7 +573,7 @@ int main(int argc, char **argv)
 
     struct photos ps = {0};
     if (images)
-        load_list(&ps, images, strcmp(images, "-") ? images : "(stdin)");
+        load_list(&ps, images, hwi_file_name(images));
     else if (optind < argc)
         for (int i = optind; i < argc; i++)
             add_photo(&ps, argv[i], NULL, 0);

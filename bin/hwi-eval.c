@@ -4,6 +4,7 @@
 
 #include "csv.h"
 #include "err.h"
+#include "io.h"
 #include "metric.h"
 #include "split.h"
 
@@ -91,8 +92,7 @@ int main(int argc, char **argv)
     size_t *row = malloc((truth.n ? truth.n : 1) * sizeof *row);
     if (!row)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
-    if (hwi_eval_submission(&e, &truth, &sub, strcmp(spath, "-") ? spath : "(stdin)", row,
-                            err))
+    if (hwi_eval_submission(&e, &truth, &sub, hwi_file_name(spath), row, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
     for (size_t i = 0; per_image && i < truth.n; i++) {
         const struct hwi_pred *p = &sub.row[row[i]];

@@ -415,8 +415,7 @@ static void run_softmax(struct opts *o, char **files, int nfiles, FILE *out)
         FILE *fp = hwi_fopen_in(o->keep, err);
         if (!fp)
             hwi_die(HWI_EXIT_FAIL, "%s", err);
-        if (hwi_keep_load(&kp, fp, strcmp(o->keep, "-") ? o->keep : "(stdin)", &ls, lid, s.dim,
-                          err))
+        if (hwi_keep_load(&kp, fp, hwi_file_name(o->keep), &ls, lid, s.dim, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         hwi_fclose_in(fp);
     }

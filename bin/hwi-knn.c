@@ -335,13 +335,9 @@ static int merge_main(char **file, size_t n, size_t top, int photo, const char *
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     size_t stdin_uses = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!strcmp(file[i], "-")) {
-            if (stdin_uses++)
-                hwi_die(HWI_EXIT_USAGE, "standard input given twice");
-            name[i] = "(stdin)";
-        } else {
-            name[i] = file[i];
-        }
+        if (!strcmp(file[i], "-") && stdin_uses++)
+            hwi_die(HWI_EXIT_USAGE, "standard input given twice");
+        name[i] = hwi_file_name(file[i]);
         if (!(in[i] = hwi_fopen_in(file[i], err)))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
     }
@@ -443,7 +439,7 @@ int main(int argc, char **argv)
         usage(HWI_EXIT_USAGE);
     }
     const char *path = optind < argc ? argv[optind] : "-";
-    const char *name = strcmp(path, "-") ? path : "(stdin)";
+    const char *name = hwi_file_name(path);
     if ((gallery && !strcmp(gallery, "-")) + (labels && !strcmp(labels, "-")) +
             !strcmp(path, "-") >
         1)

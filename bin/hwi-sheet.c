@@ -171,7 +171,7 @@ int main(int argc, char **argv)
         hwi_try_help();
     }
     const char *file = optind < argc ? argv[optind] : "-";
-    const char *name = strcmp(file, "-") ? file : "(stdin)";
+    const char *name = hwi_file_name(file);
 
     char err[HWI_ERRLEN];
     struct hwi_boxes bx = {0};

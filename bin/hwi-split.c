@@ -127,7 +127,7 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     size_t nval;
     if (hwi_split_make(&t, &o, val, &nval, err))
-        hwi_die(HWI_EXIT_FAIL, "%s: %s", strcmp(path, "-") ? path : "(stdin)", err);
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", hwi_file_name(path), err);
     size_t nvnw = 0;
     for (size_t i = 0; i < t.n; i++)
         nvnw += val[i] && !strcmp(t.id[i], HWI_NEW_WHALE);

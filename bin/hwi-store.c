@@ -406,7 +406,7 @@ static int cmd_decisions(const char *path, const char *file)
     FILE *fp = hwi_fopen_in(file, err);
     if (!fp)
         hwi_die(HWI_EXIT_FAIL, "%s", err);
-    const char *name = strcmp(file, "-") ? file : "(stdin)";
+    const char *name = hwi_file_name(file);
     struct hwi_csv c;
     if (hwi_csv_open(&c, fp, name, "photo,decision,id"))
         hwi_die(HWI_EXIT_FAIL, "%s", c.err);

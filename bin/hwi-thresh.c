@@ -301,7 +301,7 @@ int main(int argc, char **argv)
     }
 
     const char *path = optind < argc ? argv[optind] : "-";
-    const char *name = strcmp(path, "-") ? path : "(stdin)";
+    const char *name = hwi_file_name(path);
     if ((images && !strcmp(images, "-")) + (fit && !strcmp(fit, "-")) + !strcmp(path, "-") > 1)
         hwi_die(HWI_EXIT_USAGE, "only one of the scores, --images and --fit can be "
                                 "standard input");
@@ -312,8 +312,7 @@ int main(int argc, char **argv)
         if (hwi_names_read(&list, images, 0, err))
             hwi_die(HWI_EXIT_FAIL, "%s", err);
         for (size_t i = 0; i < list.n; i++)
-            rows_add(&r, list.row[i].name, strcmp(images, "-") ? images : "(stdin)",
-                     list.row[i].line);
+            rows_add(&r, list.row[i].name, hwi_file_name(images), list.row[i].line);
     }
     load_scores(&r, &list.index, images != NULL, path, name,
                 images && !strcmp(images, "-") ? "(stdin)" : images, &ls);

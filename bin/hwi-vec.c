@@ -216,7 +216,7 @@ int main(int argc, char **argv)
         usage(HWI_EXIT_USAGE);
     }
     const char *path = optind < argc ? argv[optind] : "-";
-    const char *name = strcmp(path, "-") ? path : "(stdin)";
+    const char *name = hwi_file_name(path);
     char err[HWI_ERRLEN];
     FILE *in = hwi_fopen_in(path, err);
     if (!in)

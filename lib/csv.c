@@ -156,19 +156,13 @@ void hwi_csv_close(struct hwi_csv *c)
     c->field = NULL;
 }
 
-/* The display name of PATH in messages. */
-static const char *file_name(const char *path)
-{
-    return path && strcmp(path, "-") ? path : "(stdin)";
-}
-
 /* Open the photo list PATH for reading into C (no header check; at most
  * HWI_LIST_MAX bytes).  Returns the stream, or NULL with ERR set. */
 static FILE *open_list(struct hwi_csv *c, const char *path, char *err)
 {
     FILE *fp = hwi_fopen_in(path, err);
     if (fp) {
-        hwi_csv_open(c, fp, file_name(path), NULL);
+        hwi_csv_open(c, fp, hwi_file_name(path), NULL);
         c->max = HWI_LIST_MAX;
     }
     return fp;
@@ -193,7 +187,7 @@ typedef int (*row_fn)(void *table, struct hwi_csv *c);
 static int load(const char *path, const char *header, int nf, row_fn row, void *table,
                 char *err)
 {
-    const char *name = file_name(path);
+    const char *name = hwi_file_name(path);
     FILE *fp = hwi_fopen_in(path, err);
     if (!fp)
         return -1;

@@ -32,6 +32,11 @@ void hwi_fclose_in(FILE *fp)
         fclose(fp);
 }
 
+const char *hwi_file_name(const char *path)
+{
+    return path && strcmp(path, "-") ? path : "(stdin)";
+}
+
 int hwi_read_line(FILE *fp, char **buf, size_t *cap, size_t *len, const char *name, long *line,
                   char *err)
 {

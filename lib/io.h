@@ -17,6 +17,10 @@ FILE *hwi_fopen_in(const char *path, char *err);
 
 void hwi_fclose_in(FILE *fp);
 
+/* PATH as messages name it: "(stdin)" for "-" or NULL, as hwi_fopen_in
+ * reads them. */
+const char *hwi_file_name(const char *path);
+
 /* Copy the file SRC to OUT.  Returns 0, or -1 with ERR set when SRC cannot
  * be opened or read; a write error stays in OUT's error flag, for the
  * caller's commit (hwi_outfile_commit) to report. */
