@@ -480,10 +480,8 @@ START_TEST(test_maxpool)
 {
     static const int geom[][7] = {
         /* batch, h, w, c, size, stride, padding */
-        {3, 9, 8, 4, 3, 2, 2},
-        {2, 8, 8, 5, 2, 2, 1},
-        {2, 7, 9, 3, 3, 1, 2},
-        {4, 64, 64, 16, 3, 2, 2},
+        {3, 9, 8, 4, 3, 2, 2},    {2, 8, 8, 5, 2, 2, 1},   {2, 7, 9, 3, 3, 1, 2},
+        {4, 64, 64, 16, 3, 2, 2}, {3, 16, 12, 7, 2, 2, 1}, {2, 9, 9, 3, 2, 2, 1},
     };
     for (size_t g = 0; g < sizeof geom / sizeof *geom; g++) {
         const int *q = geom[g];
@@ -493,6 +491,7 @@ START_TEST(test_maxpool)
         network net = {0};
         net.input = random_array(nin);
         net.delta = random_array(nin);
+        net.train = 1; /* backward reads the argmax indexes */
         network net_b = net;
         net_b.delta = copy_array(net.delta, nin);
         for (size_t i = 0; i < nout; i++)
@@ -506,6 +505,21 @@ START_TEST(test_maxpool)
         ck_assert_mem_eq(b.output, a.output, nout * sizeof(float));
         ck_assert_mem_eq(b.indexes, a.indexes, nout * sizeof(int));
         ck_assert_mem_eq(net_b.delta, net.delta, nin * sizeof(float));
+        /* inference, through the maxima-only path where 2 x 2 windows
+         * tile the input: Darknet's maxima, and with ties of +0 and -0
+         * (on which Darknet, built with -Ofast, picks either) the first
+         * maximum, as the general path keeps it */
+        net_b.train = 0;
+        memset(b.output, 0, nout * sizeof(float));
+        forward_maxpool_layer(b, net_b);
+        ck_assert_mem_eq(b.output, a.output, nout * sizeof(float));
+        for (size_t i = 0; i < nin; i += 7)
+            net.input[i] = i % 2 ? 0.0f : -0.0f;
+        net_b.train = 1;
+        forward_maxpool_layer(a, net_b);
+        net_b.train = 0;
+        forward_maxpool_layer(b, net_b);
+        ck_assert_mem_eq(b.output, a.output, nout * sizeof(float));
         free(net.input);
         free(net.delta);
         free(net_b.delta);
