@@ -105,7 +105,7 @@ static _Noreturn void usage(int status)
           "      --no-autorotate   ignore the EXIF orientation: boxes refer to the\n"
           "                        stored pixels\n"
           "      --no-shrink-on-load  always decode JPEG at full size\n"
-          "  -j, --threads=N       crop N photos at once (default: all CPUs)\n"
+          "  -j, --threads=N       crop N photos at once (default 0: all CPUs)\n"
           "      --keep-going      after a bad photo or box, go on with the others\n"
           "                        and exit 1 at the end\n"
           "  -q, --quiet           no summary line\n"
@@ -323,7 +323,7 @@ int main(int argc, char **argv)
         case 'z': compression = (int)hwi_opt_long("compression", optarg, 0, 9); break;
         case OPT_NO_AUTOROTATE: params.autorotate = 0; break;
         case OPT_NO_SHRINK: params.shrink_on_load = 0; break;
-        case 'j': threads = (int)hwi_opt_long("threads", optarg, 1, 1024); break;
+        case 'j': threads = (int)hwi_opt_long("threads", optarg, 0, 1024); break;
         case OPT_KEEP_GOING: keep_going = 1; break;
         case 'q': quiet = 1; break;
         case OPT_HELP: usage(HWI_EXIT_OK);

@@ -123,7 +123,7 @@ static _Noreturn void usage(int status)
           "                        brightness/contrast changes\n"
           "  -s, --seed=N          random seed of training (default 1)\n"
           "  -j, --threads=N       threads for loading photos and for the network\n"
-          "                        (default: all CPUs)\n"
+          "                        (default 0: all CPUs)\n"
           "      --keep-going      after a bad photo, go on with the others and\n"
           "                        exit 1 at the end\n"
           "      --no-autorotate   ignore the EXIF orientation: boxes refer to the\n"
@@ -501,7 +501,7 @@ int main(int argc, char **argv)
         case 'i': images = optarg; break;
         case 'b': boxes_path = optarg; break;
         case 'o': output = optarg; break;
-        case 'j': threads = hwi_opt_long("threads", optarg, 1, 1024); break;
+        case 'j': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
         case 's': seed = (unsigned long)hwi_opt_long("seed", optarg, 0, UINT_MAX); break;
         case 'q': quiet = 1; break;
         case OPT_TRAIN: training = 1; break;

@@ -112,7 +112,7 @@ static _Noreturn void usage(int status)
           "      --rerank[=K1,K2,LAMBDA]  k-reciprocal re-ranking (Zhong et al. 2017)\n"
           "                       over all the queries and the gallery; score 1 - the\n"
           "                       final distance (default 20,6,0.3)\n"
-          "  -j, --threads=N      threads (default: OPENBLAS_NUM_THREADS or every\n"
+          "  -j, --threads=N      threads (default 0: OPENBLAS_NUM_THREADS or every\n"
           "                       core); the output does not depend on N\n"
           "\n"
           "Gallery shards:\n"
@@ -377,7 +377,7 @@ int main(int argc, char **argv)
         case OPT_GALLERY: gallery = optarg; break;
         case 'l': labels = optarg; break;
         case 'k': top = hwi_opt_long("top", optarg, 0, LONG_MAX / 2); break;
-        case 'j': threads = hwi_opt_long("threads", optarg, 1, 1024); break;
+        case 'j': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
         case 'o': output = optarg; break;
         case 'v': verbose = 1; break;
         case OPT_NO_NEW_WHALE: flags |= HWI_KNN_NO_NEW_WHALE; break;

@@ -53,7 +53,7 @@ static _Noreturn void usage(int status)
           "                      default small\n"
           "  -s, --seed=N        random seed (default 1); the same seed gives the same\n"
           "                      bytes whatever the number of threads\n"
-          "  -j, --threads=N     render with N threads (default: the number of CPUs)\n"
+          "  -j, --threads=N     render with N threads (default 0: the number of CPUs)\n"
           "      --shift         render the test photos under conditions that no train\n"
           "                      photo has (another camera, light, sea state and\n"
           "                      viewpoint range, every whale with its new scar);\n"
@@ -84,13 +84,13 @@ int main(int argc, char **argv)
     hwi_program_init(argv[0]);
 
     const char *scale = "small";
-    long seed = 1, threads = hwi_ncpu();
+    long seed = 1, threads = 0;
     int stats = 0, quiet = 0, shift = 0, c;
     while ((c = getopt_long(argc, argv, "s:j:q", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_SCALE: scale = optarg; break;
         case 's': seed = hwi_opt_long("seed", optarg, 0, LONG_MAX); break;
-        case 'j': threads = hwi_opt_long("threads", optarg, 1, 256); break;
+        case 'j': threads = hwi_opt_long("threads", optarg, 0, 256); break;
         case OPT_STATS: stats = 1; break;
         case 'q': quiet = 1; break;
         case OPT_SHIFT: shift = 1; break;
@@ -99,6 +99,8 @@ int main(int argc, char **argv)
         default: usage(HWI_EXIT_USAGE);
         }
     }
+    if (threads == 0)
+        threads = hwi_ncpu();
     if (argc - optind > 1) {
         hwi_warn("extra operand '%s'", argv[optind + 1]);
         usage(HWI_EXIT_USAGE);

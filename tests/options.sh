@@ -67,4 +67,11 @@ for exe in "$HWI_BIN"/hwi-*; do
     }
 done
 [ "$n" -gt 20 ] || fail_ "only $n short options found in the --help texts"
+
+# -j 0 is every program's default (all CPUs), so any of them takes it
+# (parsed before --help, which then exits 0)
+for prog in hwi-crop hwi-detect hwi-embed hwi-knn hwi-synth hwi-train; do
+    "$prog" -j 0 --help > /dev/null 2> err || fail_ "$prog refuses -j 0: $(cat err)"
+    returns_ 2 "$prog" -j -1 --help > /dev/null 2> err
+done
 exit 0
