@@ -13,8 +13,10 @@
 #include "io.h"
 
 #include <errno.h>
+#include <jpeglib.h>
 #include <math.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,9 +407,245 @@ int hwi_image_crop(const char *path, const struct hwi_rect *box,
     return crop_locked(path, box, p, pix, NULL, err);
 }
 
+/* ---------------------------------------------------------------------- */
+/* A detector's thumbnail of a JPEG through libjpeg alone: its luma (the Y
+ * plane: no chroma decoded, no colour conversion) at the smallest DCT scale
+ * M/8 that keeps both sides at least S, averaged over areas to S x S, and
+ * turned upright by its EXIF orientation.  For the small photos a detector
+ * sees, the libvips pipeline costs ten times the decoding itself. */
+
+/* libjpeg's error manager: any error or warning ends the attempt, and the
+ * photo goes the libvips way, which decides whether it is bad. */
+struct jpeg_fail {
+    struct jpeg_error_mgr mgr;
+    jmp_buf back;
+};
+
+static void jpeg_fail_exit(j_common_ptr c)
+{
+    longjmp(((struct jpeg_fail *)c->err)->back, 1);
+}
+
+static void jpeg_fail_message(j_common_ptr c, int level)
+{
+    if (level < 0) /* a warning: corrupt data */
+        longjmp(((struct jpeg_fail *)c->err)->back, 1);
+}
+
+static unsigned exif_get(const uint8_t *q, int le, int n)
+{
+    unsigned a = q[0], b = q[1];
+    if (n == 2)
+        return le ? a | b << 8 : a << 8 | b;
+    unsigned c = q[2], d = q[3];
+    return le ? a | b << 8 | c << 16 | d << 24 : a << 24 | b << 16 | c << 8 | d;
+}
+
+/* The Orientation (1..8) of the EXIF APP1 payload D of N bytes, or 1. */
+static int exif_orientation(const uint8_t *d, size_t n)
+{
+    if (n < 14 || memcmp(d, "Exif\0\0", 6))
+        return 1;
+    const uint8_t *t = d + 6; /* the TIFF header */
+    size_t tn = n - 6;
+    int le = t[0] == 'I' && t[1] == 'I';
+    if (!le && !(t[0] == 'M' && t[1] == 'M'))
+        return 1;
+    unsigned ifd = exif_get(t + 4, le, 4);
+    if (ifd > tn - 2)
+        return 1;
+    unsigned count = exif_get(t + ifd, le, 2);
+    for (unsigned i = 0; i < count; i++) {
+        size_t e = ifd + 2 + (size_t)12 * i;
+        if (e + 12 > tn)
+            return 1;
+        if (exif_get(t + e, le, 2) == 0x0112 && exif_get(t + e + 2, le, 2) == 3) {
+            unsigned o = exif_get(t + e + 8, le, 2);
+            return o >= 1 && o <= 8 ? (int)o : 1;
+        }
+    }
+    return 1;
+}
+
+/* The taps of an area average from N source pixels to S (N >= S): output
+ * pixel x covers [x N / S, (x + 1) N / S), partly at its ends; its taps are
+ * sources FIRST[x] .. FIRST[x] + COUNT[x] - 1 with weights W[x * STRIDE + t]
+ * (summing to 1).  STRIDE = ceil(N / S) + 1. */
+struct area_taps {
+    int stride;
+    long *first;
+    int *count;
+    float *w;
+};
+
+static int area_taps(long n, int s, struct area_taps *t)
+{
+    double f = (double)n / s;
+    t->stride = (int)ceil(f) + 1;
+    t->first = malloc((size_t)s * sizeof *t->first);
+    t->count = malloc((size_t)s * sizeof *t->count);
+    t->w = malloc((size_t)s * t->stride * sizeof *t->w);
+    if (!t->first || !t->count || !t->w)
+        return -1;
+    for (int x = 0; x < s; x++) {
+        double a = x * f, b = (x + 1) * f;
+        int k = 0;
+        t->first[x] = (long)a;
+        for (long i = (long)a; i < n && i < b && k < t->stride; i++, k++)
+            t->w[(size_t)x * t->stride + k] = (float)((fmin(b, i + 1) - fmax(a, i)) / f);
+        t->count[x] = k;
+    }
+    return 0;
+}
+
+static void area_taps_free(struct area_taps *t)
+{
+    free(t->first);
+    free(t->count);
+    free(t->w);
+}
+
+/* Average the W x H bytes SRC over areas into the S x S bytes DST (W, H >=
+ * S); TMP holds H x S floats.  Returns 0, or -1 out of memory. */
+static int area_squish(const uint8_t *src, long w, long h, uint8_t *dst, int s, float *tmp)
+{
+    struct area_taps tx = {0}, ty = {0};
+    int rc = -1;
+    if (area_taps(w, s, &tx) || area_taps(h, s, &ty))
+        goto out;
+    for (long y = 0; y < h; y++) { /* columns: H rows of S */
+        const uint8_t *row = src + (size_t)y * w;
+        for (int x = 0; x < s; x++) {
+            const uint8_t *q = row + tx.first[x];
+            const float *wt = tx.w + (size_t)x * tx.stride;
+            float sum = 0;
+            for (int k = 0; k < tx.count[x]; k++)
+                sum += q[k] * wt[k];
+            tmp[(size_t)y * s + x] = sum;
+        }
+    }
+    for (int y = 0; y < s; y++) { /* rows */
+        uint8_t *out = dst + (size_t)y * s;
+        const float *wt = ty.w + (size_t)y * ty.stride;
+        for (int x = 0; x < s; x++) {
+            const float *q = tmp + (size_t)ty.first[y] * s + x;
+            float sum = 0.5f;
+            for (int k = 0; k < ty.count[y]; k++)
+                sum += q[(size_t)k * s] * wt[k];
+            out[x] = (uint8_t)(sum < 0 ? 0 : sum > 255 ? 255 : sum);
+        }
+    }
+    rc = 0;
+out:
+    area_taps_free(&tx);
+    area_taps_free(&ty);
+    return rc;
+}
+
+/* Turn the S x S plane SRC upright by EXIF orientation O into DST: upright
+ * pixel (x, y) is stored pixel (u, v). */
+static void orient_square(const uint8_t *src, uint8_t *dst, int s, int o)
+{
+    int m = s - 1;
+    for (int y = 0; y < s; y++)
+        for (int x = 0; x < s; x++) {
+            int u, v;
+            switch (o) {
+            case 2: u = m - x, v = y; break;
+            case 3: u = m - x, v = m - y; break;
+            case 4: u = x, v = m - y; break;
+            case 5: u = y, v = x; break;         /* transpose */
+            case 6: u = y, v = m - x; break;     /* turn right to display */
+            case 7: u = m - y, v = m - x; break; /* transverse */
+            case 8: u = m - y, v = x; break;     /* turn left to display */
+            default: u = x, v = y;
+            }
+            dst[(size_t)y * s + x] = src[(size_t)v * s + u];
+        }
+}
+
+/* 0 with PIX, *W and *H set; 1 when libjpeg does not take the file (not a
+ * baseline or progressive YCbCr, gray or RGB JPEG, or any libjpeg error or
+ * warning).  Never sets an error: the libvips way follows. */
+static int thumb_jpeg(const char *path, const struct hwi_crop_params *p, uint8_t *pix, long *w,
+                      long *h)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 1;
+    uint8_t magic[3];
+    if (fread(magic, 1, 3, fp) != 3 || magic[0] != 0xff || magic[1] != 0xd8 ||
+        magic[2] != 0xff || fseek(fp, 0, SEEK_SET) != 0) {
+        fclose(fp);
+        return 1;
+    }
+    struct jpeg_decompress_struct c;
+    struct jpeg_fail e;
+    /* volatile: set after setjmp, read after a longjmp */
+    uint8_t *volatile plane = NULL;
+    float *volatile tmp = NULL;
+    c.err = jpeg_std_error(&e.mgr);
+    e.mgr.error_exit = jpeg_fail_exit;
+    e.mgr.emit_message = jpeg_fail_message;
+    jpeg_create_decompress(&c);
+    if (setjmp(e.back)) {
+        jpeg_destroy_decompress(&c);
+        fclose(fp);
+        free(plane);
+        free(tmp);
+        return 1;
+    }
+    jpeg_stdio_src(&c, fp);
+    if (p->autorotate)
+        jpeg_save_markers(&c, JPEG_APP0 + 1, 0xffff);
+    jpeg_read_header(&c, TRUE);
+    if (c.jpeg_color_space != JCS_YCbCr && c.jpeg_color_space != JCS_GRAYSCALE &&
+        c.jpeg_color_space != JCS_RGB)
+        longjmp(e.back, 1); /* CMYK, YCCK: libvips converts those */
+    int o = 1;
+    for (jpeg_saved_marker_ptr m = c.marker_list; m && o == 1; m = m->next)
+        if (m->marker == JPEG_APP0 + 1)
+            o = exif_orientation(m->data, m->data_length);
+    int s = p->size, k = 8;
+    while (k > 1 && ((long)c.image_width * (k - 1) + 7) / 8 >= s &&
+           ((long)c.image_height * (k - 1) + 7) / 8 >= s)
+        k--;
+    c.scale_num = (unsigned)k;
+    c.scale_denom = 8;
+    c.out_color_space = JCS_GRAYSCALE;
+    jpeg_start_decompress(&c);
+    long ow = c.output_width, oh = c.output_height;
+    if (ow < s || oh < s || !(plane = malloc((size_t)ow * oh)) ||
+        !(tmp = malloc((size_t)oh * s * sizeof *tmp)))
+        longjmp(e.back, 1); /* smaller than S: the libvips way enlarges */
+    while (c.output_scanline < c.output_height) {
+        JSAMPROW row = plane + (size_t)c.output_scanline * ow;
+        jpeg_read_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_decompress(&c);
+    /* the plane is read only before the squish writes: it takes the
+     * S x S result when that still has to turn */
+    if (area_squish(plane, ow, oh, o == 1 ? pix : plane, s, tmp))
+        longjmp(e.back, 1);
+    if (o != 1)
+        orient_square(plane, pix, s, o);
+    long sw = c.image_width, sh = c.image_height;
+    *w = o >= 5 ? sh : sw;
+    *h = o >= 5 ? sw : sh;
+    jpeg_destroy_decompress(&c);
+    fclose(fp);
+    free(plane);
+    free(tmp);
+    return 0;
+}
+
 int hwi_image_thumb(const char *path, const struct hwi_crop_params *p, uint8_t *pix, long *w,
                     long *h, char *err)
 {
+    struct stat st;
+    if (p->shrink_on_load && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        thumb_jpeg(path, p, pix, w, h) == 0)
+        return 0;
     long upright[2] = {0, 0};
     int rc = crop_locked(path, NULL, p, pix, upright, err);
     *w = upright[0];

@@ -105,7 +105,14 @@ int hwi_image_text(const char *text, const char *font, uint8_t *pix, int w, int 
  * squished to P->size x P->size, upright when P->autorotate, JPEG
  * shrink-on-load when P->shrink_on_load), and in *W x *H the size of the
  * photo that boxes refer to (upright when P->autorotate).  This is the
- * input of a box detector (hwi-detect(1)).  Returns 0, or -1 with ERR. */
+ * input of a box detector (hwi-detect(1)).  With P->shrink_on_load, a
+ * JPEG of at least that size (YCbCr, gray or RGB) is read by libjpeg
+ * instead, about ten times faster on small photos: its luma (Y) alone at
+ * the smallest DCT scale M/8 that keeps both sides at least P->size, an
+ * area average to the square, the EXIF orientation read from its APP1;
+ * within about one grey level of the libvips way on average.  Any libjpeg
+ * error or warning sends the photo the libvips way, which decides whether
+ * it is bad.  Returns 0, or -1 with ERR. */
 int hwi_image_thumb(const char *path, const struct hwi_crop_params *p, uint8_t *pix, long *w,
                     long *h, char *err);
 

@@ -56,8 +56,8 @@ lib_libhwi_image_la_SOURCES = \
 	lib/image.c lib/image.h \
 	lib/sheet.c lib/sheet.h \
 	lib/synth.c lib/synth.h
-lib_libhwi_image_la_CFLAGS = $(AM_CFLAGS) $(VIPS_CFLAGS)
-lib_libhwi_image_la_LIBADD = $(VIPS_LIBS) $(PTHREAD_LIBS) -lm
+lib_libhwi_image_la_CFLAGS = $(AM_CFLAGS) $(VIPS_CFLAGS) $(JPEG_CFLAGS)
+lib_libhwi_image_la_LIBADD = $(VIPS_LIBS) $(JPEG_LIBS) $(PTHREAD_LIBS) -lm
 
 # lib/nn.c's header says which file holds what; hwi_nn_set_threads calls
 # into lib/nn_gemm.c, so its replacements of Darknet's loops are always

@@ -6,6 +6,8 @@
 #include "image.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct hwi_crop_params nearest = {
@@ -131,6 +133,114 @@ START_TEST(test_crop_errors)
 }
 END_TEST
 
+/* The JPEG PATH with an EXIF segment spliced in after its SOI marker: a
+ * little-endian (LE) or big-endian TIFF whose IFD0 holds a dummy entry,
+ * then Orientation = O.  Returns the new file's path. */
+static const char *with_exif(const char *path, const char *name, int o, int le)
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    static uint8_t jpg[1 << 16];
+    size_t n = fread(jpg, 1, sizeof jpg, fp);
+    fclose(fp);
+    ck_assert(n > 2 && n < sizeof jpg);
+    /* APP1: length 2 + 6 + 8 + 2 + 2 x 12 + 4 = 46 */
+    uint8_t app[48] = {0xff, 0xe1, 0, 46, 'E', 'x', 'i', 'f', 0, 0};
+    uint8_t *t = app + 10;
+    const uint8_t le_head[8] = {'I', 'I', 42, 0, 8, 0, 0, 0};
+    const uint8_t be_head[8] = {'M', 'M', 0, 42, 0, 0, 0, 8};
+    memcpy(t, le ? le_head : be_head, 8);
+    t[le ? 8 : 9] = 2; /* two entries */
+    /* 0x010e ImageDescription (ASCII, unused), then 0x0112 SHORT count 1 */
+    const uint8_t e1[2][12] = {{0x0e, 0x01, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0},
+                               {0x01, 0x0e, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0}};
+    const uint8_t e2[2][12] = {{0x12, 0x01, 3, 0, 1, 0, 0, 0, 0, 0, 0, 0},
+                               {0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0}};
+    memcpy(t + 10, e1[!le], 12);
+    memcpy(t + 22, e2[!le], 12);
+    t[22 + (le ? 8 : 9)] = (uint8_t)o;
+    const char *out = test_tmppath(name);
+    fp = fopen(out, "wb");
+    ck_assert_ptr_nonnull(fp);
+    fwrite(jpg, 1, 2, fp);
+    fwrite(app, 1, sizeof app, fp);
+    fwrite(jpg + 2, 1, n - 2, fp);
+    ck_assert_int_eq(fclose(fp), 0);
+    return out;
+}
+
+/* hwi_image_thumb's libjpeg way (shrink_on_load: the luma alone at a DCT
+ * scale, an area average, EXIF orientation read by hand) against the
+ * libvips way (the whole photo, Pillow's luma, lanczos3, libvips'
+ * autorot): for each orientation, both byte orders, the same upright size
+ * and nearly the same pixels; a turn or flip the wrong way is far off. */
+START_TEST(test_thumb_jpeg)
+{
+    enum { W = 120, H = 72, S = 32 };
+    static uint8_t rgb[W * H * 3];
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint8_t *q = rgb + 3 * (y * W + x);
+            q[0] = (uint8_t)(2 * x);
+            q[1] = (uint8_t)(x + y);
+            q[2] = (uint8_t)(3 * y);
+        }
+    const char *plain = test_tmppath("thumb.jpg");
+    char err[HWI_ERRLEN];
+    ck_assert_int_eq(hwi_image_write(rgb, W, H, 3, 95, plain, err), 0);
+    struct hwi_crop_params fast = {S, 0, HWI_KERNEL_LANCZOS3, 1, 1}, vips = fast;
+    vips.shrink_on_load = 0;
+    for (int o = 1; o <= 8; o++)
+        for (int le = 0; le < 2; le++) {
+            char name[32];
+            snprintf(name, sizeof name, "thumb-%d%d.jpg", o, le);
+            const char *path = with_exif(plain, name, o, le);
+            uint8_t a[S * S], b[S * S];
+            long aw, ah, bw, bh;
+            ck_assert_int_eq(hwi_image_thumb(path, &fast, a, &aw, &ah, err), 0);
+            ck_assert_int_eq(hwi_image_thumb(path, &vips, b, &bw, &bh, err), 0);
+            ck_assert_int_eq(aw, bw);
+            ck_assert_int_eq(ah, bh);
+            ck_assert_int_eq(aw, o >= 5 ? H : W);
+            double sum = 0;
+            int most = 0;
+            for (int i = 0; i < S * S; i++) {
+                int d = abs(a[i] - b[i]);
+                sum += d;
+                most = d > most ? d : most;
+            }
+            ck_assert_msg(sum / (S * S) < 1 && most < 12,
+                          "orientation %d (%s): mean |difference| %.2f, most %d", o,
+                          le ? "II" : "MM", sum / (S * S), most);
+        }
+    /* a photo smaller than S, and a PNG, go the libvips way: the same bytes */
+    struct hwi_crop_params big = fast, big_vips = vips;
+    big.size = big_vips.size = 2 * W;
+    static uint8_t a[4 * W * W], b[4 * W * W];
+    long aw, ah, bw, bh;
+    ck_assert_int_eq(hwi_image_thumb(plain, &big, a, &aw, &ah, err), 0);
+    ck_assert_int_eq(hwi_image_thumb(plain, &big_vips, b, &bw, &bh, err), 0);
+    ck_assert_mem_eq(a, b, sizeof a);
+    const char *png = ramp_png();
+    ck_assert_int_eq(hwi_image_thumb(png, &fast, a, &aw, &ah, err), 0);
+    ck_assert_int_eq(hwi_image_thumb(png, &vips, b, &bw, &bh, err), 0);
+    ck_assert_mem_eq(a, b, S * S);
+    /* a cut JPEG: libjpeg warns, and libvips decides as for any photo */
+    FILE *fp = fopen(plain, "rb");
+    ck_assert_ptr_nonnull(fp);
+    static uint8_t jpg[1 << 16];
+    size_t n = fread(jpg, 1, sizeof jpg, fp);
+    fclose(fp);
+    const char *cut = test_tmppath("cut.jpg");
+    fp = fopen(cut, "wb");
+    fwrite(jpg, 1, n / 2, fp);
+    fclose(fp);
+    int rf = hwi_image_thumb(cut, &fast, a, &aw, &ah, err);
+    int rv = hwi_image_thumb(cut, &vips, b, &bw, &bh, err);
+    ck_assert_int_eq(rf, rv);
+}
+END_TEST
+
 START_TEST(test_save_whole_or_nothing)
 {
     uint8_t pix[4] = {1, 2, 3, 4};
@@ -159,6 +269,7 @@ Suite *make_image_suite(void)
     tcase_add_test(tc, test_crop_exact);
     tcase_add_test(tc, test_crop_whole_and_clamped);
     tcase_add_test(tc, test_crop_rgb_luma);
+    tcase_add_test(tc, test_thumb_jpeg);
     suite_add_tcase(s, tc);
     TCase *lim = tcase_create("Limits");
     tcase_add_checked_fixture(lim, setup, NULL);

@@ -59,7 +59,7 @@ tests_check_hwi_SOURCES = tests/check_hwi.c tests/check_hwi.h \
 	tests/check_train.c \
 	tests/check_tsv.c
 tests_check_hwi_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS)
-tests_check_hwi_LDADD = lib/libhwi_image.la lib/libhwi.la $(VIPS_LIBS) $(CHECK_LIBS) \
+tests_check_hwi_LDADD = lib/libhwi_image.la lib/libhwi.la $(VIPS_LIBS) $(JPEG_LIBS) $(CHECK_LIBS) \
 	$(SQLITE_LIBS) $(BLAS_LIBS) $(PTHREAD_LIBS) -lm
 
 tests_check_nn_SOURCES = tests/check_nn.c
