@@ -36,7 +36,8 @@ enum {
     OPT_VERSION,
     OPT_PHOTO,
     OPT_SEARCH,
-    OPT_KEEP
+    OPT_KEEP,
+    OPT_MIN_GAIN
 };
 
 static const struct option longopts[] = {
@@ -57,6 +58,7 @@ static const struct option longopts[] = {
     {"output", required_argument, NULL, 'o'},
     {"photo", no_argument, NULL, OPT_PHOTO},
     {"search", required_argument, NULL, OPT_SEARCH},
+    {"min-gain", required_argument, NULL, OPT_MIN_GAIN},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -115,6 +117,10 @@ static _Noreturn void usage(int status)
           "                          (default: every setting of the grids) or ascent\n"
           "                          (coordinate ascent from equal weights, for\n"
           "                          several models' FILEs)\n"
+          "      --min-gain=G        with --fit: keep a fusion only if its MAP@5 beats\n"
+          "                          the best FILE alone by G, else that FILE alone\n"
+          "                          (default 1/N for N queries: one query's worth;\n"
+          "                          0: the best setting, however small its lead)\n"
           "  -N, --new-whale=MODE    with --fit: score the rankings with new_whale at\n"
           "                          a fitted threshold: max (default: max(T, own\n"
           "                          new_whale score)), add (own score + T), or none\n"
@@ -166,6 +172,7 @@ struct opts {
     size_t ntgrid;
     enum hwi_fit_search search;
     int have_search;
+    double min_gain; /* < 0: 1/N */
     const char *report;
     const char *output;
 };
@@ -533,9 +540,9 @@ static void fuse_fit(struct hwi_fitset *fs, struct hwi_labelset *ls, size_t nw_i
                 parse_grid_opt("nw-grid", o->nwgrid[o->nnwgrid == 1 ? 0 : i], 0, WMAX, &nv[i]);
     }
     int tty = isatty(STDERR_FILENO);
-    struct hwi_fit_opts fo = {o->mode, o->tgrid, o->ntgrid, gw,
-                              nw,      gv,       nv,        tty ? show_progress : NULL,
-                              NULL,    o->search};
+    struct hwi_fit_opts fo = {o->mode, o->tgrid,  o->ntgrid,  gw,
+                              nw,      gv,        nv,         tty ? show_progress : NULL,
+                              NULL,    o->search, o->min_gain};
     double combos;
     /* hwi_die exits at once: nothing to free first */
     if (hwi_fit_grid_check(&fo, nin, &combos, err))
@@ -644,6 +651,7 @@ int main(int argc, char **argv)
     o.c = 1;
     o.top = -1;
     o.mode = HWI_NW_MAX;
+    o.min_gain = -1;
     int c;
     while ((c = getopt_long(argc, argv, "w:k:ug:G:N:T:r:o:", longopts, NULL)) != -1) {
         switch (c) {
@@ -709,6 +717,7 @@ int main(int argc, char **argv)
             }
             hwi_warn("invalid value '%s' for --search: expected grid or ascent", optarg);
             hwi_try_help();
+        case OPT_MIN_GAIN: o.min_gain = hwi_opt_double("min-gain", optarg, 0, 1); break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
@@ -722,12 +731,13 @@ int main(int argc, char **argv)
         bad = "--multiplier applies to --softmax";
     else if (o.fit && (o.have_c || o.nw || o.nv))
         bad = "--fit chooses the multiplier or weights: do not give them too";
-    else if (!o.fit &&
-             (o.ngrid || o.nnwgrid || o.have_mode || o.tgrid || o.report || o.have_search))
-        bad = "--grid, --nw-grid, --new-whale, --threshold-grid, --search and --report need "
-              "--fit";
-    else if (o.softmax && o.have_search)
-        bad = "--search fits fusion weights; --softmax fits its multiplier on --grid";
+    else if (!o.fit && (o.ngrid || o.nnwgrid || o.have_mode || o.tgrid || o.report ||
+                        o.have_search || o.min_gain >= 0))
+        bad = "--grid, --nw-grid, --new-whale, --threshold-grid, --search, --min-gain and "
+              "--report need --fit";
+    else if (o.softmax && (o.have_search || o.min_gain >= 0))
+        bad = "--search and --min-gain fit fusion weights; --softmax fits its multiplier on "
+              "--grid";
     else if (o.softmax && o.ngrid > 1)
         bad = "--softmax takes one --grid";
     else if (!o.softmax && o.keep)

@@ -1118,8 +1118,20 @@ int hwi_fitset_fit(const struct hwi_fitset *fs, const struct hwi_labelset *ls, s
                 at[d] = 0;
         }
     }
-    if (rc == 0)
+    if (rc == 0) {
+        /* a lead smaller than that is the noise of the validation set */
+        size_t a = 0;
+        for (size_t i = 1; i < nin; i++)
+            if (alone[i].map5 > alone[a].map5)
+                a = i;
+        double gain = o->min_gain >= 0 ? o->min_gain : fs->nq ? 1.0 / (double)fs->nq : 0;
+        if (best_m < alone[a].map5 + gain)
+            for (size_t x = 0; x < nin; x++) {
+                best->w[x] = x == a;
+                best->v[x] = x == a && fs->has_nw[x]; /* as in the grid */
+            }
         rc = hwi_fitset_eval(fs, ls, nw_id, best, o, 1, fused, err);
+    }
     free(at);
     free(cur.w);
     free(cur.v);

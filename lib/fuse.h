@@ -330,6 +330,10 @@ struct hwi_fit_opts {
     void (*progress)(size_t k, double total, void *arg);
     void *arg;
     enum hwi_fit_search search;
+    /* a fused setting must beat the best input alone by this much MAP@5,
+     * or that input alone is chosen; < 0: 1/N for N queries (one query
+     * moved from a miss to first place) */
+    double min_gain;
 };
 
 struct hwi_fit_score {
@@ -351,7 +355,10 @@ int hwi_fit_grid_check(const struct hwi_fit_opts *o, size_t nin, double *combos,
  * ALONE[0..nin), then by O->search: every setting of the grids (settings
  * with all weights 0 skipped) in mixed-radix order, input 0's weight
  * fastest, or the coordinate ascent; the best into BEST (nin set, arrays
- * allocated) and its score into FUSED.
+ * allocated) and its score into FUSED.  When the best does not beat the
+ * best input alone (the first of equals) by O->min_gain, BEST is that
+ * input alone: weight 1, the others 0 (its new_whale weight 1 if it lists
+ * new_whale, else 0, as in the grid).
  * Returns 0, or -1 with ERR set. */
 int hwi_fitset_fit(const struct hwi_fitset *fs, const struct hwi_labelset *ls, size_t nw_id,
                    const struct hwi_fit_opts *o, struct hwi_weights *best,

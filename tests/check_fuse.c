@@ -484,7 +484,8 @@ START_TEST(test_fitset_fit)
     size_t nt, nw[2] = {3, 3}, nv[2] = {0, 0};
     ck_assert_int_eq(hwi_parse_grid("0:3:0.05", 0, 3, &tgrid, &nt, err), 0);
     ck_assert_uint_eq(nt, 61);
-    struct hwi_fit_opts o = {HWI_NW_MAX, tgrid, nt, gw, nw, gv, nv, NULL, NULL, HWI_FIT_GRID};
+    struct hwi_fit_opts o = {HWI_NW_MAX, tgrid, nt,   gw,           nw, gv,
+                             nv,         NULL,  NULL, HWI_FIT_GRID, 0};
     double bw[2], bv[2], combos;
     struct hwi_weights best = {2, bw, bv};
     struct hwi_fit_score alone[2], fused;
@@ -508,6 +509,24 @@ START_TEST(test_fitset_fit)
     ck_assert_str_eq(opt, "--weights=2,0 --nw-weights=2,0");
     free(opt);
 
+    /* --min-gain: (2, 0) leads knn alone by 8/9 - 5/6 = 1/18; a lead
+     * asked of more than that (and the default 1/N = 1/6) gives knn alone
+     * at its own threshold, of less the same (2, 0) */
+    const double need[4] = {1.0 / 18 + 1e-9, -1, 1.0 / 18 - 1e-9, 0};
+    for (int k = 0; k < 4; k++) {
+        o.min_gain = need[k];
+        ck_assert_int_eq(hwi_fitset_fit(&fs, &ls, nw_id, &o, &best, alone, &fused, err), 0);
+        double w0 = k < 2 ? 1 : 2;
+        ck_assert_double_eq(bw[0], w0);
+        ck_assert_double_eq(bw[1], 0);
+        ck_assert_double_eq(bv[0], w0);
+        ck_assert_double_eq(bv[1], 0);
+        ck_assert_double_eq_tol(fused.map5, k < 2 ? 0.8333333333333334 : 0.8888888888888888,
+                                1e-12);
+        ck_assert_double_eq_tol(fused.thr, k < 2 ? 0 : 1.25, 1e-12);
+    }
+    o.min_gain = 0;
+
     /* coordinate ascent from (1, 1): w_knn 2 raises MAP@5 to 8/9 (T = 1.65),
      * nothing raises it further: a local optimum beside the grid's (2, 0) */
     o.search = HWI_FIT_ASCENT;
@@ -525,14 +544,16 @@ START_TEST(test_fitset_fit)
     /* grids of zeros only, or too many settings: usage errors */
     double z = 0, *gz[2] = {&z, &z};
     size_t one[2] = {1, 1};
-    struct hwi_fit_opts oz = {HWI_NW_MAX, NULL, 0, gz, one, gv, nv, NULL, NULL, HWI_FIT_GRID};
+    struct hwi_fit_opts oz = {HWI_NW_MAX, NULL, 0,    gz,           one, gv,
+                              nv,         NULL, NULL, HWI_FIT_GRID, 0};
     ck_assert_int_eq(hwi_fit_grid_check(&oz, 2, &combos, err), -1);
     ck_assert_pstr_eq(strstr(err, "only zeros"),
                       err + strlen(err) - strlen("only zeros: nothing to fuse"));
     size_t many[2] = {1001, 1000};
     double *big = calloc(1001, sizeof *big), *gb[2] = {big, big};
     big[1] = 1;
-    struct hwi_fit_opts ob = {HWI_NW_MAX, NULL, 0, gb, many, gv, nv, NULL, NULL, HWI_FIT_GRID};
+    struct hwi_fit_opts ob = {HWI_NW_MAX, NULL, 0,    gb,           many, gv,
+                              nv,         NULL, NULL, HWI_FIT_GRID, 0};
     ck_assert_int_eq(hwi_fit_grid_check(&ob, 2, &combos, err), -1);
     ck_assert_str_eq(err, "the weight grids give 1001000 combinations, more than 1000000");
     free(big);

@@ -218,6 +218,20 @@ alone:model1.tsv${T}20${T}0.750000${T}0.750000${T}--weights=0,1 --nw-weights=0,1
 fused${T}20${T}1.000000${T}1.000000${T}--weights=1,1 --nw-weights=0,0
 EOF
 compare_ want.tsv out.tsv
+# --min-gain: a fusion must lead the best input alone (0.75) by that much,
+# else the first such input alone (its new_whale weight 0: it lists none)
+hwi-fuse --fit etruth.csv --min-gain=0.3 -r rep.tsv model0.tsv model1.tsv > mg.tsv
+grep -q "^fused${T}20${T}0.750000${T}.*${T}--weights=1,0 --nw-weights=0,0\$" rep.tsv ||
+    fail_ "--min-gain=0.3: $(cat rep.tsv)"
+hwi-fuse -w 1,0 --nw-weights 0,0 model0.tsv model1.tsv > want.tsv
+compare_ want.tsv mg.tsv
+hwi-fuse --fit etruth.csv --min-gain=0.2 -r rep.tsv model0.tsv model1.tsv > /dev/null
+grep -q "^fused${T}20${T}1.000000${T}.*${T}--weights=1,1 --nw-weights=0,0\$" rep.tsv ||
+    fail_ "--min-gain=0.2: $(cat rep.tsv)"
+returns_ 2 hwi-fuse --fit etruth.csv --min-gain=1.5 model0.tsv model1.tsv 2> err
+returns_ 2 hwi-fuse --min-gain=0.1 model0.tsv model1.tsv 2> err
+grep -q "need --fit" err || fail_ "--min-gain without --fit: $(cat err)"
+returns_ 2 hwi-fuse --softmax --fit truth.csv --min-gain=0.1 lg.bin 2> err
 # Four inputs, the two models and two misleading ones (the same decoy at 0.9,
 # the truth at 0.1): equal weights are misled; the coordinate ascent drops a
 # misleading input and reaches 1, as the full grid does.
