@@ -116,7 +116,7 @@ static _Noreturn void usage(int status)
           "                        Image,x0,y0,x1,y1)\n"
           "      --cfg=CFG         network to train (default " DEFAULT_CFG "; a name\n"
           "                        in the data folder or a path)\n"
-          "      --epochs=N        training epochs (default 60)\n"
+          "      --epochs=N        training epochs (default 150)\n"
           "      --lr=R            peak one-cycle learning rate (default 0.01)\n"
           "      --batch=N         images per step (default: the cfg's batch)\n"
           "      --no-augment      train without the random zoom, shift, flip and\n"
@@ -490,7 +490,7 @@ int main(int argc, char **argv)
     int training = 0, quiet = 0, keep_going = 0, augment = 1, autorotate = 1;
     long refine = 3;
     int refine_given = 0;
-    long threads = 0, epochs = 60, batch = 0;
+    long threads = 0, epochs = 150, batch = 0;
     unsigned long seed = 1;
     double lr = 0.01;
     int c;
