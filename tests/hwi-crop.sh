@@ -344,7 +344,7 @@ returns_ 1 hwi-crop -b no-such.csv -d photos > /dev/null 2> err
 grep -q 'no-such.csv: No such file or directory' err || fail_ "missing boxes: $(cat err)"
 
 # usage errors: exit 2
-for bad in '-S 0' '-S x' '-m -1' '-K bicubic' '-F gif' '-Q 0' '-z 10' '-j 0'; do
+for bad in '-S 0' '-S x' '-m -1' '-K bicubic' '-F gif' '-Q 0' '-z 10' '-j -1'; do
     # shellcheck disable=SC2086
     returns_ 2 hwi-crop $bad -d photos ramp.png > out.bin 2> err
     [ -s out.bin ] && fail_ "$bad wrote to stdout"

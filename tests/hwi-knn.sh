@@ -177,7 +177,7 @@ grep -q "unknown split 'nope'" err || fail_ "bad split: $(cat err)"
 returns_ 2 hwi-knn -D s.db -m r50 --split train,train q.bin 2> err
 returns_ 2 hwi-knn -D s.db -m r50 --top -1 q.bin 2> err
 grep -q -- "invalid value '-1' for --top" err || fail_ "bad top: $(cat err)"
-returns_ 2 hwi-knn -D s.db -m r50 --threads 0 q.bin 2> err
+returns_ 2 hwi-knn -D s.db -m r50 --threads -1 q.bin 2> err
 returns_ 2 hwi-knn -D s.db -m r50 --top x q.bin 2> err
 returns_ 2 hwi-knn -D s.db -m r50 q.bin extra 2> err
 returns_ 2 hwi-knn --gallery - -l labels.csv 2> err < q.bin

@@ -118,7 +118,7 @@ compare_ want out
 returns_ 2 hwi-synth --scale huge d 2> err
 grep -q "invalid value 'huge' for --scale" err || fail_ "scale: $(cat err)"
 returns_ 2 hwi-synth --seed -1 d 2> err
-returns_ 2 hwi-synth --threads 0 d 2> err
+returns_ 2 hwi-synth --threads 257 d 2> err
 returns_ 2 hwi-synth 2> err
 grep -q 'missing OUTDIR' err || fail_ "no outdir: $(cat err)"
 returns_ 2 hwi-synth d e 2> err
