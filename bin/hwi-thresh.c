@@ -315,7 +315,7 @@ int main(int argc, char **argv)
             rows_add(&r, list.row[i].name, hwi_file_name(images), list.row[i].line);
     }
     load_scores(&r, &list.index, images != NULL, path, name,
-                images && !strcmp(images, "-") ? "(stdin)" : images, &ls);
+                images ? hwi_file_name(images) : NULL, &ls);
     if (!padarg && hwi_thresh_default_pad(r.t, r.n, pad, 16, &npad, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
 

@@ -543,24 +543,13 @@ out:
 }
 
 /* Turn the S x S plane SRC upright by EXIF orientation O into DST: upright
- * pixel (x, y) is stored pixel (u, v). */
+ * pixel (x, y) is the stored pixel that unrotate maps it to. */
 static void orient_square(const uint8_t *src, uint8_t *dst, int s, int o)
 {
-    int m = s - 1;
-    for (int y = 0; y < s; y++)
-        for (int x = 0; x < s; x++) {
-            int u, v;
-            switch (o) {
-            case 2: u = m - x, v = y; break;
-            case 3: u = m - x, v = m - y; break;
-            case 4: u = x, v = m - y; break;
-            case 5: u = y, v = x; break;         /* transpose */
-            case 6: u = y, v = m - x; break;     /* turn right to display */
-            case 7: u = m - y, v = m - x; break; /* transverse */
-            case 8: u = m - y, v = x; break;     /* turn left to display */
-            default: u = x, v = y;
-            }
-            dst[(size_t)y * s + x] = src[(size_t)v * s + u];
+    for (long y = 0; y < s; y++)
+        for (long x = 0; x < s; x++) {
+            struct span q = unrotate((struct span){x, y, x + 1, y + 1}, o, s, s);
+            dst[(size_t)y * s + x] = src[(size_t)q.t * s + q.l];
         }
 }
 
