@@ -177,6 +177,7 @@ void hwi_nn_get_info(const struct hwi_nn *nn, struct hwi_nn_info *info)
     info->heads = nn->heads;
     info->outputs = net->outputs;
     info->boxes = nn->boxes;
+    info->equalize = nn->equalize;
 }
 
 /* Darknet's forward_network (src/network.c) less what only training needs:
@@ -195,6 +196,43 @@ static void forward_inference(network *netp)
     }
 }
 
+/* The 8-bit level of a value in [0, 1] (clamped; NaN is 0). */
+static int level(float v)
+{
+    return v > 0 ? v < 1 ? (int)(v * 255 + 0.5f) : 255 : 0;
+}
+
+void hwi_nn_equalize(float *x, size_t n)
+{
+    size_t cum[256] = {0};
+    for (size_t i = 0; i < n; i++)
+        cum[level(x[i])]++;
+    int m = 0;
+    while (m < 255 && !cum[m])
+        m++;
+    for (int q = 1; q < 256; q++)
+        cum[q] += cum[q - 1];
+    size_t c0 = cum[m];
+    if (c0 == n) /* one level */
+        return;
+    float lut[256];
+    for (int q = 0; q < 256; q++)
+        lut[q] = q < m ? 0 : (float)floor(255.0 * (cum[q] - c0) / (n - c0) + 0.5) / 255;
+    for (size_t i = 0; i < n; i++)
+        x[i] = lut[level(x[i])];
+}
+
+/* N images X into the network's input, each plane equalised when the cfg
+ * asks for it. */
+static void set_input(struct hwi_nn *nn, const float *x, int n)
+{
+    network *net = nn->net;
+    memcpy(net->input, x, sizeof(float) * net->inputs * n);
+    if (nn->equalize)
+        for (long p = 0; p < (long)n * net->c; p++)
+            hwi_nn_equalize(net->input + p * (size_t)net->w * net->h, (size_t)net->w * net->h);
+}
+
 int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features, float *logits,
                    char *err)
 {
@@ -202,7 +240,7 @@ int hwi_nn_forward(struct hwi_nn *nn, const float *x, int n, float *features, fl
     if (n < 1 || n > net->batch)
         return hwi_seterr(err, "%d images: a forward pass takes 1 to %d", n, net->batch);
     size_t in = (size_t)net->inputs;
-    memcpy(net->input, x, sizeof(float) * in * n);
+    set_input(nn, x, n);
     memset(net->input + in * n, 0, sizeof(float) * in * (net->batch - n));
     if (!(hwi_nn_fixes & HWI_FIX_P13)) /* what network_predict_image does */
         set_batch_network(net, n);
@@ -270,7 +308,7 @@ int hwi_nn_train_step(struct hwi_nn *nn, const float *x, const int *labels, floa
         return hwi_seterr(err, "a [box] network trains on boxes, not labels");
     if (check_lr(lr, err))
         return -1;
-    memcpy(net->input, x, sizeof(float) * net->inputs * B);
+    set_input(nn, x, B);
     memset(net->truth, 0, sizeof(float) * net->truths * B);
     for (int b = 0; b < B; b++) {
         if (K > 0 && (labels[b] < 0 || labels[b] >= K))
@@ -289,7 +327,7 @@ int hwi_nn_train_boxes(struct hwi_nn *nn, const float *x, const float *boxes, fl
         return hwi_seterr(err, "the network has no [box] layer");
     if (check_lr(lr, err))
         return -1;
-    memcpy(net->input, x, sizeof(float) * net->inputs * net->batch);
+    set_input(nn, x, net->batch);
     memcpy(net->truth, boxes, sizeof(float) * 4 * net->batch);
     return train_run(nn, lr, loss, err);
 }

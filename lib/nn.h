@@ -26,7 +26,17 @@ struct hwi_nn_info {
     int heads;       /* classifier heads trained at once */
     int outputs;     /* values per image of the last layer */
     int boxes;       /* 1: a box regressor (last layer [box], outputs 4) */
+    int equalize;    /* 1: every input plane is histogram-equalised first */
 };
+
+/* Histogram equalisation of one plane X[0..N) of values in [0, 1], in
+ * place: each value v (taken as the 8-bit level q = round(255 v)) becomes
+ * round(255 (C(q) - C(m)) / (N - C(m))) / 255, C the cumulative histogram
+ * of the levels and m the lowest level present.  Any increasing change of
+ * the levels (brightness, contrast, gamma) gives the same output.  A plane
+ * of one level is left as it is.  The networks whose [net] says
+ * equalize=1 do this to every input plane, in training and inference. */
+void hwi_nn_equalize(float *x, size_t n);
 
 /* Threads for the matrix code (OpenBLAS); 0 means all cores.  Call before
  * hwi_nn_load. */

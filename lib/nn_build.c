@@ -597,6 +597,7 @@ struct hwi_nn *hwi_nn_build(const struct cfg *cf, int batch, int classes, char *
     nn->classes = classes;
     nn->head_start = -1;
     nn->embed = -1;
+    nn->equalize = (int)hwi_nn_cfg_long(ns, "equalize", 0);
     int n = cf->n - 1;
     nn->aux = calloc(n, sizeof *nn->aux);
     network *net = make_network(n);

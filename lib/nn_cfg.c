@@ -150,7 +150,7 @@ struct section_spec {
 static const struct section_spec specs[] = {
     {"[net] [network]",
      "batch:n subdivisions:n learning_rate:Z momentum:Z decay:Z adam:b B1:Z B2:Z eps:F "
-     "height:n width:n channels:n max_batches:z policy:s burn_in:z power:f step:n "
+     "height:n width:n channels:n equalize:b max_batches:z policy:s burn_in:z power:f step:n "
      "scale:f "
      "steps:s scales:s gamma:f angle:f aspect:f saturation:f exposure:f hue:f"},
     {"[convolutional] [conv]",

@@ -158,6 +158,7 @@ struct hwi_nn {
     int boxes;           /* 1: the last layer is [box] */
     int embed;           /* layer of the retrieval embedding */
     int head_start;      /* first layer of the head (first [gem]) */
+    int equalize;        /* [net] equalize=1: each input plane equalised */
     int frozen;
     void (**saved_update)(layer, update_args); /* while frozen */
     int *stopped;                              /* stopbackward before freezing */

@@ -902,6 +902,61 @@ START_TEST(ref_softmax_l2norm)
 }
 END_TEST
 
+/* Histogram equalisation of levels q = [10,0,200,50,50,10,255,50]: the
+ * cumulative counts of 0, 10, 50, 200, 255 are 1, 3, 6, 7, 8, so level L
+ * becomes round(255 (C(L) - 1) / 7): [73,0,219,182,182,73,255,182] (numpy
+ * gives the same).  The gamma-0.5 levels [50,0,226,113,113,50,255,113]
+ * equalise to the same plane, a constant plane stays as it is, and a
+ * network with [net] equalize=1 sees the equalised plane (through an
+ * identity max pool), for both images alike, where one without it does
+ * not. */
+START_TEST(ref_equalize)
+{
+    static const int q[8] = {10, 0, 200, 50, 50, 10, 255, 50};
+    static const int g[8] = {50, 0, 226, 113, 113, 50, 255, 113};
+    static const int e[8] = {73, 0, 219, 182, 182, 73, 255, 182};
+    float x[16], c[5] = {0.3f, 0.3f, 0.3f, 0.3f, 0.3f};
+    for (int i = 0; i < 8; i++)
+        x[i] = q[i] / 255.0f, x[8 + i] = g[i] / 255.0f;
+    hwi_nn_equalize(x, 8);
+    hwi_nn_equalize(x + 8, 8);
+    for (int i = 0; i < 8; i++) {
+        ck_assert_float_eq(x[i], e[i] / 255.0f);
+        ck_assert_float_eq(x[8 + i], e[i] / 255.0f);
+    }
+    hwi_nn_equalize(c, 5);
+    for (int i = 0; i < 5; i++)
+        ck_assert_float_eq(c[i], 0.3f);
+
+    char err[HWI_ERRLEN];
+    for (int eq = 0; eq < 2; eq++) {
+        char text[128];
+        snprintf(text, sizeof text,
+                 "[net]\nbatch=2\nwidth=4\nheight=2\nchannels=1\n%s"
+                 "[maxpool]\nsize=1\nstride=1\n",
+                 eq ? "equalize=1\n" : "");
+        struct hwi_nn *nn = load_text(text, 0, 0, 1);
+        struct hwi_nn_info info;
+        hwi_nn_get_info(nn, &info);
+        ck_assert_int_eq(info.equalize, eq);
+        for (int i = 0; i < 8; i++)
+            x[i] = q[i] / 255.0f, x[8 + i] = g[i] / 255.0f;
+        float f[16];
+        ck_assert_int_eq(hwi_nn_predict(nn, x, 2, f, err), 0);
+        ck_assert_float_eq(x[2], 200 / 255.0f); /* the caller's pixels stay */
+        for (int i = 0; i < 8; i++)
+            if (eq) {
+                ck_assert_float_eq(f[i], e[i] / 255.0f);
+                ck_assert_float_eq(f[8 + i], e[i] / 255.0f);
+            } else {
+                ck_assert_float_eq(f[i], q[i] / 255.0f);
+                ck_assert_float_eq(f[8 + i], g[i] / 255.0f);
+            }
+        hwi_nn_free(nn);
+    }
+}
+END_TEST
+
 /* ArcFace and CosFace heads on f = [[1,2,2],[0.3,-0.4,0]] with class
  * weights W = [[1,0,0],[0,1,0],[0.5,0.5,-1],[1,1,1]], labels [2, 0]; numpy:
  *   c = (f/|f|) @ (W/|W|).T; z = s c; z[b,y] = s phi(c[b,y]);
@@ -1369,7 +1424,8 @@ static Suite *nn_suite(void)
         {"P19", {p19_files}},
         {"P23", {p23_elu_large}},
         {"reference",
-         {ref_gem, ref_ring, ref_center, ref_softmax_l2norm, ref_box, ref_margin}},
+         {ref_gem, ref_ring, ref_center, ref_softmax_l2norm, ref_box, ref_margin,
+          ref_equalize}},
         {"margin", {gc_margin}},
         {"parser", {parse_errors, parse_quiet_stdout}},
         {"weights", {weights_round_trip, weights_hwi_params, weights_darknet_reads}},
