@@ -41,6 +41,7 @@ enum {
     OPT_HEAD_EPOCHS,
     OPT_LR,
     OPT_NO_AUGMENT,
+    OPT_AUGMENT,
     OPT_INIT,
     OPT_LOG,
     OPT_RESUME,
@@ -59,6 +60,7 @@ static const struct option longopts[] = {
     {"seed", required_argument, NULL, 's'},
     {"threads", required_argument, NULL, 'j'},
     {"no-augment", no_argument, NULL, OPT_NO_AUGMENT},
+    {"augment", required_argument, NULL, OPT_AUGMENT},
     {"init", required_argument, NULL, OPT_INIT},
     {"log", required_argument, NULL, OPT_LOG},
     {"resume", no_argument, NULL, OPT_RESUME},
@@ -97,6 +99,11 @@ static _Noreturn void usage(int status)
           "  -j, --threads=N        threads for the matrix code (default 0: all cores)\n"
           "      --no-augment       train on the pixels as they are (no random affine\n"
           "                         warp and brightness/contrast; never flips anyway)\n"
+          "      --augment=LIST     change the augmentation, KEY=VALUE[,...]: rotate\n"
+          "                         (degrees, default 15), scale (0.1), aspect (0),\n"
+          "                         shift (0.1), shear (degrees, 10), brightness\n"
+          "                         (0.1), contrast (0.2), blur (sigma in pixels, 0),\n"
+          "                         noise (sigma, 0); each a range drawn per image\n"
           "      --init=WEIGHTS     start from WEIGHTS (a MODEL.weights with the same\n"
           "                         classes) instead of random weights\n"
           "      --log=FILE         write one TSV row per epoch to FILE: loss per\n"
@@ -349,6 +356,9 @@ int main(int argc, char **argv)
     unsigned long seed = 1;
     double lr = 0.01;
     int augment = 1, resume = 0;
+    struct hwi_aug aug;
+    hwi_aug_default(&aug);
+    char err[HWI_ERRLEN];
     int c;
     while ((c = getopt_long(argc, argv, "l:o:c:e:s:j:", longopts, NULL)) != -1) {
         switch (c) {
@@ -364,6 +374,12 @@ int main(int argc, char **argv)
         case 's': seed = (unsigned long)hwi_opt_long("seed", optarg, 0, UINT_MAX); break;
         case 'j': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
         case OPT_NO_AUGMENT: augment = 0; break;
+        case OPT_AUGMENT:
+            if (hwi_aug_parse(&aug, optarg, err)) {
+                hwi_warn("--augment: %s", err);
+                usage(HWI_EXIT_USAGE);
+            }
+            break;
         case OPT_INIT: init = optarg; break;
         case OPT_LOG: log_path = optarg; break;
         case OPT_RESUME: resume = 1; break;
@@ -404,7 +420,6 @@ int main(int argc, char **argv)
     if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
         hwi_die(HWI_EXIT_FAIL, "cannot redirect standard output");
 
-    char err[HWI_ERRLEN];
     char *cfg = hwi_train_datafile(cfg_name, ".cfg");
     char *ckpt_path = with_suffix(prefix, "", ".ckpt");
     if (!cfg)
@@ -463,16 +478,15 @@ int main(int argc, char **argv)
     float *logits = val_path ? malloc(nb * (size_t)in.classes * sizeof *logits) : NULL;
     if (!xb || !yb || (val_path && !logits))
         hwi_die(HWI_EXIT_FAIL, "out of memory");
-    struct hwi_aug aug;
-    hwi_aug_default(&aug);
 
     /* what a checkpoint must agree on to be continued */
-    char settings[1024];
+    char settings[1024], augs[256];
+    hwi_aug_format(&aug, augs, sizeof augs);
     snprintf(settings, sizeof settings,
              "cfg=%s epochs=%ld head-epochs=%ld lr=%.17g batch=%d seed=%lu augment=%d "
-             "init=%s images=%zu classes=%d",
-             cfg, epochs, head_epochs, lr, in.batch, seed, augment, init ? init : "", t.n,
-             t.classes);
+             "%s init=%s images=%zu classes=%d",
+             cfg, epochs, head_epochs, lr, in.batch, seed, augment, augment ? augs : "",
+             init ? init : "", t.n, t.classes);
     struct hwi_ckpt ck = {0};
     ck.settings = settings;
     ck.n = t.n;

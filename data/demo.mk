@@ -55,9 +55,10 @@ THREADS = 0
 MODEL = small
 # SHIFT=1: the test photos come from `hwi-synth --shift` (same train photos,
 # test photos under conditions train never shows) in shifted/.  Extra
-# options of single steps: EMBED_FLAGS (e.g. --tta), KNN_FLAGS (e.g.
-# --rerank, --qe=3, --centroid).
+# options of single steps: TRAIN_FLAGS (e.g. --augment=noise=0.03),
+# EMBED_FLAGS (e.g. --tta), KNN_FLAGS (e.g. --rerank, --qe=3, --centroid).
 SHIFT =
+TRAIN_FLAGS =
 EMBED_FLAGS =
 KNN_FLAGS =
 # MODEL2=NAME: an ensemble, the original's R50 + R152 step.  A second
@@ -105,11 +106,11 @@ SETTINGS_detect = epochs=$(DETECT_EPOCHS) seed=$(SEED) views=1
 SETTINGS_crop = size=$(SIZE) boxes=$(BOXES) shift=$(SHIFT) \
 	$(if $(filter detect,$(BOXES)),margin=$(DETECT_MARGIN))
 SETTINGS_net = cfg=$(CFG) size=$(SIZE)
-SETTINGS_train = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED)
+SETTINGS_train = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED) flags=$(TRAIN_FLAGS)
 SETTINGS_embed = flags=$(EMBED_FLAGS)
 SETTINGS_knn = flags=$(KNN_FLAGS)
 SETTINGS_net2 = cfg=$(CFG2) size=$(SIZE)
-SETTINGS_train2 = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED2)
+SETTINGS_train2 = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED2) flags=$(TRAIN_FLAGS)
 SETTINGS_fuse = models=$(strip $(MODEL) $(MODEL2))
 
 # The data set is the user's when data/train.csv exists and hwi-synth did
@@ -193,7 +194,7 @@ net.cfg: .stamp/net
 	sed -e 's/^width=.*/width=$(SIZE)/' -e 's/^height=.*/height=$(SIZE)/' \
 	    '$(HWI_DATADIR)/$(CFG).cfg' > $@
 $(MODEL).weights: train.pix val.pix net.cfg .stamp/train
-	$(TRAIN) -c ./net.cfg -e $(EPOCHS) --lr $(LR) --batch $(BATCH) --threads $(THREADS) -s $(SEED) \
+	$(TRAIN) -c ./net.cfg -e $(EPOCHS) --lr $(LR) --batch $(BATCH) --threads $(THREADS) -s $(SEED) $(TRAIN_FLAGS) \
 	    -l split/train.csv --val val.pix --val-labels split/val.csv --log train.log \
 	    -o $(MODEL) train.pix
 train.log: $(MODEL).weights ;
@@ -215,7 +216,7 @@ net2.cfg: .stamp/net2
 	sed -e 's/^width=.*/width=$(SIZE)/' -e 's/^height=.*/height=$(SIZE)/' \
 	    '$(HWI_DATADIR)/$(CFG2).cfg' > $@
 $(MODEL2).weights: train.pix val.pix net2.cfg .stamp/train2
-	$(TRAIN) -c ./net2.cfg -e $(EPOCHS) --lr $(LR) --batch $(BATCH) --threads $(THREADS) -s $(SEED2) \
+	$(TRAIN) -c ./net2.cfg -e $(EPOCHS) --lr $(LR) --batch $(BATCH) --threads $(THREADS) -s $(SEED2) $(TRAIN_FLAGS) \
 	    -l split/train.csv --val val.pix --val-labels split/val.csv --log $(MODEL2).train.log \
 	    -o $(MODEL2) train.pix
 %.$(MODEL2).feat %.$(MODEL2).logits: %.pix $(MODEL2).weights .stamp/embed

@@ -10,6 +10,8 @@
 #include "rng.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +260,68 @@ void hwi_aug_default(struct hwi_aug *a)
     a->shear = 10;
     a->brightness = 0.1;
     a->contrast = 0.2;
+    a->aspect = 0;
+    a->blur = 0;
+    a->noise = 0;
+}
+
+static const struct {
+    const char *key;
+    size_t off;
+    double max; /* exclusive */
+} aug_keys[] = {
+    {"rotate", offsetof(struct hwi_aug, rotate), 1e9},
+    {"scale", offsetof(struct hwi_aug, scale), 1},
+    {"shift", offsetof(struct hwi_aug, shift), 1e9},
+    {"shear", offsetof(struct hwi_aug, shear), 90},
+    {"brightness", offsetof(struct hwi_aug, brightness), 1e9},
+    {"contrast", offsetof(struct hwi_aug, contrast), 1},
+    {"aspect", offsetof(struct hwi_aug, aspect), 1e9},
+    {"blur", offsetof(struct hwi_aug, blur), 100},
+    {"noise", offsetof(struct hwi_aug, noise), 1e9},
+};
+
+int hwi_aug_parse(struct hwi_aug *a, const char *spec, char *err)
+{
+    const char *p = spec;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        const char *eq = memchr(p, '=', len);
+        size_t k = 0, nk = sizeof aug_keys / sizeof *aug_keys;
+        if (eq)
+            for (; k < nk; k++)
+                if (strlen(aug_keys[k].key) == (size_t)(eq - p) &&
+                    strncmp(aug_keys[k].key, p, eq - p) == 0)
+                    break;
+        if (!eq || k == nk)
+            return hwi_seterr(err,
+                              "'%.*s': not KEY=VALUE with KEY one of rotate, scale, "
+                              "aspect, shift, shear, brightness, contrast, blur, noise",
+                              (int)len, p);
+        char *end;
+        errno = 0;
+        double v = strtod(eq + 1, &end);
+        if (end == eq + 1 || end != p + len || errno || !(v >= 0) || !(v < aug_keys[k].max))
+            return aug_keys[k].max < 1e9
+                       ? hwi_seterr(err,
+                                    "'%.*s': the value must be a number >= 0 and below %g",
+                                    (int)len, p, aug_keys[k].max)
+                       : hwi_seterr(err, "'%.*s': the value must be a finite number >= 0",
+                                    (int)len, p);
+        *(double *)((char *)a + aug_keys[k].off) = v;
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+
+void hwi_aug_format(const struct hwi_aug *a, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (size_t k = 0; k < sizeof aug_keys / sizeof *aug_keys && o < size; k++)
+        o += snprintf(buf + o, size - o, "%s%s=%g", k ? "," : "", aug_keys[k].key,
+                      *(const double *)((const char *)a + aug_keys[k].off));
 }
 
 void hwi_aug_draw(const struct hwi_aug *a, struct hwi_rng *r, int w, int h, double m[6])
@@ -270,16 +334,19 @@ void hwi_aug_draw(const struct hwi_aug *a, struct hwi_rng *r, int w, int h, doub
     double tx = hwi_rng_uniform(r, -a->shift, a->shift) * w;
     double ty = hwi_rng_uniform(r, -a->shift, a->shift) * h;
     double sh = hwi_rng_uniform(r, -a->shear, a->shear) * deg;
-    /* inverse map, output -> source: rotate, shear along x, zoom by 1/s,
-     * all about the centre, then shift.  det = 1/s^2 > 0: never a flip. */
+    double lr = a->aspect > 0 ? hwi_rng_uniform(r, -1, 1) * log1p(a->aspect) : 0;
+    double dx = s * exp(lr / 2), dy = s * exp(-lr / 2);
+    /* inverse map, output -> source: rotate, shear along x, zoom by 1/dx
+     * along x and 1/dy along y, all about the centre, then shift.
+     * det = 1/(dx dy) > 0: never a flip. */
     double c = cos(th), sn = sin(th), k = tan(sh);
     /* R * Sh, Sh = [[1, k], [0, 1]] */
     double a11 = c, a12 = c * k - sn, a21 = sn, a22 = sn * k + c;
     double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
-    m[0] = a11 / s;
-    m[1] = a12 / s;
-    m[3] = a21 / s;
-    m[4] = a22 / s;
+    m[0] = a11 / dx;
+    m[1] = a12 / dy;
+    m[3] = a21 / dx;
+    m[4] = a22 / dy;
     m[2] = cx - m[0] * cx - m[1] * cy - tx;
     m[5] = cy - m[3] * cx - m[4] * cy - ty;
 }
@@ -317,6 +384,48 @@ void hwi_aug_photometric(float *x, size_t n, double gain, double offset)
     }
 }
 
+void hwi_aug_blur(float *x, int w, int h, double sigma, float *work)
+{
+    if (sigma < 0.1)
+        return;
+    enum { RMAX = 300 };
+    int r = (int)ceil(3 * sigma);
+    if (r > RMAX)
+        r = RMAX;
+    double k[RMAX + 1], sum = 0;
+    for (int i = 0; i <= r; i++)
+        sum += (i ? 2 : 1) * (k[i] = exp(-0.5 * i * i / (sigma * sigma)));
+    for (int i = 0; i <= r; i++)
+        k[i] /= sum;
+    /* rows into WORK, then columns back into X; edges replicated */
+    for (int y = 0; y < h; y++)
+        for (int xx = 0; xx < w; xx++) {
+            const float *row = x + (size_t)y * w;
+            double v = k[0] * row[xx];
+            for (int i = 1; i <= r; i++) {
+                int a = xx - i < 0 ? 0 : xx - i, b = xx + i >= w ? w - 1 : xx + i;
+                v += k[i] * (row[a] + row[b]);
+            }
+            work[(size_t)y * w + xx] = (float)v;
+        }
+    for (int y = 0; y < h; y++)
+        for (int xx = 0; xx < w; xx++) {
+            double v = k[0] * work[(size_t)y * w + xx];
+            for (int i = 1; i <= r; i++) {
+                int a = y - i < 0 ? 0 : y - i, b = y + i >= h ? h - 1 : y + i;
+                v += k[i] * (work[(size_t)a * w + xx] + work[(size_t)b * w + xx]);
+            }
+            x[(size_t)y * w + xx] = (float)v;
+        }
+}
+
+/* A standard normal value (Box-Muller, one of the pair). */
+static double normal(struct hwi_rng *r)
+{
+    double u = hwi_rng_u01(r), v = hwi_rng_u01(r);
+    return sqrt(-2 * log(1 - u)) * cos(2 * M_PI * v);
+}
+
 void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src, float *dst,
                  int w, int h, int c)
 {
@@ -327,6 +436,18 @@ void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src, f
     size_t plane = (size_t)w * h;
     for (int k = 0; k < c; k++)
         hwi_aug_warp(src + k * plane, dst + k * plane, w, h, m);
+    if (a->blur > 0) {
+        double sigma = hwi_rng_uniform(r, 0, a->blur);
+        float *work = malloc(plane * sizeof *work);
+        for (int k = 0; work && k < c; k++)
+            hwi_aug_blur(dst + k * plane, w, h, sigma, work);
+        free(work);
+    }
+    if (a->noise > 0) {
+        double sigma = hwi_rng_uniform(r, 0, a->noise);
+        for (size_t i = 0; i < plane * c; i++)
+            dst[i] += (float)(sigma * normal(r));
+    }
     hwi_aug_photometric(dst, plane * c, gain, off);
 }
 

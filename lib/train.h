@@ -73,10 +73,24 @@ struct hwi_aug {
     double shear;      /* shear angle uniform in [-shear, shear] degrees (10) */
     double brightness; /* offset uniform in [-brightness, brightness] (0.1) */
     double contrast;   /* gain uniform in [1-contrast, 1+contrast] (0.2) */
+    /* drawn only when nonzero, so that without them the draws are those
+     * of the six above alone: */
+    double aspect; /* width/height zoom ratio log-uniform in [1/(1+aspect), 1+aspect] (0) */
+    double blur;   /* Gaussian blur of sigma uniform in [0, blur] pixels (0) */
+    double noise;  /* Gaussian noise of sigma uniform in [0, noise] (0) */
 };
 
 /* The defaults above. */
 void hwi_aug_default(struct hwi_aug *a);
+
+/* Set the parameters named in SPEC, "KEY=VALUE[,KEY=VALUE]..." (keys as
+ * the fields above, values finite and >= 0; scale, contrast below 1),
+ * leaving the others as they are.  Returns 0, or -1 with a message naming
+ * the bad part in ERR. */
+int hwi_aug_parse(struct hwi_aug *a, const char *spec, char *err);
+
+/* A's parameters as SPEC text, all of them, into BUF of SIZE bytes. */
+void hwi_aug_format(const struct hwi_aug *a, char *buf, size_t size);
 
 /* Draw one warp from A: M = {a, b, c, d, e, f} maps an output pixel centre
  * (x, y) to the source point (a*x + b*y + c, d*x + e*y + f), in pixels of a
@@ -90,8 +104,14 @@ void hwi_aug_warp(const float *src, float *dst, int w, int h, const double m[6])
 /* X[i] = clamp((X[i] - 0.5) * GAIN + 0.5 + OFFSET, 0, 1) for N values. */
 void hwi_aug_photometric(float *x, size_t n, double gain, double offset);
 
+/* Blur the W x H plane X in place with a Gaussian of SIGMA pixels (a
+ * separable kernel of radius ceil(3 SIGMA), edges replicated); WORK holds
+ * W * H floats.  SIGMA < 0.1 leaves X as it is. */
+void hwi_aug_blur(float *x, int w, int h, double sigma, float *work);
+
 /* The whole augmentation of one image of C planes of W x H: one warp drawn
- * from A applied to every plane, then one brightness/contrast change. */
+ * from A applied to every plane, then (when A has them) one blur and
+ * Gaussian noise, then one brightness/contrast change. */
 void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src, float *dst,
                  int w, int h, int c);
 

@@ -271,7 +271,7 @@ START_TEST(test_draw)
     for (int i = 0; i < 6; i++)
         ck_assert_double_eq_tol(m[i], id[i], 1e-12);
     /* wild ranges: still never a mirror (determinant > 0) */
-    struct hwi_aug wild = {180, 0.5, 0.5, 40, 0, 0};
+    struct hwi_aug wild = {.rotate = 180, .scale = 0.5, .shift = 0.5, .shear = 40};
     for (int i = 0; i < 1000; i++) {
         hwi_aug_draw(&wild, &r, 16, 16, m);
         ck_assert_double_gt(m[0] * m[4] - m[1] * m[3], 0);
@@ -305,6 +305,106 @@ START_TEST(test_no_flip)
         changed += memcmp(src, dst, sizeof src) != 0;
     }
     ck_assert_int_eq(changed, 200);
+}
+END_TEST
+
+/* Gaussian blur, sigma 1 (radius 3), of a 6x5 plane with ones at (0,0)
+ * and (3,2), edges replicated; numpy (np.pad mode="edge", the normalised
+ * kernel exp(-i^2/2) over -3..3, rows then columns) gives these values. */
+START_TEST(test_blur)
+{
+    enum { W = 6, H = 5 };
+    float x[W * H] = {0}, work[W * H];
+    x[0] = 1;
+    x[2 * W + 3] = 1;
+    hwi_aug_blur(x, W, H, 1.0, work);
+    ck_assert_float_eq_tol(x[0], 0.48957483, 1e-6);
+    ck_assert_float_eq_tol(x[1], 0.21310632, 1e-6);
+    ck_assert_float_eq_tol(x[2 * W + 3], 0.15950019, 1e-6);
+    ck_assert_float_eq_tol(x[2 * W + 2], 0.09999970, 1e-6);
+    ck_assert_float_eq_tol(x[4 * W + 5], 0.00291660, 1e-6);
+    double sum = 0;
+    for (int i = 0; i < W * H; i++)
+        sum += x[i];
+    ck_assert_float_eq_tol(sum, 2.11643637, 1e-5);
+    float y[4] = {0.1f, 0.9f, 0.3f, 0.4f}, z[4];
+    memcpy(z, y, sizeof y);
+    hwi_aug_blur(y, 2, 2, 0.05, work); /* below 0.1: untouched */
+    ck_assert_mem_eq(y, z, sizeof y);
+}
+END_TEST
+
+/* aspect: the width/height zoom ratio spans [1/1.5, 1.5] at aspect 0.5,
+ * area kept, no turn; noise: pooled deviation sqrt(E[sigma^2]) =
+ * 0.1/sqrt(3) at noise 0.1; with the three extras at 0 the draws are
+ * those of the six parameters alone (the runs of earlier versions). */
+START_TEST(test_aug_extras)
+{
+    struct hwi_aug a = {0};
+    a.aspect = 0.5;
+    struct hwi_rng r;
+    hwi_rng_seed(&r, 5);
+    double m[6], lo = 9, hi = 0;
+    for (int i = 0; i < 2000; i++) {
+        hwi_aug_draw(&a, &r, 16, 16, m);
+        ck_assert_double_eq_tol(m[1], 0, 1e-12);
+        ck_assert_double_eq_tol(m[3], 0, 1e-12);
+        ck_assert_double_eq_tol(m[0] * m[4], 1, 1e-12);
+        double ratio = m[4] / m[0]; /* output zoom x over zoom y */
+        ck_assert(ratio >= 1 / 1.5 - 1e-12 && ratio <= 1.5 + 1e-12);
+        lo = fmin(lo, ratio), hi = fmax(hi, ratio);
+    }
+    ck_assert_double_lt(lo, 0.7);
+    ck_assert_double_gt(hi, 1.43);
+
+    enum { S = 32 };
+    struct hwi_aug b = {0};
+    b.noise = 0.1;
+    float src[S * S], dst[S * S];
+    for (int i = 0; i < S * S; i++)
+        src[i] = 0.5f;
+    double s1 = 0, s2 = 0, n = 0;
+    for (int k = 0; k < 400; k++) {
+        hwi_augment(&b, &r, src, dst, S, S, 1);
+        for (int i = 0; i < S * S; i++)
+            s1 += dst[i] - 0.5, s2 += (dst[i] - 0.5) * (dst[i] - 0.5), n++;
+    }
+    ck_assert_double_lt(fabs(s1 / n), 0.002);
+    ck_assert_double_eq_tol(sqrt(s2 / n), 0.1 / sqrt(3), 0.004);
+
+    struct hwi_aug d;
+    hwi_aug_default(&d);
+    struct hwi_rng r1, r2;
+    hwi_rng_seed(&r1, 9);
+    hwi_rng_seed(&r2, 9);
+    hwi_augment(&d, &r1, src, dst, S, S, 1);
+    hwi_aug_draw(&d, &r2, S, S, m);
+    hwi_rng_u01(&r2); /* contrast */
+    hwi_rng_u01(&r2); /* brightness */
+    ck_assert_uint_eq(hwi_rng_next(&r1), hwi_rng_next(&r2));
+}
+END_TEST
+
+START_TEST(test_aug_parse)
+{
+    char err[HWI_ERRLEN], buf[256];
+    struct hwi_aug a;
+    hwi_aug_default(&a);
+    ck_assert_int_eq(hwi_aug_parse(&a, "noise=0.03,blur=1.5,rotate=0", err), 0);
+    hwi_aug_format(&a, buf, sizeof buf);
+    ck_assert_str_eq(buf, "rotate=0,scale=0.1,shift=0.1,shear=10,brightness=0.1,"
+                          "contrast=0.2,aspect=0,blur=1.5,noise=0.03");
+    static const char *bad[] = {"",        "noise",     "noise=",   "noise=abc",
+                                "x=1",     "scale=1",   "noise=1,", "noise=nan",
+                                "blur=-1", "shear=inf", "=1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = 0;
+        ck_assert_msg(hwi_aug_parse(&a, bad[i], err) == -1, "'%s' accepted", bad[i]);
+        ck_assert_msg(err[0] == '\'', "'%s': %s", bad[i], err);
+    }
+    hwi_aug_format(&a, buf, sizeof buf); /* failed parses may set earlier keys only */
+    ck_assert_str_eq(buf, "rotate=0,scale=0.1,shift=0.1,shear=10,brightness=0.1,"
+                          "contrast=0.2,aspect=0,blur=1.5,noise=1");
 }
 END_TEST
 
@@ -381,6 +481,9 @@ Suite *make_train_suite(void)
     tcase_add_test(tc, test_draw);
     tcase_add_test(tc, test_no_flip);
     tcase_add_test(tc, test_photometric);
+    tcase_add_test(tc, test_blur);
+    tcase_add_test(tc, test_aug_extras);
+    tcase_add_test(tc, test_aug_parse);
     tcase_add_test(tc, test_onecycle);
     tcase_add_test(tc, test_topk);
     tcase_add_test(tc, test_datafile);

@@ -36,6 +36,16 @@ train -e 2 -s 7 -j 2 -o t2a pix.bin 2> /dev/null
 train -e 2 -s 7 -j 2 -o t2b pix.bin 2> /dev/null
 cmp t2a.weights t2b.weights || fail_ "same seed on two threads, different weights"
 
+# --augment: the same seed with the default ranges spelled out gives the
+# same weights; added blur, noise and aspect give others, reproducibly
+train -e 2 -s 7 -o ad --augment=rotate=15,scale=0.1,shift=0.1,shear=10,brightness=0.1,contrast=0.2 \
+    pix.bin 2> /dev/null
+cmp m.weights ad.weights || fail_ "--augment with the default ranges changed the weights"
+train -e 2 -s 7 -o ax --augment=blur=1,noise=0.05,aspect=0.3 pix.bin 2> /dev/null
+train -e 2 -s 7 -o ay --augment=blur=1,noise=0.05,aspect=0.3 pix.bin 2> /dev/null
+cmp -s m.weights ax.weights && fail_ "--augment=blur,noise,aspect changed nothing"
+cmp ax.weights ay.weights || fail_ "--augment: same seed, different weights"
+
 # head-only epochs, no augmentation, validation each epoch, then resume
 train --head-epochs 1 -e 1 --no-augment --lr 0.005 --val pix.bin --val-labels train.csv \
     -o h pix.bin 2> err
@@ -110,6 +120,10 @@ for bad in '--epochs=-1' '--epochs=x' '--lr=0' '--lr=abc' '--batch=0' '--seed=-3
            '--threads=many' '--head-epochs=1e3'; do
     returns_ 2 train "$bad" -o x pix.bin 2> err
     grep -q "invalid value" err || fail_ "$bad: $(cat err)"
+done
+for bad in 'noise' 'noise=-1' 'scale=1' 'blur=2,' 'hue=3'; do
+    returns_ 2 train --augment="$bad" -o x pix.bin 2> err
+    grep -q "^hwi-train: --augment: '" err || fail_ "--augment=$bad: $(cat err)"
 done
 returns_ 2 train -e 0 -o x pix.bin 2> err
 returns_ 2 train --val pix.bin -o x pix.bin 2> err
