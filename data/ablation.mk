@@ -33,7 +33,7 @@ MODEL = small
 # (full: the demo's submission; knn, softmax (fitted multiplier), softmax1
 # (multiplier 1): that score alone with new_whale at a fitted threshold)
 ROWS = softmax1 softmax whole knn fused detect detect60 rerank qe centroid tta tta-zoom \
-	center avg 1strip arcface ensemble size64 size128
+	center avg 1strip arcface ensemble size64 size128 equalize
 label_softmax1 = softmax only (multiplier 1)
 label_softmax = + fitted multiplier
 label_whole = whole photo (no box), fused
@@ -53,6 +53,7 @@ label_arcface = ArcFace heads instead of linear
 label_ensemble = two-model ensemble (+ ArcFace model)
 label_size64 = input 64x64, fused
 label_size128 = input 128x128, fused
+label_equalize = histogram-equalised input, fused
 from_softmax1 = fused
 from_softmax = fused
 from_knn = fused
@@ -80,6 +81,7 @@ with_ensemble = arcface
 vars_ensemble = MODEL2=arcface CFG2=pcb-small-arcface
 vars_size64 = SIZE=64
 vars_size128 = SIZE=128
+vars_equalize = CFG=pcb-small-eq
 redo_rerank = val.knn.tsv test.knn.tsv
 redo_qe = val.knn.tsv test.knn.tsv
 redo_centroid = val.knn.tsv test.knn.tsv

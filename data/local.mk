@@ -10,6 +10,7 @@ dist_pkgdata_DATA += \
 	data/pcb-resnet50.cfg \
 	data/pcb-small.cfg \
 	data/pcb-small-1strip.cfg \
+	data/pcb-small-eq.cfg \
 	data/pcb-small-arcface.cfg \
 	data/pcb-small-avg.cfg \
 	data/pcb-small-center.cfg \

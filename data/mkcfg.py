@@ -28,7 +28,9 @@ and four variants of pcb-small for the ablation table (data/ablation.mk),
 each changing one thing in the head: pcb-small-arcface (ArcFace margin
 heads in place of the linear classifiers), pcb-small-center (center loss
 in place of ring loss), pcb-small-avg (average pooling, GeM with p = 1),
-pcb-small-1strip (one strip, the whole map, in place of four).
+pcb-small-1strip (one strip, the whole map, in place of four); and one
+that changes the input instead: pcb-small-eq (every input plane
+histogram-equalised, [net] equalize=1).
 """
 import os
 import sys
@@ -221,13 +223,17 @@ def main():
                           " p=3.74", dict(p=1)),
         "pcb-small-1strip": ("pcb-small", "one strip (the whole map) in place of four",
                              dict(strips=1)),
+        "pcb-small-eq": ("pcb-small", "every input histogram-equalised ([net]"
+                         " equalize=1)", dict(equalize=1)),
     }
     todo = [(name, what, spec, {}) for name, (what, *spec) in nets.items()]
     for name, (base, change, head) in variants.items():
         what = f"{nets[base][0]}; ablation variant: {change}"
         todo.append((name, what, nets[base][1:], head))
     for name, what, (backbone, size, feat, batch), head in todo:
-        net = Net(size, size, 1, batch)
+        head = dict(head)
+        net = Net(size, size, 1, batch,
+                  extra="equalize=1" if head.pop("equalize", 0) else "")
         last = backbone(net)
         pcb_head(net, last, feat, **head)
         with open(os.path.join(out, name + ".cfg"), "w") as f:
