@@ -38,6 +38,7 @@ enum {
     OPT_PHOTO,
     OPT_QE,
     OPT_CENTROID,
+    OPT_CENTER,
     OPT_RERANK,
     OPT_MERGE,
     OPT_ROOT,
@@ -55,6 +56,7 @@ static const struct option longopts[] = {
     {"photo", no_argument, NULL, OPT_PHOTO},
     {"qe", required_argument, NULL, OPT_QE},
     {"centroid", no_argument, NULL, OPT_CENTROID},
+    {"center", no_argument, NULL, OPT_CENTER},
     {"rerank", optional_argument, NULL, OPT_RERANK},
     {"merge", no_argument, NULL, OPT_MERGE},
     {"root", required_argument, NULL, OPT_ROOT},
@@ -106,6 +108,10 @@ static _Noreturn void usage(int status)
           "                       normalised sum of itself and its N nearest gallery\n"
           "                       images weighted by max(0, q.g)^ALPHA (default 3;\n"
           "                       0: average query expansion)\n"
+          "      --center         centre the gallery's vectors on their mean and the\n"
+          "                       queries' on theirs (then L2-normalise each): for a\n"
+          "                       batch of queries from other conditions than the\n"
+          "                       gallery (needs two or more queries)\n"
           "      --centroid       score each label by the mean of its images (L2-\n"
           "                       normalised; a query that is a gallery image is left\n"
           "                       out of its label's mean); new_whale images one by one\n"
@@ -321,6 +327,58 @@ static int keep_queries(struct kept *a, const float *q, const char *const *keys,
     return 0;
 }
 
+static void write_header(FILE *fp, int photo)
+{
+    if (photo)
+        hwi_tsv_write_header_photo(fp);
+    else
+        hwi_tsv_write_header(fp);
+}
+
+/* How each block of queries is ranked and written. */
+struct rank_opts {
+    long qe;
+    double qe_alpha;
+    int centroid, photo;
+};
+
+/* B queries Q[b][dim] named KEYS, the first of them query number FIRST
+ * (from 0) of the stream. */
+struct block {
+    float *q;
+    char **keys;
+    size_t b;
+    unsigned long long first;
+};
+
+/* Expand (--qe), rank and write one block of queries to FP, or exit;
+ * HITS and NHITS are work for QBLOCK queries of STRIDE labels. */
+static void rank_block(struct hwi_knn *k, const struct block *bl, const struct rank_opts *o,
+                       FILE *fp, const char *name, size_t stride, struct hwi_knn_hit *hits,
+                       size_t *nhits, double *cpu_tsv)
+{
+    char err[HWI_ERRLEN];
+    const char *const *keys = (const char *const *)bl->keys;
+    if (o->qe && hwi_qe_expand(k, bl->q, bl->b, keys, (int)o->qe, o->qe_alpha, err))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", name, err);
+    if (o->centroid ? hwi_centroid_rank(k, bl->q, bl->b, keys, stride, hits, nhits, err)
+                    : hwi_knn_rank(k, bl->q, bl->b, keys, stride, hits, nhits))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", name, o->centroid ? err : k->err);
+    double tw = hwi_progress_cpu(1);
+    for (size_t i = 0; i < bl->b; i++)
+        for (size_t j = 0; j < nhits[i]; j++) {
+            const struct hwi_knn_hit *h = hits + i * stride + j;
+            if (o->photo ? hwi_tsv_write_photo(fp, keys[i], k->label[h->label], h->score,
+                                               k->name[h->image])
+                         : hwi_tsv_write(fp, keys[i], k->label[h->label], h->score))
+                hwi_die(HWI_EXIT_FAIL,
+                        "%s: record %llu: query '%s' or label '%s' "
+                        "cannot be written to a TSV",
+                        name, bl->first + i + 1, keys[i], k->label[h->label]);
+        }
+    *cpu_tsv += hwi_progress_cpu(1) - tw;
+}
+
 /* --merge: FILE[N] into OUTPUT (NULL: stdout). */
 static int merge_main(char **file, size_t n, size_t top, int photo, const char *output)
 {
@@ -365,7 +423,7 @@ int main(int argc, char **argv)
     unsigned flags = 0;
     long qe = 0;
     double qe_alpha = 3;
-    int centroid = 0, rerank = 0, merge = 0;
+    int centroid = 0, rerank = 0, merge = 0, center = 0;
     struct hwi_rerank_opts ro = {20, 6, 0.3};
     int verbose = isatty(STDERR_FILENO), photo = 0;
     int c;
@@ -385,6 +443,7 @@ int main(int argc, char **argv)
         case OPT_PHOTO: photo = 1; break;
         case OPT_QE: parse_qe(optarg, &qe, &qe_alpha); break;
         case OPT_CENTROID: centroid = 1; break;
+        case OPT_CENTER: center = 1; break;
         case OPT_MERGE: merge = 1; break;
         case OPT_ROOT: root = optarg; break;
         case OPT_RERANK:
@@ -399,7 +458,7 @@ int main(int argc, char **argv)
     }
     if (merge) {
         if (dbpath || model || splits || gallery || labels || root || qe || centroid ||
-            rerank || (flags & (HWI_KNN_NO_NEW_WHALE | HWI_KNN_KEEP_SELF))) {
+            rerank || center || (flags & (HWI_KNN_NO_NEW_WHALE | HWI_KNN_KEEP_SELF))) {
             hwi_warn("--merge takes only --top, --photo, --output and --verbose");
             usage(HWI_EXIT_USAGE);
         }
@@ -462,6 +521,8 @@ int main(int argc, char **argv)
                 "%s: the gallery is empty: none of its %zu images has a known label%s",
                 dbpath ? dbpath : gallery, k.skipped,
                 flags & HWI_KNN_NO_NEW_WHALE ? " other than new_whale" : "");
+    if (center && hwi_knn_center(&k))
+        hwi_die(HWI_EXIT_FAIL, "%s: %s", dbpath ? dbpath : gallery, k.err);
     /* a search of no queries prepares the gallery, so that its errors (an
      * image twice) name it, and later errors are the queries' */
     if (hwi_knn_search(&k, NULL, 0, NULL, NULL, NULL))
@@ -480,10 +541,11 @@ int main(int argc, char **argv)
     struct hwi_outfile out;
     if (hwi_outfile_open(&out, output, err))
         hwi_die(HWI_EXIT_FAIL, "%s", err);
-    if (photo)
-        hwi_tsv_write_header_photo(out.fp);
-    else
-        hwi_tsv_write_header(out.fp);
+    /* the header; after the queries when they are all read first, so that
+     * their errors leave no output */
+    int late_header = rerank || center;
+    if (!late_header)
+        write_header(out.fp, photo);
 
     /* the labels to write per query: TOP, or all when fewer (or TOP is 0) */
     size_t stride = top && (size_t)top < k.nlabel ? (size_t)top : k.nlabel;
@@ -495,7 +557,8 @@ int main(int argc, char **argv)
         hwi_die(HWI_EXIT_FAIL, "out of memory");
     unsigned long long nq = 0;
     struct hwi_map seen = {0}; /* query keys */
-    struct kept all = {0};     /* --rerank: every query */
+    struct kept all = {0};     /* --rerank, --center: every query */
+    const struct rank_opts ko = {qe, qe_alpha, centroid, photo};
     for (int eof = 0; !eof;) {
         size_t b = 0;
         while (b < HWI_KNN_QBLOCK) {
@@ -545,35 +608,32 @@ int main(int argc, char **argv)
         }
         if (b == 0)
             break;
-        if (rerank) { /* all queries at once, after the stream */
+        if (rerank || center) { /* all queries at once, after the stream */
             if (keep_queries(&all, q, (const char *const *)keys, b, k.dim))
                 hwi_die(HWI_EXIT_FAIL, "out of memory");
             nq += b;
             continue;
         }
-        if (qe && hwi_qe_expand(&k, q, b, (const char *const *)keys, (int)qe, qe_alpha, err))
-            hwi_die(HWI_EXIT_FAIL, "%s: %s", name, err);
-        if (centroid ? hwi_centroid_rank(&k, q, b, (const char *const *)keys, stride, hits,
-                                         nhits, err)
-                     : hwi_knn_rank(&k, q, b, (const char *const *)keys, stride, hits, nhits))
-            hwi_die(HWI_EXIT_FAIL, "%s: %s", name, centroid ? err : k.err);
-        double tw = hwi_progress_cpu(1);
-        for (size_t i = 0; i < b; i++)
-            for (size_t j = 0; j < nhits[i]; j++) {
-                const struct hwi_knn_hit *h = hits + i * stride + j;
-                if (photo ? hwi_tsv_write_photo(out.fp, keys[i], k.label[h->label], h->score,
-                                                k.name[h->image])
-                          : hwi_tsv_write(out.fp, keys[i], k.label[h->label], h->score))
-                    hwi_die(HWI_EXIT_FAIL,
-                            "%s: record %llu: query '%s' or label '%s' "
-                            "cannot be written to a TSV",
-                            name, nq + i + 1, keys[i], k.label[h->label]);
-            }
-        cpu_tsv += hwi_progress_cpu(1) - tw;
+        struct block bl = {q, keys, b, nq};
+        rank_block(&k, &bl, &ko, out.fp, name, stride, hits, nhits, &cpu_tsv);
         nq += b;
         hwi_progress_show(&pr, nq, NULL);
     }
     hwi_progress_end(&pr);
+    if (center && all.n == 1)
+        hwi_die(HWI_EXIT_FAIL,
+                "%s: --center needs two or more queries (their mean is "
+                "taken out), not %zu",
+                name, all.n);
+    if (center && hwi_knn_center_rows(all.q, all.n, k.dim))
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    if (late_header)
+        write_header(out.fp, photo);
+    for (size_t i = 0; center && !rerank && i < all.n; i += HWI_KNN_QBLOCK) {
+        size_t b = all.n - i < HWI_KNN_QBLOCK ? all.n - i : HWI_KNN_QBLOCK;
+        struct block bl = {all.q + i * k.dim, all.keys + i, b, i};
+        rank_block(&k, &bl, &ko, out.fp, name, stride, hits, nhits, &cpu_tsv);
+    }
     if (rerank && all.n) {
         if (qe && hwi_qe_expand(&k, all.q, all.n, (const char *const *)all.keys, (int)qe,
                                 qe_alpha, err))

@@ -306,6 +306,48 @@ int hwi_knn_add_id(struct hwi_knn *k, const char *name, const char *label, const
     return 1;
 }
 
+int hwi_knn_center_rows(float *v, size_t n, uint32_t dim)
+{
+    double *mean = calloc(dim ? dim : 1, sizeof *mean);
+    if (!mean)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < dim; j++)
+            mean[j] += v[i * dim + j];
+    for (uint32_t j = 0; j < dim; j++)
+        mean[j] /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        float *r = v + i * dim;
+        double n2 = 0;
+        for (uint32_t j = 0; j < dim; j++) {
+            double x = r[j] - mean[j];
+            n2 += x * x;
+        }
+        double s = n2 > 0 ? 1 / sqrt(n2) : 0;
+        for (uint32_t j = 0; j < dim; j++)
+            r[j] = (float)((r[j] - mean[j]) * s);
+    }
+    free(mean);
+    return 0;
+}
+
+int hwi_knn_center(struct hwi_knn *k)
+{
+    if (k->prepared)
+        return hwi_seterr(k->err, "the gallery is centred before the first search");
+    if (k->n == 0)
+        return hwi_seterr(k->err, "the gallery is empty (no image with a known label)");
+    if (hwi_knn_center_rows(k->vec, k->n, k->dim))
+        return hwi_seterr(k->err, "out of memory");
+    for (size_t i = 0; i < k->n; i++) {
+        double n2 = 0;
+        for (uint32_t j = 0; j < k->dim; j++)
+            n2 += (double)k->vec[i * k->dim + j] * k->vec[i * k->dim + j];
+        k->norm2[i] = (float)n2;
+    }
+    return 0;
+}
+
 /* Sort the rows by label (counting sort, stable: the rows of a label keep
  * the order they were added in), index the names and allocate the work
  * buffers.  The rows move in place, cycle by cycle, each row copied once.

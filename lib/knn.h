@@ -128,6 +128,19 @@ int hwi_knn_add_id(struct hwi_knn *k, const char *name, const char *label, const
  * Returns 0, or -1 (out of memory). */
 int hwi_knn_query_identity(struct hwi_knn *k, const char *name, const char *id);
 
+/* Centre N rows V[n][dim] on their mean and scale each back to unit
+ * length (a row equal to the mean becomes all zeros).  Returns 0, or -1
+ * when out of memory. */
+int hwi_knn_center_rows(float *v, size_t n, uint32_t dim);
+
+/* Centre the gallery's vectors on their mean, as hwi_knn_center_rows
+ * does: queries centred on their own mean then compare across a shift of
+ * the whole embedding (other cameras, light, season) between gallery and
+ * queries.  Call after the last hwi_knn_add and before the first search.
+ * Returns 0, or -1 with k->err set (already searched, empty, out of
+ * memory). */
+int hwi_knn_center(struct hwi_knn *k);
+
 /* Low level: for NQ queries Q[nq][dim] (KEYS[nq] their names, or NULL when
  * self-exclusion does not apply), the squared distance to the nearest
  * image of every label, D2[nq][nlabel], and that image, NEAREST[nq][nlabel]

@@ -209,6 +209,42 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Centring by hand: rows (1,2), (3,2), (2,5) have mean (2,3); centred
+ * (-1,-1), (1,-1), (0,2), normalised (-s,-s), (s,-s), (0,1) with s =
+ * 1/sqrt(2).  Rows all equal become zeros.  A centred gallery then scores
+ * a query centred the same way; centring after the first search fails. */
+START_TEST(test_center)
+{
+    float v[6] = {1, 2, 3, 2, 2, 5};
+    const double s = M_SQRT1_2, want[6] = {-s, -s, s, -s, 0, 1};
+    ck_assert_int_eq(hwi_knn_center_rows(v, 3, 2), 0);
+    for (int i = 0; i < 6; i++)
+        ck_assert_double_eq_tol(v[i], want[i], 1e-7);
+    float same[4] = {0.3f, 0.4f, 0.3f, 0.4f};
+    ck_assert_int_eq(hwi_knn_center_rows(same, 2, 2), 0);
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(same[i], 0);
+
+    struct hwi_knn k;
+    hwi_knn_init(&k, 0);
+    const float g[6] = {1, 2, 3, 2, 2, 5};
+    ck_assert_int_eq(hwi_knn_add(&k, "a", "w_a", g, 2), 1);
+    ck_assert_int_eq(hwi_knn_add(&k, "b", "w_b", g + 2, 2), 1);
+    ck_assert_int_eq(hwi_knn_add(&k, "c", "w_c", g + 4, 2), 1);
+    ck_assert_int_eq(hwi_knn_center(&k), 0);
+    float q[2] = {(float)-s, (float)-s}; /* a's centred vector */
+    struct hwi_knn_hit h[3];
+    size_t nh;
+    ck_assert_int_eq(hwi_knn_rank(&k, q, 1, NULL, 3, h, &nh), 0);
+    ck_assert_uint_eq(nh, 3);
+    ck_assert_str_eq(k.label[h[0].label], "w_a");
+    ck_assert_double_eq_tol(h[0].score, 1, 1e-7);
+    ck_assert_int_eq(hwi_knn_center(&k), -1);
+    ck_assert_ptr_nonnull(strstr(k.err, "before the first search"));
+    hwi_knn_free(&k);
+}
+END_TEST
+
 /* Deterministic pseudo-random numbers in [-1, 1). */
 static uint32_t lcg = 12345;
 static float rnd(void)
@@ -297,6 +333,7 @@ Suite *make_knn_suite(void)
     Suite *s = suite_create("knn");
     TCase *tc = tcase_create("Core");
     tcase_add_test(tc, test_rank_default);
+    tcase_add_test(tc, test_center);
     tcase_add_test(tc, test_rank_no_new_whale);
     tcase_add_test(tc, test_rank_keep_self);
     tcase_add_test(tc, test_rank_top);

@@ -112,6 +112,31 @@ grep -q '3 queries against 5 gallery images (3 labels, 1 left out)' err ||
 grep -Eq '^hwi-knn: CPU s: product [0-9.]+, label minimum [0-9.]+, gallery read [0-9.]+, exact rescoring [0-9.]+, top-N [0-9.]+, TSV output [0-9.]+$' err ||
     fail_ "CPU line: $(cat err)"
 
+# --center: the gallery (1,0) w_a, (0,1) w_b has mean (0.5,0.5), the
+# queries (0.6,0.8), (0.8,0.6) mean (0.7,0.7); centred and normalised,
+# q1 = w_b's image exactly (s = 1) and opposite w_a's (s = 0), q2 the
+# other way round.  Uncentred, q1 scores 0.684 and 0.553.  The same from a
+# pipe; one query alone has no mean to take out: an error, no output.
+printf 'ca\t1\t0\ncb\t0\t1\n' | hwi-vec --pack > cg.bin
+printf 'Image,Id\nca,w_a\ncb,w_b\n' > cl.csv
+printf 'q1\t0.6\t0.8\nq2\t0.8\t0.6\n' | hwi-vec --pack > cq.bin
+hwi-knn --center --gallery cg.bin -l cl.csv cq.bin > c.tsv
+awk -F '\t' 'BEGIN { w["q1 w_b"] = 1; w["q1 w_a"] = 0; w["q2 w_a"] = 1; w["q2 w_b"] = 0 }
+    !/^#/ { d = $3 - w[$1 " " $2]; if (d > 1e-6 || d < -1e-6 || !(($1 " " $2) in w)) exit 1; n++ }
+    END { if (n != 4) exit 1 }' c.tsv || fail_ "--center: $(cat c.tsv)"
+head -n 2 c.tsv | tail -n 1 | cut -f 1,2 > c1.txt
+printf 'q1\tw_b\n' > want-c1.txt
+compare_ want-c1.txt c1.txt
+printf 'q1\t0.6\t0.8\nq2\t0.8\t0.6\n' | hwi-vec --pack | hwi-knn --center --gallery cg.bin -l cl.csv > c2.tsv
+compare_ c.tsv c2.tsv
+hwi-knn --gallery cg.bin -l cl.csv cq.bin | grep -q '^q1	w_b	0.683772225$' || fail_ "uncentred"
+printf 'q1\t0.6\t0.8\n' | hwi-vec --pack > c1q.bin
+returns_ 1 hwi-knn --center --gallery cg.bin -l cl.csv -o c3.tsv c1q.bin 2> err
+grep -q '^hwi-knn: c1q.bin: --center needs two or more queries' err || fail_ "one query: $(cat err)"
+[ -e c3.tsv ] && fail_ "--center error left an output file"
+returns_ 1 hwi-knn --center --gallery cg.bin -l cl.csv c1q.bin > c4.tsv 2> err
+[ -s c4.tsv ] && fail_ "--center error wrote to stdout: $(cat c4.tsv)"
+
 # bad input: a query of another dimension names the record, no output file
 printf 'a\t1\t2\t3\n' | hwi-vec --pack > q3.bin
 returns_ 1 hwi-knn --gallery g.bin -l labels.csv -o bad.tsv q3.bin 2> err
