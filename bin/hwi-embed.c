@@ -32,6 +32,7 @@ enum {
     OPT_LABELS,
     OPT_LOGITS,
     OPT_TTA,
+    OPT_ADAPT,
 };
 
 static const struct option longopts[] = {
@@ -42,6 +43,7 @@ static const struct option longopts[] = {
     {"output", required_argument, NULL, 'o'},
     {"logits", required_argument, NULL, OPT_LOGITS},
     {"tta", optional_argument, NULL, OPT_TTA},
+    {"adapt", no_argument, NULL, OPT_ADAPT},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"threads", required_argument, NULL, 'j'},
     {"force", no_argument, NULL, 'f'},
@@ -78,6 +80,10 @@ static _Noreturn void usage(int status)
           "                         one view per mode of the comma-separated MODES:\n"
           "                         flip (mirrored left to right; the default), zoom\n"
           "                         (a 10% centred zoom-in)\n"
+          "      --adapt            first adapt the network's batch norms to PIXELS\n"
+          "                         (AdaBN): their statistics become those of these\n"
+          "                         images, a set from other conditions than the\n"
+          "                         training photos; reads PIXELS twice (a file)\n"
           "      --batch=N          images per forward pass (default: the cfg's batch)\n"
           "  -j, --threads=N        threads for the matrix code (default 0: all cores)\n"
           "  -f, --force            write a binary stream even to a terminal\n"
@@ -90,6 +96,34 @@ static _Noreturn void usage(int status)
           "See hwi-embed(1), hwi-train(1) and hwi-formats(5).\n",
           stdout);
     exit(status);
+}
+
+/* --adapt: the batch norms of NN adapted to every image of IN (batches of
+ * NB in X), then IN reopened at its first image; or exit. */
+static void adapt_pass(struct hwi_nn *nn, struct hwi_stream *in, float *x, size_t nb,
+                       char *err)
+{
+    char *path = strdup(in->name);
+    if (!path || hwi_nn_adapt_begin(nn, err))
+        hwi_die(HWI_EXIT_FAIL, "out of memory");
+    size_t dim = in->dim;
+    for (int done = 0; !done;) {
+        int n = 0, rc = 0;
+        while ((size_t)n < nb && (rc = hwi_stream_read(in)) == 1)
+            memcpy(x + n++ * dim, in->vec, dim * sizeof *x);
+        if (rc < 0)
+            hwi_die(HWI_EXIT_FAIL, "%s", in->err);
+        done = (size_t)n < nb;
+        if (n && hwi_nn_adapt(nn, x, n, err))
+            hwi_die(HWI_EXIT_FAIL, "%s: %s", path, err);
+    }
+    if (in->nrec == 0)
+        hwi_die(HWI_EXIT_FAIL, "%s: no image to adapt to", path);
+    hwi_nn_adapt_end(nn);
+    hwi_stream_close(in);
+    if (hwi_stream_open_path(in, path, 1))
+        hwi_die(HWI_EXIT_FAIL, "%s", in->err);
+    free(path);
 }
 
 /* MODEL + SUFFIX unless EXPLICIT is given; malloc'd, or NULL if neither. */
@@ -136,7 +170,7 @@ int main(int argc, char **argv)
     const char *model = NULL, *cfg_opt = NULL, *weights_opt = NULL, *labels_opt = NULL;
     const char *output = NULL, *logits_path = NULL;
     long batch = 0, threads = 0;
-    int force = 0;
+    int force = 0, adapt = 0;
     unsigned tta = 0;
     int c;
     while ((c = getopt_long(argc, argv, "m:o:j:f", longopts, NULL)) != -1) {
@@ -158,6 +192,7 @@ int main(int argc, char **argv)
         case OPT_BATCH: batch = hwi_opt_long("batch", optarg, 1, 1 << 16); break;
         case 'j': threads = hwi_opt_long("threads", optarg, 0, 1024); break;
         case 'f': force = 1; break;
+        case OPT_ADAPT: adapt = 1; break;
         case OPT_HELP: usage(HWI_EXIT_OK);
         case OPT_VERSION: hwi_print_version(); return HWI_EXIT_OK;
         default: usage(HWI_EXIT_USAGE);
@@ -178,6 +213,9 @@ int main(int argc, char **argv)
         hwi_warn("--logits needs the label list: --model or --labels");
         usage(HWI_EXIT_USAGE);
     }
+    if (adapt && (optind == argc || !strcmp(argv[optind], "-")))
+        hwi_die(HWI_EXIT_USAGE, "--adapt reads the pixels twice: give them as a file, "
+                                "not standard input");
     if (logits_path && !strcmp(logits_path, "-") && (!output || !strcmp(output, "-")))
         hwi_die(HWI_EXIT_USAGE, "features and --logits cannot both go to standard output");
     if (!force && isatty(STDOUT_FILENO) &&
@@ -245,6 +283,8 @@ int main(int argc, char **argv)
     if (!x || !feat || !key || (logits_path && !logit))
         hwi_die(HWI_EXIT_FAIL, "out of memory");
 
+    if (adapt) /* a first pass over the pixels, then read them again */
+        adapt_pass(nn, &in, x, nb, err);
     struct hwi_progress pr; /* "N of total" when the input's header has its count */
     hwi_progress_start(&pr, "images", in.count, 0);
     double t0 = hwi_progress_now();

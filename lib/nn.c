@@ -340,6 +340,58 @@ int hwi_nn_predict(struct hwi_nn *nn, const float *x, int n, float *out, char *e
     return 0;
 }
 
+/* The channels of layer L's batch norm, 0 when it has none. */
+static int bn_channels(const struct hwi_nn *nn, int i)
+{
+    const layer *l = &nn->net->layers[i];
+    enum hwi_kind k = nn->aux[i].kind;
+    if (k == HWI_BN || ((k == HWI_CONV || k == HWI_CONN) && l->batch_normalize &&
+                        (hwi_nn_fixes & HWI_FIX_P4)))
+        return l->out_c;
+    return 0;
+}
+
+int hwi_nn_adapt_begin(struct hwi_nn *nn, char *err)
+{
+    for (int i = 0; i < nn->net->n; i++) {
+        int C = bn_channels(nn, i);
+        if (!C)
+            continue;
+        free(nn->aux[i].adapt);
+        if (!(nn->aux[i].adapt = calloc(2 * (size_t)C + 1, sizeof(double)))) {
+            hwi_nn_adapt_end(nn);
+            return hwi_seterr(err, "out of memory");
+        }
+    }
+    return 0;
+}
+
+int hwi_nn_adapt(struct hwi_nn *nn, const float *x, int n, char *err)
+{
+    for (int i = 0; i < nn->net->n; i++)
+        nn->aux[i].nvalid = n;
+    return hwi_nn_forward(nn, x, n, NULL, NULL, err);
+}
+
+void hwi_nn_adapt_end(struct hwi_nn *nn)
+{
+    for (int i = 0; i < nn->net->n; i++) {
+        double *acc = nn->aux[i].adapt;
+        if (!acc)
+            continue;
+        layer *l = &nn->net->layers[i];
+        int C = bn_channels(nn, i);
+        double cnt = acc[2 * C];
+        for (int c = 0; cnt > 0 && c < C; c++) {
+            double mu = acc[2 * c] / cnt, v = acc[2 * c + 1] / cnt - mu * mu;
+            l->rolling_mean[c] = (float)mu;
+            l->rolling_variance[c] = (float)(v > 0 ? v : 0);
+        }
+        free(acc);
+        nn->aux[i].adapt = NULL;
+    }
+}
+
 void hwi_nn_freeze_backbone(struct hwi_nn *nn, int frozen)
 {
     network *net = nn->net;

@@ -75,6 +75,19 @@ int hwi_nn_train_boxes(struct hwi_nn *nn, const float *x, const float *boxes, fl
  * outputs (N x outputs; a box regressor's boxes) to OUT. */
 int hwi_nn_predict(struct hwi_nn *nn, const float *x, int n, float *out, char *err);
 
+/* Batch-norm adaptation (AdaBN, Li et al. 2016) to a set of images from
+ * other conditions than the training photos: hwi_nn_adapt_begin, then
+ * hwi_nn_adapt on every image of the set (N = 1..batch at a time), then
+ * hwi_nn_adapt_end, which makes each batch-norm layer's statistics (used
+ * by every later forward) those of its inputs over the whole set.  During
+ * the pass each layer normalises with the statistics of the images seen so
+ * far, this batch's included, so every layer sees its inputs normalised
+ * as the adapted layers before it will; dropout stays off.  Returns 0, or
+ * -1 with ERR set (out of memory, a bad N). */
+int hwi_nn_adapt_begin(struct hwi_nn *nn, char *err);
+int hwi_nn_adapt(struct hwi_nn *nn, const float *x, int n, char *err);
+void hwi_nn_adapt_end(struct hwi_nn *nn);
+
 /* Freeze (1) or unfreeze (0) every layer before the head, for the
  * head-only warm-up epochs of the method. */
 void hwi_nn_freeze_backbone(struct hwi_nn *nn, int frozen);

@@ -513,6 +513,7 @@ static void nn_free_aux(struct hwi_aux *a)
     free(a->bv);
     free(a->sm);
     free(a->sv);
+    free(a->adapt);
 }
 
 void hwi_nn_free(struct hwi_nn *nn)

@@ -98,6 +98,9 @@ struct hwi_aux {
     float *dsave;                     /* batch*inputs floats: saved input delta (P1) */
     float *counts;                    /* [center] per-class sample counts in a batch */
     float *m, *v, *bm, *bv, *sm, *sv; /* Adam moments (P5) */
+    double *adapt;                    /* BN adaptation: per channel, sum and sum of
+                                         squares so far, then the count; NULL: off */
+    int nvalid;                       /* images of the batch that are real (adaptation) */
 };
 
 /* Darknet bugs worked around (docs/darknet.md §5), one bit each.  All are on;

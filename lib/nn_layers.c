@@ -136,12 +136,14 @@ static void bn_forward_part(void *arg, size_t lo, size_t hi)
     const struct bn_job *j = arg;
     const layer *l = j->l;
     const struct hwi_aux *a = j->a;
-    int B = l->batch, C = j->C, S = j->S, N = B * S;
+    int B = l->batch, C = j->C, S = j->S;
+    int Bs = a->adapt ? a->nvalid : B; /* the images the statistics are of */
+    int N = Bs * S;
     for (size_t c = lo; c < hi; c++) {
         float mean, var;
         if (j->train) { /* one pass: sums in double, 4 partial sums per row */
             double s = 0, ss = 0;
-            for (int b = 0; b < B; b++) {
+            for (int b = 0; b < Bs; b++) {
                 const float *p = j->x + ((size_t)b * C + c) * S;
                 double s4[4] = {0}, q4[4] = {0};
                 int i = 0;
@@ -158,14 +160,23 @@ static void bn_forward_part(void *arg, size_t lo, size_t hi)
                 ss += q4[0] + q4[1] + q4[2] + q4[3];
             }
             double mu = s / N, v = ss / N - mu * mu;
+            if (a->adapt) { /* the statistics of every image so far, this batch's too */
+                double *acc = a->adapt + 2 * c, n = a->adapt[2 * (size_t)j->C] + N;
+                acc[0] += s;
+                acc[1] += ss;
+                mu = acc[0] / n;
+                v = acc[1] / n - mu * mu;
+            }
             v = v > 0 ? v : 0;
             mean = (float)mu;
             var = (float)v;
             l->mean[c] = mean;
             l->variance[c] = var;
             float unbiased = N > 1 ? (float)(v * N / (N - 1)) : var;
-            l->rolling_mean[c] += a->momentum * (mean - l->rolling_mean[c]);
-            l->rolling_variance[c] += a->momentum * (unbiased - l->rolling_variance[c]);
+            if (!a->adapt) {
+                l->rolling_mean[c] += a->momentum * (mean - l->rolling_mean[c]);
+                l->rolling_variance[c] += a->momentum * (unbiased - l->rolling_variance[c]);
+            }
         } else {
             mean = l->rolling_mean[c];
             var = l->rolling_variance[c];
@@ -197,6 +208,8 @@ static void bn_forward(layer l, float *x, int C, int S, int train, int keep, ACT
 {
     struct bn_job j = {&l, a, x, C, S, train, 0, act, keep};
     hwi_nn_parallel_for(C, bn_grain(&l, S), bn_forward_part, &j);
+    if (a->adapt && train) /* the count, once all channels have used it */
+        a->adapt[2 * (size_t)C] += (double)a->nvalid * S;
 }
 
 /* d (B, C, S): -dL/dy in, -dL/dx out (in place); with an activation
@@ -254,7 +267,7 @@ static void bn_backward(layer l, float *d, int C, int S, int fixed, ACTIVATION a
 
 static int bn_train(network net, const struct hwi_aux *a)
 {
-    return net.train && !a->frozen;
+    return (net.train && !a->frozen) || a->adapt;
 }
 
 /* ------------------------------------------------------------------------

@@ -957,6 +957,90 @@ START_TEST(ref_equalize)
 }
 END_TEST
 
+/* Batch-norm adaptation: a 1x1 convolution with batch norm, adapted to 5
+ * images of 3 pixels (in batches of 4 and 1: the padding of the second
+ * must not count) normalises that set to mean 0 and variance 1 per
+ * channel, (y - mean) / sqrt(var + eps) with the set's population
+ * statistics; before adaptation it used the initial ones (0 and 1). */
+START_TEST(ref_adapt)
+{
+    char err[HWI_ERRLEN];
+    struct hwi_nn *nn = load_text("[net]\nbatch=4\nwidth=3\nheight=1\nchannels=1\n"
+                                  "[convolutional]\nfilters=2\nsize=1\nstride=1\npad=0\n"
+                                  "batch_normalize=1\nactivation=linear\n",
+                                  0, 0, 1);
+    float x[15];
+    for (int i = 0; i < 15; i++)
+        x[i] = 0.3f + 0.05f * (float)((i * 7) % 11);
+    /* the raw outputs: the convolution before its batch norm (mean 0, var 1) */
+    float raw[30];
+    ck_assert_int_eq(hwi_nn_predict(nn, x, 4, raw, err), 0);
+    ck_assert_int_eq(hwi_nn_predict(nn, x + 12, 1, raw + 24, err), 0);
+    ck_assert_int_eq(hwi_nn_adapt_begin(nn, err), 0);
+    ck_assert_int_eq(hwi_nn_adapt(nn, x, 4, err), 0);
+    ck_assert_int_eq(hwi_nn_adapt(nn, x + 12, 1, err), 0);
+    hwi_nn_adapt_end(nn);
+    float out[30];
+    ck_assert_int_eq(hwi_nn_predict(nn, x, 4, out, err), 0);
+    ck_assert_int_eq(hwi_nn_predict(nn, x + 12, 1, out + 24, err), 0);
+    for (int c = 0; c < 2; c++) {
+        double m = 0, v = 0, rm = 0, rv = 0;
+        for (int b = 0; b < 5; b++)
+            for (int p = 0; p < 3; p++)
+                rm += raw[b * 6 + c * 3 + p] / 15.0;
+        for (int b = 0; b < 5; b++)
+            for (int p = 0; p < 3; p++) {
+                double r = raw[b * 6 + c * 3 + p] - rm;
+                rv += r * r / 15;
+            }
+        for (int b = 0; b < 5; b++)
+            for (int p = 0; p < 3; p++) {
+                double o = out[b * 6 + c * 3 + p];
+                m += o / 15;
+                v += o * o / 15;
+                /* each output is the raw one standardised by the set */
+                ck_assert_double_eq_tol(o, (raw[b * 6 + c * 3 + p] - rm) / sqrt(rv + 1e-5),
+                                        1e-4);
+            }
+        ck_assert_double_eq_tol(m, 0, 1e-5);
+        ck_assert_double_eq_tol(v, rv / (rv + 1e-5), 1e-4);
+        ck_assert_double_gt(rv, 1e-3);
+    }
+    hwi_nn_free(nn);
+
+    /* two layers: the second's statistics are of the first's adapted
+     * outputs, within the one pass's approximation (its first batch saw
+     * the first layer normalised by 4 images' statistics, not 5), and
+     * never of the padding */
+    nn = load_text("[net]\nbatch=4\nwidth=3\nheight=1\nchannels=1\n"
+                   "[convolutional]\nfilters=2\nsize=1\nstride=1\npad=0\n"
+                   "batch_normalize=1\nactivation=linear\n"
+                   "[convolutional]\nfilters=2\nsize=1\nstride=1\npad=0\n"
+                   "batch_normalize=1\nactivation=linear\n",
+                   0, 0, 1);
+    ck_assert_int_eq(hwi_nn_adapt_begin(nn, err), 0);
+    ck_assert_int_eq(hwi_nn_adapt(nn, x, 4, err), 0);
+    ck_assert_int_eq(hwi_nn_adapt(nn, x + 12, 1, err), 0);
+    hwi_nn_adapt_end(nn);
+    ck_assert_int_eq(hwi_nn_predict(nn, x, 4, out, err), 0);
+    ck_assert_int_eq(hwi_nn_predict(nn, x + 12, 1, out + 24, err), 0);
+    for (int c = 0; c < 2; c++) {
+        double m = 0, v = 0;
+        for (int b = 0; b < 5; b++)
+            for (int p = 0; p < 3; p++) {
+                double o = out[b * 6 + c * 3 + p];
+                m += o / 15;
+                v += o * o / 15;
+            }
+        /* the mean is 0.10 here; counting the three padded images of
+         * the second batch makes it 0.40 */
+        ck_assert_double_lt(fabs(m), 0.2);
+        ck_assert_double_lt(fabs(v - m * m - 1), 0.2);
+    }
+    hwi_nn_free(nn);
+}
+END_TEST
+
 /* ArcFace and CosFace heads on f = [[1,2,2],[0.3,-0.4,0]] with class
  * weights W = [[1,0,0],[0,1,0],[0.5,0.5,-1],[1,1,1]], labels [2, 0]; numpy:
  *   c = (f/|f|) @ (W/|W|).T; z = s c; z[b,y] = s phi(c[b,y]);
@@ -1424,8 +1508,8 @@ static Suite *nn_suite(void)
         {"P19", {p19_files}},
         {"P23", {p23_elu_large}},
         {"reference",
-         {ref_gem, ref_ring, ref_center, ref_softmax_l2norm, ref_box, ref_margin,
-          ref_equalize}},
+         {ref_gem, ref_ring, ref_center, ref_softmax_l2norm, ref_box, ref_margin, ref_equalize,
+          ref_adapt}},
         {"margin", {gc_margin}},
         {"parser", {parse_errors, parse_quiet_stdout}},
         {"weights", {weights_round_trip, weights_hwi_params, weights_darknet_reads}},

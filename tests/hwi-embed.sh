@@ -101,6 +101,23 @@ hwi-embed -m m --tta=zoom flat.bin 2> /dev/null | hwi-vec > flz.txt
 near_ fl.txt flz.txt || fail_ "--tta=zoom changed a uniform image"
 hwi-embed -m m --tta=zoom,flip pix.bin 2> /dev/null | hwi-vec > fzf.txt
 near_ ft.txt fzf.txt && fail_ "--tta=zoom,flip is --tta=flip"
+# --adapt: the batch norms take the statistics of the pixels first (the
+# same run twice gives the same bytes, and other features than without);
+# the input is read twice, so standard input is refused, and an empty
+# stream has nothing to adapt to
+hwi-embed -m m --adapt --logits la.bin -o fa.bin pix.bin 2> /dev/null
+hwi-embed -m m --adapt --logits la2.bin -o fa2.bin pix.bin 2> /dev/null
+cmp fa.bin fa2.bin && cmp la.bin la2.bin || fail_ "--adapt: two runs differ"
+hwi-vec fa.bin > fa.txt
+near_ f.txt fa.txt && fail_ "--adapt changed nothing"
+cut -f1 fa.txt > got-a.keys
+compare_ want.keys got-a.keys
+returns_ 2 hwi-embed -m m --adapt -o x.bin < pix.bin 2> err
+grep -q 'adapt reads the pixels twice' err || fail_ "--adapt stdin: $(cat err)"
+hwi-vec --pack < pix.txt | head -c 32 > empty.bin # the header alone, count 0
+returns_ 1 hwi-embed -m m --adapt -o x.bin empty.bin 2> err
+grep -q '^hwi-embed: empty.bin: no image to adapt to$' err || fail_ "--adapt empty: $(cat err)"
+ls x.bin 2> /dev/null && fail_ "--adapt error left x.bin"
 returns_ 2 hwi-embed -m m --tta=spin pix.bin > out 2> err
 grep -q "'spin': not a TTA mode" err || fail_ "bad --tta: $(cat err)"
 
