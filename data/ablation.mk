@@ -33,7 +33,7 @@ MODEL = small
 # (full: the demo's submission; knn, softmax (fitted multiplier), softmax1
 # (multiplier 1): that score alone with new_whale at a fitted threshold)
 ROWS = softmax1 softmax whole knn fused detect detect60 rerank qe centroid tta tta-zoom \
-	center avg 1strip arcface ensemble size64 size128 equalize
+	center avg 1strip arcface ensemble size64 size128 equalize nocenter noadapt
 label_softmax1 = softmax only (multiplier 1)
 label_softmax = + fitted multiplier
 label_whole = whole photo (no box), fused
@@ -54,6 +54,8 @@ label_ensemble = two-model ensemble (+ ArcFace model)
 label_size64 = input 64x64, fused
 label_size128 = input 128x128, fused
 label_equalize = histogram-equalised input, fused
+label_nocenter = without hwi-knn --center
+label_noadapt = without hwi-embed --adapt
 from_softmax1 = fused
 from_softmax = fused
 from_knn = fused
@@ -82,6 +84,12 @@ vars_ensemble = MODEL2=arcface CFG2=pcb-small-arcface
 vars_size64 = SIZE=64
 vars_size128 = SIZE=128
 vars_equalize = CFG=pcb-small-eq
+vars_nocenter = KNN_CENTER=
+from_nocenter = fused
+redo_nocenter = val.knn.tsv test.knn.tsv
+vars_noadapt = EMBED_ADAPT=
+from_noadapt = fused
+redo_noadapt = $(redo_tta)
 redo_rerank = val.knn.tsv test.knn.tsv
 redo_qe = val.knn.tsv test.knn.tsv
 redo_centroid = val.knn.tsv test.knn.tsv

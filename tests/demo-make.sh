@@ -46,6 +46,22 @@ mk -t EPOCHS=5 LR=0.01 SIZE=32 > /dev/null
 expect "$all_synth" EPOCHS=5 LR=0.01 SIZE=32 SCALE=small
 mk -t EPOCHS=5 LR=0.01 SIZE=32 SCALE=small > /dev/null
 expect "hwi-eval" THREADS=1 EPOCHS=5 LR=0.01 SIZE=32 SCALE=small  # not a setting
+# the knn's centring is a knn setting, the batch norms' adaptation an
+# embedding one, the augmentation a training one
+set -- EPOCHS=5 LR=0.01 SIZE=32 SCALE=small
+expect "hwi-eval hwi-fuse hwi-knn hwi-thresh" "$@" KNN_FLAGS=--qe=3
+grep -q '^hwi-knn .* --center --qe=3 -o val.knn.tsv val.feat$' plan.txt || fail_ "no --center: $(cat plan.txt)"
+expect "hwi-eval hwi-fuse hwi-knn hwi-thresh" "$@" KNN_CENTER=
+grep -q -- '--center' plan.txt && fail_ "KNN_CENTER= kept --center: $(cat plan.txt)"
+expect "hwi-embed hwi-eval hwi-fuse hwi-knn hwi-store hwi-thresh" "$@" EMBED_ADAPT=
+grep -q -- '--adapt' plan.txt && fail_ "EMBED_ADAPT= kept --adapt: $(cat plan.txt)"
+expect "hwi-embed hwi-eval hwi-fuse hwi-knn hwi-store hwi-thresh" "$@" EMBED_FLAGS=--tta
+grep -q '^hwi-embed -m small .* --adapt --tta --logits test.logits -o test.feat test.pix$' plan.txt ||
+    fail_ "no --adapt: $(cat plan.txt)"
+expect "hwi-embed hwi-eval hwi-fuse hwi-knn hwi-store hwi-thresh hwi-train" "$@" \
+    TRAIN_FLAGS=--augment=noise=0.02
+grep -q '^hwi-train .* --augment=noise=0.02 ' plan.txt || fail_ "no TRAIN_FLAGS: $(cat plan.txt)"
+mk -t "$@" > /dev/null                  # back to the run's settings
 
 # MODEL2: a second network beside the first, which is not trained again;
 # both models' knn and softmax scores fused by coordinate ascent.
