@@ -116,11 +116,14 @@ SETTINGS_detect = epochs=$(DETECT_EPOCHS) seed=$(SEED) views=1
 SETTINGS_crop = size=$(SIZE) boxes=$(BOXES) shift=$(SHIFT) \
 	$(if $(filter detect,$(BOXES)),margin=$(DETECT_MARGIN))
 SETTINGS_net = cfg=$(CFG) size=$(SIZE)
-SETTINGS_train = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED) flags=$(TRAIN_FLAGS)
+# (an old folder's stamp, from before TRAIN_FLAGS, stays valid without it)
+SETTINGS_train = $(strip epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED) \
+	$(if $(TRAIN_FLAGS),flags=$(TRAIN_FLAGS)))
 SETTINGS_embed = adapt=$(EMBED_ADAPT) flags=$(EMBED_FLAGS)
 SETTINGS_knn = center=$(KNN_CENTER) flags=$(KNN_FLAGS)
 SETTINGS_net2 = cfg=$(CFG2) size=$(SIZE)
-SETTINGS_train2 = epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED2) flags=$(TRAIN_FLAGS)
+SETTINGS_train2 = $(strip epochs=$(EPOCHS) lr=$(LR) batch=$(BATCH) seed=$(SEED2) \
+	$(if $(TRAIN_FLAGS),flags=$(TRAIN_FLAGS)))
 SETTINGS_fuse = models=$(strip $(MODEL) $(MODEL2))
 
 # The data set is the user's when data/train.csv exists and hwi-synth did
