@@ -98,6 +98,26 @@ static _Noreturn void usage(int status)
     exit(status);
 }
 
+/* Up to NB images of IN into X (and their keys into KEY, unless NULL);
+ * returns how many, fewer than NB only at the end; or exits. */
+static size_t read_batch(struct hwi_stream *in, float *x, size_t nb, char **key)
+{
+    size_t n = 0;
+    int rc = 0;
+    while (n < nb && (rc = hwi_stream_read(in)) == 1) {
+        if (key) {
+            free(key[n]);
+            if (!(key[n] = strdup(in->key)))
+                hwi_die(HWI_EXIT_FAIL, "out of memory");
+        }
+        memcpy(x + n * in->dim, in->vec, in->dim * sizeof *x);
+        n++;
+    }
+    if (rc < 0)
+        hwi_die(HWI_EXIT_FAIL, "%s", in->err);
+    return n;
+}
+
 /* --adapt: the batch norms of NN adapted to every image of IN (batches of
  * NB in X), then IN reopened at its first image; or exit. */
 static void adapt_pass(struct hwi_nn *nn, struct hwi_stream *in, float *x, size_t nb,
@@ -106,15 +126,9 @@ static void adapt_pass(struct hwi_nn *nn, struct hwi_stream *in, float *x, size_
     char *path = strdup(in->name);
     if (!path || hwi_nn_adapt_begin(nn, err))
         hwi_die(HWI_EXIT_FAIL, "out of memory");
-    size_t dim = in->dim;
-    for (int done = 0; !done;) {
-        int n = 0, rc = 0;
-        while ((size_t)n < nb && (rc = hwi_stream_read(in)) == 1)
-            memcpy(x + n++ * dim, in->vec, dim * sizeof *x);
-        if (rc < 0)
-            hwi_die(HWI_EXIT_FAIL, "%s", in->err);
-        done = (size_t)n < nb;
-        if (n && hwi_nn_adapt(nn, x, n, err))
+    for (size_t n = nb; n == nb;) {
+        n = read_batch(in, x, nb, NULL);
+        if (n && hwi_nn_adapt(nn, x, (int)n, err))
             hwi_die(HWI_EXIT_FAIL, "%s: %s", path, err);
     }
     if (in->nrec == 0)
@@ -290,16 +304,7 @@ int main(int argc, char **argv)
     double t0 = hwi_progress_now();
     size_t total = 0;
     for (int done = 0; !done;) {
-        int n = 0, rc = 0;
-        while ((size_t)n < nb && (rc = hwi_stream_read(&in)) == 1) {
-            free(key[n]);
-            if (!(key[n] = strdup(in.key)))
-                hwi_die(HWI_EXIT_FAIL, "out of memory");
-            memcpy(x + n * dim, in.vec, dim * sizeof *x);
-            n++;
-        }
-        if (rc < 0)
-            hwi_die(HWI_EXIT_FAIL, "%s", in.err);
+        int n = (int)read_batch(&in, x, nb, key);
         done = (size_t)n < nb;
         if (n == 0)
             break;

@@ -474,9 +474,10 @@ int main(int argc, char **argv)
     /* training */
     size_t dim = (size_t)t.dim, nb = (size_t)in.batch;
     float *xb = malloc(nb * dim * sizeof *xb);
+    float *work = malloc(dim * sizeof *work); /* the augmentation's blur */
     int *yb = malloc(nb * sizeof *yb);
     float *logits = val_path ? malloc(nb * (size_t)in.classes * sizeof *logits) : NULL;
-    if (!xb || !yb || (val_path && !logits))
+    if (!xb || !work || !yb || (val_path && !logits))
         hwi_die(HWI_EXIT_FAIL, "out of memory");
 
     /* what a checkpoint must agree on to be continued */
@@ -547,7 +548,8 @@ int main(int argc, char **argv)
             for (size_t j = 0; j < nb; j++) {
                 size_t i = ck.perm[pos++ % t.n];
                 if (augment)
-                    hwi_augment(&aug, &ck.rng, t.x + i * dim, xb + j * dim, in.w, in.h, in.c);
+                    hwi_augment(&aug, &ck.rng, t.x + i * dim, xb + j * dim, in.w, in.h, in.c,
+                                work);
                 else
                     memcpy(xb + j * dim, t.x + i * dim, dim * sizeof *xb);
                 yb[j] = t.y[i];
@@ -620,6 +622,7 @@ int main(int argc, char **argv)
     hwi_trainset_free(&v);
     hwi_labels_free(&labels);
     free(xb);
+    free(work);
     free(yb);
     free(ck.perm);
     free(logits);

@@ -339,12 +339,8 @@ int hwi_knn_center(struct hwi_knn *k)
         return hwi_seterr(k->err, "the gallery is empty (no image with a known label)");
     if (hwi_knn_center_rows(k->vec, k->n, k->dim))
         return hwi_seterr(k->err, "out of memory");
-    for (size_t i = 0; i < k->n; i++) {
-        double n2 = 0;
-        for (uint32_t j = 0; j < k->dim; j++)
-            n2 += (double)k->vec[i * k->dim + j] * k->vec[i * k->dim + j];
-        k->norm2[i] = (float)n2;
-    }
+    for (size_t i = 0; i < k->n; i++)
+        k->norm2[i] = (float)norm2(k->vec + i * k->dim, k->dim);
     return 0;
 }
 

@@ -427,7 +427,7 @@ static double normal(struct hwi_rng *r)
 }
 
 void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src, float *dst,
-                 int w, int h, int c)
+                 int w, int h, int c, float *work)
 {
     double m[6];
     hwi_aug_draw(a, r, w, h, m);
@@ -438,10 +438,8 @@ void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src, f
         hwi_aug_warp(src + k * plane, dst + k * plane, w, h, m);
     if (a->blur > 0) {
         double sigma = hwi_rng_uniform(r, 0, a->blur);
-        float *work = malloc(plane * sizeof *work);
-        for (int k = 0; work && k < c; k++)
+        for (int k = 0; k < c; k++)
             hwi_aug_blur(dst + k * plane, w, h, sigma, work);
-        free(work);
     }
     if (a->noise > 0) {
         double sigma = hwi_rng_uniform(r, 0, a->noise);

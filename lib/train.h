@@ -111,9 +111,10 @@ void hwi_aug_blur(float *x, int w, int h, double sigma, float *work);
 
 /* The whole augmentation of one image of C planes of W x H: one warp drawn
  * from A applied to every plane, then (when A has them) one blur and
- * Gaussian noise, then one brightness/contrast change. */
+ * Gaussian noise, then one brightness/contrast change.  WORK holds W * H
+ * floats for the blur (NULL when A->blur is 0). */
 void hwi_augment(const struct hwi_aug *a, struct hwi_rng *r, const float *src, float *dst,
-                 int w, int h, int c);
+                 int w, int h, int c, float *work);
 
 /* ------------------------------------------------------------------------
  * Schedule. */

@@ -294,7 +294,7 @@ START_TEST(test_no_flip)
     hwi_rng_seed(&r, 11);
     int changed = 0;
     for (int k = 0; k < 200; k++) {
-        hwi_augment(&a, &r, src, dst, S, S, 1);
+        hwi_augment(&a, &r, src, dst, S, S, 1, NULL);
         double left = 0, right = 0;
         for (int y = 0; y < S; y++)
             for (int x = 0; x < S; x++) {
@@ -365,7 +365,7 @@ START_TEST(test_aug_extras)
         src[i] = 0.5f;
     double s1 = 0, s2 = 0, n = 0;
     for (int k = 0; k < 400; k++) {
-        hwi_augment(&b, &r, src, dst, S, S, 1);
+        hwi_augment(&b, &r, src, dst, S, S, 1, NULL);
         for (int i = 0; i < S * S; i++)
             s1 += dst[i] - 0.5, s2 += (dst[i] - 0.5) * (dst[i] - 0.5), n++;
     }
@@ -377,7 +377,7 @@ START_TEST(test_aug_extras)
     struct hwi_rng r1, r2;
     hwi_rng_seed(&r1, 9);
     hwi_rng_seed(&r2, 9);
-    hwi_augment(&d, &r1, src, dst, S, S, 1);
+    hwi_augment(&d, &r1, src, dst, S, S, 1, NULL);
     hwi_aug_draw(&d, &r2, S, S, m);
     hwi_rng_u01(&r2); /* contrast */
     hwi_rng_u01(&r2); /* brightness */
